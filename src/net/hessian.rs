@@ -1,0 +1,523 @@
+//! The exact full Hessian of the sum loss, for any depth and any number of outputs.
+//!
+//! Notation (per sample): `z_l = W_l ã_{l−1}` with `ã_{l−1} = [a_{l−1}; 1]` (the 1 when layer
+//! `l` has a bias), `a_l = σ_l(z_l)`, `g_l = ∂ℓ/∂z_l`, `h_l = W_{l+1}ᵀ g_{l+1}`, and
+//! `θ_l = [W_l b_l]` row by row. Two per-sample matrices carry all second-order information:
+//!
+//! - `M_l = ∂²ℓ/∂z_l²`, by the backward recursion `M_L = ∂²φ/∂z_L²`,
+//!   `M_l = D'_l W_{l+1}ᵀ M_{l+1} W_{l+1} D'_l + diag(σ''_l ⊙ h_l)` with `D'_l = diag(σ'_l)`;
+//! - `C_{l,m} = ∂z_l/∂z_m` (`m < l`): `C_{l,l−1} = W_l D'_{l−1}`,
+//!   `C_{l,m} = W_l D'_{l−1} C_{l−1,m}`.
+//!
+//! Then, since `z_l` is linear in `θ_l` and `θ_m` enters only through `z_m`,
+//!
+//! - diagonal blocks: `H[(u,v),(u',v')]_{ll} = Σ_i M_l[u,u'] ã_{l−1,v} ã_{l−1,v'}`;
+//! - off-diagonal blocks (`m < l`):
+//!   `H[(u,v),(u',v')]_{lm} = Σ_i (M_l C_{l,m})[u,u'] ã_{l−1,v} ã_{m−1,v'}
+//!   + Σ_i g_{l,u} σ'_{l−1,v} C_{l−1,m}[v,u'] ã_{m−1,v'}` (`C_{m,m} = I`; the second term only
+//!   for real units `v`, the bias input has no derivative).
+//!
+//! Every sum over samples is a matrix product over the sample axis, done chunk by chunk with
+//! faer's GEMM; the diagonal blocks use the symmetric pairs `u ≤ u'`, `v ≤ v'` only (a quarter
+//! of the work). The exact Hessian is thus obtained at the cost of the Gauss–Newton
+//! approximation, and memory is `O(P² + chunk·(k_l² + ...))`, independent of `N`.
+//! (Reference: C. Bishop, "Exact calculation of the Hessian matrix for the multilayer
+//! perceptron", Neural Computation 4, 1992, for the per-sample recursions.)
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+use super::objective::{Objective, cm, cm_mut};
+use super::spec::LayerLayout;
+
+/// Index of the pair `u ≤ u'` in the row-major upper triangle of a `k × k` matrix.
+#[inline]
+fn pair(u: usize, u2: usize, k: usize) -> usize {
+    // rows 0..u contribute k, k−1, …, k−u+1 entries
+    u * (2 * k - u + 1) / 2 + (u2 - u)
+}
+
+/// Accumulators and scratch of the Hessian (allocated once per objective).
+pub(crate) struct HessianWorkspace {
+    /// `S_ll`, one per layer: `pairs(k_l) × pairs(e_l)`.
+    diag: Vec<Vec<f64>>,
+    /// `S1_lm` for `m < l` at index `l·L + m`: `(k_l k_m) × (e_l e_m)`.
+    cross: Vec<Vec<f64>>,
+    /// `S2_lm` for `m < l`: `k_l × (k_{l−1}·k_m·e_m)` (`k_l × (k_{l−1}·e_m)` for `m = l−1`).
+    cross2: Vec<Vec<f64>>,
+    /// `M_l` per layer: `chunk × k_l²`.
+    m: Vec<Vec<f64>>,
+    /// `C_{l,m}` at index `l·L + m`: `chunk × k_l·k_m`.
+    c: Vec<Vec<f64>>,
+    /// GEMM operands (`chunk × cols`), sized for the largest block.
+    x: Vec<f64>,
+    y: Vec<f64>,
+    /// Scratch for the `M` recursion and `C` products.
+    t: Vec<f64>,
+}
+
+/// The input of layer `layer` for the chunk: the data for the first layer, else the previous
+/// layer's activations (`n × cols`).
+fn layer_input<'b>(
+    layer: usize,
+    acts: &'b [Vec<f64>],
+    x: MatRef<'b, f64>,
+    n: usize,
+    lay: &LayerLayout,
+) -> MatRef<'b, f64> {
+    if layer == 0 {
+        x
+    } else {
+        cm(&acts[layer - 1], n, lay.cols)
+    }
+}
+
+/// Column `v` of the extended input `ã` as a contiguous slice, `None` for the bias column
+/// (whose value is 1).
+#[inline(always)]
+fn ext_col(input: MatRef<'_, f64>, v: usize) -> Option<&[f64]> {
+    (v < input.ncols()).then(|| {
+        input
+            .col(v)
+            .try_as_col_major()
+            .expect("chunk columns are contiguous")
+            .as_slice()
+    })
+}
+
+impl HessianWorkspace {
+    fn new(layouts: &[LayerLayout], chunk: usize) -> Self {
+        let depth = layouts.len();
+        let npairs = |k: usize| k * (k + 1) / 2;
+        let diag = layouts
+            .iter()
+            .map(|l| vec![0.0; npairs(l.rows) * npairs(l.ext_cols())])
+            .collect();
+        let mut cross = vec![Vec::new(); depth * depth];
+        let mut cross2 = vec![Vec::new(); depth * depth];
+        let mut c = vec![Vec::new(); depth * depth];
+        let mut max_x = 0usize;
+        let mut max_y = 0usize;
+        let mut max_t = 0usize;
+        for (l, ll) in layouts.iter().enumerate() {
+            max_x = max_x.max(npairs(ll.rows));
+            max_y = max_y.max(npairs(ll.ext_cols()));
+            if l + 1 < depth {
+                max_t = max_t.max(layouts[l + 1].rows * ll.rows);
+            }
+            for (m, lm) in layouts.iter().enumerate().take(l) {
+                cross[l * depth + m] = vec![0.0; ll.rows * lm.rows * ll.ext_cols() * lm.ext_cols()];
+                let inner = if m + 1 == l { 1 } else { lm.rows };
+                cross2[l * depth + m] = vec![0.0; ll.rows * ll.cols * inner * lm.ext_cols()];
+                c[l * depth + m] = vec![0.0; chunk * ll.rows * lm.rows];
+                max_x = max_x.max(ll.rows * lm.rows);
+                max_y = max_y
+                    .max(ll.ext_cols() * lm.ext_cols())
+                    .max(ll.cols * inner * lm.ext_cols());
+                max_t = max_t.max(ll.cols);
+            }
+        }
+        HessianWorkspace {
+            diag,
+            cross,
+            cross2,
+            m: layouts
+                .iter()
+                .map(|l| vec![0.0; chunk * l.rows * l.rows])
+                .collect(),
+            c,
+            x: vec![0.0; chunk * max_x],
+            y: vec![0.0; chunk * max_y],
+            t: vec![0.0; chunk * max_t.max(1)],
+        }
+    }
+
+    fn clear(&mut self) {
+        for v in self
+            .diag
+            .iter_mut()
+            .chain(&mut self.cross)
+            .chain(&mut self.cross2)
+        {
+            v.fill(0.0);
+        }
+    }
+}
+
+impl Objective<'_> {
+    /// Sum loss at `params`; writes its gradient into `grad` and its exact Hessian into `hess`
+    /// (`P × P`, symmetric, so row- and column-major agree).
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn hessian_into(&mut self, params: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
+        self.assert_len(params);
+        self.assert_len(grad);
+        let p = self.n_params();
+        assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
+        let mut hw = self
+            .hess
+            .take()
+            .unwrap_or_else(|| HessianWorkspace::new(&self.layouts, self.chunk));
+        hw.clear();
+        grad.fill(0.0);
+        let mut total = 0.0;
+        let chunks: Vec<(usize, usize)> = {
+            let (n, c) = (self.data.n_samples(), self.chunk);
+            (0..n.div_ceil(c))
+                .map(|i| (i * c, c.min(n - i * c)))
+                .collect()
+        };
+        for (i0, n) in chunks {
+            self.forward(params, i0, n, 2);
+            total += self.output(i0, n, true);
+            self.backward(params, i0, n, grad, true);
+            self.accumulate_chunk(&mut hw, params, i0, n);
+        }
+        self.scatter(&hw, hess);
+        self.hess = Some(hw);
+        total
+    }
+
+    /// Allocating twin of [`Objective::hessian_into`]: `(sum loss, gradient, Hessian)`.
+    pub fn hessian(&mut self, params: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        let p = self.n_params();
+        let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
+        let l = self.hessian_into(params, &mut g, &mut h);
+        (l, g, h)
+    }
+
+    fn accumulate_chunk(&mut self, hw: &mut HessianWorkspace, params: &[f64], i0: usize, n: usize) {
+        let depth = self.spec.depth();
+        let lays = &self.layouts;
+        let ws = &self.ws;
+        let x = self.data.x().subrows(i0, n);
+
+        // M_l, from the output backwards.
+        let kl = lays[depth - 1].rows;
+        hw.m[depth - 1][..n * kl * kl].copy_from_slice(&ws.curvature[..n * kl * kl]);
+        for l in (0..depth - 1).rev() {
+            let (k, knext) = (lays[l].rows, lays[l + 1].rows);
+            let w = MatRef::from_row_major_slice(&params[lays[l + 1].weight.clone()], knext, k);
+            let (lo, hi) = hw.m.split_at_mut(l + 1);
+            let (m_l, m_next) = (&mut lo[l], &hi[0]);
+            // T = R(M_{l+1}) W: (n·knext) × k
+            matmul(
+                cm_mut(&mut hw.t, n * knext, k),
+                Accum::Replace,
+                cm(m_next, n * knext, knext),
+                w,
+                1.0,
+                Par::Seq,
+            );
+            for u2 in 0..k {
+                let tb = cm(&hw.t[n * knext * u2..], n, knext);
+                matmul(
+                    cm_mut(&mut m_l[n * k * u2..], n, k),
+                    Accum::Replace,
+                    tb,
+                    w,
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            let (d1, d2, h) = (&ws.d1[l], &ws.d2[l], &ws.h[l]);
+            for u2 in 0..k {
+                for u in 0..k {
+                    let col = &mut m_l[n * (u + k * u2)..n * (u + k * u2) + n];
+                    let (p1, p2) = (&d1[u * n..u * n + n], &d1[u2 * n..u2 * n + n]);
+                    for s in 0..n {
+                        col[s] *= p1[s] * p2[s];
+                    }
+                    if u == u2 {
+                        let (q, hh) = (&d2[u * n..u * n + n], &h[u * n..u * n + n]);
+                        for s in 0..n {
+                            col[s] += q[s] * hh[s];
+                        }
+                    }
+                }
+            }
+        }
+
+        // C_{l,m} = ∂z_l/∂z_m for m < l.
+        for l in 1..depth {
+            let (k, kin) = (lays[l].rows, lays[l].cols);
+            let w = MatRef::from_row_major_slice(&params[lays[l].weight.clone()], k, kin);
+            let d1 = &ws.d1[l - 1];
+            for m in 0..l {
+                let km = lays[m].rows;
+                let (lo, hi) = hw.c.split_at_mut(l * depth);
+                let out = &mut hi[m];
+                if m + 1 == l {
+                    for v in 0..kin {
+                        for u in 0..k {
+                            let wuv = w[(u, v)];
+                            let col = &mut out[n * (u + k * v)..n * (u + k * v) + n];
+                            for (c, d) in col.iter_mut().zip(&d1[v * n..v * n + n]) {
+                                *c = wuv * d;
+                            }
+                        }
+                    }
+                } else {
+                    let prev = &lo[(l - 1) * depth + m];
+                    for v in 0..km {
+                        let e = &mut hw.t[..n * kin];
+                        for wi in 0..kin {
+                            let src = &prev[n * (wi + kin * v)..n * (wi + kin * v) + n];
+                            let dd = &d1[wi * n..wi * n + n];
+                            for s in 0..n {
+                                e[wi * n + s] = dd[s] * src[s];
+                            }
+                        }
+                        matmul(
+                            cm_mut(&mut out[n * k * v..], n, k),
+                            Accum::Replace,
+                            cm(e, n, kin),
+                            w.transpose(),
+                            1.0,
+                            Par::Seq,
+                        );
+                    }
+                }
+            }
+        }
+
+        // Diagonal blocks.
+        for l in 0..depth {
+            let lay = &lays[l];
+            let (k, e) = (lay.rows, lay.ext_cols());
+            let (pk, pe) = (k * (k + 1) / 2, e * (e + 1) / 2);
+            let m_l = &hw.m[l];
+            for u in 0..k {
+                for u2 in u..k {
+                    let dst = pair(u, u2, k);
+                    hw.x[dst * n..dst * n + n]
+                        .copy_from_slice(&m_l[n * (u + k * u2)..n * (u + k * u2) + n]);
+                }
+            }
+            let input = layer_input(l, &ws.a, x, n, lay);
+            fill_products(&mut hw.y, input, e, input, e, n, true);
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut hw.diag[l][..pk * pe], pk, pe),
+                Accum::Add,
+                cm(&hw.x, n, pk).transpose(),
+                cm(&hw.y, n, pe),
+                1.0,
+                Par::Seq,
+            );
+        }
+
+        // Off-diagonal blocks.
+        for l in 1..depth {
+            let (ll, k, kin, el) = (&lays[l], lays[l].rows, lays[l].cols, lays[l].ext_cols());
+            let input_l = layer_input(l, &ws.a, x, n, ll);
+            for m in 0..l {
+                let (lm, km, em) = (&lays[m], lays[m].rows, lays[m].ext_cols());
+                let input_m = layer_input(m, &ws.a, x, n, lm);
+                // Term 1: X = M_l C_{l,m} (n × k·km), Y = ã_{l−1} ⊗ ã_{m−1}.
+                let c_lm = &hw.c[l * depth + m];
+                let m_l = &hw.m[l];
+                let xk = k * km;
+                hw.x[..n * xk].fill(0.0);
+                for u in 0..k {
+                    for u2 in 0..km {
+                        let dst = &mut hw.x[n * (u * km + u2)..n * (u * km + u2) + n];
+                        for wi in 0..k {
+                            let a = &m_l[n * (u + k * wi)..n * (u + k * wi) + n];
+                            let b = &c_lm[n * (wi + k * u2)..n * (wi + k * u2) + n];
+                            for s in 0..n {
+                                dst[s] += a[s] * b[s];
+                            }
+                        }
+                    }
+                }
+                fill_products(&mut hw.y, input_l, el, input_m, em, n, false);
+                matmul(
+                    MatMut::from_column_major_slice_mut(
+                        &mut hw.cross[l * depth + m][..xk * el * em],
+                        xk,
+                        el * em,
+                    ),
+                    Accum::Add,
+                    cm(&hw.x, n, xk).transpose(),
+                    cm(&hw.y, n, el * em),
+                    1.0,
+                    Par::Seq,
+                );
+                // Term 2: X = g_l, Y[s, (v,u',v')] = σ'_{l−1,v} C_{l−1,m}[v,u'] ã_{m−1,v'}.
+                let d1 = &ws.d1[l - 1];
+                let inner = if m + 1 == l { 1 } else { km };
+                let cols = kin * inner * em;
+                for v in 0..kin {
+                    let dv = &d1[v * n..v * n + n];
+                    for j in 0..inner {
+                        for v2 in 0..em {
+                            let dst_col = (v * inner + j) * em + v2;
+                            let dst = &mut hw.y[n * dst_col..n * dst_col + n];
+                            let a_col = ext_col(input_m, v2);
+                            if m + 1 == l {
+                                match a_col {
+                                    Some(a) => {
+                                        for s in 0..n {
+                                            dst[s] = dv[s] * a[s];
+                                        }
+                                    }
+                                    None => dst.copy_from_slice(dv),
+                                }
+                            } else {
+                                let cprev = &hw.c[(l - 1) * depth + m];
+                                let cc = &cprev[n * (v + kin * j)..n * (v + kin * j) + n];
+                                match a_col {
+                                    Some(a) => {
+                                        for s in 0..n {
+                                            dst[s] = dv[s] * cc[s] * a[s];
+                                        }
+                                    }
+                                    None => {
+                                        for s in 0..n {
+                                            dst[s] = dv[s] * cc[s];
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                matmul(
+                    MatMut::from_column_major_slice_mut(
+                        &mut hw.cross2[l * depth + m][..k * cols],
+                        k,
+                        cols,
+                    ),
+                    Accum::Add,
+                    cm(&ws.g[l], n, k).transpose(),
+                    cm(&hw.y, n, cols),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+        }
+    }
+
+    /// Writes the accumulated blocks into the full symmetric `P × P` matrix.
+    fn scatter(&self, hw: &HessianWorkspace, hess: &mut [f64]) {
+        let p = self.n_params();
+        let lays = &self.layouts;
+        let depth = lays.len();
+        let mut put = |i: usize, j: usize, v: f64| {
+            hess[i * p + j] = v;
+            hess[j * p + i] = v;
+        };
+        for (l, lay) in lays.iter().enumerate() {
+            let (k, e) = (lay.rows, lay.ext_cols());
+            let pk = k * (k + 1) / 2;
+            let s = &hw.diag[l];
+            for u in 0..k {
+                for u2 in u..k {
+                    for v in 0..e {
+                        for v2 in 0..e {
+                            let (a, b) = if v <= v2 { (v, v2) } else { (v2, v) };
+                            let val = s[pair(u, u2, k) + pk * pair(a, b, e)];
+                            let (i, j) = (lay.ext(u, v), lay.ext(u2, v2));
+                            if let (Some(i), Some(j)) = (i, j) {
+                                put(i, j, val);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for l in 1..depth {
+            let (ll, k, kin, el) = (&lays[l], lays[l].rows, lays[l].cols, lays[l].ext_cols());
+            for m in 0..l {
+                let (lm, km, em) = (&lays[m], lays[m].rows, lays[m].ext_cols());
+                let s1 = &hw.cross[l * depth + m];
+                let s2 = &hw.cross2[l * depth + m];
+                let rows1 = k * km;
+                let inner = if m + 1 == l { 1 } else { km };
+                for u in 0..k {
+                    for v in 0..el {
+                        let Some(i) = ll.ext(u, v) else { continue };
+                        for u2 in 0..km {
+                            for v2 in 0..em {
+                                let Some(j) = lm.ext(u2, v2) else { continue };
+                                let mut val = s1[(u * km + u2) + rows1 * (v * em + v2)];
+                                if v < kin {
+                                    if m + 1 == l {
+                                        if u2 == v {
+                                            val += s2[u + k * (v * em + v2)];
+                                        }
+                                    } else {
+                                        val += s2[u + k * ((v * inner + u2) * em + v2)];
+                                    }
+                                }
+                                put(i, j, val);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fills `y` (`n × cols`, column-major) with products of extended inputs: for the symmetric
+/// case the pairs `v ≤ v'` of `a` (`pairs(ea)` columns), otherwise all `(v, v')` with column
+/// index `v·eb + v'`.
+fn fill_products(
+    y: &mut [f64],
+    a: MatRef<'_, f64>,
+    ea: usize,
+    b: MatRef<'_, f64>,
+    eb: usize,
+    n: usize,
+    symmetric: bool,
+) {
+    for v in 0..ea {
+        let start = if symmetric { v } else { 0 };
+        for v2 in start..eb {
+            let col = if symmetric {
+                pair(v, v2, ea)
+            } else {
+                v * eb + v2
+            };
+            let dst = &mut y[n * col..n * col + n];
+            match (ext_col(a, v), ext_col(b, v2)) {
+                (Some(p), Some(q)) => {
+                    for s in 0..n {
+                        dst[s] = p[s] * q[s];
+                    }
+                }
+                (Some(p), None) => {
+                    for s in 0..n {
+                        dst[s] = p[s];
+                    }
+                }
+                (None, Some(q)) => {
+                    for s in 0..n {
+                        dst[s] = q[s];
+                    }
+                }
+                (None, None) => dst.fill(1.0),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_enumerates_the_upper_triangle() {
+        for k in 1..7 {
+            let mut idx = 0;
+            for u in 0..k {
+                for u2 in u..k {
+                    assert_eq!(pair(u, u2, k), idx);
+                    idx += 1;
+                }
+            }
+        }
+    }
+}

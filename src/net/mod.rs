@@ -1,0 +1,28 @@
+//! Networks, activations, data, losses and their exact derivatives.
+//!
+//! - [`NetSpec`]/[`LayerSpec`]: architecture and the flat parameter layout (SPEC §2);
+//! - [`Activation`]: every activation with exact first and second derivatives and its
+//!   [`SymmetryClass`];
+//! - [`Dataset`]: inputs, targets, optional per-sample weights;
+//! - [`Objective`]: sum loss, gradient and exact Hessian, chunked and allocation-free;
+//! - [`symmetric_eigenvalues`]: the Hessian spectrum.
+
+pub mod activation;
+pub mod data;
+pub mod fastmath;
+mod hessian;
+pub mod init;
+pub mod loss;
+pub mod network;
+pub mod objective;
+pub mod spec;
+pub mod spectrum;
+
+pub use activation::{Activation, SymmetryClass};
+pub use data::Dataset;
+pub use init::Init;
+pub use loss::Loss;
+pub use network::Network;
+pub use objective::Objective;
+pub use spec::{LayerLayout, LayerSpec, NetSpec};
+pub use spectrum::symmetric_eigenvalues;

@@ -1,0 +1,375 @@
+//! The objective: loss, gradient and Hessian of a network on a data set.
+//!
+//! An [`Objective`] owns the architecture, borrows the data and owns every buffer it needs, so
+//! repeated evaluations allocate nothing: the `*_into` methods do the work, the allocating twins
+//! wrap them. Samples are processed in chunks (forward GEMMs, fused activation kernels, backward
+//! GEMMs, all sequential: parallelism belongs to the caller, over seeds), so memory grows with
+//! the chunk, never with `N·P`.
+//!
+//! Conventions (SPEC §3): the methods return and differentiate the **sum** loss
+//! `L_sum = Σ_i w_i φ_i`; [`Objective::mean_scale`] converts to the reported mean loss.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+use super::data::Dataset;
+use super::hessian::HessianWorkspace;
+use super::loss::{Loss, OutputChunk};
+use super::spec::{LayerLayout, NetSpec};
+use crate::error::{Error, Result};
+
+/// Default number of samples per chunk for loss and gradient.
+pub const DEFAULT_CHUNK: usize = 512;
+
+/// Loss, gradient and Hessian of one architecture on one data set (see the module docs).
+pub struct Objective<'a> {
+    pub(crate) spec: NetSpec,
+    pub(crate) layouts: Vec<LayerLayout>,
+    pub(crate) data: &'a Dataset,
+    pub(crate) loss: Loss,
+    pub(crate) chunk: usize,
+    pub(crate) ws: Workspace,
+    pub(crate) hess: Option<HessianWorkspace>,
+}
+
+/// Per-layer chunk buffers (column-major `chunk × k_l`).
+pub(crate) struct Workspace {
+    /// Activations (pre-activations during the forward GEMM).
+    pub a: Vec<Vec<f64>>,
+    /// First derivatives of the activations.
+    pub d1: Vec<Vec<f64>>,
+    /// Second derivatives of the activations.
+    pub d2: Vec<Vec<f64>>,
+    /// `∂ℓ/∂z_l`.
+    pub g: Vec<Vec<f64>>,
+    /// `W_{l+1}ᵀ g_{l+1}` (`∂ℓ/∂a_l`), kept for the Hessian.
+    pub h: Vec<Vec<f64>>,
+    /// Output curvature `∂²φ/∂z_L²` (`chunk × k_L²`).
+    pub curvature: Vec<f64>,
+}
+
+impl Workspace {
+    fn new(spec: &NetSpec, chunk: usize) -> Self {
+        let per_layer = || -> Vec<Vec<f64>> {
+            spec.layers
+                .iter()
+                .map(|l| vec![0.0; chunk * l.width])
+                .collect()
+        };
+        let k = spec.output_dim();
+        Workspace {
+            a: per_layer(),
+            d1: per_layer(),
+            d2: per_layer(),
+            g: per_layer(),
+            h: per_layer(),
+            curvature: vec![0.0; chunk * k * k],
+        }
+    }
+}
+
+/// Column-major view of the first `rows × cols` values of a buffer.
+#[inline]
+pub(crate) fn cm(buf: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&buf[..rows * cols], rows, cols)
+}
+
+/// Mutable column-major view of the first `rows × cols` values of a buffer.
+#[inline]
+pub(crate) fn cm_mut(buf: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
+    MatMut::from_column_major_slice_mut(&mut buf[..rows * cols], rows, cols)
+}
+
+impl<'a> Objective<'a> {
+    /// An objective for `spec` on `data` with the given loss.
+    ///
+    /// Fails if the data's dimensions do not match the network, or the loss does not fit the
+    /// output layer (NLL needs a softmax output layer; softmax is only supported with NLL).
+    pub fn new(spec: &NetSpec, data: &'a Dataset, loss: Loss) -> Result<Self> {
+        spec.validate()?;
+        if data.input_dim() != spec.input_dim {
+            return Err(Error::Shape {
+                what: "x".into(),
+                expected: format!("N × {} (the network's input dimension)", spec.input_dim),
+                got: format!("{} × {}", data.n_samples(), data.input_dim()),
+            });
+        }
+        if data.output_dim() != spec.output_dim() {
+            return Err(Error::Shape {
+                what: "y".into(),
+                expected: format!("N × {} (the network's output dimension)", spec.output_dim()),
+                got: format!("{} × {}", data.n_samples(), data.output_dim()),
+            });
+        }
+        let softmax = spec
+            .layers
+            .last()
+            .is_some_and(|l| l.activation.is_softmax());
+        match (loss, softmax) {
+            (Loss::Nll, false) => {
+                return Err(Error::invalid("loss nll", "needs a softmax output layer"));
+            }
+            (Loss::Mse, true) => {
+                return Err(Error::invalid(
+                    "softmax output layer",
+                    "is only supported with the nll loss",
+                ));
+            }
+            _ => {}
+        }
+        let chunk = DEFAULT_CHUNK.min(data.n_samples()).max(1);
+        Ok(Objective {
+            layouts: spec.layouts(),
+            ws: Workspace::new(spec, chunk),
+            spec: spec.clone(),
+            data,
+            loss,
+            chunk,
+            hess: None,
+        })
+    }
+
+    /// Sets the number of samples per chunk (results agree to round-off for any chunk size).
+    pub fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.clamp(1, self.data.n_samples().max(1));
+        self.ws = Workspace::new(&self.spec, self.chunk);
+        self.hess = None;
+        self
+    }
+
+    /// The architecture.
+    pub fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// The data.
+    pub fn data(&self) -> &Dataset {
+        self.data
+    }
+
+    /// The loss function.
+    pub fn loss_kind(&self) -> Loss {
+        self.loss
+    }
+
+    /// Number of parameters.
+    pub fn n_params(&self) -> usize {
+        self.spec.n_params()
+    }
+
+    /// `1 / N_eff`: multiply the sum loss (and its derivatives) by this to get the reported mean.
+    pub fn mean_scale(&self) -> f64 {
+        1.0 / self.data.effective_size()
+    }
+
+    /// Root-mean-square error `sqrt(L_sum / (N_eff·k))` of a sum loss (MSE only).
+    pub fn rmse_of(&self, loss_sum: f64) -> Option<f64> {
+        (self.loss == Loss::Mse).then(|| {
+            (loss_sum.max(0.0) / (self.data.effective_size() * self.spec.output_dim() as f64))
+                .sqrt()
+        })
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
+        let (n, c) = (self.data.n_samples(), self.chunk);
+        (0..n.div_ceil(c)).map(move |i| (i * c, c.min(n - i * c)))
+    }
+
+    /// Sum loss at `params`.
+    ///
+    /// # Panics
+    /// If `params` has the wrong length (check with [`NetSpec::check_params`]).
+    pub fn loss(&mut self, params: &[f64]) -> f64 {
+        self.assert_len(params);
+        let mut total = 0.0;
+        for (i0, n) in self.chunks() {
+            self.forward(params, i0, n, 1);
+            total += self.output(i0, n, false);
+        }
+        total
+    }
+
+    /// Sum loss at `params`; writes its gradient into `grad`.
+    ///
+    /// # Panics
+    /// If `params` or `grad` have the wrong length.
+    pub fn gradient_into(&mut self, params: &[f64], grad: &mut [f64]) -> f64 {
+        self.assert_len(params);
+        self.assert_len(grad);
+        grad.fill(0.0);
+        let mut total = 0.0;
+        for (i0, n) in self.chunks() {
+            self.forward(params, i0, n, 1);
+            total += self.output(i0, n, false);
+            self.backward(params, i0, n, grad, false);
+        }
+        total
+    }
+
+    /// Allocating twin of [`Objective::gradient_into`]: `(sum loss, gradient)`.
+    pub fn gradient(&mut self, params: &[f64]) -> (f64, Vec<f64>) {
+        let mut g = vec![0.0; self.n_params()];
+        let l = self.gradient_into(params, &mut g);
+        (l, g)
+    }
+
+    pub(crate) fn assert_len(&self, v: &[f64]) {
+        assert_eq!(
+            v.len(),
+            self.spec.n_params(),
+            "parameter vector length does not match the network"
+        );
+    }
+
+    /// Forward pass over samples `i0..i0+n`. `order` 1 stores first derivatives of hidden
+    /// activations, 2 also second derivatives. The output layer keeps its pre-activations.
+    pub(crate) fn forward(&mut self, params: &[f64], i0: usize, n: usize, order: u8) {
+        let depth = self.spec.depth();
+        let x = self.data.x().subrows(i0, n);
+        for l in 0..depth {
+            let lay = &self.layouts[l];
+            let (k, kin) = (lay.rows, lay.cols);
+            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+            let (before, rest) = self.ws.a.split_at_mut(l);
+            let out = &mut rest[0];
+            {
+                let input = if l == 0 {
+                    x
+                } else {
+                    cm(&before[l - 1], n, kin)
+                };
+                matmul(
+                    cm_mut(out, n, k),
+                    Accum::Replace,
+                    input,
+                    w.transpose(),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            if let Some(b) = &lay.bias {
+                for (u, &bu) in params[b.clone()].iter().enumerate() {
+                    for v in &mut out[u * n..(u + 1) * n] {
+                        *v += bu;
+                    }
+                }
+            }
+            if l + 1 < depth {
+                let act = &self.spec.layers[l].activation;
+                let d1 = (order >= 1).then(|| &mut self.ws.d1[l][..n * k]);
+                let d2 = (order >= 2).then(|| &mut self.ws.d2[l][..n * k]);
+                act.apply_in_place(&mut out[..n * k], d1, d2);
+            }
+        }
+    }
+
+    /// Loss of the chunk; fills `g_L` (and the output curvature when `curvature`).
+    pub(crate) fn output(&mut self, i0: usize, n: usize, curvature: bool) -> f64 {
+        let last = self.spec.depth() - 1;
+        let k = self.spec.output_dim();
+        let y = self.data.y().subrows(i0, n);
+        let w = self.data.weights().map(|w| &w[i0..i0 + n]);
+        let ws = &mut self.ws;
+        self.loss.eval_chunk(
+            &self.spec.layers[last].activation,
+            n,
+            k,
+            y,
+            w,
+            OutputChunk {
+                z: &mut ws.a[last],
+                d1: &mut ws.d1[last],
+                d2: &mut ws.d2[last],
+                g: &mut ws.g[last],
+                curvature: curvature.then_some(&mut ws.curvature[..]),
+            },
+        )
+    }
+
+    /// Backward pass: accumulates the chunk's gradient into `grad`; fills `g_l` for every layer
+    /// and, when `keep_h`, `h_l = W_{l+1}ᵀ g_{l+1}`.
+    pub(crate) fn backward(
+        &mut self,
+        params: &[f64],
+        i0: usize,
+        n: usize,
+        grad: &mut [f64],
+        keep_h: bool,
+    ) {
+        let depth = self.spec.depth();
+        let x = self.data.x().subrows(i0, n);
+        for l in (0..depth).rev() {
+            let lay = &self.layouts[l];
+            let (k, kin) = (lay.rows, lay.cols);
+            {
+                let g = cm(&self.ws.g[l], n, k);
+                let input = if l == 0 {
+                    x
+                } else {
+                    cm(&self.ws.a[l - 1], n, kin)
+                };
+                let gw = MatMut::from_row_major_slice_mut(&mut grad[lay.weight.clone()], k, kin);
+                matmul(gw, Accum::Add, g.transpose(), input, 1.0, Par::Seq);
+                if let Some(b) = &lay.bias {
+                    for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
+                        *gb += self.ws.g[l][u * n..(u + 1) * n].iter().sum::<f64>();
+                    }
+                }
+            }
+            if l == 0 {
+                break;
+            }
+            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+            let (lower, upper) = self.ws.g.split_at_mut(l);
+            let g_prev = &mut lower[l - 1];
+            matmul(
+                cm_mut(g_prev, n, kin),
+                Accum::Replace,
+                cm(&upper[0], n, k),
+                w,
+                1.0,
+                Par::Seq,
+            );
+            if keep_h {
+                self.ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
+            }
+            for (gv, dv) in g_prev[..n * kin]
+                .iter_mut()
+                .zip(&self.ws.d1[l - 1][..n * kin])
+            {
+                *gv *= dv;
+            }
+        }
+    }
+
+    /// Network outputs for every sample (`N × k`, row-major), e.g. to write data sets.
+    pub fn predict(&mut self, params: &[f64]) -> Vec<f64> {
+        self.assert_len(params);
+        let k = self.spec.output_dim();
+        let last = self.spec.depth() - 1;
+        let act = self.spec.layers[last].activation.clone();
+        let mut out = vec![0.0; self.data.n_samples() * k];
+        for (i0, n) in self.chunks() {
+            self.forward(params, i0, n, 0);
+            let z = &mut self.ws.a[last][..n * k];
+            if act.is_softmax() {
+                let mut row = vec![0.0; k];
+                for s in 0..n {
+                    for o in 0..k {
+                        row[o] = z[s + n * o];
+                    }
+                    super::network::softmax_in_place(&mut row);
+                    out[(i0 + s) * k..(i0 + s + 1) * k].copy_from_slice(&row);
+                }
+            } else {
+                act.apply_in_place(z, None, None);
+                for s in 0..n {
+                    for o in 0..k {
+                        out[(i0 + s) * k + o] = z[s + n * o];
+                    }
+                }
+            }
+        }
+        out
+    }
+}

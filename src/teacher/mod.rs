@@ -1,0 +1,38 @@
+//! Synthetic teachers (SPEC §7): the paper's construction, its 150-teacher family, deep
+//! teachers, and data sets sampled from any network.
+
+pub mod construction;
+pub mod family;
+pub mod inputs;
+
+pub use construction::{
+    DEFAULT_STANDARDISE_SAMPLES, STREAM_DATA, STREAM_NEURONS, STREAM_STANDARDISE, TeacherConfig,
+};
+pub use family::{FamilyMember, PAPER_SAMPLES, paper_family, paper_seed};
+pub use inputs::InputDistribution;
+
+use crate::error::Result;
+use crate::net::{Dataset, Loss, Network, Objective};
+use crate::rng::Stream;
+
+/// Samples `n` inputs from `dist` with stream [`STREAM_DATA`] of `seed` and labels them with the
+/// network's outputs.
+pub fn sample_data(net: &Network, n: usize, dist: InputDistribution, seed: u64) -> Result<Dataset> {
+    let d = net.spec.input_dim;
+    let k = net.spec.output_dim();
+    let mut rng = Stream::new(seed, STREAM_DATA);
+    let x = dist.sample(&mut rng, n, d);
+    let placeholder = Dataset::from_row_major(&x, d, &vec![0.0; n * k], k)?;
+    let loss = if net
+        .spec
+        .layers
+        .last()
+        .is_some_and(|l| l.activation.is_softmax())
+    {
+        Loss::Nll
+    } else {
+        Loss::Mse
+    };
+    let y = Objective::new(&net.spec, &placeholder, loss)?.predict(&net.params);
+    Dataset::from_row_major(&x, d, &y, k)
+}

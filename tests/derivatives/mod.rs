@@ -1,0 +1,3 @@
+//! Gradient and Hessian against central finite differences.
+
+mod finite_differences;

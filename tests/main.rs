@@ -1,0 +1,3 @@
+//! gradflow's integration tests (one binary; modules by concept).
+
+mod derivatives;
