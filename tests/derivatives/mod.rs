@@ -1,3 +1,4 @@
 //! Gradient and Hessian against central finite differences.
 
 mod finite_differences;
+mod loss_conventions;
