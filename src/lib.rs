@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod eval;
 pub mod io;
 pub mod net;
 pub mod rng;

@@ -10,5 +10,6 @@ pub mod network_file;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use data_file::{DataSource, read_data, write_data};
 pub use network_file::{
-    network_from_json, network_to_json, read_network, read_spec, write_network,
+    network_from_json, network_to_json, read_network, read_network_record, read_spec,
+    write_network, write_network_with_meta,
 };

@@ -114,6 +114,9 @@ pub struct NetworkRecord {
     /// Parameters per layer (may be absent in architecture-only files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<ParamRecord>>,
+    /// Free-form provenance (e.g. the teacher construction and seed); ignored when reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
 }
 
 impl NetworkRecord {
@@ -134,6 +137,7 @@ impl NetworkRecord {
             input_dim: net.spec.input_dim,
             layers: net.spec.layers.clone(),
             params: Some(params),
+            meta: None,
         }
     }
 
@@ -235,15 +239,34 @@ pub fn read_network(path: &Path) -> Result<Network> {
     network_from_json(&text).map_err(|e| e.in_file(path))
 }
 
+/// Reads a network file's record (architecture, optional params and meta) without building
+/// the network; errors name the file.
+pub fn read_network_record(path: &Path) -> Result<NetworkRecord> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).in_file(path))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::format(format!("invalid network JSON: {e}")).in_file(path))
+}
+
 /// Reads an architecture (params optional); errors name the file.
 pub fn read_spec(path: &Path) -> Result<NetSpec> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).in_file(path))?;
-    let rec: NetworkRecord = serde_json::from_str(&text)
-        .map_err(|e| Error::format(format!("invalid network JSON: {e}")).in_file(path))?;
-    rec.spec().map_err(|e| e.in_file(path))
+    read_network_record(path)?
+        .spec()
+        .map_err(|e| e.in_file(path))
 }
 
 /// Writes a network file atomically.
 pub fn write_network(path: &Path, net: &Network) -> Result<()> {
-    super::atomic::write_atomic(path, network_to_json(net).as_bytes())
+    write_network_with_meta(path, net, None)
+}
+
+/// Writes a network file with provenance in `"meta"`, atomically.
+pub fn write_network_with_meta(
+    path: &Path,
+    net: &Network,
+    meta: Option<serde_json::Value>,
+) -> Result<()> {
+    let mut rec = NetworkRecord::from_network(net);
+    rec.meta = meta;
+    let text = serde_json::to_string_pretty(&rec).expect("network records always serialise");
+    super::atomic::write_atomic(path, text.as_bytes())
 }

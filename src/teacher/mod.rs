@@ -1,6 +1,7 @@
 //! Synthetic teachers (SPEC §7): the paper's construction, its 150-teacher family, deep
 //! teachers, and data sets sampled from any network.
 
+pub mod command;
 pub mod construction;
 pub mod family;
 pub mod inputs;

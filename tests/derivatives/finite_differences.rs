@@ -23,34 +23,40 @@ fn activation() -> impl Strategy<Value = Activation> {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        1usize..=3,                                                    // input dim
+        1usize..=3,                                                                  // input dim
         proptest::collection::vec((1usize..=3, activation(), any::<bool>()), 1..=3), // hidden
-        1usize..=3,                                                    // outputs
-        any::<bool>(),                                                 // output bias
+        1usize..=3,                                                                  // outputs
+        any::<bool>(),                                                               // output bias
         prop_oneof![Just(Loss::Mse), Just(Loss::Nll)],
-        prop_oneof![Just(Activation::Identity), Just(Activation::Tanh), Just(Activation::G)],
+        prop_oneof![
+            Just(Activation::Identity),
+            Just(Activation::Tanh),
+            Just(Activation::G)
+        ],
         3usize..=12,
         any::<bool>(),
         any::<u64>(),
     )
-        .prop_map(|(d, hidden, k, out_bias, loss, out_act, n, weighted, seed)| {
-            let mut layers: Vec<LayerSpec> = hidden
-                .into_iter()
-                .map(|(w, a, b)| LayerSpec::new(w, a).with_bias(b))
-                .collect();
-            let (k, out_act) = match loss {
-                Loss::Nll => (k.max(2), Activation::Softmax),
-                Loss::Mse => (k, out_act),
-            };
-            layers.push(LayerSpec::new(k, out_act).with_bias(out_bias));
-            Case {
-                spec: NetSpec::new(d, layers).unwrap(),
-                loss,
-                n,
-                weighted,
-                seed,
-            }
-        })
+        .prop_map(
+            |(d, hidden, k, out_bias, loss, out_act, n, weighted, seed)| {
+                let mut layers: Vec<LayerSpec> = hidden
+                    .into_iter()
+                    .map(|(w, a, b)| LayerSpec::new(w, a).with_bias(b))
+                    .collect();
+                let (k, out_act) = match loss {
+                    Loss::Nll => (k.max(2), Activation::Softmax),
+                    Loss::Mse => (k, out_act),
+                };
+                layers.push(LayerSpec::new(k, out_act).with_bias(out_bias));
+                Case {
+                    spec: NetSpec::new(d, layers).unwrap(),
+                    loss,
+                    n,
+                    weighted,
+                    seed,
+                }
+            },
+        )
 }
 
 fn data_for(case: &Case) -> Dataset {

@@ -62,8 +62,12 @@ fn zero_one_weights_give_the_subset_loss() {
     let w: Vec<f64> = (0..n).map(|i| if i % 3 != 0 { 1.0 } else { 0.0 }).collect();
     let weighted = full.clone().with_weights(w).unwrap();
     let subset = full.select(&keep).unwrap();
-    let mut a = Objective::new(&spec, &weighted, Loss::Mse).unwrap().with_chunk(8);
-    let mut b = Objective::new(&spec, &subset, Loss::Mse).unwrap().with_chunk(8);
+    let mut a = Objective::new(&spec, &weighted, Loss::Mse)
+        .unwrap()
+        .with_chunk(8);
+    let mut b = Objective::new(&spec, &subset, Loss::Mse)
+        .unwrap()
+        .with_chunk(8);
     let (la, ga, ha) = a.hessian(&params);
     let (lb, gb, hb) = b.hessian(&params);
     assert!((la * a.mean_scale() - lb * b.mean_scale()).abs() < 1e-14);

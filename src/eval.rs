@@ -1,0 +1,249 @@
+//! `gradflow eval`: loss, gradient, Hessian and spectrum of a network on a data set (SPEC §9).
+//!
+//! All reported derivatives are those of the **reported mean loss** (`L_sum / N_eff`).
+//!
+//! ```
+//! use gradflow::eval::EvalConfig;
+//! let cfg = EvalConfig::default();
+//! assert!(!cfg.gradient && !cfg.hessian && !cfg.spectrum);
+//! assert_eq!(cfg.repeat, None);
+//! assert_eq!(cfg.chunk, gradflow::net::objective::DEFAULT_CHUNK);
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::io::{DataSource, read_data, read_network};
+use crate::net::{Dataset, Loss, Network, Objective, symmetric_eigenvalues};
+
+/// Options of `gradflow eval`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
+pub struct EvalConfig {
+    /// Network file (JSON).
+    #[arg(long)]
+    pub net: PathBuf,
+    /// Data: `file.npz`, `X.npy,Y.npy` or `file.csv`.
+    #[arg(long)]
+    pub data: String,
+    /// Loss (default: `nll` for a softmax output layer, else `mse`).
+    #[arg(long, value_enum)]
+    pub loss: Option<Loss>,
+    /// Include the gradient.
+    #[arg(long)]
+    pub gradient: bool,
+    /// Include the full Hessian.
+    #[arg(long)]
+    pub hessian: bool,
+    /// Include the Hessian spectrum (eigenvalues, ascending).
+    #[arg(long)]
+    pub spectrum: bool,
+    /// Time K repeated evaluations and report the median seconds of one.
+    #[arg(long, value_name = "K")]
+    pub repeat: Option<usize>,
+    /// Samples per chunk.
+    #[arg(long, default_value_t = crate::net::objective::DEFAULT_CHUNK)]
+    pub chunk: usize,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            net: PathBuf::new(),
+            data: String::new(),
+            loss: None,
+            gradient: false,
+            hessian: false,
+            spectrum: false,
+            repeat: None,
+            chunk: crate::net::objective::DEFAULT_CHUNK,
+        }
+    }
+}
+
+/// Median timings (seconds per evaluation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Loss and gradient together.
+    pub loss_gradient_s: f64,
+    /// Loss, gradient and full Hessian together (when the Hessian was requested).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hessian_s: Option<f64>,
+    /// Number of repeats.
+    pub repeats: usize,
+}
+
+/// The JSON written by `gradflow eval`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Architecture, e.g. `4-16-1`.
+    pub network: String,
+    /// Number of parameters.
+    pub n_params: usize,
+    /// Number of samples.
+    pub n_samples: usize,
+    /// Loss function used.
+    pub loss_kind: Loss,
+    /// Reported (mean) loss.
+    pub loss: f64,
+    /// Root-mean-square error (MSE only).
+    pub rmse: Option<f64>,
+    /// ∞-norm of the mean gradient.
+    pub gnorm: f64,
+    /// Mean gradient (flat order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradient: Option<Vec<f64>>,
+    /// Hessian of the mean loss, rows in flat order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hessian: Option<Vec<Vec<f64>>>,
+    /// Hessian eigenvalues, ascending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Vec<f64>>,
+    /// Median timings with `--repeat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+/// The loss that fits a network's output layer.
+pub fn default_loss(net: &Network) -> Loss {
+    if net
+        .spec
+        .layers
+        .last()
+        .is_some_and(|l| l.activation.is_softmax())
+    {
+        Loss::Nll
+    } else {
+        Loss::Mse
+    }
+}
+
+/// Loads the files named in `cfg` and evaluates.
+pub fn run_eval(cfg: &EvalConfig) -> Result<EvalReport> {
+    let net = read_network(&cfg.net)?;
+    let source = DataSource::parse(&cfg.data)?;
+    let mut data = read_data(&source)?;
+    let loss = cfg.loss.unwrap_or_else(|| default_loss(&net));
+    if loss == Loss::Nll && data.output_dim() == 1 && net.spec.output_dim() > 1 {
+        data = labels_to_one_hot(&data, net.spec.output_dim())
+            .map_err(|e| e.in_file(source.path()))?;
+    }
+    evaluate(&net, &data, loss, cfg).map_err(|e| match e {
+        e @ (Error::Shape { .. } | Error::Invalid { .. }) => e.in_file(source.path()),
+        other => other,
+    })
+}
+
+/// Converts a one-column target of integer class labels into one-hot targets.
+pub fn labels_to_one_hot(data: &Dataset, classes: usize) -> Result<Dataset> {
+    let y = data.y();
+    let labels = (0..data.n_samples())
+        .map(|i| {
+            let v = y[(i, 0)];
+            if v >= 0.0 && v.fract().abs() < f64::EPSILON && (v as usize) < classes {
+                Ok(v as usize)
+            } else {
+                Err(Error::invalid(
+                    "y",
+                    format!("row {i}: {v} is not a class label in 0..{classes}"),
+                ))
+            }
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let out = Dataset::from_labels(&data.x_row_major(), data.input_dim(), &labels, classes)?;
+    match data.weights() {
+        Some(w) => out.with_weights(w.to_vec()),
+        None => Ok(out),
+    }
+}
+
+/// Evaluates a network on data (the library core of `gradflow eval`).
+pub fn evaluate(net: &Network, data: &Dataset, loss: Loss, cfg: &EvalConfig) -> Result<EvalReport> {
+    if cfg.chunk == 0 {
+        return Err(Error::invalid("--chunk", "must be at least 1"));
+    }
+    if cfg.repeat == Some(0) {
+        return Err(Error::invalid("--repeat", "must be at least 1"));
+    }
+    let mut obj = Objective::new(&net.spec, data, loss)?.with_chunk(cfg.chunk);
+    let p = net.params.as_slice();
+    let np = obj.n_params();
+    let scale = obj.mean_scale();
+    let mut grad = vec![0.0; np];
+    let want_hessian = cfg.hessian || cfg.spectrum;
+    let mut hess = if want_hessian {
+        vec![0.0; np * np]
+    } else {
+        Vec::new()
+    };
+    let loss_sum = if want_hessian {
+        obj.hessian_into(p, &mut grad, &mut hess)
+    } else {
+        obj.gradient_into(p, &mut grad)
+    };
+    let timing = cfg.repeat.map(|k| {
+        let loss_gradient_s = median_seconds(k, || {
+            obj.gradient_into(p, &mut grad);
+        });
+        let hessian_s = want_hessian.then(|| {
+            median_seconds(k, || {
+                obj.hessian_into(p, &mut grad, &mut hess);
+            })
+        });
+        Timing {
+            loss_gradient_s,
+            hessian_s,
+            repeats: k,
+        }
+    });
+    grad.iter_mut().for_each(|g| *g *= scale);
+    hess.iter_mut().for_each(|h| *h *= scale);
+    let spectrum = if cfg.spectrum {
+        Some(symmetric_eigenvalues(&hess, np)?)
+    } else {
+        None
+    };
+    let gnorm = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let loss_mean = loss_sum * scale;
+    if !loss_mean.is_finite() {
+        return Err(Error::Numerical {
+            routine: "loss".into(),
+            reason: format!("the loss is {loss_mean} (overflow in the network's outputs)"),
+        });
+    }
+    Ok(EvalReport {
+        network: net.spec.shape_string(),
+        n_params: np,
+        n_samples: data.n_samples(),
+        loss_kind: loss,
+        loss: loss_mean,
+        rmse: obj.rmse_of(loss_sum),
+        gnorm,
+        gradient: cfg.gradient.then(|| grad.clone()),
+        hessian: cfg
+            .hessian
+            .then(|| hess.chunks(np).map(<[f64]>::to_vec).collect()),
+        spectrum,
+        timing,
+    })
+}
+
+/// Median wall time in seconds of `k` runs of `f`.
+fn median_seconds(k: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..k)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    if k % 2 == 1 {
+        times[k / 2]
+    } else {
+        0.5 * (times[k / 2 - 1] + times[k / 2])
+    }
+}
