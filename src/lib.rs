@@ -9,6 +9,7 @@ pub mod error;
 pub mod eval;
 pub mod io;
 pub mod net;
+pub mod reference;
 pub mod rng;
 pub mod teacher;
 

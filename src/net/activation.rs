@@ -12,7 +12,7 @@ use std::str::FromStr;
 use pulp::{Arch, Simd, WithSimd};
 use serde::{Deserialize, Serialize};
 
-use super::fastmath::{exp, log1p_unit};
+use super::fastmath::{Log1pUnit, exp, log1p_unit};
 use crate::error::Error;
 
 /// `1/√2`.
@@ -218,13 +218,13 @@ impl Activation {
                 fill_opt(d1, 1.0);
                 fill_opt(d2, 0.0);
             }
-            Relu => dispatch(relu3, buf, d1, d2),
-            Sigmoid => dispatch(sigmoid3, buf, d1, d2),
-            Softplus => dispatch(softplus3, buf, d1, d2),
-            G => dispatch(g3, buf, d1, d2),
-            Silu => dispatch(silu3, buf, d1, d2),
-            Square => dispatch(|x| (0.5 * x * x, x, 1.0), buf, d1, d2),
-            Cube => dispatch(|x| (x * x * x, 3.0 * x * x, 6.0 * x), buf, d1, d2),
+            Relu => dispatch::<ReluK>(buf, d1, d2),
+            Sigmoid => dispatch::<SigmoidK>(buf, d1, d2),
+            Softplus => dispatch::<SoftplusK>(buf, d1, d2),
+            G => dispatch::<GK>(buf, d1, d2),
+            Silu => dispatch::<SiluK>(buf, d1, d2),
+            Square => dispatch::<SquareK>(buf, d1, d2),
+            Cube => dispatch::<CubeK>(buf, d1, d2),
             _ => scalar_apply(self, buf, d1, d2),
         }
     }
@@ -263,20 +263,46 @@ fn scalar_apply(act: &Activation, buf: &mut [f64], d1: Option<&mut [f64]>, d2: O
     }
 }
 
+/// A fused scalar kernel `x ↦ (σ(x), σ'(x), σ''(x))`, statically dispatched so that it is
+/// inlined into the target-feature context of the SIMD loop.
+trait Fused {
+    fn eval(x: f64) -> (f64, f64, f64);
+}
+
+macro_rules! fused {
+    ($name:ident, $f:expr) => {
+        struct $name;
+        impl Fused for $name {
+            #[inline(always)]
+            fn eval(x: f64) -> (f64, f64, f64) {
+                $f(x)
+            }
+        }
+    };
+}
+
+fused!(ReluK, relu3);
+fused!(SigmoidK, sigmoid3);
+fused!(SoftplusK, softplus3);
+fused!(GK, g3);
+fused!(SiluK, silu3);
+fused!(SquareK, |x: f64| (0.5 * x * x, x, 1.0));
+fused!(CubeK, |x: f64| (x * x * x, 3.0 * x * x, 6.0 * x));
+
 /// A fused elementwise kernel run under runtime SIMD dispatch.
-struct Kernel<'a, F> {
-    f: F,
+struct Kernel<'a, K> {
+    kernel: std::marker::PhantomData<K>,
     buf: &'a mut [f64],
     d1: Option<&'a mut [f64]>,
     d2: Option<&'a mut [f64]>,
 }
 
-impl<F: Fn(f64) -> (f64, f64, f64)> WithSimd for Kernel<'_, F> {
+impl<K: Fused> WithSimd for Kernel<'_, K> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
-        let f = &self.f;
+        let f = K::eval;
         match (self.d1, self.d2) {
             (Some(d1), Some(d2)) => {
                 let n = self.buf.len().min(d1.len()).min(d2.len());
@@ -314,13 +340,13 @@ impl<F: Fn(f64) -> (f64, f64, f64)> WithSimd for Kernel<'_, F> {
 }
 
 #[inline(always)]
-fn dispatch<F: Fn(f64) -> (f64, f64, f64)>(
-    f: F,
-    buf: &mut [f64],
-    d1: Option<&mut [f64]>,
-    d2: Option<&mut [f64]>,
-) {
-    Arch::new().dispatch(Kernel { f, buf, d1, d2 });
+fn dispatch<K: Fused>(buf: &mut [f64], d1: Option<&mut [f64]>, d2: Option<&mut [f64]>) {
+    Arch::new().dispatch(Kernel::<K> {
+        kernel: std::marker::PhantomData,
+        buf,
+        d1,
+        d2,
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,32 +358,27 @@ fn relu3(x: f64) -> (f64, f64, f64) {
     (if pos { x } else { 0.0 }, if pos { 1.0 } else { 0.0 }, 0.0)
 }
 
-/// Logistic sigmoid from `e = exp(−|x|)`: returns `(σ(x), σ(x)(1−σ(x)))`, both accurate in the
-/// tails.
+/// Logistic quantities from `e = exp(−|x|)` and `inv = 1/(1 + e)`: returns
+/// `(σ(x), σ(x)(1−σ(x)), 1 − 2σ(x))`, all accurate in the tails (no cancellation).
 #[inline(always)]
-fn logistic_from_exp(x: f64, e: f64) -> (f64, f64) {
-    let inv = 1.0 / (1.0 + e);
-    let s = if x >= 0.0 { inv } else { e * inv };
-    (s, e * inv * inv)
+fn logistic(x: f64, e: f64, inv: f64) -> (f64, f64, f64) {
+    let pos = x >= 0.0;
+    let s = if pos { inv } else { e * inv };
+    let t = (e - 1.0) * inv; // = 1 − 2σ for x ≥ 0
+    (s, e * inv * inv, if pos { t } else { -t })
 }
 
 #[inline(always)]
 fn sigmoid3(x: f64) -> (f64, f64, f64) {
     let e = exp(-x.abs());
-    let (s, ds) = logistic_from_exp(x, e);
-    // σ'' = σ(1−σ)(1−2σ); 1−2σ = −sgn(x)·(1−e)/(1+e), accurate in the tails.
-    let one_minus_2s = if x >= 0.0 {
-        (e - 1.0) / (1.0 + e)
-    } else {
-        (1.0 - e) / (1.0 + e)
-    };
+    let (s, ds, one_minus_2s) = logistic(x, e, 1.0 / (1.0 + e));
     (s, ds, ds * one_minus_2s)
 }
 
 #[inline(always)]
 fn softplus3(x: f64) -> (f64, f64, f64) {
     let e = exp(-x.abs());
-    let (s, ds) = logistic_from_exp(x, e);
+    let (s, ds, _) = logistic(x, e, 1.0 / (1.0 + e));
     (x.max(0.0) + log1p_unit(e), s, ds)
 }
 
@@ -367,28 +388,23 @@ fn g3(x: f64) -> (f64, f64, f64) {
     let e = exp(-x.abs());
     let e2 = e * e;
     let e4 = e2 * e2;
-    let (s, ds) = logistic_from_exp(x, e);
-    let (s4, ds4) = logistic_from_exp(x, e4);
-    let one_minus_2s4 = if x >= 0.0 {
-        (e4 - 1.0) / (1.0 + e4)
-    } else {
-        (1.0 - e4) / (1.0 + e4)
-    };
-    let v = s4 + x.max(0.0) + log1p_unit(e);
-    (v, 4.0 * ds4 + s, 16.0 * ds4 * one_minus_2s4 + ds)
+    let lg = Log1pUnit::reduce(e);
+    let (s, ds, _) = logistic(x, e, 1.0 / (1.0 + e));
+    let (s4, ds4, one_minus_2s4) = logistic(x, e4, 1.0 / (1.0 + e4));
+    let v = s4 + x.max(0.0) + lg.finish(lg.denominator);
+    (
+        v,
+        4.0f64.mul_add(ds4, s),
+        (16.0 * ds4).mul_add(one_minus_2s4, ds),
+    )
 }
 
 #[inline(always)]
 fn silu3(x: f64) -> (f64, f64, f64) {
     let e = exp(-x.abs());
-    let (s, ds) = logistic_from_exp(x, e);
-    let one_minus_2s = if x >= 0.0 {
-        (e - 1.0) / (1.0 + e)
-    } else {
-        (1.0 - e) / (1.0 + e)
-    };
+    let (s, ds, one_minus_2s) = logistic(x, e, 1.0 / (1.0 + e));
     // (xσ)' = σ + xσ(1−σ); (xσ)'' = 2σ(1−σ) + xσ(1−σ)(1−2σ)
-    (x * s, s + x * ds, ds * (2.0 + x * one_minus_2s))
+    (x * s, x.mul_add(ds, s), ds * x.mul_add(one_minus_2s, 2.0))
 }
 
 #[inline(always)]

@@ -16,6 +16,9 @@
 //!   2·atanh(f / (2 + f))` with `f = y, k = 0` for `y ≤ √2 − 1` and `f = (y − 1)/2, k = 1` above,
 //!   so that no rounding of `1 + y` is ever taken; `atanh` by its odd series to `s^25`.
 //!
+//! Polynomials use fused multiply-adds (`mul_add`), which compile to FMA instructions inside
+//! the dispatched kernels.
+//!
 //! Measured accuracy (tests, 10⁶ points each): `exp` within 2 ulp and `log1p_unit` within 3 ulp
 //! of the standard library's results.
 
@@ -25,28 +28,92 @@ const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// 1.5·2^52: adding it rounds a double of magnitude < 2^51 to the nearest integer.
 const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
 
+/// `1/n!`, `n = 0..=13`.
+const EXP_TAYLOR: [f64; 14] = [
+    1.0,
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// `1/(2j+1)`, `j = 0..=12`.
+const ATANH_SERIES: [f64; 13] = [
+    1.0,
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+    1.0 / 17.0,
+    1.0 / 19.0,
+    1.0 / 21.0,
+    1.0 / 23.0,
+    1.0 / 25.0,
+];
+
+/// `Σ_{n=0}^{13} c_n x^n` by Estrin's scheme.
+#[inline(always)]
+fn estrin14(x: f64, c: &[f64; 14]) -> f64 {
+    let x2 = x * x;
+    let x4 = x2 * x2;
+    let x8 = x4 * x4;
+    let q0 = c[1].mul_add(x, c[0]);
+    let q1 = c[3].mul_add(x, c[2]);
+    let q2 = c[5].mul_add(x, c[4]);
+    let q3 = c[7].mul_add(x, c[6]);
+    let q4 = c[9].mul_add(x, c[8]);
+    let q5 = c[11].mul_add(x, c[10]);
+    let q6 = c[13].mul_add(x, c[12]);
+    let t0 = q1.mul_add(x2, q0);
+    let t1 = q3.mul_add(x2, q2);
+    let t2 = q5.mul_add(x2, q4);
+    let u0 = t1.mul_add(x4, t0);
+    let u1 = q6.mul_add(x4, t2);
+    u1.mul_add(x8, u0)
+}
+
+/// `Σ_{n=0}^{12} c_n x^n` by Estrin's scheme.
+#[inline(always)]
+fn estrin13(x: f64, c: &[f64; 13]) -> f64 {
+    let x2 = x * x;
+    let x4 = x2 * x2;
+    let x8 = x4 * x4;
+    let q0 = c[1].mul_add(x, c[0]);
+    let q1 = c[3].mul_add(x, c[2]);
+    let q2 = c[5].mul_add(x, c[4]);
+    let q3 = c[7].mul_add(x, c[6]);
+    let q4 = c[9].mul_add(x, c[8]);
+    let q5 = c[11].mul_add(x, c[10]);
+    let t0 = q1.mul_add(x2, q0);
+    let t1 = q3.mul_add(x2, q2);
+    let t2 = q5.mul_add(x2, q4);
+    let u0 = t1.mul_add(x4, t0);
+    let u1 = c[12].mul_add(x4, t2);
+    u1.mul_add(x8, u0)
+}
+
 /// `e^x`, branch-free (see the module docs for range and accuracy).
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     let xc = x.clamp(-708.3, 709.7);
-    let kf_shifted = xc * LOG2E + ROUND_SHIFT;
+    let kf_shifted = xc.mul_add(LOG2E, ROUND_SHIFT);
     let kf = kf_shifted - ROUND_SHIFT;
-    let r = (xc - kf * LN2_HI) - kf * LN2_LO;
-    // Taylor coefficients 1/n!, n = 13 .. 0.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    let r = (-kf).mul_add(LN2_LO, (-kf).mul_add(LN2_HI, xc));
+    // e^r = Σ_{n=0}^{13} r^n/n!, by Estrin's scheme (short dependency chains: the kernels are
+    // latency-bound with Horner's rule).
+    let p = estrin14(r, &EXP_TAYLOR);
     // k sits in the low mantissa bits of `kf_shifted`.
     let k_bits = kf_shifted
         .to_bits()
@@ -63,26 +130,44 @@ pub fn exp(x: f64) -> f64 {
 /// Outside `[0, 1]` the result is unspecified (but finite for finite input).
 #[inline(always)]
 pub fn log1p_unit(y: f64) -> f64 {
-    let big = y > std::f64::consts::SQRT_2 - 1.0;
-    let f = if big { (y - 1.0) * 0.5 } else { y };
-    let k = if big { 1.0 } else { 0.0 };
-    let s = f / (2.0 + f);
-    let z = s * s;
-    // 2·atanh(s) = 2s·(1 + z/3 + z²/5 + … + z^12/25)
-    let mut p = 1.0 / 25.0;
-    p = p * z + 1.0 / 23.0;
-    p = p * z + 1.0 / 21.0;
-    p = p * z + 1.0 / 19.0;
-    p = p * z + 1.0 / 17.0;
-    p = p * z + 1.0 / 15.0;
-    p = p * z + 1.0 / 13.0;
-    p = p * z + 1.0 / 11.0;
-    p = p * z + 1.0 / 9.0;
-    p = p * z + 1.0 / 7.0;
-    p = p * z + 1.0 / 5.0;
-    p = p * z + 1.0 / 3.0;
-    p = p * z + 1.0;
-    k * LN2_HI + (2.0 * s * p + k * LN2_LO)
+    let r = Log1pUnit::reduce(y);
+    r.finish(r.denominator)
+}
+
+/// `ln(1 + y)` split into range reduction and evaluation:
+/// `Log1pUnit::reduce(y).finish(denominator)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Log1pUnit {
+    f: f64,
+    k: f64,
+    /// The denominator `2 + f` of `s = f/(2 + f)`.
+    pub denominator: f64,
+}
+
+impl Log1pUnit {
+    /// Range reduction of `y ∈ [0, 1]`.
+    #[inline(always)]
+    pub fn reduce(y: f64) -> Self {
+        let big = y > std::f64::consts::SQRT_2 - 1.0;
+        let f = if big { (y - 1.0) * 0.5 } else { y };
+        let k: f64 = if big { 1.0 } else { 0.0 };
+        Log1pUnit {
+            f,
+            k,
+            denominator: 2.0 + f,
+        }
+    }
+
+    /// The logarithm, given the denominator (or a value equal to it).
+    #[inline(always)]
+    pub fn finish(self, denominator: f64) -> f64 {
+        let s = self.f / denominator;
+        let z = s * s;
+        // 2·atanh(s) = 2s·(1 + z/3 + z²/5 + … + z^12/25), by Estrin's scheme.
+        let p = estrin13(z, &ATANH_SERIES);
+        self.k
+            .mul_add(LN2_HI, (2.0 * s).mul_add(p, self.k * LN2_LO))
+    }
 }
 
 #[cfg(test)]

@@ -193,50 +193,94 @@ impl Objective<'_> {
         let ws = &self.ws;
         let x = self.data.x().subrows(i0, n);
 
-        // M_l, from the output backwards.
-        let kl = lays[depth - 1].rows;
-        hw.m[depth - 1][..n * kl * kl].copy_from_slice(&ws.curvature[..n * kl * kl]);
-        for l in (0..depth - 1).rev() {
-            let (k, knext) = (lays[l].rows, lays[l + 1].rows);
-            let w = MatRef::from_row_major_slice(&params[lays[l + 1].weight.clone()], knext, k);
-            let (lo, hi) = hw.m.split_at_mut(l + 1);
-            let (m_l, m_next) = (&mut lo[l], &hi[0]);
-            // T = R(M_{l+1}) W: (n·knext) × k
-            matmul(
-                cm_mut(&mut hw.t, n * knext, k),
-                Accum::Replace,
-                cm(m_next, n * knext, knext),
-                w,
-                1.0,
-                Par::Seq,
-            );
-            for u2 in 0..k {
-                let tb = cm(&hw.t[n * knext * u2..], n, knext);
-                matmul(
-                    cm_mut(&mut m_l[n * k * u2..], n, k),
-                    Accum::Replace,
-                    tb,
-                    w,
-                    1.0,
-                    Par::Seq,
-                );
-            }
-            let (d1, d2, h) = (&ws.d1[l], &ws.d2[l], &ws.h[l]);
-            for u2 in 0..k {
+        // M_l from the output backwards; each layer's diagonal block is accumulated as soon as
+        // its M is known, from the symmetric pairs written straight into the GEMM operand.
+        for l in (0..depth).rev() {
+            let lay = &lays[l];
+            let (k, e) = (lay.rows, lay.ext_cols());
+            let (pk, pe) = (k * (k + 1) / 2, e * (e + 1) / 2);
+            // M_l is kept in full only where later steps need it (l ≥ 1: the recursion to
+            // l − 1 and the off-diagonal blocks).
+            let keep = l >= 1;
+            if l + 1 == depth {
+                let curv = &ws.curvature;
                 for u in 0..k {
-                    let col = &mut m_l[n * (u + k * u2)..n * (u + k * u2) + n];
-                    let (p1, p2) = (&d1[u * n..u * n + n], &d1[u2 * n..u2 * n + n]);
-                    for s in 0..n {
-                        col[s] *= p1[s] * p2[s];
+                    for u2 in u..k {
+                        let src = &curv[n * (u + k * u2)..n * (u + k * u2) + n];
+                        let dst = pair(u, u2, k);
+                        hw.x[dst * n..dst * n + n].copy_from_slice(src);
                     }
-                    if u == u2 {
-                        let (q, hh) = (&d2[u * n..u * n + n], &h[u * n..u * n + n]);
-                        for s in 0..n {
-                            col[s] += q[s] * hh[s];
+                }
+                hw.m[l][..n * k * k].copy_from_slice(&curv[..n * k * k]);
+            } else {
+                let knext = lays[l + 1].rows;
+                let w = MatRef::from_row_major_slice(&params[lays[l + 1].weight.clone()], knext, k);
+                let (lo, hi) = hw.m.split_at_mut(l + 1);
+                let (m_l, m_next) = (&mut lo[l], &hi[0]);
+                let (d1, d2, h) = (&ws.d1[l], &ws.d2[l], &ws.h[l]);
+                if knext > 1 {
+                    // Q_s = Wᵀ M_{l+1,s} W for every sample: T = R(M_{l+1}) W, then one GEMM
+                    // per column of Q.
+                    matmul(
+                        cm_mut(&mut hw.t, n * knext, k),
+                        Accum::Replace,
+                        cm(m_next, n * knext, knext),
+                        w,
+                        1.0,
+                        Par::Seq,
+                    );
+                    for u2 in 0..k {
+                        matmul(
+                            cm_mut(&mut m_l[n * k * u2..], n, k),
+                            Accum::Replace,
+                            cm(&hw.t[n * knext * u2..], n, knext),
+                            w,
+                            1.0,
+                            Par::Seq,
+                        );
+                    }
+                }
+                let m1 = &m_next[..n];
+                for u in 0..k {
+                    for u2 in u..k {
+                        let (p1, p2) = (&d1[u * n..u * n + n], &d1[u2 * n..u2 * n + n]);
+                        let dst = pair(u, u2, k);
+                        let xcol = &mut hw.x[dst * n..dst * n + n];
+                        if knext > 1 {
+                            let q = &m_l[n * (u + k * u2)..n * (u + k * u2) + n];
+                            for s in 0..n {
+                                xcol[s] = q[s] * p1[s] * p2[s];
+                            }
+                        } else {
+                            // Outer product: Q_s[u, u'] = W[0,u] W[0,u'] M_{l+1,s}.
+                            let wuu = w[(0, u)] * w[(0, u2)];
+                            for s in 0..n {
+                                xcol[s] = wuu * m1[s] * p1[s] * p2[s];
+                            }
+                        }
+                        if u == u2 {
+                            let (q, hh) = (&d2[u * n..u * n + n], &h[u * n..u * n + n]);
+                            for s in 0..n {
+                                xcol[s] += q[s] * hh[s];
+                            }
+                        }
+                        if keep {
+                            m_l[n * (u + k * u2)..n * (u + k * u2) + n].copy_from_slice(xcol);
+                            m_l[n * (u2 + k * u)..n * (u2 + k * u) + n].copy_from_slice(xcol);
                         }
                     }
                 }
             }
+            let input = layer_input(l, &ws.a, x, n, lay);
+            fill_products(&mut hw.y, input, e, input, e, n, true);
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut hw.diag[l][..pk * pe], pk, pe),
+                Accum::Add,
+                cm(&hw.x, n, pk).transpose(),
+                cm(&hw.y, n, pe),
+                1.0,
+                Par::Seq,
+            );
         }
 
         // C_{l,m} = ∂z_l/∂z_m for m < l.
@@ -280,31 +324,6 @@ impl Objective<'_> {
                     }
                 }
             }
-        }
-
-        // Diagonal blocks.
-        for l in 0..depth {
-            let lay = &lays[l];
-            let (k, e) = (lay.rows, lay.ext_cols());
-            let (pk, pe) = (k * (k + 1) / 2, e * (e + 1) / 2);
-            let m_l = &hw.m[l];
-            for u in 0..k {
-                for u2 in u..k {
-                    let dst = pair(u, u2, k);
-                    hw.x[dst * n..dst * n + n]
-                        .copy_from_slice(&m_l[n * (u + k * u2)..n * (u + k * u2) + n]);
-                }
-            }
-            let input = layer_input(l, &ws.a, x, n, lay);
-            fill_products(&mut hw.y, input, e, input, e, n, true);
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut hw.diag[l][..pk * pe], pk, pe),
-                Accum::Add,
-                cm(&hw.x, n, pk).transpose(),
-                cm(&hw.y, n, pe),
-                1.0,
-                Par::Seq,
-            );
         }
 
         // Off-diagonal blocks.

@@ -1,0 +1,211 @@
+"""Time loss+gradient and the full Hessian of the benchmark networks with PyTorch (float64,
+one thread) and JAX (jit, float64), next to `gradflow eval --repeat`, on the same files.
+
+Usage (normally through run_eval_speed.sh):
+    python eval_speed.py --gradflow PATH --workdir DIR [--repeat K] [--shapes 4-16-1,...]
+
+Prints a table of median seconds per call and the ratios peer / gradflow.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+
+def median_time(f, repeat, warmup=1):
+    for _ in range(warmup):
+        f()
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
+def load_net(path):
+    with open(path) as fh:
+        net = json.load(fh)
+    layers = []
+    for spec, par in zip(net["layers"], net["params"]):
+        w = np.array(par["weight"], dtype=np.float64)
+        b = np.array(par["bias"], dtype=np.float64) if spec.get("bias", True) else None
+        layers.append((spec["activation"], w, b))
+    return layers
+
+
+def torch_times(layers, x, y, repeat, hessian):
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    X = torch.tensor(x)
+    Y = torch.tensor(y)
+    shapes = []
+    flat = []
+    for act, w, b in layers:
+        shapes.append((act, w.shape, None if b is None else b.shape))
+        flat.append(w.ravel())
+        if b is not None:
+            flat.append(b)
+    theta0 = torch.tensor(np.concatenate(flat))
+
+    def act_fn(name, z):
+        if name == "g":
+            return torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)
+        if name == "identity":
+            return z
+        if name == "tanh":
+            return torch.tanh(z)
+        raise ValueError(name)
+
+    def loss(theta):
+        a = X
+        i = 0
+        for act, ws, bs in shapes:
+            nw = ws[0] * ws[1]
+            w = theta[i : i + nw].reshape(ws)
+            i += nw
+            z = a @ w.T
+            if bs is not None:
+                z = z + theta[i : i + bs[0]]
+                i += bs[0]
+            a = act_fn(act, z)
+        return ((a - Y) ** 2).sum() / X.shape[0]
+
+    theta = theta0.clone().requires_grad_(True)
+
+    def lg():
+        if theta.grad is not None:
+            theta.grad = None
+        l = loss(theta)
+        l.backward()
+        return l
+
+    out = {"loss_gradient_s": median_time(lg, repeat)}
+    out["loss"] = float(loss(theta0))
+    if hessian:
+        from torch.autograd.functional import hessian as thess
+
+        out["hessian_s"] = median_time(lambda: thess(loss, theta0), max(1, repeat // 10), warmup=0)
+    return out
+
+
+def jax_times(layers, x, y, repeat, hessian):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    X = jnp.asarray(x)
+    Y = jnp.asarray(y)
+    shapes = []
+    flat = []
+    for act, w, b in layers:
+        shapes.append((act, w.shape, None if b is None else b.shape))
+        flat.append(w.ravel())
+        if b is not None:
+            flat.append(b)
+    theta0 = jnp.asarray(np.concatenate(flat))
+
+    def act_fn(name, z):
+        if name == "g":
+            return jax.nn.sigmoid(4 * z) + jax.nn.softplus(z)
+        if name == "identity":
+            return z
+        if name == "tanh":
+            return jnp.tanh(z)
+        raise ValueError(name)
+
+    def loss(theta):
+        a = X
+        i = 0
+        for act, ws, bs in shapes:
+            nw = ws[0] * ws[1]
+            w = theta[i : i + nw].reshape(ws)
+            i += nw
+            z = a @ w.T
+            if bs is not None:
+                z = z + theta[i : i + bs[0]]
+                i += bs[0]
+            a = act_fn(act, z)
+        return ((a - Y) ** 2).sum() / X.shape[0]
+
+    vg = jax.jit(jax.value_and_grad(loss))
+    out = {"loss_gradient_s": median_time(lambda: jax.block_until_ready(vg(theta0)), repeat, warmup=2)}
+    out["loss"] = float(loss(theta0))
+    if hessian:
+        hs = jax.jit(jax.hessian(loss))
+        out["hessian_s"] = median_time(lambda: jax.block_until_ready(hs(theta0)), max(1, repeat // 10), warmup=2)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gradflow", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--shapes", default="4-16-1,8-32-1,32-32-1,16-64-32-1")
+    ap.add_argument("--hessian-shapes", default="4-16-1,8-32-1")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    gf = args.gradflow
+    rows = []
+    for shape in args.shapes.split(","):
+        widths = [int(t) for t in shape.split("-")]
+        d = widths[0]
+        wd = os.path.join(args.workdir, shape)
+        os.makedirs(wd, exist_ok=True)
+        teacher = os.path.join(wd, "teacher.json")
+        student = os.path.join(wd, "student.json")
+        data = os.path.join(wd, "data.npz")
+        subprocess.run([gf, "teacher", "--d", str(d), "--r", "4", "--seed", "1", "-o", teacher], check=True)
+        subprocess.run([gf, "data", "--net", teacher, "-n", "30000", "--seed", "1", "-o", data], check=True)
+        subprocess.run(
+            [gf, "teacher", "--widths", ",".join(map(str, widths)), "--seed", "2", "-o", student],
+            check=True,
+        )
+        hess = shape in args.hessian_shapes.split(",")
+        cmd = [gf, "eval", "--net", student, "--data", data, "--repeat", str(args.repeat)]
+        if hess:
+            cmd.append("--hessian")
+        rep = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        g = {"loss_gradient_s": rep["timing"]["loss_gradient_s"], "hessian_s": rep["timing"].get("hessian_s"), "loss": rep["loss"]}
+        z = np.load(data)
+        layers = load_net(student)
+        t = torch_times(layers, z["x"], z["y"], args.repeat, hess)
+        j = jax_times(layers, z["x"], z["y"], args.repeat, hess)
+        for name, r in (("torch", t), ("jax", j)):
+            assert abs(r["loss"] - g["loss"]) <= 1e-10 * max(1.0, abs(g["loss"])), (name, r["loss"], g["loss"])
+        row = {"shape": shape, "gradflow": g, "torch": t, "jax": j}
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+
+    print()
+    print(f"{'network':<12} {'what':<14} {'gradflow':>11} {'torch':>11} {'jax':>11} {'torch/gf':>9} {'jax/gf':>8}")
+    for row in rows:
+        for what in ("loss_gradient_s", "hessian_s"):
+            g = row["gradflow"].get(what)
+            if g is None:
+                continue
+            t = row["torch"].get(what)
+            j = row["jax"].get(what)
+            print(
+                f"{row['shape']:<12} {what[:-2]:<14} {g:11.3e} {t:11.3e} {j:11.3e} {t / g:9.1f} {j / g:8.1f}"
+            )
+    if args.out:
+        with open(args.out, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
