@@ -12,7 +12,7 @@ use std::str::FromStr;
 use pulp::{Arch, Simd, WithSimd};
 use serde::{Deserialize, Serialize};
 
-use super::fastmath::{Log1pUnit, exp, log1p_unit};
+use super::fastmath::{Log1pUnit, exp_nonpositive as exp_neg, log1p_unit};
 use crate::error::Error;
 
 /// `1/√2`.
@@ -212,20 +212,40 @@ impl Activation {
     ///
     /// Softmax is not elementwise: this leaves its input unchanged (the loss applies it).
     pub fn apply_in_place(&self, buf: &mut [f64], d1: Option<&mut [f64]>, d2: Option<&mut [f64]>) {
+        self.apply_shifted_in_place(buf, 0.0, d1, d2);
+    }
+
+    /// As [`Activation::apply_in_place`] on `buf + shift` (the bias add fused into the same
+    /// pass over memory).
+    pub fn apply_shifted_in_place(
+        &self,
+        buf: &mut [f64],
+        shift: f64,
+        d1: Option<&mut [f64]>,
+        d2: Option<&mut [f64]>,
+    ) {
         use Activation::*;
         match self {
             Identity | Softmax => {
+                if shift != 0.0 {
+                    buf.iter_mut().for_each(|x| *x += shift);
+                }
                 fill_opt(d1, 1.0);
                 fill_opt(d2, 0.0);
             }
-            Relu => dispatch::<ReluK>(buf, d1, d2),
-            Sigmoid => dispatch::<SigmoidK>(buf, d1, d2),
-            Softplus => dispatch::<SoftplusK>(buf, d1, d2),
-            G => dispatch::<GK>(buf, d1, d2),
-            Silu => dispatch::<SiluK>(buf, d1, d2),
-            Square => dispatch::<SquareK>(buf, d1, d2),
-            Cube => dispatch::<CubeK>(buf, d1, d2),
-            _ => scalar_apply(self, buf, d1, d2),
+            Relu => dispatch::<ReluK>(buf, shift, d1, d2),
+            Sigmoid => dispatch::<SigmoidK>(buf, shift, d1, d2),
+            Softplus => dispatch::<SoftplusK>(buf, shift, d1, d2),
+            G => dispatch::<GK>(buf, shift, d1, d2),
+            Silu => dispatch::<SiluK>(buf, shift, d1, d2),
+            Square => dispatch::<SquareK>(buf, shift, d1, d2),
+            Cube => dispatch::<CubeK>(buf, shift, d1, d2),
+            _ => {
+                if shift != 0.0 {
+                    buf.iter_mut().for_each(|x| *x += shift);
+                }
+                scalar_apply(self, buf, d1, d2)
+            }
         }
     }
 }
@@ -292,6 +312,7 @@ fused!(CubeK, |x: f64| (x * x * x, 3.0 * x * x, 6.0 * x));
 /// A fused elementwise kernel run under runtime SIMD dispatch.
 struct Kernel<'a, K> {
     kernel: std::marker::PhantomData<K>,
+    shift: f64,
     buf: &'a mut [f64],
     d1: Option<&'a mut [f64]>,
     d2: Option<&'a mut [f64]>,
@@ -302,7 +323,8 @@ impl<K: Fused> WithSimd for Kernel<'_, K> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
-        let f = K::eval;
+        let shift = self.shift;
+        let f = |x: f64| K::eval(x + shift);
         match (self.d1, self.d2) {
             (Some(d1), Some(d2)) => {
                 let n = self.buf.len().min(d1.len()).min(d2.len());
@@ -340,9 +362,10 @@ impl<K: Fused> WithSimd for Kernel<'_, K> {
 }
 
 #[inline(always)]
-fn dispatch<K: Fused>(buf: &mut [f64], d1: Option<&mut [f64]>, d2: Option<&mut [f64]>) {
+fn dispatch<K: Fused>(buf: &mut [f64], shift: f64, d1: Option<&mut [f64]>, d2: Option<&mut [f64]>) {
     Arch::new().dispatch(Kernel::<K> {
         kernel: std::marker::PhantomData,
+        shift,
         buf,
         d1,
         d2,
@@ -370,14 +393,14 @@ fn logistic(x: f64, e: f64, inv: f64) -> (f64, f64, f64) {
 
 #[inline(always)]
 fn sigmoid3(x: f64) -> (f64, f64, f64) {
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let (s, ds, one_minus_2s) = logistic(x, e, 1.0 / (1.0 + e));
     (s, ds, ds * one_minus_2s)
 }
 
 #[inline(always)]
 fn softplus3(x: f64) -> (f64, f64, f64) {
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let (s, ds, _) = logistic(x, e, 1.0 / (1.0 + e));
     (x.max(0.0) + log1p_unit(e), s, ds)
 }
@@ -385,7 +408,7 @@ fn softplus3(x: f64) -> (f64, f64, f64) {
 #[inline(always)]
 fn g3(x: f64) -> (f64, f64, f64) {
     // One exp: e = exp(−|x|), e⁴ = exp(−4|x|).
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let e2 = e * e;
     let e4 = e2 * e2;
     let lg = Log1pUnit::reduce(e);
@@ -401,7 +424,7 @@ fn g3(x: f64) -> (f64, f64, f64) {
 
 #[inline(always)]
 fn silu3(x: f64) -> (f64, f64, f64) {
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let (s, ds, one_minus_2s) = logistic(x, e, 1.0 / (1.0 + e));
     // (xσ)' = σ + xσ(1−σ); (xσ)'' = 2σ(1−σ) + xσ(1−σ)(1−2σ)
     (x * s, x.mul_add(ds, s), ds * x.mul_add(one_minus_2s, 2.0))

@@ -187,6 +187,7 @@ impl Objective<'_> {
         (l, g, h)
     }
 
+    #[allow(clippy::needless_range_loop)] // index arithmetic mirrors the formulas
     fn accumulate_chunk(&mut self, hw: &mut HessianWorkspace, params: &[f64], i0: usize, n: usize) {
         let depth = self.spec.depth();
         let lays = &self.layouts;
@@ -419,6 +420,7 @@ impl Objective<'_> {
     }
 
     /// Writes the accumulated blocks into the full symmetric `P × P` matrix.
+    #[allow(clippy::needless_range_loop)]
     fn scatter(&self, hw: &HessianWorkspace, hess: &mut [f64]) {
         let p = self.n_params();
         let lays = &self.layouts;
@@ -483,6 +485,7 @@ impl Objective<'_> {
 /// Fills `y` (`n × cols`, column-major) with products of extended inputs: for the symmetric
 /// case the pairs `v ≤ v'` of `a` (`pairs(ea)` columns), otherwise all `(v, v')` with column
 /// index `v·eb + v'`.
+#[allow(clippy::needless_range_loop)]
 fn fill_products(
     y: &mut [f64],
     a: MatRef<'_, f64>,
@@ -507,16 +510,8 @@ fn fill_products(
                         dst[s] = p[s] * q[s];
                     }
                 }
-                (Some(p), None) => {
-                    for s in 0..n {
-                        dst[s] = p[s];
-                    }
-                }
-                (None, Some(q)) => {
-                    for s in 0..n {
-                        dst[s] = q[s];
-                    }
-                }
+                (Some(p), None) => dst.copy_from_slice(&p[..n]),
+                (None, Some(q)) => dst.copy_from_slice(&q[..n]),
                 (None, None) => dst.fill(1.0),
             }
         }

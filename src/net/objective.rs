@@ -247,18 +247,23 @@ impl<'a> Objective<'a> {
                     Par::Seq,
                 );
             }
-            if let Some(b) = &lay.bias {
-                for (u, &bu) in params[b.clone()].iter().enumerate() {
+            let bias = lay.bias.as_ref().map(|b| &params[b.clone()]);
+            if l + 1 < depth {
+                // Bias add fused with the activation, column by column.
+                let act = &self.spec.layers[l].activation;
+                for u in 0..k {
+                    let col = u * n..(u + 1) * n;
+                    let shift = bias.map_or(0.0, |b| b[u]);
+                    let d1 = (order >= 1).then(|| &mut self.ws.d1[l][col.clone()]);
+                    let d2 = (order >= 2).then(|| &mut self.ws.d2[l][col.clone()]);
+                    act.apply_shifted_in_place(&mut out[col], shift, d1, d2);
+                }
+            } else if let Some(b) = bias {
+                for (u, &bu) in b.iter().enumerate() {
                     for v in &mut out[u * n..(u + 1) * n] {
                         *v += bu;
                     }
                 }
-            }
-            if l + 1 < depth {
-                let act = &self.spec.layers[l].activation;
-                let d1 = (order >= 1).then(|| &mut self.ws.d1[l][..n * k]);
-                let d2 = (order >= 2).then(|| &mut self.ws.d2[l][..n * k]);
-                act.apply_in_place(&mut out[..n * k], d1, d2);
             }
         }
     }
@@ -322,22 +327,37 @@ impl<'a> Objective<'a> {
             let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
             let (lower, upper) = self.ws.g.split_at_mut(l);
             let g_prev = &mut lower[l - 1];
-            matmul(
-                cm_mut(g_prev, n, kin),
-                Accum::Replace,
-                cm(&upper[0], n, k),
-                w,
-                1.0,
-                Par::Seq,
-            );
-            if keep_h {
-                self.ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
-            }
-            for (gv, dv) in g_prev[..n * kin]
-                .iter_mut()
-                .zip(&self.ws.d1[l - 1][..n * kin])
-            {
-                *gv *= dv;
+            let d1 = &self.ws.d1[l - 1];
+            if k == 1 {
+                // h = g wᵀ is an outer product: fuse it with the multiplication by σ'.
+                let g = &upper[0][..n];
+                for v in 0..kin {
+                    let wv = w[(0, v)];
+                    let col = v * n..(v + 1) * n;
+                    if keep_h {
+                        for (hh, gs) in self.ws.h[l - 1][col.clone()].iter_mut().zip(g) {
+                            *hh = gs * wv;
+                        }
+                    }
+                    for ((gp, gs), dv) in g_prev[col.clone()].iter_mut().zip(g).zip(&d1[col]) {
+                        *gp = gs * wv * dv;
+                    }
+                }
+            } else {
+                matmul(
+                    cm_mut(g_prev, n, kin),
+                    Accum::Replace,
+                    cm(&upper[0], n, k),
+                    w,
+                    1.0,
+                    Par::Seq,
+                );
+                if keep_h {
+                    self.ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
+                }
+                for (gv, dv) in g_prev[..n * kin].iter_mut().zip(&d1[..n * kin]) {
+                    *gv *= dv;
+                }
             }
         }
     }
