@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use gradflow::reference::Problem;
-//! let p = Problem::teacher_student(2, 2, 2, 200, 7).unwrap();
+//! let p = Problem::teacher_student(2, 2, 2, 200, 7, 0).unwrap();
 //! let mut obj = p.objective();
 //! assert!(obj.loss(&p.teacher.as_ref().unwrap().params) < 1e-28);
 //! ```
@@ -33,13 +33,20 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// Paper teacher `d → r → 1` (activation `g`, seed `seed`), `n` samples, student of width
-    /// `m` initialised from seed `seed`.
-    pub fn teacher_student(d: usize, r: usize, m: usize, n: usize, seed: u64) -> Result<Self> {
-        let teacher = TeacherConfig::paper(d, r, seed).build()?;
-        let data = sample_data(&teacher, n, InputDistribution::Uniform, seed)?;
+    /// Paper teacher `d → r → 1` (activation `g`, seed `teacher_seed`, data from the same
+    /// seed's data stream), `n` samples, student of width `m` initialised from `student_seed`.
+    pub fn teacher_student(
+        d: usize,
+        r: usize,
+        m: usize,
+        n: usize,
+        teacher_seed: u64,
+        student_seed: u64,
+    ) -> Result<Self> {
+        let teacher = TeacherConfig::paper(d, r, teacher_seed).build()?;
+        let data = sample_data(&teacher, n, InputDistribution::Uniform, teacher_seed)?;
         let student = NetSpec::shallow(d, m, Activation::G, 1);
-        let start = Init::GlorotNormal.draw_seeded(&student, seed);
+        let start = Init::GlorotNormal.draw_seeded(&student, student_seed);
         Ok(Problem {
             name: format!("{d}-{m}-1 on teacher {d}-{r}-1"),
             data,
@@ -85,6 +92,13 @@ impl Problem {
             start,
             teacher: Some(teacher),
         })
+    }
+
+    /// The demo problem of `gradflow solve`/`gradflow eval` without arguments: the first paper
+    /// teacher with `d = 4`, `r = 4` (seed 40400), 30 000 samples, a `ρ = 4` student (16 hidden
+    /// neurons) initialised from `student_seed`.
+    pub fn demo(student_seed: u64) -> Result<Self> {
+        Self::teacher_student(4, 4, 16, 30_000, crate::teacher::paper_seed(4, 4, 0), student_seed)
     }
 
     /// The MSE objective of the student on the data.
