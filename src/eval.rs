@@ -132,7 +132,12 @@ pub fn run_eval(cfg: &EvalConfig) -> Result<EvalReport> {
             let net = Network::new(p.student.clone(), p.start.clone())?;
             return evaluate(&net, &p.data, Loss::Mse, cfg);
         }
-        _ => return Err(Error::invalid("eval", "give both --net and --data (or neither for the demo)")),
+        _ => {
+            return Err(Error::invalid(
+                "eval",
+                "give both --net and --data (or neither for the demo)",
+            ));
+        }
     };
     let net = read_network(net_path)?;
     let source = DataSource::parse(data_text)?;

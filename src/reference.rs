@@ -98,7 +98,14 @@ impl Problem {
     /// teacher with `d = 4`, `r = 4` (seed 40400), 30 000 samples, a `ρ = 4` student (16 hidden
     /// neurons) initialised from `student_seed`.
     pub fn demo(student_seed: u64) -> Result<Self> {
-        Self::teacher_student(4, 4, 16, 30_000, crate::teacher::paper_seed(4, 4, 0), student_seed)
+        Self::teacher_student(
+            4,
+            4,
+            16,
+            30_000,
+            crate::teacher::paper_seed(4, 4, 0),
+            student_seed,
+        )
     }
 
     /// The MSE objective of the student on the data.

@@ -1,6 +1,6 @@
 //! gradflow's integration tests (one binary; modules by concept).
 
-mod derivatives;
 mod cli;
+mod derivatives;
 mod io;
 mod teacher;

@@ -29,38 +29,88 @@ fn teacher_data_eval_end_to_end() {
     let t = dir.path().join("t.json");
     let d = dir.path().join("d.npz");
     let o = dir.path().join("eval.json");
-    assert!(gradflow(&["teacher", "--d", "3", "--r", "2", "-o", s(&t)]).status.success());
-    assert!(gradflow(&["data", "--net", s(&t), "-n", "500", "-o", s(&d)]).status.success());
+    assert!(
+        gradflow(&["teacher", "--d", "3", "--r", "2", "-o", s(&t)])
+            .status
+            .success()
+    );
+    assert!(
+        gradflow(&["data", "--net", s(&t), "-n", "500", "-o", s(&d)])
+            .status
+            .success()
+    );
     let out = gradflow(&[
-        "eval", "--net", s(&t), "--data", s(&d), "--gradient", "--hessian", "--spectrum",
-        "--repeat", "3", "-o", s(&o),
+        "eval",
+        "--net",
+        s(&t),
+        "--data",
+        s(&d),
+        "--gradient",
+        "--hessian",
+        "--spectrum",
+        "--repeat",
+        "3",
+        "-o",
+        s(&o),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&o).unwrap()).unwrap();
     let np = 3 * 2 + 2 + 2 + 1;
     assert_eq!(r["n_params"], np);
-    assert!(r["loss"].as_f64().unwrap() < 1e-28, "the teacher fits its own data");
+    assert!(
+        r["loss"].as_f64().unwrap() < 1e-28,
+        "the teacher fits its own data"
+    );
     assert_eq!(r["gradient"].as_array().unwrap().len(), np);
     assert_eq!(r["hessian"].as_array().unwrap().len(), np);
     assert_eq!(r["spectrum"].as_array().unwrap().len(), np);
-    let spec: Vec<f64> = r["spectrum"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let spec: Vec<f64> = r["spectrum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert!(spec.windows(2).all(|w| w[0] <= w[1]), "ascending");
-    assert!(spec[0] > -1e-10, "a zero-loss minimum has a PSD Hessian: {}", spec[0]);
+    assert!(
+        spec[0] > -1e-10,
+        "a zero-loss minimum has a PSD Hessian: {}",
+        spec[0]
+    );
     assert!(r["timing"]["loss_gradient_s"].as_f64().unwrap() > 0.0);
     assert!(r["timing"]["hessian_s"].as_f64().unwrap() > 0.0);
     // Data seeds default to the teacher's seed recorded in the file: reproducible.
     let d2 = dir.path().join("d2.npz");
-    assert!(gradflow(&["data", "--net", s(&t), "-n", "500", "-o", s(&d2)]).status.success());
+    assert!(
+        gradflow(&["data", "--net", s(&t), "-n", "500", "-o", s(&d2)])
+            .status
+            .success()
+    );
     assert_eq!(std::fs::read(&d).unwrap(), std::fs::read(&d2).unwrap());
 }
 
 #[test]
 fn teacher_family_is_written_with_an_index() {
     let dir = tempfile::tempdir().unwrap();
-    let out = gradflow(&["teacher", "--family", "--n-standardise", "500", "-o", s(dir.path())]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gradflow(&[
+        "teacher",
+        "--family",
+        "--n-standardise",
+        "500",
+        "-o",
+        s(dir.path()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("family.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("family.json")).unwrap())
+            .unwrap();
     assert_eq!(index.as_array().unwrap().len(), 150);
     assert!(dir.path().join("teacher_d32_r8_i9.json").exists());
 }
@@ -71,15 +121,25 @@ fn bad_inputs_fail_cleanly_with_the_file_named() {
     let p = |name: &str| dir.path().join(name);
     let t = p("t.json");
     let d = p("d.npz");
-    assert!(gradflow(&["teacher", "--d", "2", "--r", "2", "-o", s(&t)]).status.success());
-    assert!(gradflow(&["data", "--net", s(&t), "-n", "50", "-o", s(&d)]).status.success());
+    assert!(
+        gradflow(&["teacher", "--d", "2", "--r", "2", "-o", s(&t)])
+            .status
+            .success()
+    );
+    assert!(
+        gradflow(&["data", "--net", s(&t), "-n", "50", "-o", s(&d)])
+            .status
+            .success()
+    );
     let out_json = p("out.json");
     let eval = |net: &Path, data: &str| {
         gradflow(&["eval", "--net", s(net), "--data", data, "-o", s(&out_json)])
     };
 
     // Unknown activation.
-    let text = std::fs::read_to_string(&t).unwrap().replacen("\"g\"", "\"wobble\"", 1);
+    let text = std::fs::read_to_string(&t)
+        .unwrap()
+        .replacen("\"g\"", "\"wobble\"", 1);
     let bad_act = p("bad_act.json");
     std::fs::write(&bad_act, text).unwrap();
     let out = eval(&bad_act, s(&d));
@@ -87,15 +147,23 @@ fn bad_inputs_fail_cleanly_with_the_file_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("wobble"));
 
     // Weight matrix of the wrong shape.
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
-    v["params"][0]["weight"][0].as_array_mut().unwrap().push(1.0.into());
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();
+    v["params"][0]["weight"][0]
+        .as_array_mut()
+        .unwrap()
+        .push(1.0.into());
     let bad_shape = p("bad_shape.json");
     std::fs::write(&bad_shape, v.to_string()).unwrap();
     assert_clean_failure(&eval(&bad_shape, s(&d)), "bad_shape.json");
 
     // Data whose dimension does not match the network.
     let t3 = p("t3.json");
-    assert!(gradflow(&["teacher", "--d", "3", "--r", "2", "-o", s(&t3)]).status.success());
+    assert!(
+        gradflow(&["teacher", "--d", "3", "--r", "2", "-o", s(&t3)])
+            .status
+            .success()
+    );
     assert_clean_failure(&eval(&t3, s(&d)), "d.npz");
 
     // NaN and Inf in data.
@@ -130,14 +198,47 @@ fn bad_inputs_fail_cleanly_with_the_file_named() {
 /// Peak resident memory of the full Hessian of the 16-64-32-1 network on 30 000 samples stays
 /// below 2 GB (samples are processed in chunks).
 #[test]
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also reports its peak memory
 fn hessian_of_the_largest_benchmark_fits_in_two_gigabytes() {
     let dir = tempfile::tempdir().unwrap();
     let t = dir.path().join("t.json");
     let st = dir.path().join("student.json");
     let d = dir.path().join("d.npz");
-    assert!(gradflow(&["teacher", "--d", "16", "--r", "4", "--seed", "1", "-o", s(&t)]).status.success());
-    assert!(gradflow(&["data", "--net", s(&t), "-n", "30000", "-o", s(&d)]).status.success());
-    assert!(gradflow(&["teacher", "--widths", "16,64,32,1", "--seed", "2", "--n-standardise", "2000", "-o", s(&st)]).status.success());
+    assert!(
+        gradflow(&[
+            "teacher",
+            "--d",
+            "16",
+            "--r",
+            "4",
+            "--seed",
+            "1",
+            "-o",
+            s(&t)
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        gradflow(&["data", "--net", s(&t), "-n", "30000", "-o", s(&d)])
+            .status
+            .success()
+    );
+    assert!(
+        gradflow(&[
+            "teacher",
+            "--widths",
+            "16,64,32,1",
+            "--seed",
+            "2",
+            "--n-standardise",
+            "2000",
+            "-o",
+            s(&st)
+        ])
+        .status
+        .success()
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_gradflow"))
         .args(["eval", "--net", s(&st), "--data", s(&d), "--hessian", "-o"])
         .arg(dir.path().join("e.json"))

@@ -37,10 +37,15 @@ fn network_json_round_trips_exactly() {
 fn data_round_trips_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let n = 17;
-    let x: Vec<f64> = (0..n * 3).map(|i| (i as f64 * 0.731).sin() * 1e3_f64.powi(i as i32 % 3 - 1)).collect();
+    let x: Vec<f64> = (0..n * 3)
+        .map(|i| (i as f64 * 0.731).sin() * 1e3_f64.powi(i % 3 - 1))
+        .collect();
     let y: Vec<f64> = (0..n * 2).map(|i| 1.0 / (i as f64 + 0.3)).collect();
     let w: Vec<f64> = (0..n).map(|i| (i % 4) as f64).collect();
-    let data = Dataset::from_row_major(&x, 3, &y, 2).unwrap().with_weights(w.clone()).unwrap();
+    let data = Dataset::from_row_major(&x, 3, &y, 2)
+        .unwrap()
+        .with_weights(w.clone())
+        .unwrap();
     let plain = Dataset::from_row_major(&x, 3, &y, 2).unwrap();
     let npz = DataSource::Npz(dir.path().join("d.npz"));
     let csv = DataSource::Csv(dir.path().join("d.csv"));
@@ -54,10 +59,19 @@ fn data_round_trips_in_every_format() {
         let back = read_data(dest).unwrap();
         assert_eq!(back.x_row_major(), x, "{dest}");
         assert_eq!(back.y_row_major(), y, "{dest}");
-        assert_eq!(back.weights().map(<[f64]>::to_vec), with_weights.then(|| w.clone()), "{dest}");
+        assert_eq!(
+            back.weights().map(<[f64]>::to_vec),
+            with_weights.then(|| w.clone()),
+            "{dest}"
+        );
     }
     assert_eq!(
-        DataSource::parse(&format!("{},{}", dir.path().join("x.npy").display(), dir.path().join("y.npy").display())).unwrap(),
+        DataSource::parse(&format!(
+            "{},{}",
+            dir.path().join("x.npy").display(),
+            dir.path().join("y.npy").display()
+        ))
+        .unwrap(),
         pair
     );
 }

@@ -16,7 +16,9 @@ fn output_moments(t: &gradflow::net::Network, seed: u64) -> (f64, f64) {
 fn shallow_teachers_follow_the_construction() {
     for (d, r) in [(2, 8), (4, 4), (8, 2), (16, 8)] {
         for i in 0..3 {
-            let t = TeacherConfig::paper(d, r, paper_seed(d, r, i)).build().unwrap();
+            let t = TeacherConfig::paper(d, r, paper_seed(d, r, i))
+                .build()
+                .unwrap();
             let lay = &t.spec.layouts()[0];
             let unit = 3f64.sqrt() / 3.0;
             let mut neurons = Vec::new();
@@ -27,11 +29,18 @@ fn shallow_teachers_follow_the_construction() {
                 // Before scaling the entries were in {−1, 0, 1}: all non-zero entries share one
                 // magnitude.
                 let c = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                assert!(w.iter().all(|v| v.abs() < 1e-15 || (v.abs() - c).abs() < 1e-12));
+                assert!(
+                    w.iter()
+                        .all(|v| v.abs() < 1e-15 || (v.abs() - c).abs() < 1e-12)
+                );
                 let b = t.params[lay.bias.as_ref().unwrap().start + u];
                 let level = b / (3.0 * unit);
                 assert!((level - level.round()).abs() < 1e-9 && level.abs() <= 2.0 + 1e-9);
-                let key: Vec<i64> = w.iter().map(|v| (v / c).round() as i64).chain([level.round() as i64]).collect();
+                let key: Vec<i64> = w
+                    .iter()
+                    .map(|v| (v / c).round() as i64)
+                    .chain([level.round() as i64])
+                    .collect();
                 neurons.push(key);
             }
             let mut sorted = neurons.clone();
@@ -39,7 +48,10 @@ fn shallow_teachers_follow_the_construction() {
             sorted.dedup();
             assert_eq!(sorted.len(), r, "neurons are distinct");
             let (mean, std) = output_moments(&t, 99);
-            assert!(mean.abs() < 0.02 && (std - 1.0).abs() < 0.02, "mean {mean} std {std}");
+            assert!(
+                mean.abs() < 0.02 && (std - 1.0).abs() < 0.02,
+                "mean {mean} std {std}"
+            );
         }
     }
 }
@@ -98,7 +110,10 @@ fn deep_teachers_standardise_every_layer() {
     };
     let t = cfg.build().unwrap();
     let (mean, std) = output_moments(&t, 5);
-    assert!(mean.abs() < 0.02 && (std - 1.0).abs() < 0.02, "mean {mean} std {std}");
+    assert!(
+        mean.abs() < 0.02 && (std - 1.0).abs() < 0.02,
+        "mean {mean} std {std}"
+    );
     // Inputs to the second hidden layer are standardised: fold check via a fresh sample of the
     // first layer's activations.
     let data = sample_data(&t, 50_000, InputDistribution::Uniform, 11).unwrap();
@@ -108,7 +123,11 @@ fn deep_teachers_standardise_every_layer() {
     for s in 0..data.n_samples() {
         for (u, col) in cols.iter_mut().enumerate() {
             let w = &t.params[lay0.w(u, 0)..lay0.w(u, 0) + 8];
-            let z: f64 = w.iter().zip(&x[s * 8..s * 8 + 8]).map(|(a, b)| a * b).sum::<f64>()
+            let z: f64 = w
+                .iter()
+                .zip(&x[s * 8..s * 8 + 8])
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
                 + t.params[lay0.bias.as_ref().unwrap().start + u];
             col.push(Activation::G.eval(z));
         }
@@ -127,7 +146,12 @@ fn deep_teachers_standardise_every_layer() {
             })
             .collect();
         let mag = scaled.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        assert!(scaled.iter().all(|v| v.abs() < 1e-9 || (v.abs() - mag).abs() < 0.02 * mag), "{scaled:?}");
+        assert!(
+            scaled
+                .iter()
+                .all(|v| v.abs() < 1e-9 || (v.abs() - mag).abs() < 0.02 * mag),
+            "{scaled:?}"
+        );
     }
     // The teacher is a zero-loss point of its own data.
     let mut obj = Objective::new(&t.spec, &data, Loss::Mse).unwrap();
@@ -139,5 +163,12 @@ fn impossible_teachers_are_refused() {
     let mut cfg = TeacherConfig::paper(1, 8, 0);
     cfg.activation = Activation::Tanh; // only 5 distinct neurons exist for d = 1
     assert!(cfg.build().is_err());
-    assert!(TeacherConfig { widths: vec![3, 0, 1], ..TeacherConfig::paper(3, 1, 0) }.build().is_err());
+    assert!(
+        TeacherConfig {
+            widths: vec![3, 0, 1],
+            ..TeacherConfig::paper(3, 1, 0)
+        }
+        .build()
+        .is_err()
+    );
 }
