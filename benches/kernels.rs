@@ -12,10 +12,9 @@ fn main() {
 
 const N: usize = 30_000;
 
-/// 30 000 × 16 activations with first and second derivatives, in cache-sized chunks as the
-/// objective evaluates them (512 samples × 16 neurons).
-#[divan::bench(args = ["g", "tanh", "softplus", "sigmoid", "gelu"])]
-fn activation_value_d1_d2(bencher: divan::Bencher, name: &str) {
+/// 30 000 × 16 activations in cache-sized chunks as the objective evaluates them (512 samples
+/// × 16 neurons), with the first (and optionally second) derivative.
+fn activation_pass(bencher: divan::Bencher, name: &str, second: bool) {
     let act: Activation = name.parse().unwrap();
     let chunk = 512 * 16;
     let xs: Vec<f64> = (0..chunk)
@@ -27,27 +26,19 @@ fn activation_value_d1_d2(bencher: divan::Bencher, name: &str) {
     bencher.bench_local(|| {
         for _ in 0..N.div_ceil(512) {
             buf.copy_from_slice(&xs);
-            act.apply_in_place(&mut buf, Some(&mut d1), Some(&mut d2));
+            act.apply_in_place(&mut buf, Some(&mut d1), second.then_some(&mut d2[..]));
         }
     });
 }
 
-/// The same with the first derivative only (the gradient path).
+#[divan::bench(args = ["g", "tanh", "softplus", "sigmoid", "gelu"])]
+fn activation_value_d1_d2(bencher: divan::Bencher, name: &str) {
+    activation_pass(bencher, name, true);
+}
+
 #[divan::bench(args = ["g", "tanh", "softplus", "sigmoid", "gelu"])]
 fn activation_value_d1(bencher: divan::Bencher, name: &str) {
-    let act: Activation = name.parse().unwrap();
-    let chunk = 512 * 16;
-    let xs: Vec<f64> = (0..chunk)
-        .map(|i| ((i * 7919) % 2000) as f64 / 200.0 - 5.0)
-        .collect();
-    let mut buf = xs.clone();
-    let mut d1 = vec![0.0; chunk];
-    bencher.bench_local(|| {
-        for _ in 0..N.div_ceil(512) {
-            buf.copy_from_slice(&xs);
-            act.apply_in_place(&mut buf, Some(&mut d1), None);
-        }
-    });
+    activation_pass(bencher, name, false);
 }
 
 #[divan::bench(args = BENCHMARK_SHAPES)]

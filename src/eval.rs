@@ -109,20 +109,6 @@ pub struct EvalReport {
     pub timing: Option<Timing>,
 }
 
-/// The loss that fits a network's output layer.
-pub fn default_loss(net: &Network) -> Loss {
-    if net
-        .spec
-        .layers
-        .last()
-        .is_some_and(|l| l.activation.is_softmax())
-    {
-        Loss::Nll
-    } else {
-        Loss::Mse
-    }
-}
-
 /// Loads the files named in `cfg` (or builds the demo problem) and evaluates.
 pub fn run_eval(cfg: &EvalConfig) -> Result<EvalReport> {
     let (net_path, data_text) = match (&cfg.net, &cfg.data) {
@@ -142,7 +128,7 @@ pub fn run_eval(cfg: &EvalConfig) -> Result<EvalReport> {
     let net = read_network(net_path)?;
     let source = DataSource::parse(data_text)?;
     let mut data = read_data(&source)?;
-    let loss = cfg.loss.unwrap_or_else(|| default_loss(&net));
+    let loss = cfg.loss.unwrap_or_else(|| Loss::for_spec(&net.spec));
     if loss == Loss::Nll && data.output_dim() == 1 && net.spec.output_dim() > 1 {
         data = labels_to_one_hot(&data, net.spec.output_dim())
             .map_err(|e| e.in_file(source.path()))?;

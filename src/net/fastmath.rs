@@ -64,62 +64,49 @@ const ATANH_SERIES: [f64; 11] = [
     1.0 / 21.0,
 ];
 
-/// `Σ_{n=0}^{13} c_n x^n` by Estrin's scheme.
+/// `Σ_n c_n x^n` by Estrin's scheme: pairs of coefficients are combined with `x`, then pairs
+/// of those with `x²`, `x⁴`, … — dependency chains of length `log₂ N` instead of Horner's `N`
+/// (the kernels are latency-bound). The loops have constant bounds and unroll completely.
 #[inline(always)]
-fn estrin14(x: f64, c: &[f64; 14]) -> f64 {
-    let x2 = x * x;
-    let x4 = x2 * x2;
-    let x8 = x4 * x4;
-    let q0 = c[1].mul_add(x, c[0]);
-    let q1 = c[3].mul_add(x, c[2]);
-    let q2 = c[5].mul_add(x, c[4]);
-    let q3 = c[7].mul_add(x, c[6]);
-    let q4 = c[9].mul_add(x, c[8]);
-    let q5 = c[11].mul_add(x, c[10]);
-    let q6 = c[13].mul_add(x, c[12]);
-    let t0 = q1.mul_add(x2, q0);
-    let t1 = q3.mul_add(x2, q2);
-    let t2 = q5.mul_add(x2, q4);
-    let u0 = t1.mul_add(x4, t0);
-    let u1 = q6.mul_add(x4, t2);
-    u1.mul_add(x8, u0)
+fn estrin<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
+    let mut terms = *c;
+    let mut len = N;
+    let mut power = x;
+    while len > 1 {
+        let half = len.div_ceil(2);
+        for i in 0..half {
+            terms[i] = if 2 * i + 1 < len {
+                terms[2 * i + 1].mul_add(power, terms[2 * i])
+            } else {
+                terms[2 * i]
+            };
+        }
+        len = half;
+        power *= power;
+    }
+    terms[0]
 }
 
-/// `Σ_{n=0}^{10} c_n x^n` by Estrin's scheme.
+/// `e^x` for `x ∈ [−708.3, 709.7]` (no edge handling).
 #[inline(always)]
-fn estrin11(x: f64, c: &[f64; 11]) -> f64 {
-    let x2 = x * x;
-    let x4 = x2 * x2;
-    let x8 = x4 * x4;
-    let q0 = c[1].mul_add(x, c[0]);
-    let q1 = c[3].mul_add(x, c[2]);
-    let q2 = c[5].mul_add(x, c[4]);
-    let q3 = c[7].mul_add(x, c[6]);
-    let q4 = c[9].mul_add(x, c[8]);
-    let t0 = q1.mul_add(x2, q0);
-    let t1 = q3.mul_add(x2, q2);
-    let t2 = c[10].mul_add(x2, q4);
-    let u0 = t1.mul_add(x4, t0);
-    t2.mul_add(x8, u0)
-}
-
-/// `e^x`, branch-free (see the module docs for range and accuracy).
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    let xc = x.clamp(-708.3, 709.7);
+fn exp_in_range(xc: f64) -> f64 {
     let kf_shifted = xc.mul_add(LOG2E, ROUND_SHIFT);
     let kf = kf_shifted - ROUND_SHIFT;
     let r = (-kf).mul_add(LN2_LO, (-kf).mul_add(LN2_HI, xc));
-    // e^r = Σ_{n=0}^{13} r^n/n!, by Estrin's scheme (short dependency chains: the kernels are
-    // latency-bound with Horner's rule).
-    let p = estrin14(r, &EXP_TAYLOR);
+    // e^r = Σ_{n=0}^{13} r^n/n!
+    let p = estrin(r, &EXP_TAYLOR);
     // k sits in the low mantissa bits of `kf_shifted`.
     let k_bits = kf_shifted
         .to_bits()
         .wrapping_sub(ROUND_SHIFT.to_bits())
         .wrapping_add(1023);
-    let scale = f64::from_bits(k_bits << 52);
-    let v = p * scale;
+    p * f64::from_bits(k_bits << 52)
+}
+
+/// `e^x`, branch-free (see the module docs for range and accuracy).
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    let v = exp_in_range(x.clamp(-708.3, 709.7));
     let v = if x > 709.7 { f64::INFINITY } else { v };
     if x < -708.3 { 0.0 } else { v }
 }
@@ -127,16 +114,7 @@ pub fn exp(x: f64) -> f64 {
 /// `e^x` for `x ≤ 0` (the activations' `exp(−|x|)`): as [`exp`] without the overflow branch.
 #[inline(always)]
 pub fn exp_nonpositive(x: f64) -> f64 {
-    let xc = x.max(-708.3);
-    let kf_shifted = xc.mul_add(LOG2E, ROUND_SHIFT);
-    let kf = kf_shifted - ROUND_SHIFT;
-    let r = (-kf).mul_add(LN2_LO, (-kf).mul_add(LN2_HI, xc));
-    let p = estrin14(r, &EXP_TAYLOR);
-    let k_bits = kf_shifted
-        .to_bits()
-        .wrapping_sub(ROUND_SHIFT.to_bits())
-        .wrapping_add(1023);
-    let v = p * f64::from_bits(k_bits << 52);
+    let v = exp_in_range(x.max(-708.3));
     if x < -708.3 { 0.0 } else { v }
 }
 
@@ -179,7 +157,7 @@ impl Log1pUnit {
         let s = self.f / denominator;
         let z = s * s;
         // 2·atanh(s) = 2s·(1 + z/3 + z²/5 + … + z^12/25), by Estrin's scheme.
-        let p = estrin11(z, &ATANH_SERIES);
+        let p = estrin(z, &ATANH_SERIES);
         self.k
             .mul_add(LN2_HI, (2.0 * s).mul_add(p, self.k * LN2_LO))
     }

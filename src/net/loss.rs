@@ -26,6 +26,21 @@ pub enum Loss {
     Nll,
 }
 
+impl Loss {
+    /// The loss that fits an architecture's output layer: NLL for softmax, MSE otherwise.
+    pub fn for_spec(spec: &super::NetSpec) -> Loss {
+        if spec
+            .layers
+            .last()
+            .is_some_and(|l| l.activation.is_softmax())
+        {
+            Loss::Nll
+        } else {
+            Loss::Mse
+        }
+    }
+}
+
 /// Output-layer buffers of one chunk of `n` samples and `k` outputs, all column-major.
 pub(crate) struct OutputChunk<'a> {
     /// On entry `z_L` (`n × k`); on exit the network output (activations/probabilities).

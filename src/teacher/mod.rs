@@ -24,16 +24,7 @@ pub fn sample_data(net: &Network, n: usize, dist: InputDistribution, seed: u64) 
     let mut rng = Stream::new(seed, STREAM_DATA);
     let x = dist.sample(&mut rng, n, d);
     let placeholder = Dataset::from_row_major(&x, d, &vec![0.0; n * k], k)?;
-    let loss = if net
-        .spec
-        .layers
-        .last()
-        .is_some_and(|l| l.activation.is_softmax())
-    {
-        Loss::Nll
-    } else {
-        Loss::Mse
-    };
+    let loss = Loss::for_spec(&net.spec);
     let y = Objective::new(&net.spec, &placeholder, loss)?.predict(&net.params);
     Dataset::from_row_major(&x, d, &y, k)
 }

@@ -1,0 +1,163 @@
+//! Activation tests: values, derivatives, tails, kernels, names, symmetry classes.
+use super::*;
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * (1.0 + b.abs())
+}
+
+fn reference(act: &Activation, x: f64) -> f64 {
+    use Activation::*;
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let sp = |x: f64| {
+        if x > 30.0 {
+            x + (-x).exp()
+        } else {
+            x.exp().ln_1p()
+        }
+    };
+    match act {
+        Identity | Softmax => x,
+        Relu => x.max(0.0),
+        LeakyRelu { alpha } => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * x
+            }
+        }
+        Sigmoid => sig(x),
+        Tanh => x.tanh(),
+        Softplus => sp(x),
+        G => sig(4.0 * x) + sp(x),
+        Gelu => x * 0.5 * libm::erfc(-x / 2f64.sqrt()),
+        Silu => x * sig(x),
+        Selu => {
+            if x > 0.0 {
+                SELU_LAMBDA * x
+            } else {
+                SELU_LAMBDA * SELU_ALPHA * (x.exp() - 1.0)
+            }
+        }
+        Square => x * x / 2.0,
+        Cube => x.powi(3),
+        Sigmoid2 => libm::erf(x / 2f64.sqrt()),
+        NormalCdf => 0.5 * libm::erfc(-x / 2f64.sqrt()),
+        Exp => x.exp(),
+        Polynomial { coefficients } => coefficients
+            .iter()
+            .enumerate()
+            .map(|(k, c)| c * x.powi(k as i32))
+            .sum(),
+    }
+}
+
+#[test]
+fn values_match_reference_formulas() {
+    for act in Activation::all_examples() {
+        for i in -400..=400 {
+            let x = i as f64 * 0.02;
+            let (v, _, _) = act.eval3(x);
+            assert!(close(v, reference(&act, x), 1e-14), "{act} at {x}: {v}");
+        }
+    }
+}
+
+#[test]
+fn derivatives_match_finite_differences() {
+    for act in Activation::all_examples() {
+        for i in -60..=60 {
+            let x = i as f64 * 0.1 + 0.013;
+            let h = 1e-5;
+            let (_, d1, d2) = act.eval3(x);
+            let fd1 = (act.eval(x + h) - act.eval(x - h)) / (2.0 * h);
+            let fd2 = (act.eval3(x + h).1 - act.eval3(x - h).1) / (2.0 * h);
+            assert!(close(d1, fd1, 1e-7), "{act}' at {x}: {d1} vs {fd1}");
+            assert!(close(d2, fd2, 1e-7), "{act}'' at {x}: {d2} vs {fd2}");
+        }
+    }
+}
+
+#[test]
+fn tails_are_finite_and_accurate() {
+    for act in Activation::all_examples() {
+        for &x in &[-1e3, -700.0, -40.0, 40.0, 700.0, 1e3] {
+            let (v, d1, d2) = act.eval3(x);
+            if matches!(act, Activation::Exp | Activation::Cube) && x > 700.0 {
+                continue; // genuinely overflows or is huge by definition
+            }
+            assert!(
+                v.is_finite() && d1.is_finite() && d2.is_finite(),
+                "{act} at {x}"
+            );
+        }
+    }
+    // Relative accuracy of derivatives deep in the tails (where 1 − σ would cancel).
+    let (_, d1, d2) = Activation::Sigmoid.eval3(-30.0);
+    assert!(close(
+        d1,
+        (-30f64).exp() / (1.0 + (-30f64).exp()).powi(2),
+        1e-14
+    ));
+    assert!(d2 > 0.0);
+    let (_, d1, _) = Activation::Sigmoid.eval3(30.0);
+    assert!(close(
+        d1 / (-30f64).exp(),
+        1.0 / (1.0 + (-30f64).exp()).powi(2),
+        1e-14
+    ));
+    let (v, _, _) = Activation::Softplus.eval3(-50.0);
+    assert!(close(v / (-50f64).exp(), 1.0, 1e-14));
+    let (_, d1, _) = Activation::Tanh.eval3(20.0);
+    assert!(close(d1 / (4.0 * (-40f64).exp()), 1.0, 1e-12));
+    let (v, _, _) = Activation::Gelu.eval3(-10.0);
+    assert!(v < 0.0 && v > -1e-20);
+}
+
+#[test]
+fn slice_kernel_equals_scalar() {
+    for act in Activation::all_examples() {
+        let xs: Vec<f64> = (0..257).map(|i| -20.0 + 0.156 * i as f64).collect();
+        let mut buf = xs.clone();
+        let mut d1 = vec![0.0; xs.len()];
+        let mut d2 = vec![0.0; xs.len()];
+        act.apply_in_place(&mut buf, Some(&mut d1), Some(&mut d2));
+        for (i, &x) in xs.iter().enumerate() {
+            let (v, p, q) = act.eval3(x);
+            assert!(close(buf[i], v, 0.0) && close(d1[i], p, 0.0) && close(d2[i], q, 0.0));
+        }
+    }
+}
+
+#[test]
+fn names_round_trip() {
+    for act in Activation::all_examples() {
+        let text = act.to_string();
+        assert_eq!(text.parse::<Activation>().unwrap(), act);
+    }
+    assert_eq!("swish".parse::<Activation>().unwrap(), Activation::Silu);
+    assert!("wobble".parse::<Activation>().is_err());
+    assert!("polynomial()".parse::<Activation>().is_err());
+}
+
+#[test]
+fn symmetry_classes_hold() {
+    for act in Activation::all_examples() {
+        for i in 1..50 {
+            let x = 0.137 * i as f64;
+            let (p, m) = (act.eval(x), act.eval(-x));
+            let ok = match act.symmetry() {
+                SymmetryClass::None => true,
+                SymmetryClass::Odd => close(p, -m, 1e-14),
+                SymmetryClass::OddPlusConstant => close(p + m, act.eval(0.0) * 2.0, 1e-14),
+                SymmetryClass::Even => close(p, m, 1e-14),
+                SymmetryClass::EvenPlusLinear | SymmetryClass::EvenPlusLinearPositiveScaling => {
+                    // σ(x) − σ(−x) is linear: check against the slope at 0 (ratio constant).
+                    let ratio = (p - m) / x;
+                    let r1 = (act.eval(0.01) - act.eval(-0.01)) / 0.01;
+                    close(ratio, r1, 1e-10)
+                }
+            };
+            assert!(ok, "{act} fails its symmetry class at {x}");
+        }
+    }
+}
