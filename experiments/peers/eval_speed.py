@@ -42,13 +42,8 @@ def load_net(path):
     return layers
 
 
-def torch_times(layers, x, y, repeat, hessian):
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_default_dtype(torch.float64)
-    X = torch.tensor(x)
-    Y = torch.tensor(y)
+def flatten(layers):
+    """Layer shapes and the flat parameter vector in gradflow's layout (W row-major, then b)."""
     shapes = []
     flat = []
     for act, w, b in layers:
@@ -56,16 +51,11 @@ def torch_times(layers, x, y, repeat, hessian):
         flat.append(w.ravel())
         if b is not None:
             flat.append(b)
-    theta0 = torch.tensor(np.concatenate(flat))
+    return shapes, np.concatenate(flat)
 
-    def act_fn(name, z):
-        if name == "g":
-            return torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)
-        if name == "identity":
-            return z
-        if name == "tanh":
-            return torch.tanh(z)
-        raise ValueError(name)
+
+def make_loss(shapes, X, Y, act_fn):
+    """Mean squared error of the MLP; works for torch tensors and jax arrays alike."""
 
     def loss(theta):
         a = X
@@ -80,6 +70,28 @@ def torch_times(layers, x, y, repeat, hessian):
                 i += bs[0]
             a = act_fn(act, z)
         return ((a - Y) ** 2).sum() / X.shape[0]
+
+    return loss
+
+
+def torch_times(layers, x, y, repeat, hessian):
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    shapes, flat = flatten(layers)
+    theta0 = torch.tensor(flat)
+
+    def act_fn(name, z):
+        if name == "g":
+            return torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)
+        if name == "identity":
+            return z
+        if name == "tanh":
+            return torch.tanh(z)
+        raise ValueError(name)
+
+    loss = make_loss(shapes, torch.tensor(x), torch.tensor(y), act_fn)
 
     theta = theta0.clone().requires_grad_(True)
 
@@ -105,16 +117,8 @@ def jax_times(layers, x, y, repeat, hessian):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    X = jnp.asarray(x)
-    Y = jnp.asarray(y)
-    shapes = []
-    flat = []
-    for act, w, b in layers:
-        shapes.append((act, w.shape, None if b is None else b.shape))
-        flat.append(w.ravel())
-        if b is not None:
-            flat.append(b)
-    theta0 = jnp.asarray(np.concatenate(flat))
+    shapes, flat = flatten(layers)
+    theta0 = jnp.asarray(flat)
 
     def act_fn(name, z):
         if name == "g":
@@ -125,19 +129,7 @@ def jax_times(layers, x, y, repeat, hessian):
             return jnp.tanh(z)
         raise ValueError(name)
 
-    def loss(theta):
-        a = X
-        i = 0
-        for act, ws, bs in shapes:
-            nw = ws[0] * ws[1]
-            w = theta[i : i + nw].reshape(ws)
-            i += nw
-            z = a @ w.T
-            if bs is not None:
-                z = z + theta[i : i + bs[0]]
-                i += bs[0]
-            a = act_fn(act, z)
-        return ((a - Y) ** 2).sum() / X.shape[0]
+    loss = make_loss(shapes, jnp.asarray(x), jnp.asarray(y), act_fn)
 
     vg = jax.jit(jax.value_and_grad(loss))
     out = {"loss_gradient_s": median_time(lambda: jax.block_until_ready(vg(theta0)), repeat, warmup=2)}
