@@ -11,6 +11,7 @@ pub mod activation;
 pub mod data;
 pub mod fastmath;
 mod hessian;
+mod simd;
 pub mod init;
 pub mod loss;
 pub mod network;

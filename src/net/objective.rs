@@ -15,6 +15,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use super::data::Dataset;
 use super::hessian::HessianWorkspace;
 use super::loss::{Loss, OutputChunk};
+use super::simd;
 use super::spec::{LayerLayout, NetSpec};
 use crate::error::{Error, Result};
 
@@ -317,7 +318,7 @@ impl<'a> Objective<'a> {
                 matmul(gw, Accum::Add, g.transpose(), input, 1.0, Par::Seq);
                 if let Some(b) = &lay.bias {
                     for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
-                        *gb += sum(&self.ws.g[l][u * n..(u + 1) * n]);
+                        *gb += simd::sum(&self.ws.g[l][u * n..(u + 1) * n]);
                     }
                 }
             }
@@ -335,13 +336,9 @@ impl<'a> Objective<'a> {
                     let wv = w[(0, v)];
                     let col = v * n..(v + 1) * n;
                     if keep_h {
-                        for (hh, gs) in self.ws.h[l - 1][col.clone()].iter_mut().zip(g) {
-                            *hh = gs * wv;
-                        }
+                        simd::scaled(&mut self.ws.h[l - 1][col.clone()], g, wv);
                     }
-                    for ((gp, gs), dv) in g_prev[col.clone()].iter_mut().zip(g).zip(&d1[col]) {
-                        *gp = gs * wv * dv;
-                    }
+                    simd::scaled_product(&mut g_prev[col.clone()], g, wv, &d1[col]);
                 }
             } else {
                 matmul(
@@ -355,9 +352,7 @@ impl<'a> Objective<'a> {
                 if keep_h {
                     self.ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
                 }
-                for (gv, dv) in g_prev[..n * kin].iter_mut().zip(&d1[..n * kin]) {
-                    *gv *= dv;
-                }
+                simd::mul_assign(&mut g_prev[..n * kin], &d1[..n * kin]);
             }
         }
     }
@@ -392,19 +387,4 @@ impl<'a> Objective<'a> {
         }
         out
     }
-}
-
-/// Sum with four interleaved accumulators (vectorisable, deterministic).
-#[inline]
-pub(crate) fn sum(v: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = v.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for j in 0..4 {
-            acc[j] += c[j];
-        }
-    }
-    let tail: f64 = rest.iter().sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
