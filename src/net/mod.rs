@@ -11,11 +11,11 @@ pub mod activation;
 pub mod data;
 pub mod fastmath;
 mod hessian;
-mod simd;
 pub mod init;
 pub mod loss;
 pub mod network;
 pub mod objective;
+mod simd;
 pub mod spec;
 pub mod spectrum;
 

@@ -1,65 +1,102 @@
-//! Small elementwise loops of the backward pass, compiled for the CPU at hand through pulp's
-//! runtime dispatch (AVX2/FMA where available) instead of the baseline SSE2.
+//! Elementwise loops compiled for the CPU at hand through pulp's runtime dispatch (AVX2/FMA
+//! where available) instead of the baseline SSE2.
+//!
+//! The work is done in a `WithSimd::with_simd` marked `#[inline(always)]` (closures are not
+//! reliably inlined into the target-feature context, plain method calls are).
 
-use pulp::Arch;
+use pulp::{Arch, Simd, WithSimd};
+
+/// Runs `op` under runtime SIMD dispatch.
+#[inline(always)]
+pub(crate) fn dispatch<Op: WithSimd>(op: Op) -> Op::Output {
+    Arch::new().dispatch(op)
+}
+
+struct Sum<'a>(&'a [f64]);
+
+impl WithSimd for Sum<'_> {
+    type Output = f64;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let mut acc = [0.0f64; 8];
+        let chunks = self.0.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for j in 0..8 {
+                acc[j] += c[j];
+            }
+        }
+        let tail: f64 = rest.iter().sum();
+        ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+    }
+}
 
 /// Sum with eight interleaved accumulators (vectorised, deterministic for a given length).
 #[inline]
 pub(crate) fn sum(v: &[f64]) -> f64 {
-    Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            let mut acc = [0.0f64; 8];
-            let chunks = v.chunks_exact(8);
-            let rest = chunks.remainder();
-            for c in chunks {
-                for j in 0..8 {
-                    acc[j] += c[j];
+    dispatch(Sum(v))
+}
+
+struct ScaledProduct<'a> {
+    out: &'a mut [f64],
+    a: &'a [f64],
+    s: f64,
+    b: Option<&'a [f64]>,
+}
+
+impl WithSimd for ScaledProduct<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let s = self.s;
+        match self.b {
+            Some(b) => {
+                for ((o, x), y) in self.out.iter_mut().zip(self.a).zip(b) {
+                    *o = x * s * y;
                 }
             }
-            let tail: f64 = rest.iter().sum();
-            ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
-        },
-    )
+            None => {
+                for (o, x) in self.out.iter_mut().zip(self.a) {
+                    *o = x * s;
+                }
+            }
+        }
+    }
 }
 
 /// `out[i] = a[i]·s·b[i]`.
 #[inline]
 pub(crate) fn scaled_product(out: &mut [f64], a: &[f64], s: f64, b: &[f64]) {
-    Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
-                *o = x * s * y;
-            }
-        },
-    )
+    dispatch(ScaledProduct {
+        out,
+        a,
+        s,
+        b: Some(b),
+    });
 }
 
 /// `out[i] = a[i]·s`.
 #[inline]
 pub(crate) fn scaled(out: &mut [f64], a: &[f64], s: f64) {
-    Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            for (o, x) in out.iter_mut().zip(a) {
-                *o = x * s;
-            }
-        },
-    )
+    dispatch(ScaledProduct { out, a, s, b: None });
+}
+
+struct MulAssign<'a>(&'a mut [f64], &'a [f64]);
+
+impl WithSimd for MulAssign<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (o, y) in self.0.iter_mut().zip(self.1) {
+            *o *= y;
+        }
+    }
 }
 
 /// `out[i] *= b[i]`.
 #[inline]
 pub(crate) fn mul_assign(out: &mut [f64], b: &[f64]) {
-    Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            for (o, y) in out.iter_mut().zip(b) {
-                *o *= y;
-            }
-        },
-    )
+    dispatch(MulAssign(out, b));
 }
 
 #[cfg(test)]
@@ -73,10 +110,22 @@ mod tests {
         assert!((sum(&a) - a.iter().sum::<f64>()).abs() < 1e-12);
         let mut out = vec![0.0; 37];
         scaled_product(&mut out, &a, 2.0, &b);
-        assert!(out.iter().enumerate().all(|(i, o)| (o - a[i] * 2.0 * b[i]).abs() < 1e-12));
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| (o - a[i] * 2.0 * b[i]).abs() < 1e-12)
+        );
         scaled(&mut out, &a, 3.0);
-        assert!(out.iter().enumerate().all(|(i, o)| (o - a[i] * 3.0).abs() < 1e-12));
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| (o - a[i] * 3.0).abs() < 1e-12)
+        );
         mul_assign(&mut out, &b);
-        assert!(out.iter().enumerate().all(|(i, o)| (o - a[i] * 3.0 * b[i]).abs() < 1e-12));
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| (o - a[i] * 3.0 * b[i]).abs() < 1e-12)
+        );
     }
 }
