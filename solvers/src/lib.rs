@@ -1,9 +1,18 @@
 //! # gradflow-solvers
 //!
-//! Problem-agnostic numerics that gradflow's dependencies lack: Runge–Kutta tableaux for
-//! diffsol's SDIRK machinery (Kennedy–Carpenter ESDIRK schemes) and exact trust-region
-//! subproblem solvers. The crate never depends on `gradflow` and is tested on textbook
-//! problems only.
+//! Problem-agnostic numerics that gradflow's dependencies lack:
 //!
-//! It is empty until the training engine lands (the integrators and refiners that need it).
+//! - [`tableau`]: Butcher tableaux for diffsol's SDIRK machinery, starting with Kennedy &
+//!   Carpenter's 5th-order ESDIRK of `KenCarp58`, with the order conditions and the stability
+//!   function to check them;
+//! - [`dirk`]: a fixed-step DIRK integrator with Newton stage solves, used to verify tableaux
+//!   on textbook problems (observed order of convergence).
+//!
+//! The crate never depends on `gradflow` and is tested on textbook problems only.
 #![deny(clippy::float_cmp)]
+#![warn(missing_docs)]
+
+pub mod dirk;
+pub mod tableau;
+
+pub use tableau::ButcherTableau;
