@@ -174,10 +174,7 @@ pub fn stability_function(t: &ButcherTableau, z: f64) -> f64 {
     // Solve (I − zA) k = 1 by forward substitution (A lower triangular).
     let mut k = vec![0.0; s];
     for i in 0..s {
-        let mut rhs = 1.0;
-        for j in 0..i {
-            rhs += z * t.a[i][j] * k[j];
-        }
+        let rhs = 1.0 + (0..i).map(|j| z * t.a[i][j] * k[j]).sum::<f64>();
         k[i] = rhs / (1.0 - z * t.a[i][i]);
     }
     1.0 + z * t.b.iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
