@@ -6,7 +6,9 @@
 //!   Carpenter's 5th-order ESDIRK of `KenCarp58`, with the order conditions and the stability
 //!   function to check them;
 //! - [`dirk`]: a fixed-step DIRK integrator with Newton stage solves, used to verify tableaux
-//!   on textbook problems (observed order of convergence).
+//!   on textbook problems (observed order of convergence);
+//! - [`trust_region`]: the exact trust-region subproblem (Moré–Sorensen) on an
+//!   eigendecomposition, for Newton trust-region refinement with indefinite Hessians.
 //!
 //! The crate never depends on `gradflow` and is tested on textbook problems only.
 #![deny(clippy::float_cmp)]
@@ -14,5 +16,6 @@
 
 pub mod dirk;
 pub mod tableau;
+pub mod trust_region;
 
 pub use tableau::ButcherTableau;
