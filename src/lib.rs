@@ -54,10 +54,15 @@
 
 pub mod error;
 pub mod eval;
+pub mod flow;
 pub mod io;
+pub mod monitor;
 pub mod net;
+pub mod optim;
 pub mod reference;
 pub mod rng;
+pub mod solve;
 pub mod teacher;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -195,14 +195,31 @@ impl<'a> Objective<'a> {
     /// # Panics
     /// If `params` or `grad` have the wrong length.
     pub fn gradient_into(&mut self, params: &[f64], grad: &mut [f64]) -> f64 {
+        self.gradient_rows_into(params, grad, 0..self.data.n_samples())
+    }
+
+    /// Sum loss over the samples in `rows` (a mini-batch); writes its gradient into `grad`.
+    ///
+    /// # Panics
+    /// If `params` or `grad` have the wrong length or `rows` is out of range.
+    pub fn gradient_rows_into(
+        &mut self,
+        params: &[f64],
+        grad: &mut [f64],
+        rows: std::ops::Range<usize>,
+    ) -> f64 {
         self.assert_len(params);
         self.assert_len(grad);
+        assert!(rows.end <= self.data.n_samples(), "rows out of range");
         grad.fill(0.0);
         let mut total = 0.0;
-        for (i0, n) in self.chunks() {
+        let mut i0 = rows.start;
+        while i0 < rows.end {
+            let n = self.chunk.min(rows.end - i0);
             self.forward(params, i0, n, 1);
             total += self.output(i0, n, false);
             self.backward(params, i0, n, grad, false);
+            i0 += n;
         }
         total
     }

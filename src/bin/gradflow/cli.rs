@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use gradflow::eval::{EvalConfig, run_eval};
 use gradflow::io::{DataSource, write_atomic, write_data, write_network_with_meta};
+use gradflow::solve::{SolveConfig, resolve_problem, run_solve};
 use gradflow::teacher::command::{DataConfig, TeacherConfigArgs, run_data, run_teacher};
 
 /// Train small MLPs to machine precision and recover unknown networks.
@@ -20,6 +21,18 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Train students to machine precision: gradient flow, then refinement (many seeds in
+    /// parallel). Without arguments: the built-in demo (paper teacher d=4, r=4, ρ=4 students).
+    Solve {
+        #[command(flatten)]
+        args: Box<SolveConfig>,
+        /// Output folder for one JSON record per seed (written as each run finishes).
+        #[arg(short, long, default_value = "gradflow-results")]
+        output: PathBuf,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Write a synthetic teacher network (the paper's construction), or the whole family.
     Teacher {
         #[command(flatten)]
@@ -57,6 +70,11 @@ pub fn run() -> Result<()> {
         }
     };
     match cli.command {
+        Command::Solve {
+            args,
+            output,
+            quiet,
+        } => solve(&args, &output, quiet),
         Command::Teacher { args, output } => teacher(&args, output),
         Command::Data { args, output } => data(&args, &output),
         Command::Eval { args, output } => eval(&args, output),
@@ -132,6 +150,119 @@ fn eval(args: &EvalConfig, output: Option<PathBuf>) -> Result<()> {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{text}")?;
         }
+    }
+    Ok(())
+}
+
+fn solve(args: &SolveConfig, output: &std::path::Path, quiet: bool) -> Result<()> {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use std::sync::Arc;
+
+    let problem = resolve_problem(args)?;
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("{}: cannot create folder", output.display()))?;
+    eprintln!(
+        "gradflow solve: {}; student {} ({} parameters); seeds {:?}",
+        problem.description,
+        problem.student.shape_string(),
+        problem.student.n_params(),
+        args.seeds.0
+    );
+    let multi = MultiProgress::new();
+    if quiet {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{prefix:>8} {spinner} {elapsed:>4} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bars: Vec<(u64, ProgressBar)> = args
+        .seeds
+        .0
+        .iter()
+        .map(|&s| {
+            let b = multi.add(ProgressBar::new_spinner());
+            b.set_style(style.clone());
+            b.set_prefix(format!("seed {s}"));
+            b.set_message("waiting");
+            (s, b)
+        })
+        .collect();
+    let bar_of = |seed: u64| {
+        bars.iter()
+            .find(|(s, _)| *s == seed)
+            .map(|(_, b)| b.clone())
+    };
+    let results = run_solve(
+        args,
+        &problem,
+        |seed| {
+            let bar = bar_of(seed)?;
+            let f: gradflow::monitor::ProgressFn = Arc::new(move |phase, it, loss, gnorm| {
+                if it % 5 == 0 {
+                    bar.set_message(format!(
+                        "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
+                    ));
+                    bar.tick();
+                }
+            });
+            Some(f)
+        },
+        |r, seed| {
+            let bar = bar_of(seed);
+            match r {
+                Ok(rec) => {
+                    let path = output.join(format!("seed_{seed}.json"));
+                    let written = serde_json::to_vec(rec)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|bytes| write_atomic(&path, &bytes).map_err(anyhow::Error::from));
+                    if let Some(b) = bar {
+                        match written {
+                            Ok(()) => b.finish_with_message(format!(
+                                "done: loss {:.3e} gnorm {:.3e} ({:.1}s) -> {}",
+                                rec.loss,
+                                rec.gnorm,
+                                rec.total_time,
+                                path.display()
+                            )),
+                            Err(e) => b.finish_with_message(format!(
+                                "could not write {}: {e}",
+                                path.display()
+                            )),
+                        }
+                    }
+                }
+                Err(e) => {
+                    if let Some(b) = bar {
+                        b.finish_with_message(format!("failed: {e}"));
+                    }
+                }
+            }
+        },
+    )?;
+    println!(
+        "{:>6} {:>12} {:>10} {:>10} {:>15} {:>15} {:>8}",
+        "seed", "loss", "gnorm", "ode_loss", "stop_ode", "stop_optim", "time_s"
+    );
+    let mut failures = 0;
+    for (seed, r) in &results {
+        match r {
+            Ok(rec) => println!(
+                "{:>6} {:>12.3e} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1}",
+                seed,
+                rec.loss,
+                rec.gnorm,
+                rec.ode_loss,
+                format!("{:?}", rec.ode.stop),
+                format!("{:?}", rec.optim.stop),
+                rec.total_time
+            ),
+            Err(e) => {
+                failures += 1;
+                println!("{seed:>6} failed: {e}");
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} of {} runs failed", results.len());
     }
     Ok(())
 }

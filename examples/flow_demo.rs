@@ -1,0 +1,42 @@
+//! Runs the gradient flow on the demo problem and prints the phase record summary.
+//! `cargo run --release --example flow_demo -- [integrator] [maxtime] [refresh]`
+
+use gradflow::flow::{FlowConfig, Integrator, run_flow};
+use gradflow::reference::Problem;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let integrator = args
+        .get(1)
+        .map(|s| <Integrator as clap::ValueEnum>::from_str(s, true).expect("integrator"));
+    let maxtime: f64 = args.get(2).map_or(20.0, |s| s.parse().unwrap());
+    let refresh: usize = args.get(3).map_or(1, |s| s.parse().unwrap());
+    let seed: u64 = args.get(4).map_or(0, |s| s.parse().unwrap());
+    let p = Problem::demo(seed).unwrap();
+    let cfg = FlowConfig {
+        integrator,
+        maxtime_ode: maxtime,
+        jacobian_refresh: refresh,
+        ..FlowConfig::default()
+    };
+    let r = run_flow(p.objective(), &p.start, &cfg).unwrap();
+    println!(
+        "{:?}: loss {:.3e} gnorm {:.3e} stop {:?} t {:.3e} steps {} f {} h {} wall {:.1}s events {}",
+        r.integrator,
+        r.loss,
+        r.gnorm,
+        r.stop,
+        r.t,
+        r.counters.iterations,
+        r.counters.gradient_evals,
+        r.counters.hessian_evals,
+        r.wall,
+        r.events.len()
+    );
+    for e in &r.events {
+        println!("  event: {e:?}");
+    }
+    for tp in r.trajectory.iter().step_by(10) {
+        println!("  t {:.3e} loss {:.3e} wall {:.2}", tp.t, tp.loss, tp.wall);
+    }
+}

@@ -1,0 +1,50 @@
+//! Runs both phases on the demo problem: `cargo run --release --example train_demo -- [seed] [ode_s] [optim_s] [refiner]`
+
+use gradflow::flow::{FlowConfig, run_flow};
+use gradflow::optim::{RefineConfig, Refiner, refine};
+use gradflow::reference::Problem;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let seed: u64 = args.get(1).map_or(0, |s| s.parse().unwrap());
+    let ode: f64 = args.get(2).map_or(30.0, |s| s.parse().unwrap());
+    let opt: f64 = args.get(3).map_or(30.0, |s| s.parse().unwrap());
+    let refiner = args
+        .get(4)
+        .map(|s| <Refiner as clap::ValueEnum>::from_str(s, true).unwrap());
+    let p = Problem::demo(seed).unwrap();
+    let f = run_flow(
+        p.objective(),
+        &p.start,
+        &FlowConfig {
+            maxtime_ode: ode,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "flow: loss {:.3e} gnorm {:.3e} stop {:?} t {:.3e} steps {} wall {:.1} events {}",
+        f.loss,
+        f.gnorm,
+        f.stop,
+        f.t,
+        f.counters.iterations,
+        f.wall,
+        f.events.len()
+    );
+    let mut obj = p.objective();
+    let r = refine(
+        &mut obj,
+        &f.x,
+        &RefineConfig {
+            maxtime_optim: opt,
+            refiner,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "refine {:?}: loss {:.3e} gnorm {:.3e} stop {:?} iters {} wall {:.1}",
+        r.refiner, r.loss, r.gnorm, r.stop, r.counters.iterations, r.wall
+    );
+}

@@ -1,0 +1,232 @@
+//! The phase driver: builds the diffsol problem, steps the chosen method, applies the stop
+//! rules after every accepted step, and restarts from the best point on solver failures.
+
+use diffsol::{
+    FaerLU, OdeBuilder, OdeSolverMethod, OdeSolverProblem, Tableau, TableauMat, TableauVec, Vector,
+};
+use gradflow_solvers::ButcherTableau;
+
+use super::equations::{FlowEquations, M};
+use super::{FlowConfig, FlowEvent, FlowResult, Integrator, discrete};
+use crate::error::{Error, Result};
+use crate::monitor::{Limits, Monitor, StopReason};
+use crate::net::Objective;
+
+/// Failures tolerated before the phase gives up with [`StopReason::NoProgress`].
+const MAX_FALLBACKS: usize = 4;
+
+/// The KenCarp58 tableau in diffsol's form.
+fn kencarp58_tableau() -> Tableau<f64> {
+    let t = ButcherTableau::kencarp58();
+    let s = t.stages();
+    // TableauMat::from_slice takes column-major data.
+    let mut a = Vec::with_capacity(s * s);
+    for j in 0..s {
+        for i in 0..s {
+            a.push(t.a[i][j]);
+        }
+    }
+    Tableau::new(
+        TableauMat::from_slice(s, s, &a),
+        TableauVec::from_slice(&t.b),
+        TableauVec::from_slice(&t.c),
+        TableauVec::from_slice(&t.error_weights()),
+        t.order,
+        None,
+    )
+}
+
+fn check(cfg: &FlowConfig) -> Result<()> {
+    let pos = |name: &str, v: f64| {
+        if v > 0.0 && !v.is_nan() {
+            Ok(())
+        } else {
+            Err(Error::invalid(name, format!("must be positive, got {v}")))
+        }
+    };
+    pos("--abstol", cfg.abstol)?;
+    pos("--reltol", cfg.reltol)?;
+    pos("--tau", cfg.tau)?;
+    pos("--maxtime-ode", cfg.maxtime_ode)?;
+    if cfg.jacobian_refresh == 0 {
+        return Err(Error::invalid("--jacobian-refresh", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Steps a diffsol solver until a stop rule holds or the solver fails.
+fn drive<'a, 'd: 'a, S: OdeSolverMethod<'a, FlowEquations<'d>>>(
+    mut solver: S,
+    max_t: f64,
+    last_y: &mut Vec<f64>,
+) -> std::result::Result<(f64, StopReason), (f64, String)> {
+    if max_t.is_finite() {
+        solver
+            .set_stop_time(max_t)
+            .map_err(|e| (solver.state().t, e.to_string()))?;
+    }
+    loop {
+        let reached = match solver.step() {
+            Err(e) => return Err((solver.state().t, e.to_string())),
+            Ok(reason) => matches!(reason, diffsol::OdeSolverStopReason::TstopReached),
+        };
+        let (t, y) = {
+            let st = solver.state();
+            (st.t, st.y)
+        };
+        last_y.clear();
+        last_y.extend((0..y.len()).map(|i| y[i]));
+        let eqn = &solver.problem().eqn;
+        let mut fs = eqn.state.borrow_mut();
+        fs.monitor.step();
+        let (best, gn) = (fs.monitor.best_loss, fs.monitor.best_gnorm);
+        fs.monitor.observe(t, best, gn, last_y);
+        if reached {
+            return Ok((t, StopReason::MaxT));
+        }
+        if let Some(stop) = fs.monitor.should_stop(t) {
+            return Ok((t, stop));
+        }
+        if !(0..y.len()).all(|i| y[i].is_finite()) {
+            return Err((t, "the state became non-finite".into()));
+        }
+    }
+}
+
+/// Integrates the gradient flow of `obj` from `x0` (SPEC §4) and returns the best point ever
+/// evaluated with the phase's record.
+pub fn run_flow(obj: Objective<'_>, x0: &[f64], cfg: &FlowConfig) -> Result<FlowResult> {
+    run_flow_with_progress(obj, x0, cfg, None)
+}
+
+/// [`run_flow`] reporting progress after every accepted step.
+pub fn run_flow_with_progress(
+    obj: Objective<'_>,
+    x0: &[f64],
+    cfg: &FlowConfig,
+    progress: Option<crate::monitor::ProgressFn>,
+) -> Result<FlowResult> {
+    check(cfg)?;
+    obj.spec().check_params(x0)?;
+    let n = x0.len();
+    let first = cfg.integrator.unwrap_or_else(|| Integrator::default_for(n));
+    let limits = Limits {
+        minloss: cfg.minloss,
+        min_gnorm: cfg.min_gnorm,
+        patience: cfg.patience,
+        maxtime: cfg.maxtime_ode,
+        maxiterations: cfg.maxiterations_ode,
+        max_t: cfg.max_t,
+    };
+    let mut monitor = Monitor::new(
+        limits,
+        x0,
+        cfg.trajectory_points,
+        1e-3 / cfg.tau,
+        1e9 / cfg.tau,
+        cfg.trajectory_x,
+    )
+    .with_progress("ode", progress);
+    let mut obj = obj;
+    let mut x = x0.to_vec();
+    let mut t = 0.0;
+    let mut method = first;
+    let mut events = Vec::new();
+    let mut poison = cfg.inject_failure_after;
+    let mut final_x = x0.to_vec();
+    let stop = loop {
+        if matches!(method, Integrator::Rk4 | Integrator::Gd | Integrator::Adam) {
+            let (t_end, stop) = discrete::run(method, &mut obj, &mut monitor, &mut x, t, cfg)?;
+            t = t_end;
+            final_x.copy_from_slice(&x);
+            break stop;
+        }
+        let mut eqn = FlowEquations::new(obj, monitor, &x, cfg.tau);
+        eqn.state.get_mut().poison_after = poison.take();
+        let mut problem: OdeSolverProblem<FlowEquations<'_>> = OdeBuilder::<M>::new()
+            .rtol(cfg.reltol)
+            .atol(vec![cfg.abstol; n])
+            .t0(t)
+            .build_from_eqn(eqn)
+            .map_err(|e| Error::Numerical {
+                routine: "gradient flow setup".into(),
+                reason: e.to_string(),
+            })?;
+        problem.ode_options.update_jacobian_after_steps = cfg.jacobian_refresh;
+        problem.ode_options.update_rhs_jacobian_after_steps = cfg.jacobian_refresh;
+        let outcome = {
+            let setup = |e: diffsol::DiffsolError| (t, e.to_string());
+            let max_t = cfg.max_t;
+            let fx = &mut final_x;
+            match method {
+                Integrator::KenCarp58 => {
+                    let tab = kencarp58_tableau();
+                    problem
+                        .rk_state(&tab)
+                        .and_then(|state| problem.sdirk_solver::<FaerLU<f64>, M>(state, tab))
+                        .map_err(setup)
+                        .and_then(|s| drive(s, max_t, fx))
+                }
+                Integrator::TrBdf2 => problem
+                    .tr_bdf2::<FaerLU<f64>>()
+                    .map_err(setup)
+                    .and_then(|s| drive(s, max_t, fx)),
+                Integrator::Esdirk34 => problem
+                    .esdirk34::<FaerLU<f64>>()
+                    .map_err(setup)
+                    .and_then(|s| drive(s, max_t, fx)),
+                Integrator::Bdf => problem
+                    .bdf::<FaerLU<f64>>()
+                    .map_err(setup)
+                    .and_then(|s| drive(s, max_t, fx)),
+                Integrator::Tsit5 => problem
+                    .tsit45()
+                    .map_err(setup)
+                    .and_then(|s| drive(s, max_t, fx)),
+                Integrator::Rk4 | Integrator::Gd | Integrator::Adam => unreachable!(),
+            }
+        };
+        let state = problem.eqn.into_state();
+        obj = state.obj;
+        monitor = state.monitor;
+        match outcome {
+            Ok((t_end, stop)) => {
+                t = t_end;
+                break stop;
+            }
+            Err((t_fail, error)) => {
+                let next = method.fallback();
+                events.push(FlowEvent {
+                    t: t_fail,
+                    failed: method,
+                    restarted_with: next,
+                    error,
+                });
+                if events.len() >= MAX_FALLBACKS {
+                    t = t_fail;
+                    break StopReason::NoProgress;
+                }
+                // Time and budgets carry on; the flow restarts from the best point.
+                x.copy_from_slice(&monitor.best_x);
+                t = t_fail;
+                method = next;
+                if let Some(stop) = monitor.should_stop(t) {
+                    break stop;
+                }
+            }
+        }
+    };
+    Ok(FlowResult {
+        integrator: first,
+        x: monitor.best_x.clone(),
+        final_x,
+        loss: monitor.best_loss,
+        gnorm: monitor.best_gnorm,
+        stop,
+        t,
+        counters: monitor.counters,
+        wall: monitor.elapsed(),
+        trajectory: std::mem::take(&mut monitor.trajectory),
+        events,
+    })
+}

@@ -1,0 +1,197 @@
+//! Phase 1: integrate the gradient flow `dθ/dt = −τ∇L_sum(θ)` (SPEC §4).
+//!
+//! Implicit methods run on diffsol's SDIRK and BDF machinery with the analytic Hessian as the
+//! Jacobian ([`equations`]); `kencarp58` is Kennedy & Carpenter's 5th-order ESDIRK from
+//! [`gradflow_solvers::tableau`]. Explicit `tsit5` also runs on diffsol; `rk4`, `gd` and `adam`
+//! are simple loops here ([`discrete`]). A solver failure restarts the flow from the best point
+//! with a more robust method and is recorded ([`FlowEvent`]).
+
+mod discrete;
+pub(crate) mod equations;
+mod integrate;
+
+use serde::{Deserialize, Serialize};
+
+pub use integrate::{run_flow, run_flow_with_progress};
+
+use crate::monitor::{Counters, StopReason, TrajectoryPoint};
+
+/// Gradient-flow integrators (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integrator {
+    /// Kennedy–Carpenter 8-stage 5th-order L-stable ESDIRK (the paper's choice).
+    #[value(name = "kencarp58")]
+    #[serde(rename = "kencarp58")]
+    KenCarp58,
+    /// TR-BDF2 (2nd order ESDIRK).
+    #[value(name = "tr-bdf2")]
+    TrBdf2,
+    /// ESDIRK3(4) of diffsol.
+    #[value(name = "esdirk34")]
+    Esdirk34,
+    /// Variable-order BDF.
+    Bdf,
+    /// Tsitouras 5(4) explicit Runge–Kutta.
+    Tsit5,
+    /// Classic 4th-order Runge–Kutta with a fixed step `dt`.
+    Rk4,
+    /// Gradient descent on the mean loss (learning rate `lr`).
+    Gd,
+    /// Adam on the mean loss (learning rate `lr`).
+    Adam,
+}
+
+impl Integrator {
+    /// The default for a problem size: `kencarp58` up to 1024 parameters, `tr-bdf2` above.
+    pub fn default_for(n_params: usize) -> Self {
+        if n_params <= 1024 {
+            Integrator::KenCarp58
+        } else {
+            Integrator::TrBdf2
+        }
+    }
+
+    /// The method a failed run restarts with.
+    pub fn fallback(self) -> Self {
+        match self {
+            Integrator::Bdf => Integrator::TrBdf2,
+            Integrator::KenCarp58 | Integrator::TrBdf2 | Integrator::Esdirk34 => Integrator::Bdf,
+            Integrator::Tsit5 | Integrator::Rk4 | Integrator::Gd | Integrator::Adam => {
+                Integrator::KenCarp58
+            }
+        }
+    }
+}
+
+/// Options of the gradient-flow phase.
+///
+/// ```
+/// use gradflow::flow::FlowConfig;
+/// let c = FlowConfig::default();
+/// assert_eq!((c.abstol, c.reltol, c.tau), (1e-6, 1e-6, 1.0));
+/// assert_eq!((c.minloss, c.min_gnorm, c.maxtime_ode), (2e-32, 1e-15, 180.0));
+/// assert_eq!(c.jacobian_refresh, 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
+pub struct FlowConfig {
+    /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 above).
+    #[arg(long = "ode", value_enum)]
+    pub integrator: Option<Integrator>,
+    /// Absolute tolerance of the integrator.
+    #[arg(long, default_value_t = 1e-6)]
+    pub abstol: f64,
+    /// Relative tolerance of the integrator.
+    #[arg(long, default_value_t = 1e-6)]
+    pub reltol: f64,
+    /// Time scale τ of dθ/dt = −τ∇L_sum.
+    #[arg(long, default_value_t = 1.0)]
+    pub tau: f64,
+    /// Stop when the mean loss reaches this.
+    #[arg(long, default_value_t = 2e-32)]
+    pub minloss: f64,
+    /// Stop when the ∞-norm of the mean gradient reaches this.
+    #[arg(long, default_value_t = 1e-15)]
+    pub min_gnorm: f64,
+    /// Stop after this many loss evaluations without improvement.
+    #[arg(long, default_value_t = usize::MAX)]
+    pub patience: usize,
+    /// Wall-clock budget of the phase (s).
+    #[arg(long, default_value_t = 180.0)]
+    pub maxtime_ode: f64,
+    /// Step budget of the phase.
+    #[arg(long, default_value_t = usize::MAX)]
+    pub maxiterations_ode: usize,
+    /// ODE time limit.
+    #[arg(long = "max-t", default_value_t = f64::INFINITY)]
+    pub max_t: f64,
+    /// Refresh the Hessian (Jacobian) at least every this many steps (1: every step; measured
+    /// best for gradient flows, whose valleys curve faster than a stale Jacobian tracks).
+    #[arg(long, default_value_t = 1)]
+    pub jacobian_refresh: usize,
+    /// Fixed step of `rk4`.
+    #[arg(long, default_value_t = 1e-3)]
+    pub dt: f64,
+    /// Learning rate of `gd` and `adam` (on the mean loss).
+    #[arg(long, default_value_t = 1e-2)]
+    pub lr: f64,
+    /// Mini-batch size of `gd` and `adam` (default: full batch).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Approximate number of trajectory points (log-spaced in t).
+    #[arg(long, default_value_t = 100)]
+    pub trajectory_points: usize,
+    /// Keep θ at every trajectory point.
+    #[arg(long)]
+    pub trajectory_x: bool,
+    /// Testing hook: make the right-hand side non-finite after this many evaluations of the
+    /// first integrator (exercises the failure fallback).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub inject_failure_after: Option<usize>,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            integrator: None,
+            abstol: 1e-6,
+            reltol: 1e-6,
+            tau: 1.0,
+            minloss: 2e-32,
+            min_gnorm: 1e-15,
+            patience: usize::MAX,
+            maxtime_ode: 180.0,
+            maxiterations_ode: usize::MAX,
+            max_t: f64::INFINITY,
+            jacobian_refresh: 1,
+            dt: 1e-3,
+            lr: 1e-2,
+            batch_size: None,
+            trajectory_points: 100,
+            trajectory_x: false,
+            inject_failure_after: None,
+        }
+    }
+}
+
+/// A recorded solver failure and the fallback it triggered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowEvent {
+    /// ODE time of the failure.
+    pub t: f64,
+    /// The method that failed.
+    pub failed: Integrator,
+    /// The method the flow restarted with (from the best point).
+    pub restarted_with: Integrator,
+    /// The solver's message.
+    pub error: String,
+}
+
+/// Result of the gradient-flow phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowResult {
+    /// The integrator the phase started with.
+    pub integrator: Integrator,
+    /// Best parameters ever evaluated (the phase's result).
+    pub x: Vec<f64>,
+    /// The integrator's state at the end (the ODE solution at `t`).
+    pub final_x: Vec<f64>,
+    /// Mean loss at `x`.
+    pub loss: f64,
+    /// ∞-norm of the mean gradient at `x`.
+    pub gnorm: f64,
+    /// Why the phase stopped.
+    pub stop: StopReason,
+    /// ODE time reached.
+    pub t: f64,
+    /// Work counters.
+    pub counters: Counters,
+    /// Wall time (s).
+    pub wall: f64,
+    /// Log-spaced trajectory.
+    pub trajectory: Vec<TrajectoryPoint>,
+    /// Failures and fallbacks.
+    pub events: Vec<FlowEvent>,
+}

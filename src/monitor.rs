@@ -1,0 +1,290 @@
+//! Run monitoring shared by both training phases: the best point ever evaluated, work counters,
+//! the stop rules of SPEC §4–§5 and a log-spaced trajectory.
+//!
+//! Every loss/gradient evaluation goes through [`Monitor::record`], so the best point is the
+//! lowest loss **ever evaluated** (also inside rejected steps or line searches), not just the
+//! last accepted state.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a phase stopped (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Mean loss ≤ `minloss`.
+    MinLoss,
+    /// ∞-norm of the mean gradient ≤ `min_gnorm`.
+    MinGradNorm,
+    /// No improvement of the best loss for `patience` evaluations.
+    Patience,
+    /// Wall-clock budget exhausted.
+    MaxTime,
+    /// Iteration (step) budget exhausted.
+    MaxIterations,
+    /// ODE time beyond `maxT`.
+    MaxT,
+    /// The method cannot make progress (e.g. repeated solver failures after every fallback, or
+    /// a trust region that collapsed).
+    NoProgress,
+    /// The phase was not run (zero budget).
+    Skipped,
+}
+
+/// Budgets and tolerances of one phase.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Stop when the mean loss is at or below this.
+    pub minloss: f64,
+    /// Stop when the ∞-norm of the mean gradient is at or below this.
+    pub min_gnorm: f64,
+    /// Stop after this many evaluations without improvement of the best loss.
+    pub patience: usize,
+    /// Wall-clock budget in seconds.
+    pub maxtime: f64,
+    /// Step budget.
+    pub maxiterations: usize,
+    /// ODE time limit (gradient flow only).
+    pub max_t: f64,
+}
+
+/// Work counters of a phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Accepted steps / iterations.
+    pub iterations: usize,
+    /// Loss evaluations (every gradient evaluation includes one).
+    pub loss_evals: usize,
+    /// Gradient evaluations.
+    pub gradient_evals: usize,
+    /// Hessian evaluations.
+    pub hessian_evals: usize,
+}
+
+/// One trajectory point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryPoint {
+    /// ODE time (gradient flow) or iteration number (refinement).
+    pub t: f64,
+    /// Mean loss at the point.
+    pub loss: f64,
+    /// ∞-norm of the mean gradient at the point.
+    pub gnorm: f64,
+    /// Wall time since the phase started (s).
+    pub wall: f64,
+    /// Parameters, when requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<Vec<f64>>,
+}
+
+/// A progress callback: `(phase, iterations, best mean loss, gradient norm at the best point)`.
+pub type ProgressFn = std::sync::Arc<dyn Fn(&'static str, usize, f64, f64) + Send + Sync>;
+
+/// Tracks one phase (see the module docs).
+#[derive(Clone)]
+pub struct Monitor {
+    progress: Option<(&'static str, ProgressFn)>,
+    limits: Limits,
+    start: Instant,
+    /// Best parameters evaluated so far.
+    pub best_x: Vec<f64>,
+    /// Best mean loss evaluated so far.
+    pub best_loss: f64,
+    /// ∞-norm of the mean gradient at the best point (NaN if never evaluated).
+    pub best_gnorm: f64,
+    /// Work counters.
+    pub counters: Counters,
+    since_improvement: usize,
+    /// Recorded trajectory.
+    pub trajectory: Vec<TrajectoryPoint>,
+    keep_x: bool,
+    next_t: f64,
+    t_factor: f64,
+}
+
+impl Monitor {
+    /// Starts monitoring from `x0`, recording about `points` trajectory points log-spaced in
+    /// `t` between `t_first` and `t_last`.
+    pub fn new(
+        limits: Limits,
+        x0: &[f64],
+        points: usize,
+        t_first: f64,
+        t_last: f64,
+        keep_x: bool,
+    ) -> Self {
+        let points = points.max(2);
+        let span = (t_last.max(t_first * 10.0) / t_first).max(10.0);
+        Monitor {
+            progress: None,
+            limits,
+            start: Instant::now(),
+            best_x: x0.to_vec(),
+            best_loss: f64::INFINITY,
+            best_gnorm: f64::NAN,
+            counters: Counters::default(),
+            since_improvement: 0,
+            trajectory: Vec::new(),
+            keep_x,
+            next_t: t_first,
+            t_factor: span.powf(1.0 / (points - 1) as f64),
+        }
+    }
+
+    /// Reports progress after every accepted step to `f`, tagged with `phase`.
+    pub fn with_progress(mut self, phase: &'static str, f: Option<ProgressFn>) -> Self {
+        self.progress = f.map(|f| (phase, f));
+        self
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Seconds since the phase started.
+    pub fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// Records an evaluation at `x` with mean loss `loss` and gradient ∞-norm `gnorm`
+    /// (`NaN` if the gradient was not evaluated). Non-finite losses never become the best.
+    pub fn record(&mut self, x: &[f64], loss: f64, gnorm: f64) {
+        self.counters.loss_evals += 1;
+        if !gnorm.is_nan() {
+            self.counters.gradient_evals += 1;
+        }
+        if loss.is_finite() && loss < self.best_loss {
+            self.best_loss = loss;
+            self.best_gnorm = gnorm;
+            self.best_x.copy_from_slice(x);
+            self.since_improvement = 0;
+        } else {
+            // A gradient evaluated later at the best point itself fills in its norm.
+            if self.best_gnorm.is_nan()
+                && !gnorm.is_nan()
+                && loss.to_bits() == self.best_loss.to_bits()
+                && x == self.best_x
+            {
+                self.best_gnorm = gnorm;
+            }
+            self.since_improvement += 1;
+        }
+    }
+
+    /// Counts a Hessian evaluation.
+    pub fn record_hessian(&mut self) {
+        self.counters.hessian_evals += 1;
+    }
+
+    /// Counts an accepted step (and reports progress).
+    pub fn step(&mut self) {
+        self.counters.iterations += 1;
+        if let Some((phase, f)) = &self.progress {
+            f(
+                phase,
+                self.counters.iterations,
+                self.best_loss,
+                self.best_gnorm,
+            );
+        }
+    }
+
+    /// Adds a trajectory point if `t` passed the next log-spaced mark (always the first one).
+    pub fn observe(&mut self, t: f64, loss: f64, gnorm: f64, x: &[f64]) {
+        if self.trajectory.is_empty() || t >= self.next_t {
+            self.trajectory.push(TrajectoryPoint {
+                t,
+                loss,
+                gnorm,
+                wall: self.elapsed(),
+                x: self.keep_x.then(|| x.to_vec()),
+            });
+            while self.next_t <= t {
+                self.next_t *= self.t_factor;
+            }
+        }
+    }
+
+    /// The first stop rule that holds, checked after an accepted step at ODE time `t`.
+    pub fn should_stop(&self, t: f64) -> Option<StopReason> {
+        let l = &self.limits;
+        if self.best_loss <= l.minloss {
+            Some(StopReason::MinLoss)
+        } else if self.best_gnorm <= l.min_gnorm {
+            Some(StopReason::MinGradNorm)
+        } else if self.since_improvement >= l.patience {
+            Some(StopReason::Patience)
+        } else if self.elapsed() > l.maxtime {
+            Some(StopReason::MaxTime)
+        } else if self.counters.iterations >= l.maxiterations {
+            Some(StopReason::MaxIterations)
+        } else if t > l.max_t {
+            Some(StopReason::MaxT)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("best_loss", &self.best_loss)
+            .field("best_gnorm", &self.best_gnorm)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            minloss: 1e-10,
+            min_gnorm: 1e-12,
+            patience: 3,
+            maxtime: 100.0,
+            maxiterations: 5,
+            max_t: 1e3,
+        }
+    }
+
+    #[test]
+    fn best_point_and_stop_rules() {
+        let mut m = Monitor::new(limits(), &[0.0], 10, 1e-2, 1e2, false);
+        m.record(&[1.0], 2.0, 0.5);
+        m.record(&[2.0], 1.0, 0.4);
+        m.record(&[3.0], f64::NAN, 0.1);
+        assert_eq!(m.best_x, vec![2.0]);
+        assert!(m.should_stop(0.0).is_none());
+        m.record(&[4.0], 3.0, 0.3);
+        m.record(&[5.0], 3.0, 0.3);
+        assert_eq!(m.should_stop(0.0), Some(StopReason::Patience));
+        m.record(&[6.0], 1e-11, 0.1);
+        assert_eq!(m.should_stop(0.0), Some(StopReason::MinLoss));
+        let mut m = Monitor::new(limits(), &[0.0], 10, 1e-2, 1e2, false);
+        m.record(&[1.0], 1.0, 1e-13);
+        assert_eq!(m.should_stop(0.0), Some(StopReason::MinGradNorm));
+        let mut m = Monitor::new(limits(), &[0.0], 10, 1e-2, 1e2, false);
+        m.record(&[1.0], 1.0, 1.0);
+        assert_eq!(m.should_stop(2e3), Some(StopReason::MaxT));
+        (0..5).for_each(|_| m.step());
+        assert_eq!(m.should_stop(0.0), Some(StopReason::MaxIterations));
+    }
+
+    #[test]
+    fn trajectory_is_log_spaced() {
+        let mut m = Monitor::new(limits(), &[0.0], 5, 1.0, 1e4, true);
+        for k in 0..100_000 {
+            let t = k as f64 * 0.1;
+            m.observe(t, 1.0, 1.0, &[t]);
+        }
+        assert!(m.trajectory.len() <= 7, "{}", m.trajectory.len());
+        assert!(m.trajectory.windows(2).all(|w| w[1].t > w[0].t));
+        assert!(m.trajectory[1].x.is_some());
+    }
+}

@@ -1,0 +1,201 @@
+//! Phase 2: second-order refinement from the gradient flow's best point (SPEC §5).
+//!
+//! - [`Refiner::NewtonTr`]: exact-Hessian trust region; the subproblem is solved exactly on the
+//!   Hessian's eigendecomposition (faer) by [`gradflow_solvers::trust_region`], so indefinite
+//!   Hessians are handled (Moré–Sorensen, hard case included);
+//! - [`Refiner::Newton`]: Newton's method with a backtracking (Armijo) line search, falling back
+//!   to the steepest-descent direction when the Newton direction is not a descent direction;
+//! - [`Refiner::Bfgs`], [`Refiner::Lbfgs`]: quasi-Newton methods with a strong-Wolfe line search.
+//!
+//! No method has a built-in tolerance that could stop it early: only the stop rules of the
+//! [`Monitor`](crate::monitor::Monitor) end a run (a library that stops at `|Δf| < ε` or
+//! `‖g‖ < √ε` would never reach 1e-30).
+
+mod newton;
+mod newton_tr;
+mod quasi_newton;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint};
+use crate::net::Objective;
+
+/// Refinement methods (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refiner {
+    /// Exact-Hessian trust region.
+    #[value(name = "newton-tr")]
+    NewtonTr,
+    /// Newton with a backtracking line search.
+    Newton,
+    /// BFGS with a strong-Wolfe line search.
+    Bfgs,
+    /// Limited-memory BFGS (memory 10).
+    Lbfgs,
+}
+
+impl Refiner {
+    /// The default for a problem size: `newton-tr` up to 1024 parameters (SPEC: ≤ 128; we
+    /// measured the exact trust region to beat the alternatives up to 1024 on the paper's
+    /// problems), `bfgs` up to 10⁵, `lbfgs` above.
+    pub fn default_for(n_params: usize) -> Self {
+        if n_params <= 1024 {
+            Refiner::NewtonTr
+        } else if n_params <= 100_000 {
+            Refiner::Bfgs
+        } else {
+            Refiner::Lbfgs
+        }
+    }
+}
+
+/// Options of the refinement phase.
+///
+/// ```
+/// use gradflow::optim::RefineConfig;
+/// let c = RefineConfig::default();
+/// assert_eq!((c.maxtime_optim, c.minloss, c.min_gnorm), (120.0, 2e-32, 1e-15));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
+pub struct RefineConfig {
+    /// Refinement method (default: newton-tr up to 1024 parameters, bfgs up to 10⁵, lbfgs above).
+    #[arg(long = "optim", value_enum)]
+    pub refiner: Option<Refiner>,
+    /// Wall-clock budget of the phase (s).
+    #[arg(long, default_value_t = 120.0)]
+    pub maxtime_optim: f64,
+    /// Iteration budget of the phase.
+    #[arg(long, default_value_t = usize::MAX)]
+    pub maxiterations_optim: usize,
+    /// Stop when the mean loss reaches this.
+    #[arg(id = "minloss_optim", long = "minloss-optim", default_value_t = 2e-32)]
+    pub minloss: f64,
+    /// Stop when the ∞-norm of the mean gradient reaches this.
+    #[arg(
+        id = "min_gnorm_optim",
+        long = "min-gnorm-optim",
+        default_value_t = 1e-15
+    )]
+    pub min_gnorm: f64,
+    /// Stop after this many evaluations without improvement.
+    #[arg(
+        id = "patience_optim",
+        long = "patience-optim",
+        default_value_t = 10_000
+    )]
+    pub patience: usize,
+}
+
+impl Default for RefineConfig {
+    fn default() -> Self {
+        RefineConfig {
+            refiner: None,
+            maxtime_optim: 120.0,
+            maxiterations_optim: usize::MAX,
+            minloss: 2e-32,
+            min_gnorm: 1e-15,
+            patience: 10_000,
+        }
+    }
+}
+
+/// Result of the refinement phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefineResult {
+    /// The method.
+    pub refiner: Refiner,
+    /// Best parameters ever evaluated.
+    pub x: Vec<f64>,
+    /// Mean loss at `x`.
+    pub loss: f64,
+    /// ∞-norm of the mean gradient at `x`.
+    pub gnorm: f64,
+    /// Why the phase stopped.
+    pub stop: StopReason,
+    /// Work counters.
+    pub counters: Counters,
+    /// Wall time (s).
+    pub wall: f64,
+    /// Loss curve (iteration, loss).
+    pub trajectory: Vec<TrajectoryPoint>,
+}
+
+/// Mean loss, mean gradient and gradient ∞-norm at `x`, recorded in the monitor.
+pub(crate) fn eval_gradient(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    g: &mut [f64],
+) -> f64 {
+    let scale = obj.mean_scale();
+    let l = obj.gradient_into(x, g) * scale;
+    g.iter_mut().for_each(|v| *v *= scale);
+    monitor.record(x, l, inf_norm(g));
+    l
+}
+
+/// Mean loss at `x` (recorded without gradient).
+pub(crate) fn eval_loss(obj: &mut Objective<'_>, monitor: &mut Monitor, x: &[f64]) -> f64 {
+    let l = obj.loss(x) * obj.mean_scale();
+    monitor.record(x, l, f64::NAN);
+    l
+}
+
+pub(crate) fn inf_norm(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+/// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.
+pub fn refine(obj: &mut Objective<'_>, x0: &[f64], cfg: &RefineConfig) -> Result<RefineResult> {
+    refine_with_progress(obj, x0, cfg, None)
+}
+
+/// [`refine`] reporting progress after every accepted iteration.
+pub fn refine_with_progress(
+    obj: &mut Objective<'_>,
+    x0: &[f64],
+    cfg: &RefineConfig,
+    progress: Option<crate::monitor::ProgressFn>,
+) -> Result<RefineResult> {
+    obj.spec().check_params(x0)?;
+    if cfg.maxtime_optim.is_nan() || cfg.maxtime_optim < 0.0 {
+        return Err(Error::invalid("--maxtime-optim", "must be non-negative"));
+    }
+    let n = x0.len();
+    let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
+    let limits = Limits {
+        minloss: cfg.minloss,
+        min_gnorm: cfg.min_gnorm,
+        patience: cfg.patience,
+        maxtime: cfg.maxtime_optim,
+        maxiterations: cfg.maxiterations_optim,
+        max_t: f64::INFINITY,
+    };
+    let mut monitor =
+        Monitor::new(limits, x0, 100, 1.0, 1e6, false).with_progress("optim", progress);
+    let stop = if cfg.maxtime_optim <= 0.0 || cfg.maxiterations_optim == 0 {
+        let mut g = vec![0.0; n];
+        eval_gradient(obj, &mut monitor, x0, &mut g);
+        StopReason::Skipped
+    } else {
+        match refiner {
+            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0)?,
+            Refiner::Newton => newton::run(obj, &mut monitor, x0)?,
+            Refiner::Bfgs => quasi_newton::run(obj, &mut monitor, x0, None)?,
+            Refiner::Lbfgs => quasi_newton::run(obj, &mut monitor, x0, Some(10))?,
+        }
+    };
+    Ok(RefineResult {
+        refiner,
+        x: monitor.best_x.clone(),
+        loss: monitor.best_loss,
+        gnorm: monitor.best_gnorm,
+        stop,
+        counters: monitor.counters,
+        wall: monitor.elapsed(),
+        trajectory: std::mem::take(&mut monitor.trajectory),
+    })
+}

@@ -1,0 +1,101 @@
+//! Exact-Hessian trust-region Newton (Nocedal & Wright, *Numerical Optimization*, Alg. 4.1),
+//! with the subproblem solved exactly on the Hessian's eigendecomposition.
+
+use faer::{MatRef, Side};
+use gradflow_solvers::trust_region;
+
+use super::{eval_loss, inf_norm};
+use crate::error::{Error, Result};
+use crate::monitor::{Monitor, StopReason};
+use crate::net::Objective;
+
+/// Runs until a stop rule holds; returns the reason.
+pub(super) fn run(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x0: &[f64],
+) -> Result<StopReason> {
+    let n = x0.len();
+    let scale = obj.mean_scale();
+    let mut x = x0.to_vec();
+    let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+    let mut trial = vec![0.0; n];
+    let mut ghat = vec![0.0; n];
+    let mut step = vec![0.0; n];
+    let mut radius = f64::NAN;
+    let mut iteration = 0usize;
+    loop {
+        // Loss, gradient and Hessian of the mean loss at x.
+        let loss = obj.hessian_into(&x, &mut g, &mut h) * scale;
+        g.iter_mut().for_each(|v| *v *= scale);
+        h.iter_mut().for_each(|v| *v *= scale);
+        monitor.record(&x, loss, inf_norm(&g));
+        monitor.record_hessian();
+        monitor.observe(iteration as f64 + 1.0, loss, inf_norm(&g), &x);
+        if let Some(stop) = monitor.should_stop(0.0) {
+            return Ok(stop);
+        }
+        if !loss.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            return Ok(StopReason::NoProgress);
+        }
+        let eig = MatRef::from_column_major_slice(&h, n, n)
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| Error::Numerical {
+                routine: "Hessian eigendecomposition".into(),
+                reason: format!("{e:?}"),
+            })?;
+        let q = eig.U();
+        let lambda: Vec<f64> = (0..n).map(|i| eig.S()[i]).collect();
+        for i in 0..n {
+            ghat[i] = (0..n).map(|r| q[(r, i)] * g[r]).sum();
+        }
+        if radius.is_nan() {
+            // Start with the Newton step length (or the gradient scale when indefinite).
+            let newton: f64 = lambda
+                .iter()
+                .zip(&ghat)
+                .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
+                .sum::<f64>()
+                .sqrt();
+            radius = if newton > 0.0 { newton } else { 1.0 };
+        }
+        // Inner loop: shrink the region until a step decreases the loss.
+        loop {
+            let sub = trust_region::solve(&lambda, &ghat, radius);
+            for r in 0..n {
+                step[r] = (0..n).map(|i| q[(r, i)] * sub.step[i]).sum();
+                trial[r] = x[r] + step[r];
+            }
+            let new_loss = eval_loss(obj, monitor, &trial);
+            let actual = loss - new_loss;
+            let predicted = sub.predicted_reduction;
+            let rho = if predicted > 0.0 {
+                actual / predicted
+            } else {
+                0.0
+            };
+            let snorm = step.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if rho < 0.25 {
+                radius = 0.25 * snorm.min(radius);
+            } else if rho > 0.75 && sub.on_boundary {
+                radius = (2.0 * radius).min(1e10);
+            }
+            if new_loss < loss && new_loss.is_finite() {
+                x.copy_from_slice(&trial);
+                break;
+            }
+            if let Some(stop) = monitor.should_stop(0.0) {
+                return Ok(stop);
+            }
+            if radius.is_nan() || radius <= 1e-300 || snorm <= 0.0 {
+                // The model cannot find a decrease: we are at round-off level.
+                return Ok(StopReason::NoProgress);
+            }
+        }
+        iteration += 1;
+        monitor.step();
+        if let Some(stop) = monitor.should_stop(0.0) {
+            return Ok(stop);
+        }
+    }
+}
