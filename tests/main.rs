@@ -4,3 +4,4 @@ mod cli;
 mod derivatives;
 mod io;
 mod teacher;
+mod train;

@@ -255,3 +255,83 @@ fn hessian_of_the_largest_benchmark_fits_in_two_gigabytes() {
     eprintln!("peak RSS {:.0} MB", peak_bytes / 1e6);
     assert!(peak_bytes < 2e9, "peak RSS {peak_bytes}");
 }
+
+#[test]
+fn solve_end_to_end_on_a_tiny_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    let out = dir.path().join("results");
+    assert!(
+        gradflow(&[
+            "teacher",
+            "--d",
+            "2",
+            "--r",
+            "2",
+            "--n-standardise",
+            "2000",
+            "-o",
+            s(&t)
+        ])
+        .status
+        .success()
+    );
+    let run = gradflow(&[
+        "solve",
+        "--teacher",
+        s(&t),
+        "--samples",
+        "300",
+        "--width",
+        "4",
+        "--seeds",
+        "0..2",
+        "--maxiterations-ode",
+        "60",
+        "--maxtime-optim",
+        "3",
+        "--quiet",
+        "-o",
+        s(&out),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("seed") && stdout.contains("stop_ode"),
+        "summary table: {stdout}"
+    );
+    for seed in 0..2 {
+        let rec: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("seed_{seed}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec["seed"], seed);
+        assert_eq!(rec["shape"], "2-4-1");
+        let loss = rec["loss"].as_f64().unwrap();
+        let ode_loss = rec["ode_loss"].as_f64().unwrap();
+        assert!(
+            loss.is_finite() && loss <= ode_loss,
+            "refinement never makes it worse"
+        );
+        assert_eq!(rec["ode"]["stop"], "max_iterations");
+        assert_eq!(rec["config"]["flow"]["maxiterations_ode"], 60);
+        assert_eq!(rec["init"].as_array().unwrap().len(), 2 * 4 + 4 + 4 + 1);
+    }
+    // Bad arguments fail cleanly (clap's usage error, exit code 2).
+    let bad = gradflow(&["solve", "--seeds", "5..2", "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err.contains("--seeds") && !err.contains("panicked"),
+        "{err}"
+    );
+    // A missing teacher file names the file.
+    assert_clean_failure(
+        &gradflow(&["solve", "--teacher", "nope.json", "-o", s(&out)]),
+        "nope.json",
+    );
+}

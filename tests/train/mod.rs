@@ -1,0 +1,254 @@
+//! The training engine: integrators on problems with known solutions, refiners to machine
+//! precision, stop reasons, determinism, failure fallback, and `gradflow solve` end to end.
+
+use faer::{MatRef, Side};
+use gradflow::flow::{FlowConfig, Integrator, run_flow};
+use gradflow::monitor::StopReason;
+use gradflow::net::{Activation, Dataset, LayerSpec, Loss, NetSpec, Objective};
+use gradflow::optim::{RefineConfig, Refiner, refine};
+use gradflow::reference::Problem;
+use gradflow::rng::Stream;
+
+/// A linear model `y = w·x + b`: its sum loss is quadratic with constant Hessian `H`, so the
+/// gradient flow is `θ(t) = θ* + exp(−tH)(θ₀ − θ*)`.
+fn quadratic_problem() -> (NetSpec, Dataset) {
+    let spec = NetSpec::new(2, vec![LayerSpec::new(1, Activation::Identity)]).unwrap();
+    let mut rng = Stream::new(3, 0);
+    let n = 40;
+    let x: Vec<f64> = (0..n * 2).map(|_| 0.3 * rng.normal()).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| 0.7 * x[2 * i] - 0.2 * x[2 * i + 1] + 0.1 + 0.05 * rng.normal())
+        .collect();
+    (spec, Dataset::from_row_major(&x, 2, &y, 1).unwrap())
+}
+
+fn exact_flow(spec: &NetSpec, data: &Dataset, x0: &[f64], t: f64) -> Vec<f64> {
+    let mut obj = Objective::new(spec, data, Loss::Mse).unwrap();
+    let (_, g0, h) = obj.hessian(x0);
+    let p = x0.len();
+    let eig = MatRef::from_column_major_slice(&h, p, p)
+        .self_adjoint_eigen(Side::Lower)
+        .unwrap();
+    let (q, s) = (eig.U(), eig.S());
+    // θ(t) − θ₀ = −Q diag((1 − e^{−λt})/λ) Qᵀ g₀
+    (0..p)
+        .map(|r| {
+            x0[r]
+                - (0..p)
+                    .map(|i| {
+                        let lam = s[i];
+                        let gi: f64 = (0..p).map(|c| q[(c, i)] * g0[c]).sum();
+                        q[(r, i)] * gi * (1.0 - (-lam * t).exp()) / lam
+                    })
+                    .sum::<f64>()
+        })
+        .collect()
+}
+
+#[test]
+fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
+    let (spec, data) = quadratic_problem();
+    let x0 = vec![0.0, 0.0, 0.0];
+    let t_end = 0.05;
+    let exact = exact_flow(&spec, &data, &x0, t_end);
+    for (method, tol) in [
+        (Integrator::KenCarp58, 1e-5),
+        (Integrator::TrBdf2, 1e-4),
+        (Integrator::Esdirk34, 1e-4),
+        (Integrator::Bdf, 1e-4),
+        (Integrator::Tsit5, 1e-5),
+        (Integrator::Rk4, 1e-6),
+    ] {
+        let cfg = FlowConfig {
+            integrator: Some(method),
+            max_t: t_end,
+            dt: t_end / 500.0,
+            abstol: 1e-9,
+            reltol: 1e-9,
+            maxtime_ode: 30.0,
+            ..FlowConfig::default()
+        };
+        let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
+        assert_eq!(r.stop, StopReason::MaxT, "{method:?}");
+        if method == Integrator::Rk4 {
+            // Fixed steps land on t_end up to round-off.
+            assert!((r.t - t_end).abs() < 1e-9, "{method:?}: t = {}", r.t);
+        } else {
+            assert!((r.t - t_end).abs() < 1e-12, "{method:?}: t = {}", r.t);
+        }
+        let err = r
+            .final_x
+            .iter()
+            .zip(&exact)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(err < tol, "{method:?}: error {err:e}");
+        assert!(r.events.is_empty(), "{method:?}: {:?}", r.events);
+    }
+}
+
+#[test]
+fn discrete_baselines_decrease_the_loss() {
+    let (spec, data) = quadratic_problem();
+    let x0 = vec![0.0, 0.0, 0.0];
+    let l0 = Objective::new(&spec, &data, Loss::Mse).unwrap().loss(&x0) / 40.0;
+    for (method, batch) in [
+        (Integrator::Gd, None),
+        (Integrator::Adam, None),
+        (Integrator::Adam, Some(8)),
+    ] {
+        let cfg = FlowConfig {
+            integrator: Some(method),
+            lr: 0.05,
+            batch_size: batch,
+            maxiterations_ode: 200,
+            ..FlowConfig::default()
+        };
+        let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
+        assert_eq!(r.stop, StopReason::MaxIterations);
+        assert!(r.loss < 0.5 * l0, "{method:?}: {} vs {l0}", r.loss);
+    }
+}
+
+/// A teacher–student problem with the student = teacher architecture, started near the
+/// teacher's parameters.
+fn near_teacher(noise: f64) -> (Problem, Vec<f64>) {
+    let p = Problem::teacher_student(2, 3, 3, 400, 11, 0).unwrap();
+    let t = p.teacher.as_ref().unwrap().params.clone();
+    let mut rng = Stream::new(5, 0);
+    let x0: Vec<f64> = t.iter().map(|v| v + noise * rng.normal()).collect();
+    (p, x0)
+}
+
+#[test]
+fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
+    let (p, x0) = near_teacher(1e-2);
+    for refiner in [
+        Refiner::NewtonTr,
+        Refiner::Newton,
+        Refiner::Bfgs,
+        Refiner::Lbfgs,
+    ] {
+        let mut obj = p.objective();
+        let cfg = RefineConfig {
+            refiner: Some(refiner),
+            maxtime_optim: 30.0,
+            ..RefineConfig::default()
+        };
+        let r = refine(&mut obj, &x0, &cfg).unwrap();
+        assert!(
+            r.loss <= 1e-28,
+            "{refiner:?}: loss {:e} ({:?}, {} iterations)",
+            r.loss,
+            r.stop,
+            r.counters.iterations
+        );
+    }
+}
+
+#[test]
+fn every_stop_reason_can_be_triggered() {
+    let (p, x0) = near_teacher(1e-1);
+    let flow = |cfg: FlowConfig| run_flow(p.objective(), &x0, &cfg).unwrap().stop;
+    let base = FlowConfig {
+        maxtime_ode: 20.0,
+        ..FlowConfig::default()
+    };
+    assert_eq!(
+        flow(FlowConfig {
+            minloss: 1e-2,
+            ..base.clone()
+        }),
+        StopReason::MinLoss
+    );
+    assert_eq!(
+        flow(FlowConfig {
+            min_gnorm: 1e3,
+            ..base.clone()
+        }),
+        StopReason::MinGradNorm
+    );
+    assert_eq!(
+        flow(FlowConfig {
+            patience: 0,
+            ..base.clone()
+        }),
+        StopReason::Patience
+    );
+    assert_eq!(
+        flow(FlowConfig {
+            maxtime_ode: 1e-9,
+            ..base.clone()
+        }),
+        StopReason::MaxTime
+    );
+    assert_eq!(
+        flow(FlowConfig {
+            maxiterations_ode: 3,
+            ..base.clone()
+        }),
+        StopReason::MaxIterations
+    );
+    assert_eq!(
+        flow(FlowConfig {
+            max_t: 1e-4,
+            ..base.clone()
+        }),
+        StopReason::MaxT
+    );
+    let diverging = FlowConfig {
+        integrator: Some(Integrator::Gd),
+        lr: 1e200,
+        ..base.clone()
+    };
+    assert_eq!(flow(diverging), StopReason::NoProgress);
+    let mut obj = p.objective();
+    let skipped = refine(
+        &mut obj,
+        &x0,
+        &RefineConfig {
+            maxtime_optim: 0.0,
+            ..RefineConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(skipped.stop, StopReason::Skipped);
+}
+
+#[test]
+fn runs_are_deterministic_per_seed() {
+    let (p, x0) = near_teacher(3e-1);
+    let cfg = FlowConfig {
+        maxiterations_ode: 40,
+        ..FlowConfig::default()
+    };
+    let a = run_flow(p.objective(), &x0, &cfg).unwrap();
+    let b = run_flow(p.objective(), &x0, &cfg).unwrap();
+    assert_eq!(a.x, b.x);
+    assert_eq!(a.counters, b.counters);
+    let rc = RefineConfig {
+        maxiterations_optim: 5,
+        ..RefineConfig::default()
+    };
+    let ra = refine(&mut p.objective(), &a.x, &rc).unwrap();
+    let rb = refine(&mut p.objective(), &b.x, &rc).unwrap();
+    assert_eq!(ra.x, rb.x);
+}
+
+#[test]
+fn an_injected_solver_failure_falls_back_and_is_recorded() {
+    let (p, x0) = near_teacher(3e-1);
+    let cfg = FlowConfig {
+        integrator: Some(Integrator::KenCarp58),
+        inject_failure_after: Some(30),
+        maxiterations_ode: 60,
+        maxtime_ode: 30.0,
+        ..FlowConfig::default()
+    };
+    let r = run_flow(p.objective(), &x0, &cfg).unwrap();
+    assert!(!r.events.is_empty(), "the failure was not recorded");
+    assert_eq!(r.events[0].failed, Integrator::KenCarp58);
+    assert_eq!(r.events[0].restarted_with, Integrator::Bdf);
+    assert!(r.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
+    assert_ne!(r.stop, StopReason::NoProgress);
+}
