@@ -13,7 +13,7 @@ use crate::monitor::{Limits, Monitor, StopReason};
 use crate::net::Objective;
 
 /// Failures tolerated before the phase gives up with [`StopReason::NoProgress`].
-const MAX_FALLBACKS: usize = 4;
+const MAX_FALLBACKS: usize = 10;
 
 /// The KenCarp58 tableau in diffsol's form.
 fn kencarp58_tableau() -> Tableau<f64> {
@@ -152,6 +152,10 @@ pub fn run_flow_with_progress(
                 routine: "gradient flow setup".into(),
                 reason: e.to_string(),
             })?;
+        // diffsol caps the *cumulative* number of Newton failures over a solver's life (default
+        // 50): a long gradient flow meets that many isolated, harmless failures (each one just
+        // shrinks the step), so the cap would abort healthy runs. Our stop rules bound the run.
+        problem.ode_options.max_nonlinear_solver_failures = usize::MAX / 2;
         problem.ode_options.update_jacobian_after_steps = cfg.jacobian_refresh;
         problem.ode_options.update_rhs_jacobian_after_steps = cfg.jacobian_refresh;
         let outcome = {
@@ -216,6 +220,7 @@ pub fn run_flow_with_progress(
             }
         }
     };
+    fill_best_gnorm(&mut obj, &mut monitor);
     Ok(FlowResult {
         integrator: first,
         x: monitor.best_x.clone(),
@@ -229,4 +234,16 @@ pub fn run_flow_with_progress(
         trajectory: std::mem::take(&mut monitor.trajectory),
         events,
     })
+}
+
+/// If the best point was found by a loss-only evaluation, evaluates its gradient so that the
+/// record has a gradient norm.
+pub(crate) fn fill_best_gnorm(obj: &mut Objective<'_>, monitor: &mut Monitor) {
+    if monitor.best_gnorm.is_nan() && monitor.best_loss.is_finite() {
+        let mut g = vec![0.0; monitor.best_x.len()];
+        let x = monitor.best_x.clone();
+        let scale = obj.mean_scale();
+        let l = obj.gradient_into(&x, &mut g) * scale;
+        monitor.record(&x, l, g.iter().fold(0.0f64, |m, v| m.max(v.abs())) * scale);
+    }
 }

@@ -188,6 +188,7 @@ pub fn refine_with_progress(
             Refiner::Lbfgs => quasi_newton::run(obj, &mut monitor, x0, Some(10))?,
         }
     };
+    crate::flow::fill_best_gnorm(obj, &mut monitor);
     Ok(RefineResult {
         refiner,
         x: monitor.best_x.clone(),
