@@ -1,0 +1,65 @@
+//! SLSQP (Kraft 1988; the NLopt variant the paper used for fine-tuning) through the pure-Rust
+//! `slsqp` crate, unconstrained. Its own tolerances are all disabled; the monitor's stop rules
+//! end the run: once one holds, the objective reports NaN, which makes SLSQP return at once
+//! (the crate has no time limit of its own), and the best point ever evaluated is kept.
+
+use std::cell::RefCell;
+
+use super::inf_norm;
+use crate::error::Result;
+use crate::monitor::{Monitor, StopReason};
+use crate::net::Objective;
+
+/// Evaluations per SLSQP call; the call is repeated from the best point until a stop rule holds.
+const EVALS_PER_CALL: usize = 100_000;
+
+/// Runs until a stop rule holds; returns the reason.
+pub(super) fn run(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x0: &[f64],
+) -> Result<StopReason> {
+    let n = x0.len();
+    let scale = obj.mean_scale();
+    let state = RefCell::new((obj, monitor, vec![0.0; n], None::<StopReason>));
+    let bounds = vec![(f64::NEG_INFINITY, f64::INFINITY); n];
+    let no_constraints: &[fn(&[f64], Option<&mut [f64]>, &mut ()) -> f64] = &[];
+    let mut start = x0.to_vec();
+    loop {
+        let f = |x: &[f64], grad: Option<&mut [f64]>, _: &mut ()| -> f64 {
+            let mut st = state.borrow_mut();
+            let (obj, monitor, g, stopped) = &mut *st;
+            if stopped.is_some() {
+                if let Some(grad) = grad {
+                    grad.fill(f64::NAN);
+                }
+                return f64::NAN;
+            }
+            let l = obj.gradient_into(x, g) * scale;
+            g.iter_mut().for_each(|v| *v *= scale);
+            monitor.record(x, l, inf_norm(g));
+            if let Some(grad) = grad {
+                grad.copy_from_slice(g);
+            }
+            monitor.step();
+            *stopped = monitor.should_stop(0.0);
+            l
+        };
+        let before = state.borrow().1.best_loss;
+        let _ = slsqp::minimize(f, &start, &bounds, no_constraints, (), EVALS_PER_CALL, None);
+        let mut st = state.borrow_mut();
+        let (_, monitor, _, stopped) = &mut *st;
+        if let Some(stop) = *stopped {
+            return Ok(stop);
+        }
+        if let Some(stop) = monitor.should_stop(0.0) {
+            return Ok(stop);
+        }
+        // SLSQP returned by itself (converged to its own satisfaction): restart from the best
+        // point if that made progress, otherwise we are at round-off level.
+        if monitor.best_loss.partial_cmp(&before) != Some(std::cmp::Ordering::Less) {
+            return Ok(StopReason::NoProgress);
+        }
+        start.copy_from_slice(&monitor.best_x);
+    }
+}
