@@ -10,6 +10,9 @@ use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
+/// The (absent) constraint type of an unconstrained SLSQP call.
+type NoConstraint = fn(&[f64], Option<&mut [f64]>, &mut ()) -> f64;
+
 /// Evaluations per SLSQP call; the call is repeated from the best point until a stop rule holds.
 const EVALS_PER_CALL: usize = 100_000;
 
@@ -23,7 +26,7 @@ pub(super) fn run(
     let scale = obj.mean_scale();
     let state = RefCell::new((obj, monitor, vec![0.0; n], None::<StopReason>));
     let bounds = vec![(f64::NEG_INFINITY, f64::INFINITY); n];
-    let no_constraints: &[fn(&[f64], Option<&mut [f64]>, &mut ()) -> f64] = &[];
+    let no_constraints: &[NoConstraint] = &[];
     let mut start = x0.to_vec();
     loop {
         let f = |x: &[f64], grad: Option<&mut [f64]>, _: &mut ()| -> f64 {
