@@ -150,6 +150,59 @@ pub(crate) fn eval_loss(obj: &mut Objective<'_>, monitor: &mut Monitor, x: &[f64
     l
 }
 
+/// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
+/// (both of the mean loss), after recording the evaluation; or the stop rule that now holds.
+pub(crate) enum SecondOrder {
+    /// Continue with these quantities.
+    At {
+        /// Mean loss.
+        loss: f64,
+        /// Eigenvalues, ascending.
+        lambda: Vec<f64>,
+        /// Eigenvectors (columns).
+        q: faer::Mat<f64>,
+    },
+    /// A stop rule holds.
+    Stop(StopReason),
+}
+
+/// Evaluates loss, gradient and Hessian of the mean loss at `x` (into `g`, `h`), records them
+/// and decomposes the Hessian (shared by the Newton methods).
+pub(crate) fn second_order_at(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    g: &mut [f64],
+    h: &mut [f64],
+    iteration: usize,
+) -> Result<SecondOrder> {
+    let n = x.len();
+    let scale = obj.mean_scale();
+    let loss = obj.hessian_into(x, g, h) * scale;
+    g.iter_mut().for_each(|v| *v *= scale);
+    h.iter_mut().for_each(|v| *v *= scale);
+    monitor.record(x, loss, inf_norm(g));
+    monitor.record_hessian();
+    monitor.observe(iteration as f64 + 1.0, loss, inf_norm(g), x);
+    if let Some(stop) = monitor.should_stop(0.0) {
+        return Ok(SecondOrder::Stop(stop));
+    }
+    if !loss.is_finite() || g.iter().any(|v| !v.is_finite()) {
+        return Ok(SecondOrder::Stop(StopReason::NoProgress));
+    }
+    let eig = faer::MatRef::from_column_major_slice(h, n, n)
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|e| Error::Numerical {
+            routine: "Hessian eigendecomposition".into(),
+            reason: format!("{e:?}"),
+        })?;
+    Ok(SecondOrder::At {
+        loss,
+        lambda: (0..n).map(|i| eig.S()[i]).collect(),
+        q: eig.U().to_owned(),
+    })
+}
+
 pub(crate) fn inf_norm(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
 }

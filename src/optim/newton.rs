@@ -2,10 +2,8 @@
 //! definite the direction is taken with the eigenvalues' absolute values (a saddle-free Newton
 //! direction), which is always a descent direction.
 
-use faer::{MatRef, Side};
-
-use super::{eval_loss, inf_norm};
-use crate::error::{Error, Result};
+use super::{SecondOrder, eval_loss, second_order_at};
+use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
@@ -16,36 +14,24 @@ pub(super) fn run(
     x0: &[f64],
 ) -> Result<StopReason> {
     let n = x0.len();
-    let scale = obj.mean_scale();
     let mut x = x0.to_vec();
     let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
     let mut dir = vec![0.0; n];
     let mut trial = vec![0.0; n];
     let mut iteration = 0usize;
     loop {
-        let loss = obj.hessian_into(&x, &mut g, &mut h) * scale;
-        g.iter_mut().for_each(|v| *v *= scale);
-        h.iter_mut().for_each(|v| *v *= scale);
-        monitor.record(&x, loss, inf_norm(&g));
-        monitor.record_hessian();
-        monitor.observe(iteration as f64 + 1.0, loss, inf_norm(&g), &x);
-        if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
-        }
-        let eig = MatRef::from_column_major_slice(&h, n, n)
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::Numerical {
-                routine: "Hessian eigendecomposition".into(),
-                reason: format!("{e:?}"),
-            })?;
-        let q = eig.U();
-        let lmax = (0..n).map(|i| eig.S()[i].abs()).fold(0.0f64, f64::max);
+        let (loss, lambda, q) = match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration)?
+        {
+            SecondOrder::Stop(stop) => return Ok(stop),
+            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+        };
+        let lmax = lambda.iter().fold(0.0f64, |m, l| m.max(l.abs()));
         let floor = (lmax * 1e-14).max(f64::MIN_POSITIVE);
         // dir = −Q |Λ|⁻¹ Qᵀ g
         dir.fill(0.0);
         for i in 0..n {
             let gi: f64 = (0..n).map(|r| q[(r, i)] * g[r]).sum();
-            let c = -gi / eig.S()[i].abs().max(floor);
+            let c = -gi / lambda[i].abs().max(floor);
             for r in 0..n {
                 dir[r] += c * q[(r, i)];
             }

@@ -1,11 +1,10 @@
 //! Exact-Hessian trust-region Newton (Nocedal & Wright, *Numerical Optimization*, Alg. 4.1),
 //! with the subproblem solved exactly on the Hessian's eigendecomposition.
 
-use faer::{MatRef, Side};
 use gradflow_solvers::trust_region;
 
-use super::{eval_loss, inf_norm};
-use crate::error::{Error, Result};
+use super::{SecondOrder, eval_loss, second_order_at};
+use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
@@ -16,7 +15,6 @@ pub(super) fn run(
     x0: &[f64],
 ) -> Result<StopReason> {
     let n = x0.len();
-    let scale = obj.mean_scale();
     let mut x = x0.to_vec();
     let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
     let mut trial = vec![0.0; n];
@@ -25,27 +23,11 @@ pub(super) fn run(
     let mut radius = f64::NAN;
     let mut iteration = 0usize;
     loop {
-        // Loss, gradient and Hessian of the mean loss at x.
-        let loss = obj.hessian_into(&x, &mut g, &mut h) * scale;
-        g.iter_mut().for_each(|v| *v *= scale);
-        h.iter_mut().for_each(|v| *v *= scale);
-        monitor.record(&x, loss, inf_norm(&g));
-        monitor.record_hessian();
-        monitor.observe(iteration as f64 + 1.0, loss, inf_norm(&g), &x);
-        if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
-        }
-        if !loss.is_finite() || g.iter().any(|v| !v.is_finite()) {
-            return Ok(StopReason::NoProgress);
-        }
-        let eig = MatRef::from_column_major_slice(&h, n, n)
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| Error::Numerical {
-                routine: "Hessian eigendecomposition".into(),
-                reason: format!("{e:?}"),
-            })?;
-        let q = eig.U();
-        let lambda: Vec<f64> = (0..n).map(|i| eig.S()[i]).collect();
+        let (loss, lambda, q) = match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration)?
+        {
+            SecondOrder::Stop(stop) => return Ok(stop),
+            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+        };
         for i in 0..n {
             ghat[i] = (0..n).map(|r| q[(r, i)] * g[r]).sum();
         }
