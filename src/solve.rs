@@ -268,3 +268,80 @@ pub fn run_solve(
     });
     Ok(results)
 }
+
+/// Reads a solve configuration from a TOML file (any subset of the options; the rest keep
+/// their defaults). Keys are the option names with underscores, the gradient-flow options in a
+/// `[flow]` table and the refinement options in a `[refine]` table, e.g.
+///
+/// ```toml
+/// width = 16
+/// seeds = [0, 1, 2]
+/// [flow]
+/// integrator = "kencarp58"
+/// maxtime_ode = 60.0
+/// [refine]
+/// refiner = "newton-tr"
+/// maxtime_optim = 60.0
+/// ```
+///
+/// A `.json` file is read as a run record of `gradflow solve` (its `"config"`) or a plain JSON
+/// configuration, so that a run can be repeated from its own record.
+pub fn read_config(path: &std::path::Path) -> Result<SolveConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).in_file(path))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::format(format!("invalid JSON: {e}")).in_file(path))?;
+        let cfg = v.get("config").cloned().unwrap_or(v);
+        return serde_json::from_value(cfg)
+            .map_err(|e| Error::format(format!("invalid configuration: {e}")).in_file(path));
+    }
+    toml::from_str(&text).map_err(|e| {
+        Error::format(format!(
+            "invalid configuration: {}",
+            e.to_string().replace('\n', " ")
+        ))
+        .in_file(path)
+    })
+}
+
+/// Overrides the fields of `base` named in `explicit` (command-line argument ids) with the
+/// values of `cli`: flags given on the command line win over the configuration file.
+pub fn merge_explicit(
+    base: &SolveConfig,
+    cli: &SolveConfig,
+    explicit: &[String],
+) -> Result<SolveConfig> {
+    let to_value = |c: &SolveConfig| {
+        serde_json::to_value(c).map_err(|e| Error::invalid("config", e.to_string()))
+    };
+    let mut merged = to_value(base)?;
+    let cli = to_value(cli)?;
+    for id in explicit {
+        let candidates = [
+            (None, id.as_str()),
+            (Some("flow"), id.as_str()),
+            (Some("refine"), id.strip_suffix("_optim").unwrap_or(id)),
+            (Some("refine"), id.as_str()),
+        ];
+        for (table, key) in candidates {
+            let src = match table {
+                None => cli.get(key),
+                Some(t) => cli.get(t).and_then(|v| v.get(key)),
+            };
+            if let Some(v) = src {
+                let dst = match table {
+                    None => merged.get_mut(key),
+                    Some(t) => merged.get_mut(t).and_then(|m| m.get_mut(key)),
+                };
+                if let Some(d) = dst {
+                    *d = v.clone();
+                    break;
+                }
+            }
+        }
+    }
+    serde_json::from_value(merged).map_err(|e| Error::invalid("config", e.to_string()))
+}

@@ -116,7 +116,7 @@ pub fn run_flow_with_progress(
         patience: cfg.patience,
         maxtime: cfg.maxtime_ode,
         maxiterations: cfg.maxiterations_ode,
-        max_t: cfg.max_t,
+        max_t: cfg.max_t.unwrap_or(f64::INFINITY),
     };
     let mut monitor = Monitor::new(
         limits,
@@ -160,7 +160,7 @@ pub fn run_flow_with_progress(
         problem.ode_options.update_rhs_jacobian_after_steps = cfg.jacobian_refresh;
         let outcome = {
             let setup = |e: diffsol::DiffsolError| (t, e.to_string());
-            let max_t = cfg.max_t;
+            let max_t = cfg.max_t.unwrap_or(f64::INFINITY);
             let fx = &mut final_x;
             match method {
                 Integrator::KenCarp58 => {

@@ -335,3 +335,88 @@ fn solve_end_to_end_on_a_tiny_problem() {
         "nope.json",
     );
 }
+
+#[test]
+fn solve_reads_a_toml_configuration_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    let cfg = dir.path().join("run.toml");
+    let out = dir.path().join("results");
+    assert!(
+        gradflow(&[
+            "teacher",
+            "--d",
+            "2",
+            "--r",
+            "2",
+            "--n-standardise",
+            "2000",
+            "-o",
+            s(&t)
+        ])
+        .status
+        .success()
+    );
+    std::fs::write(
+        &cfg,
+        format!(
+            "teacher = {:?}\nsamples = 200\nwidth = 3\nseeds = [4]\n[flow]\nmaxiterations_ode = 7\n[refine]\nmaxtime_optim = 1.0\nrefiner = \"bfgs\"\n",
+            s(&t)
+        ),
+    )
+    .unwrap();
+    let run = gradflow(&[
+        "solve",
+        "--config",
+        s(&cfg),
+        "--width",
+        "5",
+        "--maxiterations-optim",
+        "2",
+        "--quiet",
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("seed_4.json")).unwrap()).unwrap();
+    assert_eq!(rec["shape"], "2-5-1", "the flag overrides the file's width");
+    assert_eq!(
+        rec["ode"]["counters"]["iterations"], 7,
+        "the file's budget applies"
+    );
+    assert_eq!(rec["optim"]["method"], "bfgs");
+    assert_eq!(rec["config"]["refine"]["maxiterations_optim"], 2);
+    // The record repeats itself: its own file is a configuration.
+    let again = dir.path().join("again");
+    let rerun = gradflow(&[
+        "solve",
+        "--config",
+        s(&out.join("seed_4.json")),
+        "--quiet",
+        "-o",
+        s(&again),
+    ]);
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let rec2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("seed_4.json")).unwrap()).unwrap();
+    assert_eq!(rec2["config"], rec["config"]);
+    assert_eq!(
+        rec2["ode_x"], rec["ode_x"],
+        "same configuration, same seed: same flow"
+    );
+    // A broken configuration names the file.
+    std::fs::write(&cfg, "width = \"wide\"\n").unwrap();
+    assert_clean_failure(
+        &gradflow(&["solve", "--config", s(&cfg), "-o", s(&out)]),
+        "run.toml",
+    );
+}

@@ -61,7 +61,7 @@ fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
     ] {
         let cfg = FlowConfig {
             integrator: Some(method),
-            max_t: t_end,
+            max_t: Some(t_end),
             dt: t_end / 500.0,
             abstol: 1e-9,
             reltol: 1e-9,
@@ -191,7 +191,7 @@ fn every_stop_reason_can_be_triggered() {
     );
     assert_eq!(
         flow(FlowConfig {
-            max_t: 1e-4,
+            max_t: Some(1e-4),
             ..base.clone()
         }),
         StopReason::MaxT

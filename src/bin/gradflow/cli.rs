@@ -32,6 +32,9 @@ enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Configuration file (TOML); flags given on the command line override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Write a synthetic teacher network (the paper's construction), or the whole family.
     Teacher {
@@ -60,7 +63,11 @@ enum Command {
 }
 
 pub fn run() -> Result<()> {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with success; usage errors exit 2.
@@ -74,7 +81,27 @@ pub fn run() -> Result<()> {
             args,
             output,
             quiet,
-        } => solve(&args, &output, quiet),
+            config,
+        } => {
+            let args = match config {
+                Some(path) => {
+                    // Flags given on the command line override the file.
+                    let sub = matches.subcommand_matches("solve").expect("solve matches");
+                    let explicit: Vec<String> = sub
+                        .ids()
+                        .filter(|id| {
+                            sub.value_source(id.as_str())
+                                == Some(clap::parser::ValueSource::CommandLine)
+                        })
+                        .map(|id| id.as_str().to_string())
+                        .collect();
+                    let file = gradflow::solve::read_config(&path)?;
+                    Box::new(gradflow::solve::merge_explicit(&file, &args, &explicit)?)
+                }
+                None => args,
+            };
+            solve(&args, &output, quiet)
+        }
         Command::Teacher { args, output } => teacher(&args, output),
         Command::Data { args, output } => data(&args, &output),
         Command::Eval { args, output } => eval(&args, output),
