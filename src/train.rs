@@ -68,12 +68,17 @@ pub struct RunRecord {
     pub config: serde_json::Value,
 }
 
+/// The file name of a method enum (its serde name).
+fn method_name(m: impl Serialize) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
-        method: serde_json::to_value(f.integrator)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        method: method_name(f.integrator),
         stop: f.stop,
         loss: f.loss,
         gnorm: f.gnorm,
@@ -84,10 +89,7 @@ fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
 
 fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     PhaseRecord {
-        method: serde_json::to_value(r.refiner)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        method: method_name(r.refiner),
         stop: r.stop,
         loss: r.loss,
         gnorm: r.gnorm,

@@ -9,7 +9,7 @@ use gradflow_solvers::ButcherTableau;
 use super::equations::{FlowEquations, M};
 use super::{FlowConfig, FlowEvent, FlowResult, Integrator, discrete};
 use crate::error::{Error, Result};
-use crate::monitor::{Limits, Monitor, StopReason};
+use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
 /// Failures tolerated before the phase gives up with [`StopReason::NoProgress`].
@@ -110,16 +110,8 @@ pub fn run_flow_with_progress(
     obj.spec().check_params(x0)?;
     let n = x0.len();
     let first = cfg.integrator.unwrap_or_else(|| Integrator::default_for(n));
-    let limits = Limits {
-        minloss: cfg.minloss,
-        min_gnorm: cfg.min_gnorm,
-        patience: cfg.patience,
-        maxtime: cfg.maxtime_ode,
-        maxiterations: cfg.maxiterations_ode,
-        max_t: cfg.max_t.unwrap_or(f64::INFINITY),
-    };
     let mut monitor = Monitor::new(
-        limits,
+        cfg.limits(),
         x0,
         cfg.trajectory_points,
         1e-3 / cfg.tau,

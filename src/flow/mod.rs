@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use integrate::fill_best_gnorm;
 pub use integrate::{run_flow, run_flow_with_progress};
 
-use crate::monitor::{Counters, StopReason, TrajectoryPoint};
+use crate::monitor::{Counters, Limits, StopReason, TrajectoryPoint};
 
 /// Gradient-flow integrators (SPEC §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -156,6 +156,20 @@ impl Default for FlowConfig {
             trajectory_points: 100,
             trajectory_x: false,
             inject_failure_after: None,
+        }
+    }
+}
+
+impl FlowConfig {
+    /// The stop rules of the phase.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            minloss: self.minloss,
+            min_gnorm: self.min_gnorm,
+            patience: self.patience,
+            maxtime: self.maxtime_ode,
+            maxiterations: self.maxiterations_ode,
+            max_t: self.max_t.unwrap_or(f64::INFINITY),
         }
     }
 }

@@ -108,6 +108,20 @@ impl Default for RefineConfig {
     }
 }
 
+impl RefineConfig {
+    /// The stop rules of the phase (no ODE time limit).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            minloss: self.minloss,
+            min_gnorm: self.min_gnorm,
+            patience: self.patience,
+            maxtime: self.maxtime_optim,
+            maxiterations: self.maxiterations_optim,
+            max_t: f64::INFINITY,
+        }
+    }
+}
+
 /// Result of the refinement phase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RefineResult {
@@ -225,14 +239,7 @@ pub fn refine_with_progress(
     }
     let n = x0.len();
     let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
-    let limits = Limits {
-        minloss: cfg.minloss,
-        min_gnorm: cfg.min_gnorm,
-        patience: cfg.patience,
-        maxtime: cfg.maxtime_optim,
-        maxiterations: cfg.maxiterations_optim,
-        max_t: f64::INFINITY,
-    };
+    let limits = cfg.limits();
     let mut monitor =
         Monitor::new(limits, x0, 100, 1.0, 1e6, false).with_progress("optim", progress);
     let stop = if cfg.maxtime_optim <= 0.0 || cfg.maxiterations_optim == 0 {
