@@ -256,26 +256,29 @@ fn hessian_of_the_largest_benchmark_fits_in_two_gigabytes() {
     assert!(peak_bytes < 2e9, "peak RSS {peak_bytes}");
 }
 
+/// Writes a small d = 2, r = 2 teacher into `dir`.
+fn tiny_teacher(dir: &Path) -> std::path::PathBuf {
+    let t = dir.join("t.json");
+    let out = gradflow(&[
+        "teacher",
+        "--d",
+        "2",
+        "--r",
+        "2",
+        "--n-standardise",
+        "2000",
+        "-o",
+        s(&t),
+    ]);
+    assert!(out.status.success());
+    t
+}
+
 #[test]
 fn solve_end_to_end_on_a_tiny_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let t = dir.path().join("t.json");
+    let t = tiny_teacher(dir.path());
     let out = dir.path().join("results");
-    assert!(
-        gradflow(&[
-            "teacher",
-            "--d",
-            "2",
-            "--r",
-            "2",
-            "--n-standardise",
-            "2000",
-            "-o",
-            s(&t)
-        ])
-        .status
-        .success()
-    );
     let run = gradflow(&[
         "solve",
         "--teacher",
@@ -339,24 +342,9 @@ fn solve_end_to_end_on_a_tiny_problem() {
 #[test]
 fn solve_reads_a_toml_configuration_and_flags_override_it() {
     let dir = tempfile::tempdir().unwrap();
-    let t = dir.path().join("t.json");
+    let t = tiny_teacher(dir.path());
     let cfg = dir.path().join("run.toml");
     let out = dir.path().join("results");
-    assert!(
-        gradflow(&[
-            "teacher",
-            "--d",
-            "2",
-            "--r",
-            "2",
-            "--n-standardise",
-            "2000",
-            "-o",
-            s(&t)
-        ])
-        .status
-        .success()
-    );
     std::fs::write(
         &cfg,
         format!(
