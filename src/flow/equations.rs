@@ -27,8 +27,9 @@ pub(crate) struct FlowState<'d> {
     x: Vec<f64>,
     grad: Vec<f64>,
     hess: Vec<f64>,
-    /// Parameters at which `hess` was computed.
-    hess_at: Option<Vec<f64>>,
+    /// Parameters at which `hess` was computed (valid when `hess_valid`).
+    hess_at: Vec<f64>,
+    hess_valid: bool,
     /// Testing hook: after this many right-hand-side evaluations, return NaN.
     pub poison_after: Option<usize>,
     rhs_evals: usize,
@@ -56,7 +57,8 @@ impl<'d> FlowEquations<'d> {
                 x: vec![0.0; n],
                 grad: vec![0.0; n],
                 hess: vec![0.0; n * n],
-                hess_at: None,
+                hess_at: vec![0.0; n],
+                hess_valid: false,
                 poison_after: None,
                 rhs_evals: 0,
             }),
