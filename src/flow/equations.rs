@@ -89,18 +89,17 @@ impl FlowState<'_> {
 
     /// Computes the Hessian at the loaded `x` unless it is cached; records the evaluation.
     fn ensure_hessian(&mut self, scale: f64) {
-        if self.hess_at.as_deref() == Some(&self.x[..]) {
+        if self.hess_valid && self.hess_at == self.x {
             return;
         }
         let loss = self
             .obj
             .hessian_into(&self.x, &mut self.grad, &mut self.hess);
         let gnorm = inf_norm(&self.grad) * scale;
-        let x = std::mem::take(&mut self.x);
-        self.monitor.record(&x, loss * scale, gnorm);
+        self.monitor.record(&self.x, loss * scale, gnorm);
         self.monitor.record_hessian();
-        self.hess_at = Some(x.clone());
-        self.x = x;
+        self.hess_at.copy_from_slice(&self.x);
+        self.hess_valid = true;
     }
 }
 
