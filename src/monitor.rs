@@ -193,7 +193,7 @@ impl Monitor {
 
     /// Adds a trajectory point if `t` passed the next log-spaced mark (always the first one).
     pub fn observe(&mut self, t: f64, loss: f64, gnorm: f64, x: &[f64]) {
-        if self.trajectory.is_empty() || t >= self.next_t {
+        if self.trajectory.is_empty() || (t >= self.next_t && self.next_t.is_finite()) {
             self.trajectory.push(TrajectoryPoint {
                 t,
                 loss,
@@ -201,8 +201,18 @@ impl Monitor {
                 wall: self.elapsed(),
                 x: self.keep_x.then(|| x.to_vec()),
             });
-            while self.next_t <= t {
-                self.next_t *= self.t_factor;
+            // Next log-spaced mark above t (t may be huge, or infinite once a flow has converged).
+            if t.is_finite() && self.next_t > 0.0 {
+                let k = ((t / self.next_t).ln() / self.t_factor.ln())
+                    .floor()
+                    .max(0.0)
+                    + 1.0;
+                self.next_t *= self.t_factor.powf(k);
+                while self.next_t <= t && self.next_t.is_finite() {
+                    self.next_t *= self.t_factor;
+                }
+            } else {
+                self.next_t = f64::INFINITY;
             }
         }
     }
@@ -220,7 +230,7 @@ impl Monitor {
             Some(StopReason::MaxTime)
         } else if self.counters.iterations >= l.maxiterations {
             Some(StopReason::MaxIterations)
-        } else if t > l.max_t {
+        } else if t > l.max_t || t.is_infinite() {
             Some(StopReason::MaxT)
         } else {
             None
@@ -274,6 +284,18 @@ mod tests {
         assert_eq!(m.should_stop(2e3), Some(StopReason::MaxT));
         (0..5).for_each(|_| m.step());
         assert_eq!(m.should_stop(0.0), Some(StopReason::MaxIterations));
+    }
+
+    #[test]
+    fn huge_and_infinite_times_terminate() {
+        let mut m = Monitor::new(limits(), &[0.0], 100, 1e-3, 1e9, false);
+        m.observe(1e300, 1.0, 1.0, &[0.0]);
+        m.observe(f64::MAX, 1.0, 1.0, &[0.0]);
+        m.observe(f64::INFINITY, 1.0, 1.0, &[0.0]);
+        m.observe(f64::INFINITY, 1.0, 1.0, &[0.0]);
+        assert!(m.trajectory.len() <= 3);
+        m.record(&[1.0], 1.0, 1.0);
+        assert_eq!(m.should_stop(f64::INFINITY), Some(StopReason::MaxT));
     }
 
     #[test]

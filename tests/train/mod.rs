@@ -252,3 +252,32 @@ fn an_injected_solver_failure_falls_back_and_is_recorded() {
     assert!(r.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
     assert_ne!(r.stop, StopReason::NoProgress);
 }
+
+#[test]
+fn a_converged_flow_with_every_tolerance_off_still_terminates() {
+    // With minloss and min_gnorm switched off, a converged flow's steps grow until the ODE time
+    // overflows; the phase must stop (MaxT) instead of spinning.
+    let (spec, data) = quadratic_problem();
+    let cfg = FlowConfig {
+        minloss: 0.0,
+        min_gnorm: 0.0,
+        maxtime_ode: 20.0,
+        ..FlowConfig::default()
+    };
+    let t0 = std::time::Instant::now();
+    let r = run_flow(
+        Objective::new(&spec, &data, Loss::Mse).unwrap(),
+        &[0.0, 0.0, 0.0],
+        &cfg,
+    )
+    .unwrap();
+    assert!(t0.elapsed().as_secs_f64() < 15.0, "took {:?}", t0.elapsed());
+    assert!(
+        matches!(
+            r.stop,
+            StopReason::MaxT | StopReason::MinGradNorm | StopReason::MinLoss
+        ),
+        "{:?}",
+        r.stop
+    );
+}
