@@ -9,6 +9,42 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+/// ∞-norm of a vector.
+pub fn inf_norm(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+/// Mean loss and mean gradient (into `g`) at `x`, recorded in `monitor`; returns the mean loss.
+pub fn eval_gradient(
+    obj: &mut crate::net::Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    g: &mut [f64],
+) -> f64 {
+    let scale = obj.mean_scale();
+    let l = obj.gradient_into(x, g) * scale;
+    g.iter_mut().for_each(|v| *v *= scale);
+    monitor.record(x, l, inf_norm(g));
+    l
+}
+
+/// Mean loss at `x`, recorded without gradient.
+pub fn eval_loss(obj: &mut crate::net::Objective<'_>, monitor: &mut Monitor, x: &[f64]) -> f64 {
+    let l = obj.loss(x) * obj.mean_scale();
+    monitor.record(x, l, f64::NAN);
+    l
+}
+
+/// If the best point was found by a loss-only evaluation, evaluates its gradient so that the
+/// phase's record has a gradient norm.
+pub fn fill_best_gnorm(obj: &mut crate::net::Objective<'_>, monitor: &mut Monitor) {
+    if monitor.best_gnorm.is_nan() && monitor.best_loss.is_finite() {
+        let x = monitor.best_x.clone();
+        let mut g = vec![0.0; x.len()];
+        eval_gradient(obj, monitor, &x, &mut g);
+    }
+}
+
 /// Why a phase stopped (SPEC §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

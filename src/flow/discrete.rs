@@ -3,13 +3,9 @@
 
 use super::{FlowConfig, Integrator};
 use crate::error::{Error, Result};
-use crate::monitor::{Monitor, StopReason};
+use crate::monitor::{Monitor, StopReason, inf_norm};
 use crate::net::Objective;
 use crate::rng::Stream;
-
-fn inf_norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
-}
 
 /// Runs `method` from `x` at time `t0`; returns the final time and the stop reason.
 pub(super) fn run(

@@ -12,7 +12,7 @@ use diffsol::{
     OdeEquationsRef, Op, ParameterisedOp, UnitCallable, Vector,
 };
 
-use crate::monitor::Monitor;
+use crate::monitor::{Monitor, inf_norm};
 use crate::net::Objective;
 
 /// Matrix type of the flow.
@@ -74,10 +74,6 @@ impl<'d> FlowEquations<'d> {
     pub fn into_state(self) -> FlowState<'d> {
         self.state.into_inner()
     }
-}
-
-fn inf_norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
 impl FlowState<'_> {
@@ -160,12 +156,20 @@ impl NonLinearOp for FlowRhs<'_, '_> {
     }
 }
 
+impl<'d> FlowRhs<'_, 'd> {
+    /// The evaluation state with the Hessian at `x` computed (or cached).
+    fn hessian_at(&self, x: &V) -> std::cell::RefMut<'_, FlowState<'d>> {
+        let mut st = self.eqn.state.borrow_mut();
+        st.load_x(x);
+        st.ensure_hessian(self.eqn.scale);
+        st
+    }
+}
+
 impl NonLinearOpJacobian for FlowRhs<'_, '_> {
     fn jac_mul_inplace(&self, x: &V, _t: f64, v: &V, y: &mut V) {
         let eqn = self.eqn;
-        let mut st = eqn.state.borrow_mut();
-        st.load_x(x);
-        st.ensure_hessian(eqn.scale);
+        let st = self.hessian_at(x);
         let n = eqn.x0.len();
         for i in 0..n {
             let row = &st.hess[i * n..(i + 1) * n];
@@ -176,9 +180,7 @@ impl NonLinearOpJacobian for FlowRhs<'_, '_> {
 
     fn jacobian_inplace(&self, x: &V, _t: f64, y: &mut M) {
         let eqn = self.eqn;
-        let mut st = eqn.state.borrow_mut();
-        st.load_x(x);
-        st.ensure_hessian(eqn.scale);
+        let st = self.hessian_at(x);
         let n = eqn.x0.len();
         for i in 0..n {
             for j in 0..n {

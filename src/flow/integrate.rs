@@ -9,7 +9,7 @@ use gradflow_solvers::ButcherTableau;
 use super::equations::{FlowEquations, M};
 use super::{FlowConfig, FlowEvent, FlowResult, Integrator, discrete};
 use crate::error::{Error, Result};
-use crate::monitor::{Monitor, StopReason};
+use crate::monitor::{Monitor, StopReason, fill_best_gnorm};
 use crate::net::Objective;
 
 /// Failures tolerated before the phase gives up with [`StopReason::NoProgress`].
@@ -226,16 +226,4 @@ pub fn run_flow_with_progress(
         trajectory: std::mem::take(&mut monitor.trajectory),
         events,
     })
-}
-
-/// If the best point was found by a loss-only evaluation, evaluates its gradient so that the
-/// record has a gradient norm.
-pub(crate) fn fill_best_gnorm(obj: &mut Objective<'_>, monitor: &mut Monitor) {
-    if monitor.best_gnorm.is_nan() && monitor.best_loss.is_finite() {
-        let mut g = vec![0.0; monitor.best_x.len()];
-        let x = monitor.best_x.clone();
-        let scale = obj.mean_scale();
-        let l = obj.gradient_into(&x, &mut g) * scale;
-        monitor.record(&x, l, g.iter().fold(0.0f64, |m, v| m.max(v.abs())) * scale);
-    }
 }

@@ -12,7 +12,6 @@ mod integrate;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use integrate::fill_best_gnorm;
 pub use integrate::{run_flow, run_flow_with_progress};
 
 use crate::monitor::{Counters, Limits, StopReason, TrajectoryPoint};

@@ -20,7 +20,8 @@ mod slsqp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint};
+use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
+pub(crate) use crate::monitor::{eval_gradient, eval_loss, inf_norm};
 use crate::net::Objective;
 
 /// Refinement methods (SPEC §5).
@@ -143,27 +144,6 @@ pub struct RefineResult {
     pub trajectory: Vec<TrajectoryPoint>,
 }
 
-/// Mean loss, mean gradient and gradient ∞-norm at `x`, recorded in the monitor.
-pub(crate) fn eval_gradient(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x: &[f64],
-    g: &mut [f64],
-) -> f64 {
-    let scale = obj.mean_scale();
-    let l = obj.gradient_into(x, g) * scale;
-    g.iter_mut().for_each(|v| *v *= scale);
-    monitor.record(x, l, inf_norm(g));
-    l
-}
-
-/// Mean loss at `x` (recorded without gradient).
-pub(crate) fn eval_loss(obj: &mut Objective<'_>, monitor: &mut Monitor, x: &[f64]) -> f64 {
-    let l = obj.loss(x) * obj.mean_scale();
-    monitor.record(x, l, f64::NAN);
-    l
-}
-
 /// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
 /// (both of the mean loss), after recording the evaluation; or the stop rule that now holds.
 pub(crate) enum SecondOrder {
@@ -217,10 +197,6 @@ pub(crate) fn second_order_at(
     })
 }
 
-pub(crate) fn inf_norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
-}
-
 /// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.
 pub fn refine(obj: &mut Objective<'_>, x0: &[f64], cfg: &RefineConfig) -> Result<RefineResult> {
     refine_with_progress(obj, x0, cfg, None)
@@ -255,7 +231,7 @@ pub fn refine_with_progress(
             Refiner::Slsqp => slsqp::run(obj, &mut monitor, x0)?,
         }
     };
-    crate::flow::fill_best_gnorm(obj, &mut monitor);
+    fill_best_gnorm(obj, &mut monitor);
     Ok(RefineResult {
         refiner,
         x: monitor.best_x.clone(),
