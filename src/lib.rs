@@ -52,6 +52,7 @@
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod error;
 pub mod eval;
 pub mod flow;

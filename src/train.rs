@@ -111,14 +111,36 @@ pub fn train(
     config: serde_json::Value,
     progress: Option<ProgressFn>,
 ) -> Result<RunRecord> {
+    train_frozen(
+        spec, data, loss, x0, seed, flow, refine_cfg, config, progress, None,
+    )
+}
+
+/// As [`train`], with the parameters whose `frozen` entry is `true` held at their values in
+/// `x0` (see [`Objective::with_frozen`]).
+#[allow(clippy::too_many_arguments)]
+pub fn train_frozen(
+    spec: &NetSpec,
+    data: &Dataset,
+    loss: Loss,
+    x0: &[f64],
+    seed: u64,
+    flow: &FlowConfig,
+    refine_cfg: &RefineConfig,
+    config: serde_json::Value,
+    progress: Option<ProgressFn>,
+    frozen: Option<&[bool]>,
+) -> Result<RunRecord> {
+    let objective = || -> Result<Objective<'_>> {
+        let o = Objective::new(spec, data, loss)?;
+        match frozen {
+            Some(m) => o.with_frozen(m),
+            None => Ok(o),
+        }
+    };
     let start = std::time::Instant::now();
-    let f = run_flow_with_progress(
-        Objective::new(spec, data, loss)?,
-        x0,
-        flow,
-        progress.clone(),
-    )?;
-    let mut obj = Objective::new(spec, data, loss)?;
+    let f = run_flow_with_progress(objective()?, x0, flow, progress.clone())?;
+    let mut obj = objective()?;
     let r = refine_with_progress(&mut obj, &f.x, refine_cfg, progress)?;
     // The refinement starts at the flow's best point, so its best is never worse.
     let scale = obj.mean_scale();

@@ -176,7 +176,30 @@ impl Objective<'_> {
         }
         self.scatter(&hw, hess);
         self.hess = Some(hw);
+        if !self.frozen.is_empty() {
+            self.mask_gradient(grad);
+            self.mask_hessian(hess);
+        }
         total
+    }
+
+    /// Zeroes the frozen rows and columns and puts the largest free diagonal entry on their
+    /// diagonal (see [`Objective::with_frozen`]).
+    fn mask_hessian(&self, hess: &mut [f64]) {
+        let p = self.n_params();
+        let is_frozen = &self.frozen_mask;
+        let diag = (0..p)
+            .filter(|&i| !is_frozen[i])
+            .map(|i| hess[i * p + i].abs())
+            .fold(0.0, f64::max);
+        let diag = if diag > 0.0 { diag } else { 1.0 };
+        for &i in &self.frozen {
+            for j in 0..p {
+                hess[i * p + j] = 0.0;
+                hess[j * p + i] = 0.0;
+            }
+            hess[i * p + i] = diag;
+        }
     }
 
     /// Allocating twin of [`Objective::hessian_into`]: `(sum loss, gradient, Hessian)`.

@@ -31,6 +31,11 @@ pub struct Objective<'a> {
     pub(crate) chunk: usize,
     pub(crate) ws: Workspace,
     pub(crate) hess: Option<HessianWorkspace>,
+    /// Indices of frozen parameters (their gradient entries are zero, see
+    /// [`Objective::with_frozen`]).
+    pub(crate) frozen: Vec<usize>,
+    /// `true` for frozen parameters (empty when none is).
+    pub(crate) frozen_mask: Vec<bool>,
 }
 
 /// Per-layer chunk buffers (column-major `chunk × k_l`).
@@ -127,7 +132,43 @@ impl<'a> Objective<'a> {
             loss,
             chunk,
             hess: None,
+            frozen: Vec::new(),
+            frozen_mask: Vec::new(),
         })
+    }
+
+    /// Freezes the parameters whose `mask` entry is `true`: their gradient entries are zero and
+    /// their Hessian rows and columns are zero except the diagonal, which is set to the largest
+    /// diagonal entry of the free block (so that no second-order method ever picks a frozen
+    /// direction as a direction of low curvature). Gradient flows and refiners then leave those
+    /// parameters exactly where they start. Used by deep Expand-and-Cluster to freeze a
+    /// reconstructed layer.
+    ///
+    /// # Errors
+    /// If `mask` does not have one entry per parameter.
+    pub fn with_frozen(mut self, mask: &[bool]) -> Result<Self> {
+        if mask.len() != self.spec.n_params() {
+            return Err(Error::Length {
+                what: "frozen-parameter mask".into(),
+                expected: self.spec.n_params(),
+                got: mask.len(),
+            });
+        }
+        self.frozen = mask
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &f)| f.then_some(i))
+            .collect();
+        self.frozen_mask = mask.to_vec();
+        Ok(self)
+    }
+
+    /// Zeroes the frozen entries of a gradient.
+    #[inline]
+    pub(crate) fn mask_gradient(&self, grad: &mut [f64]) {
+        for &i in &self.frozen {
+            grad[i] = 0.0;
+        }
     }
 
     /// Sets the number of samples per chunk (results agree to round-off for any chunk size).
@@ -221,6 +262,7 @@ impl<'a> Objective<'a> {
             self.backward(params, i0, n, grad, false);
             i0 += n;
         }
+        self.mask_gradient(grad);
         total
     }
 

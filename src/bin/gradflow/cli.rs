@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+use gradflow::cluster::{Hooks, RecoverConfig, recover};
 use gradflow::eval::{EvalConfig, run_eval};
 use gradflow::io::{DataSource, write_atomic, write_data, write_network_with_meta};
 use gradflow::solve::{SolveConfig, resolve_problem, run_solve};
@@ -35,6 +36,18 @@ enum Command {
         /// Configuration file (TOML); flags given on the command line override it.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Recover an unknown network's layer sizes and weights from input–output data
+    /// (Expand-and-Cluster).
+    Recover {
+        #[command(flatten)]
+        args: Box<RecoverConfig>,
+        /// Output folder: recovered.json, report.json and SVG figures per layer.
+        #[arg(short, long, default_value = "gradflow-recovery")]
+        output: PathBuf,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Write a synthetic teacher network (the paper's construction), or the whole family.
     Teacher {
@@ -102,6 +115,11 @@ pub fn run() -> Result<()> {
             };
             solve(&args, &output, quiet)
         }
+        Command::Recover {
+            args,
+            output,
+            quiet,
+        } => recover_cmd(&args, &output, quiet),
         Command::Teacher { args, output } => teacher(&args, output),
         Command::Data { args, output } => data(&args, &output),
         Command::Eval { args, output } => eval(&args, output),
@@ -291,5 +309,156 @@ fn solve(args: &SolveConfig, output: &std::path::Path, quiet: bool) -> Result<()
     if failures > 0 {
         bail!("{failures} of {} runs failed", results.len());
     }
+    Ok(())
+}
+
+fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> Result<()> {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use std::sync::Arc;
+
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("{}: cannot create folder", output.display()))?;
+    let multi = MultiProgress::new();
+    if quiet {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{prefix:>18} {spinner} {elapsed:>4} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let progress = |stage: &str, seed: u64| {
+        let bar = multi.add(ProgressBar::new_spinner());
+        bar.set_style(style.clone());
+        bar.set_prefix(format!("{stage} seed {seed}"));
+        let f: gradflow::monitor::ProgressFn = Arc::new(move |phase, it, loss, gnorm| {
+            if it % 5 == 0 {
+                bar.set_message(format!(
+                    "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
+                ));
+                bar.tick();
+            }
+        });
+        Some(f)
+    };
+    let message = |m: &str| {
+        if quiet {
+            eprintln!("gradflow recover: {m}");
+        } else {
+            let _ = multi.println(format!("gradflow recover: {m}"));
+        }
+    };
+    let students_dir = output.join("students");
+    std::fs::create_dir_all(&students_dir)
+        .with_context(|| format!("{}: cannot create folder", students_dir.display()))?;
+    let done = |stage: &str, rec: &gradflow::train::RunRecord| {
+        let path = students_dir.join(format!(
+            "{}_seed_{}.json",
+            stage.replace(' ', "_"),
+            rec.seed
+        ));
+        let written = serde_json::to_vec(rec)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| write_atomic(&path, &b).map_err(anyhow::Error::from));
+        if let Err(e) = written {
+            message(&format!("could not write {}: {e}", path.display()));
+        }
+    };
+    let result = recover(
+        args,
+        &Hooks {
+            progress: &progress,
+            message: &message,
+            done: &done,
+        },
+    )?;
+    multi.clear().ok();
+    let net_path = output.join("recovered.json");
+    write_network_with_meta(
+        &net_path,
+        &result.network,
+        Some(serde_json::json!({
+            "recovered_by": "gradflow recover",
+            "loss": result.report.loss,
+            "rmse": result.report.rmse,
+        })),
+    )?;
+    for l in &result.report.layers {
+        let c = &l.clustering;
+        let title = format!(
+            "layer {}: {} student neurons, {} recovered",
+            l.layer,
+            c.points.len(),
+            l.clustered
+        );
+        write_atomic(
+            &output.join(format!("layer{}_similarity.svg", l.layer)),
+            gradflow::cluster::figures::similarity_svg(c, &title).as_bytes(),
+        )?;
+        write_atomic(
+            &output.join(format!("layer{}_dendrogram.svg", l.layer)),
+            gradflow::cluster::figures::dendrogram_svg(c, &title).as_bytes(),
+        )?;
+    }
+    let report_path = output.join("report.json");
+    write_atomic(&report_path, &serde_json::to_vec_pretty(&result.report)?)?;
+    let r = &result.report;
+    println!(
+        "recovered {} (hidden widths {:?}); loss {:.3e}, rmse {:.3e}; {:.1}s",
+        r.recovered_shape,
+        r.layers
+            .iter()
+            .map(|l| l.recovered_width)
+            .collect::<Vec<_>>(),
+        r.loss,
+        r.rmse,
+        r.wall_time
+    );
+    for l in &r.layers {
+        let dropped = l
+            .clustering
+            .clusters
+            .iter()
+            .filter(|c| c.dropped.is_some())
+            .count();
+        println!(
+            "  layer {}: {} clusters kept, {} dropped (cut height {:.3e}){}{}",
+            l.layer,
+            l.clustered,
+            dropped,
+            l.clustering.cut.height,
+            if l.dropped_after_retraining.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} dropped after retraining",
+                    l.dropped_after_retraining.len()
+                )
+            },
+            if l.linear_neurons > 0 {
+                format!(", +{} linear neurons", l.linear_neurons)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(m) = &r.metrics {
+        for l in &m.layers {
+            println!(
+                "  vs teacher, layer {}: m̂/r = {}/{}, cosine distance mean {:.3e} max {:.3e}",
+                l.layer,
+                l.recovered_width,
+                l.teacher_width,
+                l.input_cosine_mean,
+                l.input_cosine_max
+            );
+        }
+        println!(
+            "  output weights: cosine distance {:.3e}; success (rmse ≤ 1e-14): {}",
+            m.output_cosine_distance, m.success
+        );
+    }
+    println!(
+        "wrote {}, {} and figures",
+        net_path.display(),
+        report_path.display()
+    );
     Ok(())
 }

@@ -1,0 +1,356 @@
+//! Clustering one hidden layer over an ensemble of students: canonicalise, cluster, cut,
+//! filter, collapse (SPEC §8 step 3).
+
+use serde::{Deserialize, Serialize};
+
+use super::dendrogram::{Cut, Dendrogram};
+use super::neuron::{Neuron, canonicalise, cosine, reference_direction};
+use crate::error::{Error, Result};
+use crate::net::SymmetryClass;
+
+/// Options of the clustering step.
+///
+/// ```
+/// use gradflow::cluster::ClusterConfig;
+/// let c = ClusterConfig::default();
+/// assert_eq!(c.gamma, 0.8);
+/// assert!((c.beta - std::f64::consts::PI / 24.0).abs() < 1e-15);
+/// assert_eq!(c.offbound_distance, 20.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterConfig {
+    /// A cluster is kept when it has at least `γ·N` members (`N` students).
+    pub gamma: f64,
+    /// A cluster is dropped when the median angle between its members exceeds `β` (radians).
+    pub beta: f64,
+    /// Neurons whose kink hyperplane `w·x + b = 0` lies farther than this from the origin
+    /// (`|b|/‖w‖`, in input units) are constant or linear over any data of that radius:
+    /// they are set aside before clustering (for positive-scaling activations all such neurons
+    /// would otherwise share one canonical vector). Only applies to layers with a bias.
+    pub offbound_distance: f64,
+}
+
+impl ClusterConfig {
+    /// Checks the options for an ensemble of `n_students`: `γ ∈ (0, 1]`, `γN ≥ 2` (otherwise
+    /// every single neuron would count as a cluster) and `β > 0`.
+    pub fn check(&self, n_students: usize) -> Result<()> {
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return Err(Error::invalid(
+                "gamma",
+                format!("must lie in (0, 1], got {}", self.gamma),
+            ));
+        }
+        let min_size = self.gamma * n_students as f64;
+        if min_size < 2.0 {
+            return Err(Error::invalid(
+                "gamma",
+                format!(
+                    "γ·N = {}·{n_students} = {min_size} < 2: every single neuron would be a cluster; use more students or a larger γ",
+                    self.gamma
+                ),
+            ));
+        }
+        if self.offbound_distance.is_nan() || self.offbound_distance <= 0.0 {
+            return Err(Error::invalid(
+                "offbound distance",
+                format!("must be positive, got {}", self.offbound_distance),
+            ));
+        }
+        if self.beta.is_nan() || self.beta <= 0.0 {
+            return Err(Error::invalid(
+                "beta",
+                format!("must be a positive angle in radians, got {}", self.beta),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            gamma: 0.8,
+            beta: std::f64::consts::PI / 24.0,
+            offbound_distance: 20.0,
+        }
+    }
+}
+
+/// The hidden neurons of one layer of one trained student.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudentLayer {
+    /// The student's identifier (its seed).
+    pub id: u64,
+    /// The student's final mean loss (the collapse keeps the lowest-loss student's copy).
+    pub loss: f64,
+    /// Its neurons in that layer.
+    pub neurons: Vec<Neuron>,
+}
+
+/// Why a cluster was not turned into a neuron.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Fewer than `γN` members.
+    TooSmall,
+    /// Median pairwise angle above `β`.
+    Unaligned,
+}
+
+/// A member of a cluster: which student and which of its neurons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Student identifier.
+    pub student: u64,
+    /// Neuron index within the student's layer.
+    pub neuron: usize,
+}
+
+/// One cluster at the cut.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    /// Members.
+    pub members: Vec<Member>,
+    /// Number of distinct students among the members.
+    pub students: usize,
+    /// Median pairwise angle between the members' canonical vectors (radians; 0 for one
+    /// member).
+    pub median_angle: f64,
+    /// Why it was dropped, if it was.
+    pub dropped: Option<DropReason>,
+    /// The collapsed neuron (canonical form) of a kept cluster.
+    pub neuron: Option<Neuron>,
+    /// The student whose copy was kept.
+    pub winner: Option<u64>,
+    /// Indices of the members in [`LayerClustering::points`].
+    #[serde(skip)]
+    pub observations: Vec<usize>,
+}
+
+/// The result of clustering one layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerClustering {
+    /// Symmetry class used for canonicalisation.
+    pub symmetry: SymmetryClass,
+    /// Number of students.
+    pub n_students: usize,
+    /// Minimum size of a kept cluster (`γN`).
+    pub min_size: f64,
+    /// The options used.
+    pub config: ClusterConfig,
+    /// The cut.
+    pub cut: Cut,
+    /// The dendrogram.
+    pub dendrogram: Dendrogram,
+    /// Every cluster at the cut: kept ones first (largest first), then dropped ones.
+    pub clusters: Vec<Cluster>,
+    /// Neurons set aside before clustering because their kink lies beyond
+    /// [`ClusterConfig::offbound_distance`] (constant- or linear-type neurons).
+    pub offbound: Vec<Member>,
+    /// Canonical vectors of the clustered neurons, students in order (the rows of the
+    /// similarity matrix).
+    #[serde(skip)]
+    pub points: Vec<Vec<f64>>,
+}
+
+impl LayerClustering {
+    /// The recovered neurons (canonical form), one per kept cluster.
+    pub fn neurons(&self) -> Vec<Neuron> {
+        self.clusters
+            .iter()
+            .filter_map(|c| c.neuron.clone())
+            .collect()
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Checks the ensemble: at least two students, `γN ≥ 2`, equal shapes, finite weights.
+fn validate(students: &[StudentLayer], cfg: &ClusterConfig) -> Result<()> {
+    if students.len() < 2 {
+        return Err(Error::invalid(
+            "students",
+            format!(
+                "Expand-and-Cluster needs at least 2 students, got {}",
+                students.len()
+            ),
+        ));
+    }
+    cfg.check(students.len())?;
+    let first = &students[0];
+    let shape = |s: &StudentLayer| {
+        s.neurons
+            .first()
+            .map(|n| (n.incoming.len(), n.outgoing.len()))
+    };
+    for s in students {
+        if s.neurons.is_empty() {
+            return Err(Error::invalid(
+                "students",
+                format!("student {} has no neurons in this layer", s.id),
+            ));
+        }
+        for (j, n) in s.neurons.iter().enumerate() {
+            if Some((n.incoming.len(), n.outgoing.len())) != shape(first) {
+                return Err(Error::invalid(
+                    "students",
+                    format!(
+                        "student {} neuron {j} has {} incoming and {} outgoing weights, student {} has {:?}",
+                        s.id,
+                        n.incoming.len(),
+                        n.outgoing.len(),
+                        first.id,
+                        shape(first)
+                    ),
+                ));
+            }
+            if n.incoming.iter().chain(&n.outgoing).any(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    "students",
+                    format!("student {} neuron {j} has a non-finite weight", s.id),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Clusters the neurons of one layer across `students` (SPEC §8 step 3): canonical vectors
+/// per `symmetry`, average linkage on L2 distance, the cut maximising the number of clusters
+/// with ≥ `γN` members (end of the first plateau), the `β` median-angle filter, and the
+/// collapse of each kept cluster to the lowest-loss student's member(s) — their incoming
+/// vectors averaged, their outgoing weights summed. With `has_bias`, the last incoming entry is
+/// the bias and off-boundary neurons are set aside first.
+///
+/// Errors (never panics) for fewer than two students, `γN < 2`, students of different
+/// shapes or non-finite weights.
+pub fn cluster_layer(
+    students: &[StudentLayer],
+    symmetry: SymmetryClass,
+    has_bias: bool,
+    cfg: &ClusterConfig,
+) -> Result<LayerClustering> {
+    validate(students, cfg)?;
+    let dim = students[0].neurons[0].incoming.len();
+    let reference = reference_direction(dim);
+    let mut points = Vec::new();
+    let mut canon = Vec::new();
+    let mut owner = Vec::new();
+    let mut offbound = Vec::new();
+    for (si, s) in students.iter().enumerate() {
+        for (j, n) in s.neurons.iter().enumerate() {
+            if has_bias {
+                let (w, b) = n.incoming.split_at(dim - 1);
+                let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if b[0].abs() > cfg.offbound_distance * wn {
+                    offbound.push(Member {
+                        student: s.id,
+                        neuron: j,
+                    });
+                    continue;
+                }
+            }
+            let (c, _) = canonicalise(n, symmetry, &reference);
+            points.push(c.incoming.clone());
+            canon.push(c);
+            owner.push((si, j));
+        }
+    }
+    let dendrogram = Dendrogram::average_linkage(&points);
+    let min_size = cfg.gamma * students.len() as f64;
+    let cut = dendrogram.best_cut(min_size);
+
+    // Group the observations by label, in order of first appearance.
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, &l) in cut.labels.iter().enumerate() {
+        match groups.iter_mut().find(|(lab, _)| *lab == l) {
+            Some((_, g)) => g.push(i),
+            None => groups.push((l, vec![i])),
+        }
+    }
+    let mut clusters: Vec<Cluster> = groups
+        .into_iter()
+        .map(|(_, idx)| {
+            let mut angles = Vec::new();
+            for (a, &i) in idx.iter().enumerate() {
+                for &j in &idx[a + 1..] {
+                    angles.push(cosine(&points[i], &points[j]).acos());
+                }
+            }
+            let median_angle = median(angles);
+            let mut distinct: Vec<usize> = idx.iter().map(|&i| owner[i].0).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let dropped = if (idx.len() as f64) < min_size {
+                Some(DropReason::TooSmall)
+            } else if median_angle > cfg.beta {
+                Some(DropReason::Unaligned)
+            } else {
+                None
+            };
+            let (neuron, winner) = if dropped.is_none() {
+                let best = *distinct
+                    .iter()
+                    .min_by(|&&a, &&b| students[a].loss.total_cmp(&students[b].loss))
+                    .unwrap_or(&distinct[0]);
+                let mine: Vec<usize> = idx
+                    .iter()
+                    .copied()
+                    .filter(|&i| owner[i].0 == best)
+                    .collect();
+                let mut incoming = vec![0.0; dim];
+                let mut outgoing = vec![0.0; canon[mine[0]].outgoing.len()];
+                for &i in &mine {
+                    for (acc, v) in incoming.iter_mut().zip(&canon[i].incoming) {
+                        *acc += v / mine.len() as f64;
+                    }
+                    for (acc, v) in outgoing.iter_mut().zip(&canon[i].outgoing) {
+                        *acc += v;
+                    }
+                }
+                (Some(Neuron { incoming, outgoing }), Some(students[best].id))
+            } else {
+                (None, None)
+            };
+            Cluster {
+                members: idx
+                    .iter()
+                    .map(|&i| Member {
+                        student: students[owner[i].0].id,
+                        neuron: owner[i].1,
+                    })
+                    .collect(),
+                students: distinct.len(),
+                median_angle,
+                dropped,
+                neuron,
+                winner,
+                observations: idx,
+            }
+        })
+        .collect();
+    clusters.sort_by_key(|c| (c.dropped.is_some(), std::cmp::Reverse(c.members.len())));
+    Ok(LayerClustering {
+        symmetry,
+        n_students: students.len(),
+        min_size,
+        config: *cfg,
+        cut,
+        dendrogram,
+        clusters,
+        offbound,
+        points,
+    })
+}

@@ -1,0 +1,189 @@
+//! Recovery metrics against a known teacher (SPEC §8): rmse, `m̂/r`, and per layer a
+//! one-to-one matching of teacher and recovered neurons with cosine distances.
+
+use serde::{Deserialize, Serialize};
+
+use super::assignment::min_cost_assignment;
+use super::neuron::{canonicalise, cosine, reference_direction};
+use crate::error::Result;
+use crate::net::{Dataset, Loss, Network, Objective, SymmetryClass};
+
+/// Metrics of one hidden layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerMetrics {
+    /// Hidden layer (1-based).
+    pub layer: usize,
+    /// Teacher width `r`.
+    pub teacher_width: usize,
+    /// Recovered width `m̂`.
+    pub recovered_width: usize,
+    /// `m̂ / r`.
+    pub width_ratio: f64,
+    /// How teacher and recovered neurons are paired.
+    pub matching: String,
+    /// Whether the sign of a neuron is identifiable (otherwise `1 − |cos|` is used).
+    pub sign_identifiable: bool,
+    /// Number of matched pairs (`min(r, m̂)`).
+    pub matched: usize,
+    /// Mean cosine distance of the matched incoming vectors `[w; b]`.
+    pub input_cosine_mean: f64,
+    /// Largest such distance.
+    pub input_cosine_max: f64,
+    /// Cosine distance of each teacher neuron to its match (`null` when unmatched).
+    pub per_teacher_neuron: Vec<Option<f64>>,
+}
+
+/// All metrics of a recovery against a teacher.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryMetrics {
+    /// Root-mean-square error of the recovered network on the data.
+    pub rmse: f64,
+    /// Mean loss (`½·mean squared error`).
+    pub loss: f64,
+    /// Whether `rmse ≤ 1e-14` (the paper's success criterion).
+    pub success: bool,
+    /// Per hidden layer.
+    pub layers: Vec<LayerMetrics>,
+    /// Cosine distance between the teacher's and the recovered output weights of matched
+    /// neurons of the last hidden layer (all outputs concatenated; canonical signs).
+    pub output_cosine_distance: f64,
+    /// Largest relative error among those output weights.
+    pub output_max_relative_error: f64,
+}
+
+/// The network with every hidden neuron in canonical form (incoming row negated/normalised,
+/// the matching column of the next layer adjusted as [`canonicalise`] adjusts outgoing
+/// weights). For comparison only: for odd+constant and even+linear classes the function
+/// changes by a constant or a linear term.
+pub fn canonical_network(net: &Network) -> Network {
+    let mut out = net.clone();
+    let layouts = net.spec.layouts();
+    for l in 0..net.spec.depth().saturating_sub(1) {
+        let class = net.spec.layers[l].activation.symmetry();
+        let lay = &layouts[l];
+        let next = &layouts[l + 1];
+        let dim = lay.cols + usize::from(lay.bias.is_some());
+        let reference = reference_direction(dim);
+        for j in 0..lay.rows {
+            let mut incoming: Vec<f64> = out.params[lay.w(j, 0)..lay.w(j, 0) + lay.cols].to_vec();
+            if let Some(b) = &lay.bias {
+                incoming.push(out.params[b.start + j]);
+            }
+            let outgoing: Vec<f64> = (0..next.rows).map(|o| out.params[next.w(o, j)]).collect();
+            let (c, _) = canonicalise(
+                &super::neuron::Neuron { incoming, outgoing },
+                class,
+                &reference,
+            );
+            out.params[lay.w(j, 0)..lay.w(j, 0) + lay.cols]
+                .copy_from_slice(&c.incoming[..lay.cols]);
+            if let Some(b) = &lay.bias {
+                out.params[b.start + j] = c.incoming[lay.cols];
+            }
+            for (o, a) in c.outgoing.iter().enumerate() {
+                out.params[next.w(o, j)] = *a;
+            }
+        }
+    }
+    out
+}
+
+fn row(net: &Network, l: usize, j: usize, cols: &[usize]) -> Vec<f64> {
+    let lay = &net.spec.layouts()[l];
+    let mut v: Vec<f64> = cols.iter().map(|&c| net.params[lay.w(j, c)]).collect();
+    if let Some(b) = &lay.bias {
+        v.push(net.params[b.start + j]);
+    }
+    v
+}
+
+/// Compares a recovered network with the teacher on `data`: rmse, and for every hidden layer
+/// present in both an optimal one-to-one matching (Hungarian method on the cosine-distance
+/// matrix) of canonical incoming vectors, restricted to the inputs matched in the layer below.
+pub fn compare(teacher: &Network, recovered: &Network, data: &Dataset) -> Result<RecoveryMetrics> {
+    let mut obj = Objective::new(&recovered.spec, data, Loss::Mse)?;
+    let loss_sum = obj.loss(&recovered.params);
+    let loss = loss_sum * obj.mean_scale();
+    let rmse = obj.rmse_of(loss_sum).unwrap_or(f64::NAN);
+    let t = canonical_network(teacher);
+    let s = canonical_network(recovered);
+    let hidden = teacher.spec.depth().min(recovered.spec.depth()) - 1;
+    // Input coordinates matched so far: (teacher index, recovered index).
+    let mut pairs: Vec<(usize, usize)> = (0..teacher.spec.input_dim)
+        .map(|i| (i, i))
+        .filter(|&(i, _)| i < recovered.spec.input_dim)
+        .collect();
+    let mut layers = Vec::new();
+    for l in 0..hidden {
+        let class = teacher.spec.layers[l].activation.symmetry();
+        let sign_identifiable = class == SymmetryClass::None;
+        let (r, m) = (teacher.spec.width(l + 1), recovered.spec.width(l + 1));
+        let tcols: Vec<usize> = pairs.iter().map(|p| p.0).collect();
+        let scols: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+        let trows: Vec<Vec<f64>> = (0..r).map(|j| row(&t, l, j, &tcols)).collect();
+        let srows: Vec<Vec<f64>> = (0..m).map(|j| row(&s, l, j, &scols)).collect();
+        let dist = |a: &[f64], b: &[f64]| {
+            let c = cosine(a, b);
+            1.0 - if sign_identifiable { c } else { c.abs() }
+        };
+        let cost: Vec<f64> = trows
+            .iter()
+            .flat_map(|a| srows.iter().map(move |b| dist(a, b)))
+            .collect();
+        let assign = min_cost_assignment(&cost, r, m);
+        let per: Vec<Option<f64>> = assign
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.map(|c| cost[i * m + c]))
+            .collect();
+        let matched: Vec<f64> = per.iter().flatten().copied().collect();
+        layers.push(LayerMetrics {
+            layer: l + 1,
+            teacher_width: r,
+            recovered_width: m,
+            width_ratio: m as f64 / r as f64,
+            matching: "optimal one-to-one (Hungarian) on cosine distance of canonical [w; b]"
+                .to_string(),
+            sign_identifiable,
+            matched: matched.len(),
+            input_cosine_mean: matched.iter().sum::<f64>() / matched.len().max(1) as f64,
+            input_cosine_max: matched.iter().copied().fold(0.0, f64::max),
+            per_teacher_neuron: per,
+        });
+        pairs = assign
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|c| (i, c)))
+            .collect();
+    }
+    // Output weights of the matched neurons of the last compared hidden layer.
+    let (mut ta, mut sa) = (Vec::new(), Vec::new());
+    if hidden > 0 && teacher.spec.depth() == recovered.spec.depth() {
+        let l = hidden;
+        let (lt, ls) = (&t.spec.layouts()[l], &s.spec.layouts()[l]);
+        for o in 0..lt.rows.min(ls.rows) {
+            for &(i, j) in &pairs {
+                ta.push(t.params[lt.w(o, i)]);
+                sa.push(s.params[ls.w(o, j)]);
+            }
+        }
+    }
+    let output_cosine_distance = if ta.is_empty() {
+        f64::NAN
+    } else {
+        1.0 - cosine(&ta, &sa)
+    };
+    let output_max_relative_error = ta
+        .iter()
+        .zip(&sa)
+        .map(|(a, b)| (a - b).abs() / a.abs().max(f64::MIN_POSITIVE))
+        .fold(0.0, f64::max);
+    Ok(RecoveryMetrics {
+        rmse,
+        loss,
+        success: rmse <= 1e-14,
+        layers,
+        output_cosine_distance,
+        output_max_relative_error,
+    })
+}

@@ -1,0 +1,27 @@
+//! Expand-and-Cluster: recover the layer sizes and weights of an unknown network from its
+//! input–output pairs (Martinelli, Şimşek, Gerstner & Brea, *Expand-and-Cluster: Parameter
+//! Recovery of Neural Networks*, ICML 2024; SPEC §8).
+//!
+//! - [`neuron`]: hidden neurons `[w; b]` and their canonical form per symmetry class;
+//! - [`dendrogram`]: average-linkage clustering (kodama) and the cut that maximises the number
+//!   of clusters with at least `γN` members;
+//! - [`layer`]: one layer's clustering — cut, `β` filter, collapse;
+//! - [`metrics`]: comparison with a known teacher (Hungarian matching, cosine distances);
+//! - [`recover()`]: the whole pipeline behind `gradflow recover`;
+//! - [`figures`]: SVG figures of the similarity matrix and the dendrogram.
+
+pub mod assignment;
+pub mod dendrogram;
+pub mod figures;
+pub mod layer;
+pub mod metrics;
+pub mod neuron;
+mod recover;
+
+pub use layer::{ClusterConfig, DropReason, LayerClustering, StudentLayer, cluster_layer};
+pub use metrics::{RecoveryMetrics, compare};
+pub use neuron::{Neuron, canonicalise, layer_neurons};
+pub use recover::{
+    BiasDrop, Hooks, LayerReport, Probe, RecoverConfig, RecoverReport, Recovery, StudentSummary,
+    recover,
+};

@@ -1,0 +1,300 @@
+//! Constructed ensembles: every student holds the teacher's neurons in a random equivalent form
+//! (sign flips per symmetry class, positive rescaling, splits into duplicates), plus zero-,
+//! constant-, linear- and off-boundary-type neurons and noise. The cut, the filters and the
+//! merge must return the teacher's neurons in canonical form.
+
+use gradflow::cluster::neuron::reference_direction;
+use gradflow::cluster::{
+    ClusterConfig, DropReason, Neuron, StudentLayer, canonicalise, cluster_layer,
+};
+use gradflow::net::SymmetryClass;
+use gradflow::rng::Stream;
+
+const D: usize = 4;
+
+/// Three teacher neurons `[w; b]` (paper-like patterns) with outgoing weights.
+fn teacher() -> Vec<Neuron> {
+    let s = 3.0 / 2f64.sqrt();
+    vec![
+        Neuron {
+            incoming: vec![s, 0.0, s, 0.0, 1.7],
+            outgoing: vec![0.8],
+        },
+        Neuron {
+            incoming: vec![-3.0, 0.0, 0.0, 0.0, -1.7],
+            outgoing: vec![-0.5],
+        },
+        Neuron {
+            incoming: vec![0.0, s, 0.0, -s, 0.0],
+            outgoing: vec![1.3],
+        },
+    ]
+}
+
+/// `n` in an equivalent random form for `class`: flipped (outgoing per the class identity),
+/// rescaled (positive scaling), split into two duplicates (outgoing weights summing to the
+/// original), with noise of size `noise`.
+fn disguise(n: &Neuron, class: SymmetryClass, s: &mut Stream, noise: f64) -> Vec<Neuron> {
+    let mut v = n.clone();
+    if class != SymmetryClass::None && s.uniform() < 0.5 {
+        v.incoming.iter_mut().for_each(|x| *x = -*x);
+        if matches!(class, SymmetryClass::Odd | SymmetryClass::OddPlusConstant) {
+            v.outgoing.iter_mut().for_each(|a| *a = -*a);
+        }
+    }
+    if class == SymmetryClass::EvenPlusLinearPositiveScaling {
+        let c = s.uniform_in(0.3, 3.0);
+        v.incoming.iter_mut().for_each(|x| *x *= c);
+        v.outgoing.iter_mut().for_each(|a| *a /= c);
+    }
+    for x in &mut v.incoming {
+        *x += noise * s.normal();
+    }
+    if s.uniform() < 0.5 {
+        let t = s.uniform_in(0.2, 0.8);
+        let mut a = v.clone();
+        let mut b = v;
+        a.outgoing.iter_mut().for_each(|o| *o *= t);
+        b.outgoing.iter_mut().for_each(|o| *o *= 1.0 - t);
+        vec![a, b]
+    } else {
+        vec![v]
+    }
+}
+
+/// Neurons that carry no teacher information, different in every student.
+fn junk(s: &mut Stream) -> Vec<Neuron> {
+    let rand_vec =
+        |s: &mut Stream, scale: f64| -> Vec<f64> { (0..=D).map(|_| scale * s.normal()).collect() };
+    // Zero-type: any direction, no outgoing weight.
+    let zero = Neuron {
+        incoming: rand_vec(s, 1.0),
+        outgoing: vec![0.0],
+    };
+    // Constant-type: huge bias, tiny weights.
+    let mut c = rand_vec(s, 0.01);
+    c[D] = 20.0 + 5.0 * s.uniform();
+    let constant = Neuron {
+        incoming: c,
+        outgoing: vec![s.normal()],
+    };
+    // Linear-type: tiny incoming weights, huge outgoing weight.
+    let linear = Neuron {
+        incoming: rand_vec(s, 0.02),
+        outgoing: vec![50.0 * s.normal()],
+    };
+    // Off-boundary-type: kink far outside the input box.
+    let mut o = rand_vec(s, 0.2);
+    o[D] = -30.0 - 10.0 * s.uniform();
+    let offbound = Neuron {
+        incoming: o,
+        outgoing: vec![s.normal()],
+    };
+    vec![zero, constant, linear, offbound]
+}
+
+fn ensemble(class: SymmetryClass, n_students: usize, noise: f64, seed: u64) -> Vec<StudentLayer> {
+    let mut s = Stream::new(seed, 0);
+    (0..n_students as u64)
+        .map(|id| {
+            let mut neurons: Vec<Neuron> = teacher()
+                .iter()
+                .flat_map(|n| disguise(n, class, &mut s, noise))
+                .collect();
+            neurons.extend(junk(&mut s));
+            // Shuffle (Fisher–Yates) so that positions carry no information.
+            for i in (1..neurons.len()).rev() {
+                let j = s.below(i + 1);
+                neurons.swap(i, j);
+            }
+            StudentLayer {
+                id: 100 + id,
+                loss: 1e-20 * (1.0 + id as f64),
+                neurons,
+            }
+        })
+        .collect()
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+const CLASSES: [SymmetryClass; 6] = [
+    SymmetryClass::None,
+    SymmetryClass::Odd,
+    SymmetryClass::OddPlusConstant,
+    SymmetryClass::Even,
+    SymmetryClass::EvenPlusLinear,
+    SymmetryClass::EvenPlusLinearPositiveScaling,
+];
+
+#[test]
+fn every_symmetry_class_recovers_the_teacher_neurons() {
+    for (k, class) in CLASSES.into_iter().enumerate() {
+        let students = ensemble(class, 10, 1e-7, 7 + k as u64);
+        let c = cluster_layer(&students, class, true, &ClusterConfig::default()).unwrap();
+        let got = c.neurons();
+        assert_eq!(
+            got.len(),
+            3,
+            "{class:?}: {:?}",
+            c.clusters
+                .iter()
+                .map(|c| (c.members.len(), c.median_angle, c.dropped, c.neuron.clone()))
+                .collect::<Vec<_>>()
+        );
+        assert!(c.cut.large_clusters >= 3, "{class:?}");
+        let u = reference_direction(D + 1);
+        for t in teacher() {
+            let (want, _) = canonicalise(&t, class, &u);
+            let best = got
+                .iter()
+                .min_by(|a, b| {
+                    max_abs_diff(&a.incoming, &want.incoming)
+                        .total_cmp(&max_abs_diff(&b.incoming, &want.incoming))
+                })
+                .unwrap();
+            assert!(
+                max_abs_diff(&best.incoming, &want.incoming) < 1e-5,
+                "{class:?}: {:?} vs {:?}",
+                best.incoming,
+                want.incoming
+            );
+            // Summed outgoing weights of the winner's duplicates = the teacher's.
+            assert!(
+                max_abs_diff(&best.outgoing, &want.outgoing) < 1e-5,
+                "{class:?}: outgoing {:?} vs {:?}",
+                best.outgoing,
+                want.outgoing
+            );
+        }
+        // Kept clusters contain copies from every student; the winner is the lowest-loss one.
+        for cl in c.clusters.iter().filter(|c| c.neuron.is_some()) {
+            assert_eq!(cl.students, 10);
+            assert_eq!(cl.winner, Some(100));
+            assert!(cl.median_angle < 1e-5);
+        }
+        // The junk neurons are all reported: constant- and off-boundary-type set aside, the
+        // others in clusters too small to keep.
+        assert_eq!(c.offbound.len(), 2 * 10, "{class:?}");
+        let dropped: Vec<_> = c.clusters.iter().filter(|c| c.dropped.is_some()).collect();
+        assert!(!dropped.is_empty());
+        // Linear-type neurons sit near the origin in every direction: close in L2, they can
+        // form a large cluster, which the β filter rejects.
+        assert!(
+            dropped
+                .iter()
+                .all(|c| c.dropped == Some(DropReason::TooSmall)
+                    || (c.dropped == Some(DropReason::Unaligned) && c.median_angle > 0.5)),
+            "{class:?}"
+        );
+        let members: usize = c.clusters.iter().map(|c| c.members.len()).sum();
+        assert_eq!(
+            members + c.offbound.len(),
+            students.iter().map(|s| s.neurons.len()).sum::<usize>()
+        );
+    }
+}
+
+#[test]
+fn a_large_but_loose_cluster_is_dropped_as_unaligned() {
+    // Every student also has one neuron scattered ~20° around a fourth direction away from the
+    // teacher's: together they form a cluster of N members, which the β filter rejects.
+    let mut students = ensemble(SymmetryClass::None, 10, 1e-7, 3);
+    let mut s = Stream::new(99, 0);
+    for st in &mut students {
+        let mut v = vec![0.0, 0.0, 0.0, 6.0, 0.0];
+        for i in [0, 1, 2, 4] {
+            v[i] += 1.0 * s.normal();
+        }
+        st.neurons.push(Neuron {
+            incoming: v,
+            outgoing: vec![1.0],
+        });
+    }
+    let c = cluster_layer(
+        &students,
+        SymmetryClass::None,
+        true,
+        &ClusterConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(c.neurons().len(), 3);
+    let last = students[0].neurons.len() - 1;
+    let loose = c
+        .clusters
+        .iter()
+        .find(|cl| {
+            cl.members
+                .iter()
+                .any(|m| m.student == 100 && m.neuron == last)
+        })
+        .unwrap();
+    assert_eq!(loose.dropped, Some(DropReason::Unaligned));
+    assert!(loose.members.len() >= 8);
+    assert!(loose.median_angle > std::f64::consts::PI / 24.0);
+}
+
+#[test]
+fn degenerate_ensembles_give_errors_or_documented_results() {
+    let cfg = ClusterConfig::default();
+    let one = ensemble(SymmetryClass::None, 1, 0.0, 1);
+    let e = cluster_layer(&one, SymmetryClass::None, true, &cfg).unwrap_err();
+    assert!(e.to_string().contains("at least 2 students"), "{e}");
+
+    // γN < 2.
+    let two = ensemble(SymmetryClass::None, 2, 0.0, 1);
+    let e = cluster_layer(&two, SymmetryClass::None, true, &cfg).unwrap_err();
+    assert!(e.to_string().contains("< 2"), "{e}");
+    let bad = ClusterConfig { gamma: 1.5, ..cfg };
+    assert!(cluster_layer(&two, SymmetryClass::None, true, &bad).is_err());
+    let bad = ClusterConfig { beta: -1.0, ..cfg };
+    assert!(
+        cluster_layer(
+            &ensemble(SymmetryClass::None, 5, 0.0, 1),
+            SymmetryClass::None,
+            true,
+            &bad
+        )
+        .is_err()
+    );
+
+    // All neurons identical: one cluster holding everything, collapsed to one neuron whose
+    // outgoing weight is the sum over the winner's copies (documented result).
+    let same: Vec<StudentLayer> = (0..5)
+        .map(|id| StudentLayer {
+            id,
+            loss: 1.0,
+            neurons: vec![
+                Neuron {
+                    incoming: vec![1.0, 2.0],
+                    outgoing: vec![0.5],
+                };
+                3
+            ],
+        })
+        .collect();
+    let c = cluster_layer(&same, SymmetryClass::Odd, true, &cfg).unwrap();
+    let n = c.neurons();
+    assert_eq!(n.len(), 1);
+    assert!((n[0].outgoing[0] - 1.5).abs() < 1e-15);
+
+    // NaN weights.
+    let mut nan = ensemble(SymmetryClass::Odd, 5, 0.0, 2);
+    nan[3].neurons[1].incoming[0] = f64::NAN;
+    let e = cluster_layer(&nan, SymmetryClass::Odd, true, &cfg).unwrap_err();
+    assert!(e.to_string().contains("student 103 neuron 1"), "{e}");
+
+    // Mismatched shapes.
+    let mut shapes = ensemble(SymmetryClass::Odd, 5, 0.0, 2);
+    shapes[2].neurons[0].incoming.push(1.0);
+    let e = cluster_layer(&shapes, SymmetryClass::Odd, true, &cfg).unwrap_err();
+    assert!(e.to_string().contains("student 102"), "{e}");
+    let mut empty = ensemble(SymmetryClass::Odd, 5, 0.0, 2);
+    empty[4].neurons.clear();
+    assert!(cluster_layer(&empty, SymmetryClass::Odd, true, &cfg).is_err());
+}
