@@ -38,8 +38,66 @@
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 //!
-//! Gradient flow (phase 1), refinement (phase 2) and Expand-and-Cluster build on this
-//! objective; see the issues that track them.
+//! ## Training: gradient flow, then refinement
+//!
+//! [`train::train`] runs phase 1 (the gradient-flow ODE, [`flow`]) and phase 2 (second-order
+//! refinement, [`optim`]) and returns the run record of SPEC §6:
+//!
+//! ```
+//! use gradflow::flow::FlowConfig;
+//! use gradflow::net::{Activation, Init, Loss, NetSpec};
+//! use gradflow::optim::RefineConfig;
+//! use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+//!
+//! let teacher = TeacherConfig::paper(2, 2, 3).build()?;
+//! let data = sample_data(&teacher, 300, InputDistribution::Uniform, 3)?;
+//! let student = NetSpec::shallow(2, 4, Activation::G, 1);
+//! let x0 = Init::GlorotNormal.draw_seeded(&student, 0);
+//! let flow = FlowConfig { maxtime_ode: 0.5, ..FlowConfig::default() };
+//! let refine = RefineConfig { maxtime_optim: 0.5, ..RefineConfig::default() };
+//! let run = gradflow::train::train(
+//!     &student, &data, Loss::Mse, &x0, 0, &flow, &refine, serde_json::Value::Null, None,
+//! )?;
+//! assert!(run.loss <= run.ode_loss); // refinement starts at the flow's best point
+//! # Ok::<(), gradflow::Error>(())
+//! ```
+//!
+//! ## Expand-and-Cluster
+//!
+//! Students at zero loss hold copies of the teacher's neurons (up to the activation's
+//! symmetries, duplicated, mixed with neurons that carry nothing). [`cluster::cluster_layer`]
+//! finds them; [`cluster::recover()`] is the whole pipeline behind `gradflow recover`.
+//!
+//! ```
+//! use gradflow::cluster::{ClusterConfig, StudentLayer, cluster_layer, layer_neurons};
+//! use gradflow::net::Network;
+//! use gradflow::teacher::TeacherConfig;
+//!
+//! let mut tc = TeacherConfig::paper(3, 2, 5);
+//! tc.activation = gradflow::net::Activation::Tanh;
+//! let teacher = tc.build()?;
+//! let neurons = layer_neurons(&teacher, 0)?;
+//! // Five "students": the teacher's neurons, the second one sign-flipped (tanh is odd) in
+//! // odd-numbered students, plus one student-specific useless neuron.
+//! let students: Vec<StudentLayer> = (0..5)
+//!     .map(|i| {
+//!         let mut ns = neurons.clone();
+//!         if i % 2 == 1 {
+//!             ns[1].incoming.iter_mut().for_each(|v| *v = -*v);
+//!             ns[1].outgoing.iter_mut().for_each(|v| *v = -*v);
+//!         }
+//!         ns.push(gradflow::cluster::Neuron {
+//!             incoming: vec![i as f64, -(i as f64), 0.5, 0.1],
+//!             outgoing: vec![0.0],
+//!         });
+//!         StudentLayer { id: i, loss: 1e-30, neurons: ns }
+//!     })
+//!     .collect();
+//! let layer = cluster_layer(&students, teacher.spec.layers[0].activation.symmetry(), true,
+//!     &ClusterConfig::default())?;
+//! assert_eq!(layer.neurons().len(), 2); // the two teacher neurons, in canonical form
+//! # Ok::<(), gradflow::Error>(())
+//! ```
 //!
 //! ## Modules
 //!
@@ -48,6 +106,9 @@
 //! - [`io`]: network and data files, atomic writes.
 //! - [`eval`]: the `gradflow eval` command.
 //! - [`reference`](mod@reference): reference problems shared by tests and benchmarks.
+//! - [`flow`], [`optim`], [`monitor`], [`train`], [`solve`]: the two-phase training and
+//!   `gradflow solve`.
+//! - [`cluster`]: Expand-and-Cluster and `gradflow recover`.
 //! - [`rng`]: seeded, portable random streams.
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]

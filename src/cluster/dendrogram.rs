@@ -74,33 +74,45 @@ impl Dendrogram {
         Dendrogram { n, merges }
     }
 
-    /// Number of clusters with at least `min_size` members after each number of merges
-    /// `0..n` (entry `j`: after the first `j` merges).
-    pub fn large_cluster_counts(&self, min_size: f64) -> Vec<usize> {
-        let mut sizes = vec![1usize; self.n];
+    /// Number of clusters with members from at least `min_size` distinct groups after each
+    /// number of merges `0..n` (entry `j`: after the first `j` merges). `group[i]` is the group
+    /// (student) of observation `i`; with every observation in its own group this counts
+    /// members.
+    pub fn large_cluster_counts(&self, min_size: f64, group: &[usize]) -> Vec<usize> {
+        assert_eq!(group.len(), self.n, "one group per observation");
+        // Distinct groups per cluster, as sorted vectors (clusters are small).
+        let mut sets: Vec<Vec<usize>> = group.iter().map(|&g| vec![g]).collect();
         let big = |s: usize| usize::from(s as f64 >= min_size);
         let mut count = self.n * big(1);
         let mut out = Vec::with_capacity(self.n);
         out.push(count);
         for m in &self.merges {
-            count = count + big(m.size) - big(sizes[m.a]) - big(sizes[m.b]);
-            sizes.push(m.size);
+            let (a, b) = (
+                std::mem::take(&mut sets[m.a]),
+                std::mem::take(&mut sets[m.b]),
+            );
+            let mut u: Vec<usize> = a.iter().chain(&b).copied().collect();
+            u.sort_unstable();
+            u.dedup();
+            count = count + big(u.len()) - big(a.len()) - big(b.len());
+            sets.push(u);
             out.push(count);
         }
         out
     }
 
     /// The cut of SPEC §8: after the number of merges that maximises the number of clusters
-    /// with at least `min_size` members; among ties, the last cut of the first plateau of
-    /// that maximum (the coarsest cut before the count first drops).
-    pub fn best_cut(&self, min_size: f64) -> Cut {
-        let counts = self.large_cluster_counts(min_size);
-        let best = counts.iter().copied().max().unwrap_or(0);
-        let first = counts.iter().position(|&c| c == best).unwrap_or(0);
-        let mut j = first;
-        while j + 1 < counts.len() && counts[j + 1] == best {
-            j += 1;
-        }
+    /// with members from at least `min_size` distinct groups (students); among ties, the last
+    /// cut of the first plateau of that maximum (the coarsest cut before the count first
+    /// drops).
+    pub fn best_cut(&self, min_size: f64, group: &[usize]) -> Cut {
+        let counts = self.large_cluster_counts(min_size, group);
+        let (_, end) = first_plateau(&counts);
+        self.cut_at(end, counts)
+    }
+
+    /// The cut after the first `j` merges; `counts` is [`Dendrogram::large_cluster_counts`].
+    pub fn cut_at(&self, j: usize, counts: Vec<usize>) -> Cut {
         let height = if j == 0 {
             0.0
         } else {
@@ -111,7 +123,7 @@ impl Dendrogram {
             merges: j,
             height,
             next_height,
-            large_clusters: best,
+            large_clusters: counts.get(j).copied().unwrap_or(0),
             labels: self.labels_after(j),
             counts,
         }
@@ -156,6 +168,17 @@ impl Dendrogram {
     }
 }
 
+/// The first and last index of the first run of the maximum of `counts`.
+pub fn first_plateau(counts: &[usize]) -> (usize, usize) {
+    let best = counts.iter().copied().max().unwrap_or(0);
+    let first = counts.iter().position(|&c| c == best).unwrap_or(0);
+    let mut j = first;
+    while j + 1 < counts.len() && counts[j + 1] == best {
+        j += 1;
+    }
+    (first, j)
+}
+
 /// Where the dendrogram is cut.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cut {
@@ -166,7 +189,7 @@ pub struct Cut {
     /// Height of the first merge above the cut, if any: the cut lies in
     /// `[height, next_height)`.
     pub next_height: Option<f64>,
-    /// Number of clusters with at least `γN` members at the cut.
+    /// Number of clusters with members from at least `γN` students at the cut.
     pub large_clusters: usize,
     /// Cluster label of each observation at the cut.
     #[serde(skip)]
@@ -201,7 +224,7 @@ mod tests {
             .collect();
         let d = Dendrogram::average_linkage(&pts);
         assert_eq!(d.merges.len(), 9);
-        let cut = d.best_cut(3.0);
+        let cut = d.best_cut(3.0, &(0..10).collect::<Vec<_>>());
         assert_eq!(cut.large_clusters, 3);
         // 6 merges make the three groups; the 7th (at ~10) would join two of them.
         assert_eq!(cut.merges, 6);
@@ -209,6 +232,9 @@ mod tests {
         let l = &cut.labels;
         assert!(l[0] == l[1] && l[1] == l[2] && l[3] == l[5] && l[6] == l[8]);
         assert!(l[0] != l[3] && l[3] != l[6] && l[9] != l[0]);
+        // Counting groups, not members: the first group only counts once.
+        let groups = [0, 0, 0, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(d.best_cut(3.0, &groups).large_clusters, 2);
         let mut order = d.leaf_order();
         order.sort_unstable();
         assert_eq!(order, (0..10).collect::<Vec<_>>());

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dendrogram::{Cut, Dendrogram};
+use super::dendrogram::{Cut, Dendrogram, first_plateau};
 use super::neuron::{Neuron, canonicalise, cosine, reference_direction};
 use crate::error::{Error, Result};
 use crate::net::SymmetryClass;
@@ -15,7 +15,7 @@ use crate::net::SymmetryClass;
 /// let c = ClusterConfig::default();
 /// assert_eq!(c.gamma, 0.8);
 /// assert!((c.beta - std::f64::consts::PI / 24.0).abs() < 1e-15);
-/// assert_eq!(c.offbound_distance, 20.0);
+/// assert_eq!((c.offbound_distance, c.negligible_outgoing), (20.0, 1e-3));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -29,6 +29,10 @@ pub struct ClusterConfig {
     /// they are set aside before clustering (for positive-scaling activations all such neurons
     /// would otherwise share one canonical vector). Only applies to layers with a bias.
     pub offbound_distance: f64,
+    /// Neurons whose outgoing weights (∞-norm, canonical form) are below this fraction of the
+    /// largest in their student contribute nothing to the output (zero-type): they are set
+    /// aside before clustering.
+    pub negligible_outgoing: f64,
 }
 
 impl ClusterConfig {
@@ -57,6 +61,12 @@ impl ClusterConfig {
                 format!("must be positive, got {}", self.offbound_distance),
             ));
         }
+        if !(0.0..1.0).contains(&self.negligible_outgoing) {
+            return Err(Error::invalid(
+                "negligible outgoing",
+                format!("must lie in [0, 1), got {}", self.negligible_outgoing),
+            ));
+        }
         if self.beta.is_nan() || self.beta <= 0.0 {
             return Err(Error::invalid(
                 "beta",
@@ -73,6 +83,7 @@ impl Default for ClusterConfig {
             gamma: 0.8,
             beta: std::f64::consts::PI / 24.0,
             offbound_distance: 20.0,
+            negligible_outgoing: 1e-3,
         }
     }
 }
@@ -92,7 +103,7 @@ pub struct StudentLayer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
-    /// Fewer than `γN` members.
+    /// Members from fewer than `γN` distinct students (copies within one student count once).
     TooSmall,
     /// Median pairwise angle above `β`.
     Unaligned,
@@ -135,7 +146,7 @@ pub struct LayerClustering {
     pub symmetry: SymmetryClass,
     /// Number of students.
     pub n_students: usize,
-    /// Minimum size of a kept cluster (`γN`).
+    /// Minimum number of distinct students in a kept cluster (`γN`).
     pub min_size: f64,
     /// The options used.
     pub config: ClusterConfig,
@@ -148,6 +159,9 @@ pub struct LayerClustering {
     /// Neurons set aside before clustering because their kink lies beyond
     /// [`ClusterConfig::offbound_distance`] (constant- or linear-type neurons).
     pub offbound: Vec<Member>,
+    /// Neurons set aside before clustering because their outgoing weights are negligible
+    /// (zero-type, [`ClusterConfig::negligible_outgoing`]).
+    pub negligible: Vec<Member>,
     /// Canonical vectors of the clustered neurons, students in order (the rows of the
     /// similarity matrix).
     #[serde(skip)]
@@ -175,6 +189,57 @@ fn median(mut v: Vec<f64>) -> f64 {
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
+}
+
+/// Median pairwise angle (radians) between the points `idx`.
+fn median_angle(points: &[Vec<f64>], idx: &[usize]) -> f64 {
+    let mut angles = Vec::with_capacity(idx.len() * idx.len().saturating_sub(1) / 2);
+    for (a, &i) in idx.iter().enumerate() {
+        for &j in &idx[a + 1..] {
+            angles.push(cosine(&points[i], &points[j]).acos());
+        }
+    }
+    median(angles)
+}
+
+/// The end of the first plateau of the large-cluster count (SPEC §8's tie rule), except that
+/// the walk along the plateau stops before a merge that absorbs an aligned large cluster
+/// (median angle ≤ `β`) into an unaligned one: such a merge keeps the count (the cluster was
+/// already large) but would make the `β` filter drop a cluster that was there to keep.
+fn plateau_end_keeping_aligned(
+    d: &Dendrogram,
+    points: &[Vec<f64>],
+    groups: &[usize],
+    min_size: f64,
+    beta: f64,
+    first: usize,
+    end: usize,
+) -> usize {
+    let n = d.n;
+    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let mut aligned: Vec<Option<bool>> = vec![None; n];
+    let distinct = |idx: &[usize]| {
+        let mut g: Vec<usize> = idx.iter().map(|&i| groups[i]).collect();
+        g.sort_unstable();
+        g.dedup();
+        g.len()
+    };
+    for (k, m) in d.merges.iter().enumerate().take(end) {
+        let a = std::mem::take(&mut members[m.a]);
+        let b = std::mem::take(&mut members[m.b]);
+        let (al_a, al_b) = (aligned[m.a], aligned[m.b]);
+        let mut c = a;
+        c.extend(b);
+        let large = distinct(&c) as f64 >= min_size;
+        let al_c = large.then(|| median_angle(points, &c) <= beta);
+        // State k + 1 is the cut after this merge; the plateau is first..=end.
+        if k + 1 > first && al_c == Some(false) && (al_a == Some(true) || al_b == Some(true)) {
+            return k;
+        }
+        members.push(c);
+        aligned.push(al_c);
+    }
+    end
 }
 
 /// Checks the ensemble: at least two students, `γN ≥ 2`, equal shapes, finite weights.
@@ -229,7 +294,7 @@ fn validate(students: &[StudentLayer], cfg: &ClusterConfig) -> Result<()> {
 
 /// Clusters the neurons of one layer across `students` (SPEC §8 step 3): canonical vectors
 /// per `symmetry`, average linkage on L2 distance, the cut maximising the number of clusters
-/// with ≥ `γN` members (end of the first plateau), the `β` median-angle filter, and the
+/// with members from ≥ `γN` distinct students (end of the first plateau), the `β` median-angle filter, and the
 /// collapse of each kept cluster to the lowest-loss student's member(s) — their incoming
 /// vectors averaged, their outgoing weights summed. With `has_bias`, the last incoming entry is
 /// the bias and off-boundary neurons are set aside first.
@@ -249,8 +314,23 @@ pub fn cluster_layer(
     let mut canon = Vec::new();
     let mut owner = Vec::new();
     let mut offbound = Vec::new();
+    let mut negligible = Vec::new();
+    let out_norm = |n: &Neuron| n.outgoing.iter().fold(0.0f64, |m, a| m.max(a.abs()));
     for (si, s) in students.iter().enumerate() {
+        let canonical: Vec<Neuron> = s
+            .neurons
+            .iter()
+            .map(|n| canonicalise(n, symmetry, &reference).0)
+            .collect();
+        let largest = canonical.iter().map(out_norm).fold(0.0, f64::max);
         for (j, n) in s.neurons.iter().enumerate() {
+            if out_norm(&canonical[j]) < cfg.negligible_outgoing * largest {
+                negligible.push(Member {
+                    student: s.id,
+                    neuron: j,
+                });
+                continue;
+            }
             if has_bias {
                 let (w, b) = n.incoming.split_at(dim - 1);
                 let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -270,7 +350,19 @@ pub fn cluster_layer(
     }
     let dendrogram = Dendrogram::average_linkage(&points);
     let min_size = cfg.gamma * students.len() as f64;
-    let cut = dendrogram.best_cut(min_size);
+    let groups: Vec<usize> = owner.iter().map(|o| o.0).collect();
+    let counts = dendrogram.large_cluster_counts(min_size, &groups);
+    let (first, end) = first_plateau(&counts);
+    let j = plateau_end_keeping_aligned(
+        &dendrogram,
+        &points,
+        &groups,
+        min_size,
+        cfg.beta,
+        first,
+        end,
+    );
+    let cut = dendrogram.cut_at(j, counts);
 
     // Group the observations by label, in order of first appearance.
     let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -283,17 +375,11 @@ pub fn cluster_layer(
     let mut clusters: Vec<Cluster> = groups
         .into_iter()
         .map(|(_, idx)| {
-            let mut angles = Vec::new();
-            for (a, &i) in idx.iter().enumerate() {
-                for &j in &idx[a + 1..] {
-                    angles.push(cosine(&points[i], &points[j]).acos());
-                }
-            }
-            let median_angle = median(angles);
+            let median_angle = median_angle(&points, &idx);
             let mut distinct: Vec<usize> = idx.iter().map(|&i| owner[i].0).collect();
             distinct.sort_unstable();
             distinct.dedup();
-            let dropped = if (idx.len() as f64) < min_size {
+            let dropped = if (distinct.len() as f64) < min_size {
                 Some(DropReason::TooSmall)
             } else if median_angle > cfg.beta {
                 Some(DropReason::Unaligned)
@@ -351,6 +437,7 @@ pub fn cluster_layer(
         dendrogram,
         clusters,
         offbound,
+        negligible,
         points,
     })
 }

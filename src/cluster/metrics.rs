@@ -15,8 +15,11 @@ pub struct LayerMetrics {
     pub layer: usize,
     /// Teacher width `r`.
     pub teacher_width: usize,
-    /// Recovered width `m̂`.
+    /// Recovered width `m̂` (not counting the linear neurons).
     pub recovered_width: usize,
+    /// Neurons of the recovered layer that represent its affine part (even+linear
+    /// activations; see `LayerReport::linear_neurons`).
+    pub linear_neurons: usize,
     /// `m̂ / r`.
     pub width_ratio: f64,
     /// How teacher and recovered neurons are paired.
@@ -100,7 +103,15 @@ fn row(net: &Network, l: usize, j: usize, cols: &[usize]) -> Vec<f64> {
 /// Compares a recovered network with the teacher on `data`: rmse, and for every hidden layer
 /// present in both an optimal one-to-one matching (Hungarian method on the cosine-distance
 /// matrix) of canonical incoming vectors, restricted to the inputs matched in the layer below.
-pub fn compare(teacher: &Network, recovered: &Network, data: &Dataset) -> Result<RecoveryMetrics> {
+///
+/// `linear_neurons[l]` neurons of hidden layer `l` represent an affine term: they take part in
+/// the matching but are not counted in `m̂`.
+pub fn compare(
+    teacher: &Network,
+    recovered: &Network,
+    data: &Dataset,
+    linear_neurons: &[usize],
+) -> Result<RecoveryMetrics> {
     let mut obj = Objective::new(&recovered.spec, data, Loss::Mse)?;
     let loss_sum = obj.loss(&recovered.params);
     let loss = loss_sum * obj.mean_scale();
@@ -137,10 +148,13 @@ pub fn compare(teacher: &Network, recovered: &Network, data: &Dataset) -> Result
             .map(|(i, c)| c.map(|c| cost[i * m + c]))
             .collect();
         let matched: Vec<f64> = per.iter().flatten().copied().collect();
+        let lin = linear_neurons.get(l).copied().unwrap_or(0).min(m);
+        let m = m - lin;
         layers.push(LayerMetrics {
             layer: l + 1,
             teacher_width: r,
             recovered_width: m,
+            linear_neurons: lin,
             width_ratio: m as f64 / r as f64,
             matching: "optimal one-to-one (Hungarian) on cosine distance of canonical [w; b]"
                 .to_string(),

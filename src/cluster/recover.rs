@@ -83,6 +83,10 @@ pub struct RecoverConfig {
     /// layer's inputs) are set aside as constant/linear-type before clustering.
     #[arg(long, default_value_t = 20.0)]
     pub offbound_distance: f64,
+    /// Neurons whose outgoing weights are below this fraction of the largest in their student
+    /// are set aside as zero-type before clustering.
+    #[arg(long, default_value_t = 1e-3)]
+    pub negligible_outgoing: f64,
     /// Deep networks: a reconstructed neuron is dropped when its retrained bias has a larger
     /// standard deviation across students.
     #[arg(long, default_value_t = 0.1)]
@@ -136,6 +140,7 @@ impl Default for RecoverConfig {
             gamma: c.gamma,
             beta: c.beta,
             offbound_distance: c.offbound_distance,
+            negligible_outgoing: c.negligible_outgoing,
             bias_std_max: 0.1,
             student_loss_ratio: 1e6,
             threads: None,
@@ -585,6 +590,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         gamma: cfg.gamma,
         beta: cfg.beta,
         offbound_distance: cfg.offbound_distance,
+        negligible_outgoing: cfg.negligible_outgoing,
     };
     // Validate γ/β before spending any training time.
     cluster_cfg.check(cfg.students)?;
@@ -805,7 +811,10 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
     )?;
     let network = Network::new(net.spec.clone(), finetune.x.clone())?;
     let metrics = match &teacher {
-        Some(t) => Some(compare(t, &network, data)?),
+        Some(t) => {
+            let lin: Vec<usize> = layers.iter().map(|l| l.linear_neurons).collect();
+            Some(compare(t, &network, data, &lin)?)
+        }
         None => None,
     };
     let report = RecoverReport {

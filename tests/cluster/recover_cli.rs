@@ -107,3 +107,46 @@ fn recover_rejects_bad_options_before_training() {
         assert!(err.contains(needle), "{args:?}: `{needle}` not in {err}");
     }
 }
+
+#[test]
+fn expansion_phase_picks_the_first_width_that_reaches_near_zero_loss() {
+    use gradflow::cluster::{Hooks, RecoverConfig, recover};
+    use gradflow::teacher::TeacherConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    let mut tc = TeacherConfig::paper(2, 2, 7);
+    tc.activation = gradflow::net::Activation::Tanh;
+    let t = tc.build().unwrap();
+    gradflow::io::write_network(&path, &t).unwrap();
+    let mut cfg = RecoverConfig {
+        teacher: Some(path),
+        activation: gradflow::net::Activation::Tanh,
+        samples: 300,
+        students: 4,
+        threads: Some(2),
+        probe_widths: vec![1, 3, 6],
+        probe_time: 2.0,
+        finetune_time: 1.0,
+        ..RecoverConfig::default()
+    };
+    cfg.flow.maxtime_ode = 1.5;
+    cfg.refine.maxtime_optim = 1.5;
+    let r = recover(&cfg, &Hooks::silent()).unwrap();
+    let probes = &r.report.expansion;
+    assert!(!probes.is_empty());
+    // One neuron cannot fit a two-neuron teacher.
+    assert_eq!(probes[0].width, 1);
+    assert!(probes[0].best_loss > 1e-6, "{probes:?}");
+    let chosen = r.report.student_widths[0];
+    let last = probes.last().unwrap();
+    assert_eq!(last.width, chosen);
+    assert!(
+        probes[..probes.len() - 1]
+            .iter()
+            .all(|p| p.best_loss > cfg.probe_loss)
+    );
+    assert!(
+        last.best_loss <= cfg.probe_loss || chosen == 6,
+        "{probes:?}"
+    );
+}
