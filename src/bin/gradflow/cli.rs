@@ -201,7 +201,6 @@ fn eval(args: &EvalConfig, output: Option<PathBuf>) -> Result<()> {
 
 fn solve(args: &SolveConfig, output: &std::path::Path, quiet: bool) -> Result<()> {
     use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-    use std::sync::Arc;
 
     let problem = resolve_problem(args)?;
     std::fs::create_dir_all(output)
@@ -239,18 +238,7 @@ fn solve(args: &SolveConfig, output: &std::path::Path, quiet: bool) -> Result<()
     let results = run_solve(
         args,
         &problem,
-        |seed| {
-            let bar = bar_of(seed)?;
-            let f: gradflow::monitor::ProgressFn = Arc::new(move |phase, it, loss, gnorm| {
-                if it % 5 == 0 {
-                    bar.set_message(format!(
-                        "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
-                    ));
-                    bar.tick();
-                }
-            });
-            Some(f)
-        },
+        |seed| Some(bar_progress(bar_of(seed)?)),
         |r, seed| {
             let bar = bar_of(seed);
             match r {
@@ -314,7 +302,6 @@ fn solve(args: &SolveConfig, output: &std::path::Path, quiet: bool) -> Result<()
 
 fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> Result<()> {
     use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-    use std::sync::Arc;
 
     std::fs::create_dir_all(output)
         .with_context(|| format!("{}: cannot create folder", output.display()))?;
@@ -328,15 +315,7 @@ fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> R
         let bar = multi.add(ProgressBar::new_spinner());
         bar.set_style(style.clone());
         bar.set_prefix(format!("{stage} seed {seed}"));
-        let f: gradflow::monitor::ProgressFn = Arc::new(move |phase, it, loss, gnorm| {
-            if it % 5 == 0 {
-                bar.set_message(format!(
-                    "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
-                ));
-                bar.tick();
-            }
-        });
-        Some(f)
+        Some(bar_progress(bar))
     };
     let message = |m: &str| {
         if quiet {
@@ -461,4 +440,16 @@ fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> R
         report_path.display()
     );
     Ok(())
+}
+
+/// A training-progress callback that shows the phase, step, loss and gradient norm on `bar`.
+fn bar_progress(bar: indicatif::ProgressBar) -> gradflow::monitor::ProgressFn {
+    std::sync::Arc::new(move |phase, it, loss, gnorm| {
+        if it % 5 == 0 {
+            bar.set_message(format!(
+                "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
+            ));
+            bar.tick();
+        }
+    })
 }
