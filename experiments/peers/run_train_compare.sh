@@ -7,3 +7,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/venv.sh" numpy scipy torch
 "$venv/bin/python" "$here/train_compare.py" --gradflow "$root/target/release/gradflow" \
   --workdir "$here/results/train_compare" --out "$here/results/train_compare.json" "$@"
+# Seeds run one after another; to use two cores, start two runs with --seeds 0 and --seeds 1
+# and different --workdir/--out.
