@@ -73,7 +73,7 @@ pub struct RecoverConfig {
     /// Student widths as a multiple of the teacher's hidden widths (needs `--teacher`).
     #[arg(long)]
     pub rho: Option<usize>,
-    /// Minimum cluster size as a fraction of the number of students.
+    /// A cluster is kept when its members come from at least this fraction of the students used.
     #[arg(long, default_value_t = 0.8)]
     pub gamma: f64,
     /// Largest median angle (radians) within a kept cluster.
