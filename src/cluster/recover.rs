@@ -264,6 +264,10 @@ pub struct Hooks<'a> {
     pub message: &'a (dyn Fn(&str) + Sync),
     /// Called with every finished student run (stage, record), e.g. to save it at once.
     pub done: &'a (dyn Fn(&str, &RunRecord) + Sync),
+    /// A record saved by an earlier, interrupted recovery for (stage, seed), if any. It is
+    /// reused instead of training again only when it is the same run: same architecture,
+    /// initial point, seed and configuration (the thread count aside).
+    pub cached: &'a (dyn Fn(&str, u64) -> Option<RunRecord> + Sync),
 }
 
 impl Hooks<'_> {
@@ -273,6 +277,7 @@ impl Hooks<'_> {
             progress: &|_, _| None,
             message: &|_| {},
             done: &|_, _| {},
+            cached: &|_, _| None,
         }
     }
 }
@@ -294,6 +299,27 @@ struct Trainer<'a> {
 }
 
 impl Trainer<'_> {
+    /// Whether a saved record is the run this trainer would do now.
+    fn is_same_run(&self, rec: &RunRecord, spec: &NetSpec, x0: &[f64], seed: u64) -> bool {
+        let strip = |v: &serde_json::Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("threads");
+            }
+            v
+        };
+        rec.seed == seed
+            && rec.network == *spec
+            && rec.init.len() == x0.len()
+            && rec
+                .init
+                .iter()
+                .zip(x0)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+            && strip(&rec.config) == strip(&self.config)
+            && rec.x.len() == x0.len()
+    }
+
     fn spec(&self, frozen: &[Frozen], widths: &[usize]) -> Result<NetSpec> {
         let mut layers: Vec<LayerSpec> = frozen
             .iter()
@@ -334,6 +360,12 @@ impl Trainer<'_> {
                         if let Some(b) = &lay.bias {
                             x0[b.clone()].copy_from_slice(&f.bias);
                         }
+                    }
+                    if let Some(rec) = (hooks.cached)(stage, seed)
+                        .filter(|rec| self.is_same_run(rec, &spec, &x0, seed))
+                    {
+                        (hooks.message)(&format!("{stage} seed {seed}: reusing the saved run"));
+                        return Ok(rec);
                     }
                     let r = train_frozen(
                         &spec,

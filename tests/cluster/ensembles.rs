@@ -344,3 +344,59 @@ fn the_plateau_walk_does_not_absorb_a_found_neuron_into_junk() {
     .unwrap();
     assert_eq!(c.neurons().len(), 2, "{:?}", c.clusters);
 }
+
+#[test]
+fn metrics_of_a_permuted_sign_flipped_teacher_are_perfect_and_a_missing_neuron_shows() {
+    use gradflow::cluster::compare;
+    use gradflow::net::{Activation, LayerSpec, NetSpec, Network};
+    use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+    let mut tc = TeacherConfig::paper(3, 3, 21);
+    tc.activation = Activation::Tanh;
+    let t = tc.build().unwrap();
+    let data = sample_data(&t, 500, InputDistribution::Uniform, 21).unwrap();
+    // Same function: neurons in reverse order, the middle one negated (tanh is odd).
+    let w = t.weight(0);
+    let b = t.bias(0).unwrap();
+    let a = t.weight(1);
+    let c = t.bias(1).unwrap()[0];
+    let order = [2usize, 1, 0];
+    let sign = [1.0, -1.0, 1.0];
+    let mut p = Vec::new();
+    for (k, &j) in order.iter().enumerate() {
+        p.extend((0..3).map(|i| sign[k] * w[(j, i)]));
+    }
+    p.extend(order.iter().enumerate().map(|(k, &j)| sign[k] * b[j]));
+    p.extend(order.iter().enumerate().map(|(k, &j)| sign[k] * a[(0, j)]));
+    p.push(c);
+    let same = Network::new(t.spec.clone(), p).unwrap();
+    let m = compare(&t, &same, &data, &[0]).unwrap();
+    assert!(m.rmse < 1e-15 && m.success);
+    let l = &m.layers[0];
+    assert_eq!((l.teacher_width, l.recovered_width, l.matched), (3, 3, 3));
+    assert!(l.input_cosine_max < 1e-15);
+    assert!(m.output_cosine_distance.abs() < 1e-15);
+    // Drop the last neuron: two matched, one teacher neuron unmatched, rmse > 0.
+    let spec = NetSpec::new(
+        3,
+        vec![
+            LayerSpec::new(2, Activation::Tanh),
+            LayerSpec::new(1, Activation::Identity),
+        ],
+    )
+    .unwrap();
+    let mut q = Vec::new();
+    q.extend_from_slice(&t.params[0..6]);
+    q.extend_from_slice(&b[..2]);
+    q.extend((0..2).map(|j| a[(0, j)]));
+    q.push(c);
+    let fewer = Network::new(spec, q).unwrap();
+    let m = compare(&t, &fewer, &data, &[0]).unwrap();
+    assert!(!m.success && m.rmse > 1e-3);
+    let l = &m.layers[0];
+    assert_eq!((l.recovered_width, l.matched), (2, 2));
+    assert_eq!(
+        l.per_teacher_neuron.iter().filter(|d| d.is_none()).count(),
+        1
+    );
+    assert!(l.input_cosine_max < 1e-15);
+}

@@ -340,12 +340,19 @@ fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> R
             message(&format!("could not write {}: {e}", path.display()));
         }
     };
+    // Records of an interrupted run in the same folder are reused when they match exactly.
+    let cached = |stage: &str, seed: u64| {
+        let path = students_dir.join(format!("{}_seed_{seed}.json", stage.replace(' ', "_")));
+        let bytes = std::fs::read(&path).ok()?;
+        serde_json::from_slice::<gradflow::train::RunRecord>(&bytes).ok()
+    };
     let result = recover(
         args,
         &Hooks {
             progress: &progress,
             message: &message,
             done: &done,
+            cached: &cached,
         },
     )?;
     multi.clear().ok();
