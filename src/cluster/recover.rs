@@ -36,6 +36,7 @@ fn default_probe_widths() -> Vec<usize> {
 /// assert!((c.beta - std::f64::consts::PI / 24.0).abs() < 1e-15);
 /// assert_eq!(c.probe_widths, vec![2, 4, 8, 16, 32, 64]);
 /// assert_eq!((c.probe_students, c.probe_time, c.probe_loss), (2, 10.0, 1e-10));
+/// assert_eq!(c.probe_ratio, 100.0);
 /// assert_eq!((c.finetune_time, c.student_loss_ratio), (60.0, 1e6));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
@@ -112,6 +113,10 @@ pub struct RecoverConfig {
     /// Expansion phase: the first width whose best probe reaches this mean loss is chosen.
     #[arg(long, default_value_t = 1e-10)]
     pub probe_loss: f64,
+    /// Expansion phase, when no probe reaches `--probe-loss`: the smallest width whose best
+    /// probe is within this factor of the best probe overall is chosen.
+    #[arg(long, default_value_t = 100.0)]
+    pub probe_ratio: f64,
     /// Seconds per phase of the final fine-tuning of the recovered network.
     #[arg(long, default_value_t = 60.0)]
     pub finetune_time: f64,
@@ -148,6 +153,7 @@ impl Default for RecoverConfig {
             probe_students: 2,
             probe_time: 10.0,
             probe_loss: 1e-10,
+            probe_ratio: 100.0,
             finetune_time: 60.0,
             flow: FlowConfig::default(),
             refine: RefineConfig::default(),
@@ -868,7 +874,9 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
 }
 
 /// The expansion phase: probe widths in order with short runs; the first whose best probe
-/// reaches `probe_loss` is chosen (the largest probed width if none does).
+/// reaches `probe_loss` is chosen. If none does, the smallest width whose best probe is within
+/// `probe_ratio` of the best probe overall (the knee of the loss-versus-width curve, paper
+/// Fig. A.2B).
 fn expand(
     cfg: &RecoverConfig,
     trainer: &mut Trainer<'_>,
@@ -907,10 +915,19 @@ fn expand(
             return Ok(w);
         }
     }
-    let w = *cfg.probe_widths.last().expect("non-empty");
+    // No probe reached near-zero loss within its budget: take the knee of the loss-versus-width
+    // curve, the smallest width within `probe_ratio` of the best probe.
+    let best = probes
+        .iter()
+        .map(|p| p.best_loss)
+        .fold(f64::INFINITY, f64::min);
+    let w = probes
+        .iter()
+        .find(|p| p.best_loss <= best * cfg.probe_ratio)
+        .map_or(*cfg.probe_widths.last().expect("non-empty"), |p| p.width);
     (hooks.message)(&format!(
-        "expansion: no probed width reached {:.1e}; using the largest, {w}",
-        cfg.probe_loss
+        "expansion: no probed width reached {:.1e}; width {w} is the smallest within {:.0e}× of the best probe ({best:.3e})",
+        cfg.probe_loss, cfg.probe_ratio
     ));
     Ok(w)
 }
