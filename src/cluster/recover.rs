@@ -36,7 +36,7 @@ fn default_probe_widths() -> Vec<usize> {
 /// assert!((c.beta - std::f64::consts::PI / 24.0).abs() < 1e-15);
 /// assert_eq!(c.probe_widths, vec![2, 4, 8, 16, 32, 64]);
 /// assert_eq!((c.probe_students, c.probe_time, c.probe_loss), (2, 10.0, 1e-10));
-/// assert_eq!(c.probe_ratio, 100.0);
+/// assert_eq!((c.probe_ratio, c.expand_factor), (100.0, 2));
 /// assert_eq!((c.finetune_time, c.student_loss_ratio), (60.0, 1e6));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
@@ -117,6 +117,11 @@ pub struct RecoverConfig {
     /// probe is within this factor of the best probe overall is chosen.
     #[arg(long, default_value_t = 100.0)]
     pub probe_ratio: f64,
+    /// Expansion phase: the students are this many times wider than the width it chooses
+    /// (students just at the threshold width often stall; the paper's ρ = 4 runs are twice
+    /// the typical threshold).
+    #[arg(long, default_value_t = 2)]
+    pub expand_factor: usize,
     /// Seconds per phase of the final fine-tuning of the recovered network.
     #[arg(long, default_value_t = 60.0)]
     pub finetune_time: f64,
@@ -154,6 +159,7 @@ impl Default for RecoverConfig {
             probe_time: 10.0,
             probe_loss: 1e-10,
             probe_ratio: 100.0,
+            expand_factor: 2,
             finetune_time: 60.0,
             flow: FlowConfig::default(),
             refine: RefineConfig::default(),
@@ -699,10 +705,18 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
             (1..t.spec.depth()).map(|l| rho * t.spec.width(l)).collect()
         }
         (None, None, None) => {
+            if cfg.expand_factor == 0 {
+                return Err(Error::invalid("--expand-factor", "must be at least 1"));
+            }
             let w = expand(cfg, &mut trainer, hooks, &mut expansion)?;
             trainer.flow = cfg.flow.clone();
             trainer.refine = cfg.refine.clone();
-            vec![w]
+            (hooks.message)(&format!(
+                "expansion: students of width {} (--expand-factor {} × {w})",
+                w * cfg.expand_factor,
+                cfg.expand_factor
+            ));
+            vec![w * cfg.expand_factor]
         }
     };
     if widths.is_empty() || widths.contains(&0) {

@@ -137,7 +137,8 @@ fn expansion_phase_picks_the_first_width_that_reaches_near_zero_loss() {
     // One neuron cannot fit a two-neuron teacher.
     assert_eq!(probes[0].width, 1);
     assert!(probes[0].best_loss > 1e-6, "{probes:?}");
-    let chosen = r.report.student_widths[0];
+    assert_eq!(r.report.student_widths[0] % cfg.expand_factor, 0);
+    let chosen = r.report.student_widths[0] / cfg.expand_factor;
     let last = probes.last().unwrap();
     assert_eq!(last.width, chosen);
     assert!(
