@@ -317,14 +317,15 @@ pub fn cluster_layer(
     let mut negligible = Vec::new();
     let out_norm = |n: &Neuron| n.outgoing.iter().fold(0.0f64, |m, a| m.max(a.abs()));
     for (si, s) in students.iter().enumerate() {
-        let canonical: Vec<Neuron> = s
+        let mut canonical: Vec<Option<Neuron>> = s
             .neurons
             .iter()
-            .map(|n| canonicalise(n, symmetry, &reference).0)
+            .map(|n| Some(canonicalise(n, symmetry, &reference).0))
             .collect();
-        let largest = canonical.iter().map(out_norm).fold(0.0, f64::max);
+        let largest = canonical.iter().flatten().map(out_norm).fold(0.0, f64::max);
         for (j, n) in s.neurons.iter().enumerate() {
-            if out_norm(&canonical[j]) < cfg.negligible_outgoing * largest {
+            let c = canonical[j].take().expect("each neuron is taken once");
+            if out_norm(&c) < cfg.negligible_outgoing * largest {
                 negligible.push(Member {
                     student: s.id,
                     neuron: j,
@@ -342,7 +343,6 @@ pub fn cluster_layer(
                     continue;
                 }
             }
-            let (c, _) = canonicalise(n, symmetry, &reference);
             points.push(c.incoming.clone());
             canon.push(c);
             owner.push((si, j));

@@ -1,0 +1,130 @@
+//! From clustered neurons to a network: frozen layers, the output layer by least squares and
+//! the affine correction (SPEC §8 step 4).
+
+use faer::Mat;
+use faer::linalg::solvers::SolveLstsq;
+
+use super::super::neuron::Neuron;
+use super::students::Frozen;
+use crate::error::{Error, Result};
+use crate::net::{Activation, Dataset, LayerSpec, NetSpec, Network, SymmetryClass};
+
+/// Activations of the last frozen layer (`N × k`, row-major) for every sample.
+fn hidden_features(data: &Dataset, activation: &Activation, frozen: &[Frozen]) -> Vec<Vec<f64>> {
+    let x = data.x();
+    (0..data.n_samples())
+        .map(|i| {
+            let mut a: Vec<f64> = (0..data.input_dim()).map(|c| x[(i, c)]).collect();
+            for f in frozen {
+                a = f
+                    .rows
+                    .iter()
+                    .zip(&f.bias)
+                    .map(|(w, b)| {
+                        activation.eval(w.iter().zip(&a).map(|(w, a)| w * a).sum::<f64>() + b)
+                    })
+                    .collect();
+            }
+            a
+        })
+        .collect()
+}
+
+/// The output layer by (weighted) least squares on the reconstructed hidden stack, with the
+/// affine correction `Θ·input` of the last hidden layer for even+linear activations
+/// (SPEC §8 step 4) represented by linear neuron pairs. Returns the full network and the
+/// number of linear neurons added.
+pub(super) fn reconstruct_output(
+    data: &Dataset,
+    activation: &Activation,
+    mut frozen: Vec<Frozen>,
+) -> Result<(Network, usize)> {
+    let n = data.n_samples();
+    let k = data.output_dim();
+    let last = frozen.len() - 1;
+    let inputs = hidden_features(data, activation, &frozen[..last]);
+    let hidden = hidden_features(data, activation, &frozen);
+    let m = frozen[last].rows.len();
+    let din = frozen[last].rows.first().map_or(0, Vec::len);
+    let linear = matches!(
+        activation.symmetry(),
+        SymmetryClass::EvenPlusLinear | SymmetryClass::EvenPlusLinearPositiveScaling
+    );
+    let cols = m + 1 + if linear { din } else { 0 };
+    let sw: Vec<f64> = match data.weights() {
+        Some(w) => w.iter().map(|w| w.sqrt()).collect(),
+        None => vec![1.0; n],
+    };
+    let a = Mat::from_fn(n, cols, |i, c| {
+        sw[i]
+            * if c < m {
+                hidden[i][c]
+            } else if c == m {
+                1.0
+            } else {
+                inputs[i][c - m - 1]
+            }
+    });
+    let y = data.y();
+    let rhs = Mat::from_fn(n, k, |i, o| sw[i] * y[(i, o)]);
+    let sol = a.col_piv_qr().solve_lstsq(&rhs);
+    if (0..cols).any(|c| (0..k).any(|o| !sol[(c, o)].is_finite())) {
+        return Err(Error::Numerical {
+            routine: "output-layer least squares".into(),
+            reason: "non-finite solution".into(),
+        });
+    }
+    // Linear pairs: σ(θ·u) − σ(−θ·u) = (1 + α)·θ·u for the even+linear classes.
+    let gain = match activation {
+        Activation::LeakyRelu { alpha } => 1.0 + alpha,
+        _ => 1.0,
+    };
+    let mut out_rows: Vec<Vec<f64>> = (0..k)
+        .map(|o| (0..m).map(|c| sol[(c, o)]).collect())
+        .collect();
+    let mut n_linear = 0;
+    if linear {
+        for o in 0..k {
+            let theta: Vec<f64> = (0..din).map(|c| sol[(m + 1 + c, o)]).collect();
+            if theta.iter().all(|t| t.abs() < 1e-12) {
+                continue;
+            }
+            let neg: Vec<f64> = theta.iter().map(|t| -t).collect();
+            frozen[last].rows.push(theta);
+            frozen[last].rows.push(neg);
+            frozen[last].bias.extend([0.0, 0.0]);
+            for (oo, row) in out_rows.iter_mut().enumerate() {
+                let v = if oo == o { 1.0 / gain } else { 0.0 };
+                row.extend([v, -v]);
+            }
+            n_linear += 2;
+        }
+    }
+    let out_bias: Vec<f64> = (0..k).map(|o| sol[(m, o)]).collect();
+    let mut layers: Vec<LayerSpec> = frozen
+        .iter()
+        .map(|f| LayerSpec::new(f.rows.len(), activation.clone()))
+        .collect();
+    layers.push(LayerSpec::new(k, Activation::Identity));
+    let spec = NetSpec::new(data.input_dim(), layers)?;
+    let mut params = Vec::with_capacity(spec.n_params());
+    for f in &frozen {
+        for r in &f.rows {
+            params.extend_from_slice(r);
+        }
+        params.extend_from_slice(&f.bias);
+    }
+    for r in &out_rows {
+        params.extend_from_slice(r);
+    }
+    params.extend_from_slice(&out_bias);
+    Ok((Network::new(spec, params)?, n_linear))
+}
+
+pub(super) fn frozen_from(neurons: &[Neuron]) -> Frozen {
+    let dim = neurons.first().map_or(0, |n| n.incoming.len() - 1);
+    Frozen {
+        rows: neurons.iter().map(|n| n.incoming[..dim].to_vec()).collect(),
+        bias: neurons.iter().map(|n| n.incoming[dim]).collect(),
+    }
+}

@@ -1,0 +1,101 @@
+//! The report of a recovery (`report.json`).
+
+use serde::{Deserialize, Serialize};
+
+use super::super::layer::LayerClustering;
+use super::super::metrics::RecoveryMetrics;
+use super::RecoverConfig;
+use crate::monitor::StopReason;
+use crate::train::RunRecord;
+
+/// One trained student, as summarised in the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudentSummary {
+    /// Seed.
+    pub seed: u64,
+    /// Architecture.
+    pub shape: String,
+    /// Final mean loss.
+    pub loss: f64,
+    /// Gradient ∞-norm.
+    pub gnorm: f64,
+    /// Stop reasons of the two phases.
+    pub stop: (StopReason, StopReason),
+    /// Wall time (s).
+    pub time: f64,
+    /// Used for clustering (finite loss and weights, loss close enough to the best).
+    pub used: bool,
+}
+
+/// One probe of the expansion phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    /// Hidden width probed.
+    pub width: usize,
+    /// Best final loss over the probe students.
+    pub best_loss: f64,
+    /// All probe losses.
+    pub losses: Vec<f64>,
+}
+
+/// A reconstructed neuron dropped after retraining because its bias varied across students.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BiasDrop {
+    /// Neuron index in the reconstructed layer (before dropping).
+    pub neuron: usize,
+    /// Standard deviation of its retrained bias across students.
+    pub bias_std: f64,
+}
+
+/// The report of one hidden layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerReport {
+    /// Hidden layer (1-based).
+    pub layer: usize,
+    /// Width of the students' layer.
+    pub student_width: usize,
+    /// Neurons recovered by clustering.
+    pub clustered: usize,
+    /// Neurons dropped after retraining the next layers (deep networks).
+    pub dropped_after_retraining: Vec<BiasDrop>,
+    /// Final recovered width `m̂` (clustered minus dropped).
+    pub recovered_width: usize,
+    /// Extra neurons representing the affine part `Θx` (even+linear activations, last hidden
+    /// layer only): `σ(θ·x) − σ(−θ·x) = θ·x`, two per output.
+    pub linear_neurons: usize,
+    /// The clustering: cut, clusters (kept and dropped, with reasons), dendrogram.
+    pub clustering: LayerClustering,
+    /// Students that produced it.
+    pub students: Vec<StudentSummary>,
+}
+
+/// The report of a recovery (written as `report.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoverReport {
+    /// gradflow version.
+    pub gradflow_version: String,
+    /// Where the data came from.
+    pub data: String,
+    /// Expansion-phase probes (empty when the width was given).
+    pub expansion: Vec<Probe>,
+    /// Student hidden widths used.
+    pub student_widths: Vec<usize>,
+    /// Per hidden layer.
+    pub layers: Vec<LayerReport>,
+    /// Architecture of the recovered network.
+    pub recovered_shape: String,
+    /// Mean loss of the reconstruction before fine-tuning.
+    pub reconstructed_loss: f64,
+    /// Fine-tuning run (both phases).
+    pub finetune: RunRecord,
+    /// Final mean loss.
+    pub loss: f64,
+    /// Final rmse.
+    pub rmse: f64,
+    /// Metrics against the teacher, when one was given.
+    pub metrics: Option<RecoveryMetrics>,
+    /// Total wall time (s).
+    pub wall_time: f64,
+    /// The configuration.
+    pub config: RecoverConfig,
+}

@@ -1,0 +1,202 @@
+//! Training the students: frozen prefixes, reuse of saved runs, and which runs the clustering
+//! uses.
+
+use rayon::prelude::*;
+
+use super::super::layer::StudentLayer;
+use super::super::neuron::layer_neurons;
+use super::{Hooks, StudentSummary};
+use crate::error::{Error, Result};
+use crate::flow::FlowConfig;
+use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network};
+use crate::optim::RefineConfig;
+use crate::rng::Stream;
+use crate::train::{RunRecord, train_frozen};
+
+/// A frozen prefix of reconstructed hidden layers: incoming weight rows and biases.
+#[derive(Clone, Debug)]
+pub(super) struct Frozen {
+    pub(super) rows: Vec<Vec<f64>>,
+    pub(super) bias: Vec<f64>,
+}
+
+/// Trains students of one architecture family on the data.
+pub(super) struct Trainer<'a> {
+    pub(super) data: &'a Dataset,
+    pub(super) activation: Activation,
+    pub(super) flow: FlowConfig,
+    pub(super) refine: RefineConfig,
+    pub(super) pool: rayon::ThreadPool,
+    pub(super) config: serde_json::Value,
+}
+
+impl Trainer<'_> {
+    /// Whether a saved record is the run this trainer would do now.
+    fn is_same_run(&self, rec: &RunRecord, spec: &NetSpec, x0: &[f64], seed: u64) -> bool {
+        let strip = |v: &serde_json::Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("threads");
+            }
+            v
+        };
+        rec.seed == seed
+            && rec.network == *spec
+            && rec.init.len() == x0.len()
+            && rec
+                .init
+                .iter()
+                .zip(x0)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+            && strip(&rec.config) == strip(&self.config)
+            && rec.x.len() == x0.len()
+    }
+
+    pub(super) fn spec(&self, frozen: &[Frozen], widths: &[usize]) -> Result<NetSpec> {
+        let mut layers: Vec<LayerSpec> = frozen
+            .iter()
+            .map(|f| f.rows.len())
+            .chain(widths.iter().copied())
+            .map(|w| LayerSpec::new(w, self.activation.clone()))
+            .collect();
+        layers.push(LayerSpec::new(self.data.output_dim(), Activation::Identity));
+        NetSpec::new(self.data.input_dim(), layers)
+    }
+
+    /// Trains one student per seed: the frozen layers' weights fixed (biases free, starting at
+    /// the reconstruction), the rest from a Glorot draw of the seed.
+    pub(super) fn students(
+        &self,
+        frozen: &[Frozen],
+        widths: &[usize],
+        seeds: &[u64],
+        stage: &str,
+        hooks: &Hooks<'_>,
+    ) -> Result<(NetSpec, Vec<Result<RunRecord>>)> {
+        let spec = self.spec(frozen, widths)?;
+        let layouts = spec.layouts();
+        let mut mask = vec![false; spec.n_params()];
+        for (l, _) in frozen.iter().enumerate() {
+            mask[layouts[l].weight.clone()].fill(true);
+        }
+        let runs = self.pool.install(|| {
+            seeds
+                .par_iter()
+                .map(|&seed| {
+                    let mut x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
+                    for (l, f) in frozen.iter().enumerate() {
+                        let lay = &layouts[l];
+                        for (j, r) in f.rows.iter().enumerate() {
+                            x0[lay.w(j, 0)..lay.w(j, 0) + lay.cols].copy_from_slice(r);
+                        }
+                        if let Some(b) = &lay.bias {
+                            x0[b.clone()].copy_from_slice(&f.bias);
+                        }
+                    }
+                    if let Some(rec) = (hooks.cached)(stage, seed)
+                        .filter(|rec| self.is_same_run(rec, &spec, &x0, seed))
+                    {
+                        (hooks.message)(&format!("{stage} seed {seed}: reusing the saved run"));
+                        return Ok(rec);
+                    }
+                    let r = train_frozen(
+                        &spec,
+                        self.data,
+                        Loss::Mse,
+                        &x0,
+                        seed,
+                        &self.flow,
+                        &self.refine,
+                        self.config.clone(),
+                        (hooks.progress)(stage, seed),
+                        (!frozen.is_empty()).then_some(&mask[..]),
+                    );
+                    if let Ok(rec) = &r {
+                        (hooks.done)(stage, rec);
+                    }
+                    r
+                })
+                .collect()
+        });
+        Ok((spec, runs))
+    }
+}
+
+fn summary(r: &RunRecord, used: bool) -> StudentSummary {
+    StudentSummary {
+        seed: r.seed,
+        shape: r.shape.clone(),
+        loss: r.loss,
+        gnorm: r.gnorm,
+        stop: (r.ode.stop, r.optim.stop),
+        time: r.total_time,
+        used,
+    }
+}
+
+/// The runs used for clustering: finite loss and parameters, and a final loss within `ratio`
+/// of the best one — but always at least the lowest-loss half of the finite runs and enough
+/// runs for `γN ≥ 2` (students
+/// stuck far above the others have not found the teacher's function and only add noise).
+/// Errors if fewer than two remain.
+pub(super) fn usable(
+    runs: Vec<Result<RunRecord>>,
+    ratio: f64,
+    gamma: f64,
+) -> Result<(Vec<RunRecord>, Vec<StudentSummary>)> {
+    let mut finite: Vec<RunRecord> = Vec::new();
+    let mut summaries = Vec::new();
+    for r in runs {
+        let r = r?;
+        let good = r.loss.is_finite() && r.x.iter().all(|v| v.is_finite());
+        summaries.push(summary(&r, good));
+        if good {
+            finite.push(r);
+        }
+    }
+    finite.sort_by(|a, b| a.loss.total_cmp(&b.loss));
+    let best = finite.first().map_or(f64::NAN, |r| r.loss);
+    // At least half of them, and enough for γ·N ≥ 2.
+    let floor = finite
+        .len()
+        .div_ceil(2)
+        .max((2.0 / gamma).ceil() as usize)
+        .min(finite.len());
+    let keep = finite
+        .iter()
+        .enumerate()
+        .take_while(|(i, r)| *i < floor || r.loss <= best.max(f64::MIN_POSITIVE) * ratio)
+        .count();
+    finite.truncate(keep);
+    for s in &mut summaries {
+        s.used = finite.iter().any(|r| r.seed == s.seed);
+    }
+    if finite.len() < 2 {
+        return Err(Error::invalid(
+            "students",
+            format!(
+                "only {} of {} students trained to a finite loss; Expand-and-Cluster needs at least 2",
+                finite.len(),
+                summaries.len()
+            ),
+        ));
+    }
+    Ok((finite, summaries))
+}
+
+pub(super) fn student_layers(
+    spec: &NetSpec,
+    runs: &[RunRecord],
+    l: usize,
+) -> Result<Vec<StudentLayer>> {
+    runs.iter()
+        .map(|r| {
+            let net = Network::new(spec.clone(), r.x.clone())?;
+            Ok(StudentLayer {
+                id: r.seed,
+                loss: r.loss,
+                neurons: layer_neurons(&net, l)?,
+            })
+        })
+        .collect()
+}
