@@ -124,6 +124,7 @@ pub mod optim;
 pub mod reference;
 pub mod rng;
 pub mod solve;
+pub mod study;
 pub mod teacher;
 pub mod train;
 

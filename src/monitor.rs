@@ -68,6 +68,28 @@ pub enum StopReason {
     Skipped,
 }
 
+impl StopReason {
+    /// The reason's name as written in records (`min_loss`, `max_time`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::MinLoss => "min_loss",
+            StopReason::MinGradNorm => "min_grad_norm",
+            StopReason::Patience => "patience",
+            StopReason::MaxTime => "max_time",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::MaxT => "max_t",
+            StopReason::NoProgress => "no_progress",
+            StopReason::Skipped => "skipped",
+        }
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Budgets and tolerances of one phase.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Limits {

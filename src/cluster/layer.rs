@@ -50,7 +50,7 @@ impl ClusterConfig {
             return Err(Error::invalid(
                 "gamma",
                 format!(
-                    "γ·N = {}·{n_students} = {min_size} < 2: every single neuron would be a cluster; use more students or a larger γ",
+                    "γ·N = {}·{n_students} = {min_size:.2} < 2: every single neuron would be a cluster; use more students or a larger γ",
                     self.gamma
                 ),
             ));

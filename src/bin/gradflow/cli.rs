@@ -65,6 +65,12 @@ enum Command {
         #[arg(short, long)]
         output: String,
     },
+    /// Run a study: a grid of teachers × ρ × student seeds, optionally with Expand-and-Cluster
+    /// on every (teacher, ρ) group. Resumable (finished tasks are skipped) and shardable.
+    Study {
+        #[command(flatten)]
+        args: crate::study_cmd::StudyArgs,
+    },
     /// Loss, gradient, Hessian and spectrum of a network on data.
     Eval {
         #[command(flatten)]
@@ -123,6 +129,7 @@ pub fn run() -> Result<()> {
         Command::Teacher { args, output } => teacher(&args, output),
         Command::Data { args, output } => data(&args, &output),
         Command::Eval { args, output } => eval(&args, output),
+        Command::Study { args } => crate::study_cmd::study(&args),
     }
 }
 

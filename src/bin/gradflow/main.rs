@@ -1,6 +1,7 @@
 //! The `gradflow` command line: parse, validate, call one library function, write results.
 
 mod cli;
+mod study_cmd;
 
 use std::process::ExitCode;
 

@@ -303,9 +303,10 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
             return Err(Error::Numerical {
                 routine: "Expand-and-Cluster".into(),
                 reason: format!(
-                    "layer {}: no cluster has γN = {} members with median angle ≤ β; the students did not agree (train longer, use more students or a smaller γ)",
+                    "layer {}: no cluster has members from γN = {} of the {} students used with median angle ≤ β; the students did not agree (train longer, use more students or a smaller γ)",
                     l + 1,
-                    clustering.min_size
+                    clustering.min_size.ceil(),
+                    students_layers.len()
                 ),
             });
         }

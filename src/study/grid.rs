@@ -1,0 +1,246 @@
+//! The tasks of a study: its teachers, the (teacher, ρ) groups, their student seeds, and how
+//! shards split them.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::StudyConfig;
+use crate::error::{Error, Result};
+use crate::io::read_network_record;
+use crate::net::Network;
+use crate::teacher::{TeacherConfig, paper_seed};
+
+/// Where a study's teacher comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeacherSource {
+    /// Member `index` of the paper family's `(d, r)` cell.
+    Family {
+        /// Index within the cell.
+        index: usize,
+    },
+    /// A deep synthetic teacher.
+    Deep,
+    /// A network file.
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// What the results and the report need to know about a teacher.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherInfo {
+    /// Identifier, e.g. `d4_r4_i0`, `deep_8-4-2-1_s1` or a file stem.
+    pub id: String,
+    /// Input dimension.
+    pub d: usize,
+    /// Width of the first hidden layer.
+    pub r: usize,
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Seed of the data stream.
+    pub data_seed: u64,
+    /// Provenance.
+    pub source: TeacherSource,
+}
+
+/// A teacher of a study with its network.
+#[derive(Clone, Debug)]
+pub struct StudyTeacher {
+    /// Description.
+    pub info: TeacherInfo,
+    /// The network.
+    pub network: Network,
+}
+
+fn info_of(id: String, net: &Network, data_seed: u64, source: TeacherSource) -> TeacherInfo {
+    let hidden: Vec<usize> = (1..net.spec.depth()).map(|l| net.spec.width(l)).collect();
+    TeacherInfo {
+        id,
+        d: net.spec.input_dim,
+        r: hidden.first().copied().unwrap_or(0),
+        hidden,
+        data_seed,
+        source,
+    }
+}
+
+/// Builds the teachers of `cfg` in order: family (by `d`, `r`, index), deep, files.
+pub fn study_teachers(cfg: &StudyConfig) -> Result<Vec<StudyTeacher>> {
+    let mut out = Vec::new();
+    if let Some(f) = &cfg.family {
+        for &d in &f.dims {
+            for &r in &f.widths {
+                for index in 0..f.teachers {
+                    let seed = paper_seed(d, r, index);
+                    let mut tc = TeacherConfig::paper(d, r, seed);
+                    tc.activation = f.activation.clone();
+                    let network = tc.build()?;
+                    let id = format!("d{d}_r{r}_i{index}");
+                    out.push(StudyTeacher {
+                        info: info_of(id, &network, seed, TeacherSource::Family { index }),
+                        network,
+                    });
+                }
+            }
+        }
+    }
+    for t in &cfg.deep {
+        let tc = TeacherConfig {
+            widths: t.widths.clone(),
+            activation: t.activation.clone(),
+            seed: t.seed,
+            n_standardise: crate::teacher::DEFAULT_STANDARDISE_SAMPLES,
+        };
+        let network = tc.build()?;
+        let shape: Vec<String> = t.widths.iter().map(usize::to_string).collect();
+        let id = format!("deep_{}_s{}", shape.join("-"), t.seed);
+        out.push(StudyTeacher {
+            info: info_of(id, &network, t.seed, TeacherSource::Deep),
+            network,
+        });
+    }
+    for path in &cfg.teacher_files {
+        let rec = read_network_record(path)?;
+        let network = rec.to_network().map_err(|e| e.in_file(path))?;
+        if network.spec.depth() < 2 {
+            return Err(Error::invalid("teacher", "has no hidden layer").in_file(path));
+        }
+        let seed = rec
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("seed"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "teacher".into(), |s| s.to_string_lossy().into_owned());
+        let source = TeacherSource::File { path: path.clone() };
+        out.push(StudyTeacher {
+            info: info_of(stem, &network, seed, source),
+            network,
+        });
+    }
+    let mut ids: Vec<&str> = out.iter().map(|t| t.info.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::invalid(
+            "study: teachers",
+            format!("two teachers are named `{}`", w[0]),
+        ));
+    }
+    Ok(out)
+}
+
+/// One (teacher, ρ) group: its students, and its recovery when the study recovers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Position of the teacher in [`study_teachers`].
+    pub teacher: usize,
+    /// Width ratio.
+    pub rho: usize,
+    /// Student seeds.
+    pub seeds: Vec<u64>,
+    /// Position of the group in the whole grid (used for sharding).
+    pub index: usize,
+}
+
+impl Group {
+    /// Folder of the group's results, relative to the study folder: `tasks/<teacher>/rho<ρ>`.
+    pub fn dir(&self, teachers: &[StudyTeacher]) -> PathBuf {
+        Path::new("tasks")
+            .join(&teachers[self.teacher].info.id)
+            .join(format!("rho{}", self.rho))
+    }
+}
+
+/// The groups of the whole grid, teachers outermost, then ρ in configuration order.
+pub fn groups(cfg: &StudyConfig, teachers: &[StudyTeacher]) -> Vec<Group> {
+    let mut out = Vec::new();
+    for (t, teacher) in teachers.iter().enumerate() {
+        let n = cfg.students_for(teacher.info.r) as u64;
+        for &rho in &cfg.rhos {
+            out.push(Group {
+                teacher: t,
+                rho,
+                seeds: (cfg.first_seed..cfg.first_seed + n).collect(),
+                index: out.len(),
+            });
+        }
+    }
+    out
+}
+
+/// Shard `i` of `n` (1-based): the groups whose grid position is `i − 1` modulo `n`. A group's
+/// students and its recovery stay in one shard, so shards never need each other's results;
+/// the `n` shards cover the grid exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, `1..=n`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole grid.
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// Whether the group at grid position `g` belongs to this shard.
+    pub fn owns(&self, g: usize) -> bool {
+        g % self.count == self.index - 1
+    }
+}
+
+impl FromStr for Shard {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("--shard", format!("`{s}` is not `i/n` with 1 ≤ i ≤ n"));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_group_exactly_once() {
+        for n in 1..7 {
+            for g in 0..50 {
+                let owners = (1..=n)
+                    .filter(|&i| Shard { index: i, count: n }.owns(g))
+                    .count();
+                assert_eq!(owners, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn shard_parsing_rejects_nonsense() {
+        assert_eq!(
+            "2/3".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 3 }
+        );
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

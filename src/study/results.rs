@@ -1,0 +1,195 @@
+//! The result files of a study — one per task, written atomically — and reading them back.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::StudyConfig;
+use super::grid::TeacherInfo;
+use crate::cluster::{RecoverReport, RecoveryMetrics};
+use crate::error::{Error, Result};
+use crate::train::RunRecord;
+
+/// File of the study's configuration inside its folder.
+pub const STUDY_FILE: &str = "study.json";
+
+/// The result of one student task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudentResult {
+    /// The teacher.
+    pub teacher: TeacherInfo,
+    /// Width ratio.
+    pub rho: usize,
+    /// Student seed.
+    pub seed: u64,
+    /// The training run, unless it failed.
+    pub record: Option<RunRecord>,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The result of one recovery task (Expand-and-Cluster on a group's students).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryResult {
+    /// The teacher.
+    pub teacher: TeacherInfo,
+    /// Width ratio of the students.
+    pub rho: usize,
+    /// Recovered hidden widths (not counting linear neurons), empty when it failed.
+    pub recovered_widths: Vec<usize>,
+    /// Mean loss of the recovered network after fine-tuning (`None` when it failed).
+    pub loss: Option<f64>,
+    /// Its rmse on the data (`None` when it failed).
+    pub rmse: Option<f64>,
+    /// Metrics against the teacher.
+    pub metrics: Option<RecoveryMetrics>,
+    /// Student runs the recovery had to train itself (0 when every student task had finished;
+    /// deep recoveries also retrain students layer by layer, which are not counted here).
+    pub students_retrained: usize,
+    /// Wall time of the recovery (s).
+    pub wall_time: f64,
+    /// The full report, unless it failed.
+    pub report: Option<RecoverReport>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+impl RecoveryResult {
+    /// `m̂ = r` in every layer (linear neurons not counted).
+    pub fn widths_match(&self) -> bool {
+        self.recovered_widths == self.teacher.hidden
+    }
+
+    /// The paper's success criterion: rmse ≤ 1e-14.
+    pub fn identified(&self) -> bool {
+        self.rmse.is_some_and(|r| r <= 1e-14)
+    }
+}
+
+/// File name of a student result inside its group folder.
+pub fn student_file(seed: u64) -> String {
+    format!("seed{seed}.json")
+}
+
+/// File name of a recovery result inside its group folder.
+pub const RECOVERY_FILE: &str = "recovery.json";
+
+/// Reads a JSON result, `None` if the file does not exist. A file that exists but does not
+/// parse is reported (it cannot come from gradflow's atomic writes).
+pub fn read_result<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::from(e).in_file(path)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::format(format!("not a study result: {e}")).in_file(path))
+}
+
+/// Everything found in one or more study folders.
+#[derive(Clone, Debug, Default)]
+pub struct StudyResults {
+    /// The configuration (identical in every folder).
+    pub config: StudyConfig,
+    /// Student results, sorted by teacher order, ρ, seed; one per task.
+    pub students: Vec<StudentResult>,
+    /// Recovery results, sorted by teacher order, ρ; one per group.
+    pub recoveries: Vec<RecoveryResult>,
+    /// Teacher ids in grid order.
+    pub teacher_order: Vec<String>,
+}
+
+fn files_named(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::from(e).in_file(dir)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::from(e).in_file(dir))?;
+        let path = entry.path();
+        if path.is_dir() {
+            files_named(&path, keep, out)?;
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.starts_with('.') && keep(n))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads the results of the study folders `dirs` (e.g. one per shard, or one shared folder).
+/// They must hold the same study configuration; a task found in several folders is counted
+/// once.
+pub fn read_results(dirs: &[PathBuf]) -> Result<StudyResults> {
+    let mut config: Option<(StudyConfig, PathBuf)> = None;
+    for dir in dirs {
+        let path = dir.join(STUDY_FILE);
+        let cfg: StudyConfig = read_result(&path)?.ok_or_else(|| {
+            Error::invalid(
+                "report",
+                format!(
+                    "{} is not a study folder (no {STUDY_FILE})",
+                    dir.display()
+                ),
+            )
+        })?;
+        match &config {
+            None => config = Some((cfg, path)),
+            Some((c, first)) if *c != cfg => {
+                return Err(Error::invalid(
+                    "report",
+                    format!(
+                        "{} and {} hold different studies",
+                        first.display(),
+                        path.display()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let (config, _) = config.ok_or_else(|| Error::invalid("report", "no study folder given"))?;
+    let teacher_order: Vec<String> = super::grid::study_teachers(&config)?
+        .into_iter()
+        .map(|t| t.info.id)
+        .collect();
+    let rank = |id: &str| teacher_order.iter().position(|t| t == id);
+    let rho_rank = |rho: usize| config.rhos.iter().position(|&r| r == rho);
+    let mut students: Vec<StudentResult> = Vec::new();
+    let mut recoveries: Vec<RecoveryResult> = Vec::new();
+    for dir in dirs {
+        let mut files = Vec::new();
+        let is_seed = |n: &str| n.starts_with("seed") && n.ends_with(".json");
+        files_named(&dir.join("tasks"), &is_seed, &mut files)?;
+        for f in files {
+            if let Some(r) = read_result::<StudentResult>(&f)? {
+                students.push(r);
+            }
+        }
+        let mut files = Vec::new();
+        files_named(&dir.join("tasks"), &|n| n == RECOVERY_FILE, &mut files)?;
+        for f in files {
+            if let Some(r) = read_result::<RecoveryResult>(&f)? {
+                recoveries.push(r);
+            }
+        }
+    }
+    // Keep only tasks of this grid, in grid order, each once.
+    students.retain(|s| rank(&s.teacher.id).is_some() && rho_rank(s.rho).is_some());
+    students.sort_by_key(|s| (rank(&s.teacher.id), rho_rank(s.rho), s.seed));
+    students.dedup_by(|a, b| a.teacher.id == b.teacher.id && a.rho == b.rho && a.seed == b.seed);
+    recoveries.retain(|s| rank(&s.teacher.id).is_some() && rho_rank(s.rho).is_some());
+    recoveries.sort_by_key(|s| (rank(&s.teacher.id), rho_rank(s.rho)));
+    recoveries.dedup_by(|a, b| a.teacher.id == b.teacher.id && a.rho == b.rho);
+    Ok(StudyResults {
+        config,
+        students,
+        recoveries,
+        teacher_order,
+    })
+}

@@ -1,0 +1,491 @@
+//! Running a study: every unfinished task of a shard, results written atomically one file per
+//! task, so that a killed study resumes where it stopped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::config::StudyConfig;
+use super::grid::{Group, Shard, StudyTeacher, groups, study_teachers};
+use super::results::{
+    RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
+};
+use crate::cluster::{Hooks, RecoverConfig, recover};
+use crate::error::{Error, Result};
+use crate::io::{write_atomic, write_network_with_meta};
+use crate::monitor::ProgressFn;
+use crate::net::{Activation, Init, LayerSpec, Loss, NetSpec};
+use crate::rng::Stream;
+use crate::teacher::{InputDistribution, sample_data};
+use crate::train::{RunRecord, train};
+
+/// Callbacks of a study run.
+pub struct StudyHooks<'a> {
+    /// Called once before any work: tasks in the shard, and how many of them had finished.
+    pub start: &'a (dyn Fn(usize, usize) + Sync),
+    /// Called with a one-line summary whenever a task finishes.
+    pub finished: &'a (dyn Fn(&str) + Sync),
+    /// Warnings (e.g. an unreadable result file that will be recomputed).
+    pub warn: &'a (dyn Fn(&str) + Sync),
+}
+
+impl StudyHooks<'_> {
+    /// Hooks that report nothing.
+    pub fn silent() -> StudyHooks<'static> {
+        StudyHooks {
+            start: &|_, _| {},
+            finished: &|_| {},
+            warn: &|_| {},
+        }
+    }
+}
+
+/// What a study run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyRun {
+    /// Tasks of the shard.
+    pub tasks: usize,
+    /// Tasks found finished and skipped.
+    pub skipped: usize,
+    /// Tasks run now.
+    pub ran: usize,
+    /// Tasks run now whose result records a failure.
+    pub failed: usize,
+}
+
+/// A per-task log file, `logs/<task>.log`: start, throttled progress lines, end.
+struct TaskLog {
+    file: Mutex<Option<std::fs::File>>,
+    last: Mutex<Instant>,
+}
+
+impl TaskLog {
+    fn open(path: &Path) -> TaskLog {
+        let file = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .and_then(|r| r.ok())
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .ok()
+            });
+        TaskLog {
+            file: Mutex::new(file),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if let Ok(mut f) = self.file.lock() {
+            if let Some(f) = f.as_mut() {
+                let _ = writeln!(f, "{text}");
+            }
+        }
+    }
+
+    /// A progress callback that logs at most every two seconds.
+    fn progress(self: &std::sync::Arc<Self>) -> ProgressFn {
+        let log = self.clone();
+        let start = Instant::now();
+        std::sync::Arc::new(move |phase, iters, loss, gnorm| {
+            let due = log.last.lock().is_ok_and(|mut t| {
+                if t.elapsed().as_secs_f64() >= 2.0 {
+                    *t = Instant::now();
+                    true
+                } else {
+                    false
+                }
+            });
+            if due {
+                log.line(&format!(
+                    "{:8.1} s  {phase:<6} it {iters:>7}  loss {loss:.3e}  gnorm {gnorm:.2e}",
+                    start.elapsed().as_secs_f64()
+                ));
+            }
+        })
+    }
+}
+
+/// The shared state of one run.
+struct Runner<'a> {
+    cfg: &'a StudyConfig,
+    out: &'a Path,
+    teachers: Vec<StudyTeacher>,
+    hooks: &'a StudyHooks<'a>,
+    ran: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+fn hidden_activation(t: &StudyTeacher) -> Activation {
+    t.network.spec.layers[0].activation.clone()
+}
+
+impl Runner<'_> {
+    fn teacher_file(&self, t: &StudyTeacher) -> PathBuf {
+        self.out
+            .join("teachers")
+            .join(format!("{}.json", t.info.id))
+    }
+
+    fn task_name(&self, g: &Group, what: &str) -> String {
+        format!("{}_rho{}_{what}", self.teachers[g.teacher].info.id, g.rho)
+    }
+
+    fn log(&self, g: &Group, what: &str) -> std::sync::Arc<TaskLog> {
+        let path = self
+            .out
+            .join("logs")
+            .join(format!("{}.log", self.task_name(g, what)));
+        std::sync::Arc::new(TaskLog::open(&path))
+    }
+
+    /// The Expand-and-Cluster configuration of a group; its students are the group's
+    /// student tasks.
+    fn recover_config(&self, g: &Group) -> RecoverConfig {
+        let t = &self.teachers[g.teacher];
+        let o = &self.cfg.recovery;
+        RecoverConfig {
+            data: None,
+            teacher: Some(self.teacher_file(t)),
+            samples: self.cfg.samples,
+            data_seed: Some(t.info.data_seed),
+            activation: hidden_activation(t),
+            students: g.seeds.len(),
+            first_seed: self.cfg.first_seed,
+            width: None,
+            layers: Some(t.info.hidden.iter().map(|w| w * g.rho).collect()),
+            rho: None,
+            gamma: o.gamma,
+            beta: o.beta,
+            offbound_distance: o.offbound_distance,
+            negligible_outgoing: o.negligible_outgoing,
+            bias_std_max: o.bias_std_max,
+            student_loss_ratio: o.student_loss_ratio,
+            threads: Some(1),
+            finetune_time: o.finetune_time,
+            flow: self.cfg.flow.clone(),
+            refine: self.cfg.refine_for(g.rho).clone(),
+            ..RecoverConfig::default()
+        }
+    }
+
+    fn student_spec(&self, g: &Group) -> Result<NetSpec> {
+        let t = &self.teachers[g.teacher];
+        let act = hidden_activation(t);
+        let mut layers: Vec<LayerSpec> = t
+            .info
+            .hidden
+            .iter()
+            .map(|w| LayerSpec::new(w * g.rho, act.clone()))
+            .collect();
+        layers.push(LayerSpec::new(
+            t.network.spec.output_dim(),
+            Activation::Identity,
+        ));
+        NetSpec::new(t.info.d, layers)
+    }
+
+    fn finished_student(&self, path: &Path) -> bool {
+        match read_result::<StudentResult>(path) {
+            Ok(r) => r.is_some(),
+            Err(e) => {
+                (self.hooks.warn)(&format!("{e}; the task runs again"));
+                false
+            }
+        }
+    }
+
+    fn finished_recovery(&self, path: &Path) -> bool {
+        match read_result::<RecoveryResult>(path) {
+            Ok(r) => r.is_some(),
+            Err(e) => {
+                (self.hooks.warn)(&format!("{e}; the task runs again"));
+                false
+            }
+        }
+    }
+
+    /// Trains one student of a group and writes its result.
+    fn student(&self, g: &Group, seed: u64, data: &crate::net::Dataset) -> Result<()> {
+        let t = &self.teachers[g.teacher];
+        let spec = self.student_spec(g)?;
+        let x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
+        let config = serde_json::to_value(self.recover_config(g))
+            .map_err(|e| Error::invalid("study", e.to_string()))?;
+        let log = self.log(g, &format!("seed{seed}"));
+        log.line(&format!(
+            "student {} of teacher {} ({}), seed {seed}",
+            spec.shape_string(),
+            t.info.id,
+            t.network.spec.shape_string()
+        ));
+        let run = train(
+            &spec,
+            data,
+            Loss::Mse,
+            &x0,
+            seed,
+            &self.cfg.flow,
+            self.cfg.refine_for(g.rho),
+            config,
+            Some(log.progress()),
+        );
+        let (record, error) = match run {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let summary = match (&record, &error) {
+            (Some(r), _) => format!(
+                "loss {:.3e} (ode {:.3e}), stops {}/{}, {:.1} s",
+                r.loss,
+                r.ode_loss,
+                r.ode.stop,
+                r.optim.stop,
+                r.total_time
+            ),
+            (None, Some(e)) => format!("failed: {e}"),
+            (None, None) => String::new(),
+        };
+        log.line(&summary);
+        if error.is_some() {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let result = StudentResult {
+            teacher: t.info.clone(),
+            rho: g.rho,
+            seed,
+            record,
+            error,
+        };
+        let path = self.out.join(g.dir(&self.teachers)).join(student_file(seed));
+        write_json(&path, &result)?;
+        self.ran.fetch_add(1, Ordering::Relaxed);
+        (self.hooks.finished)(&format!(
+            "{} ρ={} seed {seed}: {summary}",
+            t.info.id, g.rho
+        ));
+        Ok(())
+    }
+
+    /// Runs Expand-and-Cluster on a group's finished students and writes its result.
+    fn recovery(&self, g: &Group) -> Result<()> {
+        let t = &self.teachers[g.teacher];
+        let dir = self.out.join(g.dir(&self.teachers));
+        let rc = self.recover_config(g);
+        let config =
+            serde_json::to_value(&rc).map_err(|e| Error::invalid("study", e.to_string()))?;
+        let log = self.log(g, "recovery");
+        log.line(&format!(
+            "Expand-and-Cluster on {} students of teacher {}",
+            g.seeds.len(),
+            t.info.id
+        ));
+        let retrained = AtomicUsize::new(0);
+        let stage_file = |stage: &str, seed: u64| {
+            if stage == "layer 1" {
+                dir.join(student_file(seed))
+            } else {
+                dir.join(format!("{}_{}", stage.replace(' ', ""), student_file(seed)))
+            }
+        };
+        let cached = |stage: &str, seed: u64| -> Option<RunRecord> {
+            let path = stage_file(stage, seed);
+            let mut rec = if stage == "layer 1" {
+                read_result::<StudentResult>(&path).ok().flatten()?.record?
+            } else {
+                read_result::<RunRecord>(&path).ok().flatten()?
+            };
+            // The folder identifies the run; the recovery checks architecture, initial point
+            // and seed.
+            rec.config = config.clone();
+            Some(rec)
+        };
+        let done = |stage: &str, rec: &RunRecord| {
+            if stage == "layer 1" {
+                retrained.fetch_add(1, Ordering::Relaxed);
+            } else if let Err(e) = write_json(&stage_file(stage, rec.seed), rec) {
+                (self.hooks.warn)(&e.to_string());
+            }
+        };
+        let progress_log = log.clone();
+        let progress = move |_: &str, _: u64| Some(progress_log.progress());
+        let message_log = log.clone();
+        let message = move |m: &str| message_log.line(m);
+        let hooks = Hooks {
+            progress: &progress,
+            message: &message,
+            done: &done,
+            cached: &cached,
+        };
+        let start = Instant::now();
+        let result = match recover(&rc, &hooks) {
+            Ok(rec) => {
+                let r = &rec.report;
+                let widths = r
+                    .layers
+                    .iter()
+                    .map(|l| l.recovered_width - l.linear_neurons)
+                    .collect();
+                crate::io::write_network(&dir.join("recovered.json"), &rec.network)?;
+                RecoveryResult {
+                    teacher: t.info.clone(),
+                    rho: g.rho,
+                    recovered_widths: widths,
+                    loss: Some(r.loss).filter(|v| v.is_finite()),
+                    rmse: Some(r.rmse).filter(|v| v.is_finite()),
+                    metrics: r.metrics.clone(),
+                    students_retrained: retrained.load(Ordering::Relaxed),
+                    wall_time: start.elapsed().as_secs_f64(),
+                    report: Some(rec.report),
+                    error: None,
+                }
+            }
+            Err(e) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                RecoveryResult {
+                    teacher: t.info.clone(),
+                    rho: g.rho,
+                    recovered_widths: Vec::new(),
+                    loss: None,
+                    rmse: None,
+                    metrics: None,
+                    students_retrained: retrained.load(Ordering::Relaxed),
+                    wall_time: start.elapsed().as_secs_f64(),
+                    report: None,
+                    error: Some(e.to_string()),
+                }
+            }
+        };
+        let summary = match &result.error {
+            None => format!(
+                "recovered {:?} (teacher {:?}), rmse {:.3e}, {:.1} s",
+                result.recovered_widths,
+                t.info.hidden,
+                result.rmse.unwrap_or(f64::NAN),
+                result.wall_time
+            ),
+            Some(e) => format!("recovery failed: {e}"),
+        };
+        log.line(&summary);
+        write_json(&dir.join(RECOVERY_FILE), &result)?;
+        self.ran.fetch_add(1, Ordering::Relaxed);
+        (self.hooks.finished)(&format!("{} ρ={}: {summary}", t.info.id, g.rho));
+        Ok(())
+    }
+
+    /// Every unfinished task of one group: the students in parallel, then the recovery.
+    fn group(&self, g: &Group) -> Result<()> {
+        let dir = self.out.join(g.dir(&self.teachers));
+        let todo: Vec<u64> = g
+            .seeds
+            .iter()
+            .copied()
+            .filter(|&s| !self.finished_student(&dir.join(student_file(s))))
+            .collect();
+        if !todo.is_empty() {
+            let t = &self.teachers[g.teacher];
+            let data = sample_data(
+                &t.network,
+                self.cfg.samples,
+                InputDistribution::Uniform,
+                t.info.data_seed,
+            )?;
+            todo.par_iter()
+                .try_for_each(|&seed| self.student(g, seed, &data))?;
+        }
+        if self.cfg.recover && !self.finished_recovery(&dir.join(RECOVERY_FILE)) {
+            self.recovery(g)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| Error::invalid("result", e.to_string()).in_file(path))?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Runs the tasks of `shard` that have no result in `out` yet, `threads` at a time (default:
+/// all cores; each task is one thread). The study's configuration is written to
+/// `out/study.json`; a folder holding a different study is refused.
+pub fn run_study(
+    cfg: &StudyConfig,
+    out: &Path,
+    shard: Shard,
+    threads: Option<usize>,
+    hooks: &StudyHooks<'_>,
+) -> Result<StudyRun> {
+    cfg.check()?;
+    if threads == Some(0) {
+        return Err(Error::invalid("--threads", "must be at least 1"));
+    }
+    let teachers = study_teachers(cfg)?;
+    let study_file = out.join(STUDY_FILE);
+    match read_result::<StudyConfig>(&study_file)? {
+        Some(existing) if existing != *cfg => {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} holds a different study (its configuration is in {}); use another folder",
+                    out.display(),
+                    study_file.display()
+                ),
+            ));
+        }
+        Some(_) => {}
+        None => write_json(&study_file, cfg)?,
+    }
+    for t in &teachers {
+        let path = out.join("teachers").join(format!("{}.json", t.info.id));
+        if !path.exists() {
+            let meta = serde_json::json!({ "seed": t.info.data_seed, "study_teacher": t.info });
+            write_network_with_meta(&path, &t.network, Some(meta))?;
+        }
+    }
+    let runner = Runner {
+        cfg,
+        out,
+        teachers,
+        hooks,
+        ran: AtomicUsize::new(0),
+        failed: AtomicUsize::new(0),
+    };
+    let mine: Vec<Group> = groups(cfg, &runner.teachers)
+        .into_iter()
+        .filter(|g| shard.owns(g.index))
+        .collect();
+    let per_group = |g: &Group| g.seeds.len() + usize::from(cfg.recover);
+    let tasks: usize = mine.iter().map(per_group).sum();
+    let finished: usize = mine
+        .iter()
+        .map(|g| {
+            let dir = out.join(g.dir(&runner.teachers));
+            g.seeds
+                .iter()
+                .filter(|&&s| dir.join(student_file(s)).exists())
+                .count()
+                + usize::from(cfg.recover && dir.join(RECOVERY_FILE).exists())
+        })
+        .sum();
+    (hooks.start)(tasks, finished);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::invalid("--threads", e.to_string()))?;
+    pool.install(|| mine.par_iter().try_for_each(|g| runner.group(g)))?;
+    let ran = runner.ran.load(Ordering::Relaxed);
+    Ok(StudyRun {
+        tasks,
+        skipped: tasks - ran,
+        ran,
+        failed: runner.failed.load(Ordering::Relaxed),
+    })
+}
