@@ -122,6 +122,7 @@ pub mod monitor;
 pub mod net;
 pub mod optim;
 pub mod reference;
+pub mod report;
 pub mod rng;
 pub mod solve;
 pub mod study;

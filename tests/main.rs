@@ -4,5 +4,6 @@ mod cli;
 mod cluster;
 mod derivatives;
 mod io;
+mod study;
 mod teacher;
 mod train;

@@ -98,6 +98,10 @@ pub struct StudyResults {
     pub recoveries: Vec<RecoveryResult>,
     /// Teacher ids in grid order.
     pub teacher_order: Vec<String>,
+    /// Student tasks of the whole grid.
+    pub expected_students: usize,
+    /// Recovery tasks of the whole grid.
+    pub expected_recoveries: usize,
 }
 
 fn files_named(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -132,10 +136,7 @@ pub fn read_results(dirs: &[PathBuf]) -> Result<StudyResults> {
         let cfg: StudyConfig = read_result(&path)?.ok_or_else(|| {
             Error::invalid(
                 "report",
-                format!(
-                    "{} is not a study folder (no {STUDY_FILE})",
-                    dir.display()
-                ),
+                format!("{} is not a study folder (no {STUDY_FILE})", dir.display()),
             )
         })?;
         match &config {
@@ -154,10 +155,11 @@ pub fn read_results(dirs: &[PathBuf]) -> Result<StudyResults> {
         }
     }
     let (config, _) = config.ok_or_else(|| Error::invalid("report", "no study folder given"))?;
-    let teacher_order: Vec<String> = super::grid::study_teachers(&config)?
-        .into_iter()
-        .map(|t| t.info.id)
-        .collect();
+    let teachers = super::grid::study_teachers(&config)?;
+    let grid = super::grid::groups(&config, &teachers);
+    let expected_students = grid.iter().map(|g| g.seeds.len()).sum();
+    let expected_recoveries = if config.recover { grid.len() } else { 0 };
+    let teacher_order: Vec<String> = teachers.into_iter().map(|t| t.info.id).collect();
     let rank = |id: &str| teacher_order.iter().position(|t| t == id);
     let rho_rank = |rho: usize| config.rhos.iter().position(|&r| r == rho);
     let mut students: Vec<StudentResult> = Vec::new();
@@ -191,5 +193,7 @@ pub fn read_results(dirs: &[PathBuf]) -> Result<StudyResults> {
         students,
         recoveries,
         teacher_order,
+        expected_students,
+        expected_recoveries,
     })
 }

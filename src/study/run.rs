@@ -244,11 +244,7 @@ impl Runner<'_> {
         let summary = match (&record, &error) {
             (Some(r), _) => format!(
                 "loss {:.3e} (ode {:.3e}), stops {}/{}, {:.1} s",
-                r.loss,
-                r.ode_loss,
-                r.ode.stop,
-                r.optim.stop,
-                r.total_time
+                r.loss, r.ode_loss, r.ode.stop, r.optim.stop, r.total_time
             ),
             (None, Some(e)) => format!("failed: {e}"),
             (None, None) => String::new(),
@@ -264,13 +260,13 @@ impl Runner<'_> {
             record,
             error,
         };
-        let path = self.out.join(g.dir(&self.teachers)).join(student_file(seed));
+        let path = self
+            .out
+            .join(g.dir(&self.teachers))
+            .join(student_file(seed));
         write_json(&path, &result)?;
         self.ran.fetch_add(1, Ordering::Relaxed);
-        (self.hooks.finished)(&format!(
-            "{} ρ={} seed {seed}: {summary}",
-            t.info.id, g.rho
-        ));
+        (self.hooks.finished)(&format!("{} ρ={} seed {seed}: {summary}", t.info.id, g.rho));
         Ok(())
     }
 

@@ -71,6 +71,11 @@ enum Command {
         #[command(flatten)]
         args: crate::study_cmd::StudyArgs,
     },
+    /// Tables (CSV), figures (SVG) and a Markdown summary of one or more study folders.
+    Report {
+        #[command(flatten)]
+        args: crate::study_cmd::ReportArgs,
+    },
     /// Loss, gradient, Hessian and spectrum of a network on data.
     Eval {
         #[command(flatten)]
@@ -130,6 +135,7 @@ pub fn run() -> Result<()> {
         Command::Data { args, output } => data(&args, &output),
         Command::Eval { args, output } => eval(&args, output),
         Command::Study { args } => crate::study_cmd::study(&args),
+        Command::Report { args } => crate::study_cmd::report(&args),
     }
 }
 

@@ -112,3 +112,30 @@ pub fn study(args: &StudyArgs) -> Result<()> {
     Ok(())
 }
 
+/// Options of `gradflow report`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, clap::Args)]
+pub struct ReportArgs {
+    /// Study folders (one, or one per shard).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder for the CSV tables, SVG figures and `summary.md`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let results = gradflow::study::read_results(&args.dirs)?;
+    let written = gradflow::report::write_report(&results, &args.output)?;
+    println!(
+        "report of `{}`: {} student results, {} recoveries; wrote {}",
+        results.config.name,
+        results.students.len(),
+        results.recoveries.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

@@ -208,10 +208,17 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         }
     }
     let data = &problem.data;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::invalid("--threads", e.to_string()))?;
+    // One thread: no pool at all, so that a recovery running inside another rayon pool (a
+    // study task) never waits on a foreign pool (the waiting thread would run unrelated tasks).
+    let pool = match cfg.threads {
+        Some(1) => None,
+        t => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t.unwrap_or(0))
+                .build()
+                .map_err(|e| Error::invalid("--threads", e.to_string()))?,
+        ),
+    };
     let config = serde_json::to_value(cfg).map_err(|e| Error::invalid("config", e.to_string()))?;
     let mut trainer = Trainer {
         data,

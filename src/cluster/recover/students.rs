@@ -26,7 +26,8 @@ pub(super) struct Trainer<'a> {
     pub(super) activation: Activation,
     pub(super) flow: FlowConfig,
     pub(super) refine: RefineConfig,
-    pub(super) pool: rayon::ThreadPool,
+    /// Worker pool (`None`: train the students one after the other on the calling thread).
+    pub(super) pool: Option<rayon::ThreadPool>,
     pub(super) config: serde_json::Value,
 }
 
@@ -79,45 +80,44 @@ impl Trainer<'_> {
         for (l, _) in frozen.iter().enumerate() {
             mask[layouts[l].weight.clone()].fill(true);
         }
-        let runs = self.pool.install(|| {
-            seeds
-                .par_iter()
-                .map(|&seed| {
-                    let mut x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
-                    for (l, f) in frozen.iter().enumerate() {
-                        let lay = &layouts[l];
-                        for (j, r) in f.rows.iter().enumerate() {
-                            x0[lay.w(j, 0)..lay.w(j, 0) + lay.cols].copy_from_slice(r);
-                        }
-                        if let Some(b) = &lay.bias {
-                            x0[b.clone()].copy_from_slice(&f.bias);
-                        }
-                    }
-                    if let Some(rec) = (hooks.cached)(stage, seed)
-                        .filter(|rec| self.is_same_run(rec, &spec, &x0, seed))
-                    {
-                        (hooks.message)(&format!("{stage} seed {seed}: reusing the saved run"));
-                        return Ok(rec);
-                    }
-                    let r = train_frozen(
-                        &spec,
-                        self.data,
-                        Loss::Mse,
-                        &x0,
-                        seed,
-                        &self.flow,
-                        &self.refine,
-                        self.config.clone(),
-                        (hooks.progress)(stage, seed),
-                        (!frozen.is_empty()).then_some(&mask[..]),
-                    );
-                    if let Ok(rec) = &r {
-                        (hooks.done)(stage, rec);
-                    }
-                    r
-                })
-                .collect()
-        });
+        let one = |&seed: &u64| -> Result<RunRecord> {
+            let mut x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
+            for (l, f) in frozen.iter().enumerate() {
+                let lay = &layouts[l];
+                for (j, r) in f.rows.iter().enumerate() {
+                    x0[lay.w(j, 0)..lay.w(j, 0) + lay.cols].copy_from_slice(r);
+                }
+                if let Some(b) = &lay.bias {
+                    x0[b.clone()].copy_from_slice(&f.bias);
+                }
+            }
+            if let Some(rec) =
+                (hooks.cached)(stage, seed).filter(|rec| self.is_same_run(rec, &spec, &x0, seed))
+            {
+                (hooks.message)(&format!("{stage} seed {seed}: reusing the saved run"));
+                return Ok(rec);
+            }
+            let r = train_frozen(
+                &spec,
+                self.data,
+                Loss::Mse,
+                &x0,
+                seed,
+                &self.flow,
+                &self.refine,
+                self.config.clone(),
+                (hooks.progress)(stage, seed),
+                (!frozen.is_empty()).then_some(&mask[..]),
+            );
+            if let Ok(rec) = &r {
+                (hooks.done)(stage, rec);
+            }
+            r
+        };
+        let runs = match &self.pool {
+            Some(pool) => pool.install(|| seeds.par_iter().map(one).collect()),
+            None => seeds.iter().map(one).collect(),
+        };
         Ok((spec, runs))
     }
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Estimate the wall time of the full 150-teacher study (full.toml) from the per-step times
+measured by cost.toml (one student per (d, r, rho) cell, 10 steps of each phase).
+
+Upper bound: every student uses its whole budget (5000 KenCarp58 steps, then 5000 Newton
+trust-region steps at rho = 1 or 250 BFGS steps at rho >= 2); in practice students that reach
+the loss floor stop early. Recoveries add at most 2 x finetune_time each.
+
+usage: estimate_cost.py COST_STUDY_DIR [--nodes 100] [--cores-per-node 8] [--machine-cores 2]
+"""
+import argparse
+import glob
+import json
+import os
+
+ap = argparse.ArgumentParser()
+ap.add_argument("dir")
+ap.add_argument("--nodes", type=int, default=100)
+ap.add_argument("--cores-per-node", type=int, default=8)
+ap.add_argument("--machine-cores", type=int, default=2)
+ap.add_argument("--ode-steps", type=int, default=5000)
+ap.add_argument("--finetune", type=float, default=120.0)
+a = ap.parse_args()
+
+TEACHERS_PER_CELL = 10
+rows = []
+for f in sorted(glob.glob(os.path.join(a.dir, "tasks", "*", "rho*", "seed0.json"))):
+    r = json.load(open(f))
+    rec = r["record"]
+    t = r["teacher"]
+    rho = r["rho"]
+    ode = rec["ode"]
+    opt = rec["optim"]
+    ode_step = ode["wall"] / max(ode["counters"]["iterations"], 1)
+    opt_step = opt["wall"] / max(opt["counters"]["iterations"], 1)
+    opt_budget = 5000 if rho == 1 else 250
+    students = 10 if t["r"] == 8 else 20
+    per_student = a.ode_steps * ode_step + opt_budget * opt_step
+    cell = TEACHERS_PER_CELL * (students * per_student + 2 * a.finetune)
+    rows.append((t["d"], t["r"], rho, len(rec["x"]), ode_step, opt_step, per_student, cell))
+
+rows.sort()
+print("| d | r | ρ | params | s / ODE step | s / refine step | s / student (full budget) | core-h / cell (10 teachers) |")
+print("|---|---|---|---|---|---|---|---|")
+total = 0.0
+for d, r, rho, p, os_, rs, ps, cell in rows:
+    total += cell
+    print(f"| {d} | {r} | {rho} | {p} | {os_:.3g} | {rs:.3g} | {ps:.3g} | {cell / 3600:.3g} |")
+longest = max(rows, key=lambda x: x[6])
+print()
+print(f"cells measured: {len(rows)} of 60")
+print(f"full grid, upper bound: {total / 3600:.0f} core-hours")
+print(f"  one {a.machine_cores}-core machine: {total / 3600 / a.machine_cores / 24:.1f} days")
+nodes = a.nodes * a.cores_per_node
+print(f"  {a.nodes}-node Slurm array x {a.cores_per_node} cores: {total / 3600 / nodes:.1f} h "
+      f"(but at least the longest single student, {longest[6] / 3600:.1f} h, d={longest[0]} r={longest[1]} rho={longest[2]})")

@@ -1,0 +1,324 @@
+//! The report's tables: per student, per recovery, per (d, r, ρ) cell, the headline per ρ, and
+//! the task times (kept apart: every other table is a pure function of the results).
+
+use std::fmt::Write;
+
+use crate::study::{RecoveryResult, StudentResult, StudyResults};
+
+/// A student counts as reaching the teacher's function when its rmse is at most this (the
+/// paper's success criterion, SPEC §8).
+pub const SUCCESS_RMSE: f64 = 1e-14;
+
+/// The paper's headline figures (Martinelli et al., ICML 2024, Sec. 5 and Fig. 5): teachers
+/// identified by Expand-and-Cluster at ρ = 4 out of 150, of which with `m̂ = r`, and the
+/// `d = 8` teachers identified at ρ = 4 and at ρ = 8 (out of 30).
+pub const PAPER_IDENTIFIED_RHO4: (usize, usize) = (118, 150);
+/// Of the identified teachers at ρ = 4, those with `m̂ = r`.
+pub const PAPER_EXACT_WIDTH_RHO4: usize = 111;
+/// `d = 8` teachers identified at ρ = 4 and 8 (each), out of 30.
+pub const PAPER_D8_IDENTIFIED: (usize, usize) = (28, 30);
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_default()
+}
+
+fn csv_text(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\"").replace('\n', " "))
+    } else {
+        s.to_string()
+    }
+}
+
+fn widths(w: &[usize]) -> String {
+    w.iter().map(usize::to_string).collect::<Vec<_>>().join("-")
+}
+
+/// Whether a student reached the teacher's function (rmse ≤ [`SUCCESS_RMSE`]).
+pub fn student_success(s: &StudentResult) -> bool {
+    s.record
+        .as_ref()
+        .and_then(|r| r.rmse)
+        .is_some_and(|r| r <= SUCCESS_RMSE)
+}
+
+/// One row per student task.
+pub fn students_csv(students: &[StudentResult]) -> String {
+    let mut out = String::from(
+        "teacher,d,r,teacher_widths,rho,seed,loss,ode_loss,gnorm,rmse,success,ode_stop,optim_stop,error\n",
+    );
+    for s in students {
+        let t = &s.teacher;
+        let rec = s.record.as_ref();
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            t.id,
+            t.d,
+            t.r,
+            widths(&t.hidden),
+            s.rho,
+            s.seed,
+            opt(rec.map(|r| r.loss)),
+            opt(rec.map(|r| r.ode_loss)),
+            opt(rec.map(|r| r.gnorm)),
+            opt(rec.and_then(|r| r.rmse)),
+            student_success(s),
+            rec.map(|r| r.ode.stop.name()).unwrap_or_default(),
+            rec.map(|r| r.optim.stop.name()).unwrap_or_default(),
+            csv_text(s.error.as_deref().unwrap_or_default()),
+        );
+    }
+    out
+}
+
+/// One row per recovery task.
+pub fn recoveries_csv(recoveries: &[RecoveryResult]) -> String {
+    let mut out = String::from(
+        "teacher,d,r,teacher_widths,rho,recovered_widths,loss,rmse,identified,widths_match,input_cosine_mean,input_cosine_max,output_cosine,error\n",
+    );
+    for r in recoveries {
+        let t = &r.teacher;
+        let m = r.metrics.as_ref();
+        let worst = |f: fn(&crate::cluster::metrics::LayerMetrics) -> f64| {
+            m.and_then(|m| m.layers.iter().map(f).reduce(f64::max))
+        };
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            t.id,
+            t.d,
+            t.r,
+            widths(&t.hidden),
+            r.rho,
+            widths(&r.recovered_widths),
+            opt(r.loss),
+            opt(r.rmse),
+            r.identified(),
+            r.widths_match(),
+            opt(worst(|l| l.input_cosine_mean)),
+            opt(worst(|l| l.input_cosine_max)),
+            opt(m.map(|m| m.output_cosine_distance)),
+            csv_text(r.error.as_deref().unwrap_or_default()),
+        );
+    }
+    out
+}
+
+/// Counts of one group of teachers at one ρ.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Teachers with at least one result.
+    pub teachers: usize,
+    /// Student results.
+    pub students: usize,
+    /// Students that reached the teacher's function.
+    pub students_success: usize,
+    /// Teachers with at least one such student.
+    pub teachers_with_success: usize,
+    /// Recoveries run.
+    pub recoveries: usize,
+    /// Teachers identified by Expand-and-Cluster (rmse ≤ 1e-14).
+    pub identified: usize,
+    /// Of those, with `m̂ = r` in every layer.
+    pub identified_exact_width: usize,
+}
+
+/// Tallies the results whose teacher satisfies `keep`, at width ratio `rho`.
+pub fn tally(results: &StudyResults, rho: usize, keep: TeacherFilter<'_>) -> Tally {
+    let students: Vec<&StudentResult> = results
+        .students
+        .iter()
+        .filter(|s| s.rho == rho && keep(&s.teacher))
+        .collect();
+    let recoveries: Vec<&RecoveryResult> = results
+        .recoveries
+        .iter()
+        .filter(|r| r.rho == rho && keep(&r.teacher))
+        .collect();
+    let mut ids: Vec<&str> = students.iter().map(|s| s.teacher.id.as_str()).collect();
+    ids.extend(recoveries.iter().map(|r| r.teacher.id.as_str()));
+    ids.sort_unstable();
+    ids.dedup();
+    let teachers_with_success = ids
+        .iter()
+        .filter(|id| {
+            students
+                .iter()
+                .any(|s| s.teacher.id == **id && student_success(s))
+        })
+        .count();
+    Tally {
+        teachers: ids.len(),
+        students: students.len(),
+        students_success: students.iter().filter(|s| student_success(s)).count(),
+        teachers_with_success,
+        recoveries: recoveries.len(),
+        identified: recoveries.iter().filter(|r| r.identified()).count(),
+        identified_exact_width: recoveries
+            .iter()
+            .filter(|r| r.identified() && r.widths_match())
+            .count(),
+    }
+}
+
+/// The (d, r) cells of the results, in grid order (deep teachers by their widths).
+pub fn cells(results: &StudyResults) -> Vec<(usize, Vec<usize>)> {
+    let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+    let infos = results
+        .students
+        .iter()
+        .map(|s| &s.teacher)
+        .chain(results.recoveries.iter().map(|r| &r.teacher));
+    for t in infos {
+        let key = (t.d, t.hidden.clone());
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One row per (d, teacher widths, ρ) cell.
+pub fn cells_csv(results: &StudyResults) -> String {
+    let mut out = String::from(
+        "d,teacher_widths,rho,teachers,students,students_success,teachers_with_success,recoveries,identified,identified_exact_width\n",
+    );
+    for (d, w) in cells(results) {
+        for &rho in &results.config.rhos {
+            let t = tally(results, rho, &|t| t.d == d && t.hidden == w);
+            let _ = writeln!(
+                out,
+                "{d},{},{rho},{},{},{},{},{},{},{}",
+                widths(&w),
+                t.teachers,
+                t.students,
+                t.students_success,
+                t.teachers_with_success,
+                t.recoveries,
+                t.identified,
+                t.identified_exact_width
+            );
+        }
+    }
+    out
+}
+
+/// The paper's figures for a headline row, if it reports them.
+pub fn paper_headline(rho: usize) -> Option<String> {
+    (rho == 4).then(|| {
+        format!(
+            "{} of {} identified, {} with m̂ = r",
+            PAPER_IDENTIFIED_RHO4.0, PAPER_IDENTIFIED_RHO4.1, PAPER_EXACT_WIDTH_RHO4
+        )
+    })
+}
+
+/// A subset of teachers.
+pub type TeacherFilter<'a> = &'a dyn Fn(&crate::study::TeacherInfo) -> bool;
+
+/// One row of the headline: a subset of teachers at one ρ, with the paper's figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadlineRow {
+    /// `all` or `d=8`.
+    pub subset: &'static str,
+    /// Width ratio.
+    pub rho: usize,
+    /// The counts.
+    pub tally: Tally,
+    /// The paper's figures for the same row, when it reports them.
+    pub paper: Option<String>,
+}
+
+/// The headline rows: every ρ for all teachers, then for the `d = 8` ones (rows without
+/// teachers are left out).
+pub fn headline_rows(results: &StudyResults) -> Vec<HeadlineRow> {
+    let subsets: [(&'static str, TeacherFilter<'_>); 2] =
+        [("all", &|_| true), ("d=8", &|t| t.d == 8)];
+    let mut out = Vec::new();
+    for (subset, keep) in subsets {
+        for &rho in &results.config.rhos {
+            let t = tally(results, rho, keep);
+            if t.teachers == 0 {
+                continue;
+            }
+            let paper = match subset {
+                "all" => paper_headline(rho),
+                _ => matches!(rho, 4 | 8).then(|| {
+                    format!(
+                        "{} of {} identified",
+                        PAPER_D8_IDENTIFIED.0, PAPER_D8_IDENTIFIED.1
+                    )
+                }),
+            };
+            out.push(HeadlineRow {
+                subset,
+                rho,
+                tally: t,
+                paper,
+            });
+        }
+    }
+    out
+}
+
+/// One row per ρ: all teachers, then the `d = 8` ones.
+pub fn headline_csv(results: &StudyResults) -> String {
+    let mut out = String::from(
+        "teachers_subset,rho,teachers,recoveries,identified,identified_exact_width,students,students_success,paper\n",
+    );
+    for h in headline_rows(results) {
+        let t = &h.tally;
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            h.subset,
+            h.rho,
+            t.teachers,
+            t.recoveries,
+            t.identified,
+            t.identified_exact_width,
+            t.students,
+            t.students_success,
+            csv_text(h.paper.as_deref().unwrap_or_default())
+        );
+    }
+    out
+}
+
+/// Wall times of every task (s): the only table that differs between repeated runs.
+pub fn timing_csv(results: &StudyResults) -> String {
+    let mut out = String::from("teacher,rho,task,wall_s,ode_s,optim_s\n");
+    for s in &results.students {
+        let rec = s.record.as_ref();
+        let _ = writeln!(
+            out,
+            "{},{},seed{},{},{},{}",
+            s.teacher.id,
+            s.rho,
+            s.seed,
+            opt(rec.map(|r| r.total_time)),
+            opt(rec.map(|r| r.ode.wall)),
+            opt(rec.map(|r| r.optim.wall)),
+        );
+    }
+    for r in &results.recoveries {
+        let _ = writeln!(
+            out,
+            "{},{},recovery,{},,",
+            r.teacher.id,
+            r.rho,
+            num(r.wall_time)
+        );
+    }
+    out
+}

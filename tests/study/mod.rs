@@ -1,0 +1,290 @@
+//! `gradflow study` and `gradflow report` end to end on a tiny grid: an interrupted and
+//! resumed study, and a study run in three shards, give the same report as one uninterrupted
+//! run, with no task lost or repeated.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// 2 teachers × 2 ρ × (4 students + 1 recovery) = 20 tasks. Step budgets (the time budgets
+/// never bind on this problem), so every task is deterministic.
+const CONFIG: &str = r#"
+name = "tiny"
+rhos = [1, 2]
+students = 4
+samples = 300
+recover = true
+[family]
+dims = [2]
+widths = [2]
+teachers = 2
+[flow]
+maxtime_ode = 600.0
+maxiterations_ode = 400
+[refine]
+maxtime_optim = 600.0
+maxiterations_optim = 200
+[recovery]
+finetune_time = 600.0
+gamma = 0.5
+"#;
+const TASKS: usize = 20;
+
+fn gradflow(args: &[&str], env: Option<(&str, &str)>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gradflow"));
+    c.args(args);
+    if let Some((k, v)) = env {
+        c.env(k, v);
+    }
+    c.output().expect("the binary runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn study(cfg: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> Output {
+    let mut args = vec![
+        "study",
+        "--config",
+        s(cfg),
+        "--out",
+        s(out),
+        "--threads",
+        "1",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    gradflow(&args, env)
+}
+
+/// Result files of a study folder (student and recovery results).
+fn result_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                if (n.starts_with("seed") || n == "recovery.json") && n.ends_with(".json") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dir.join("tasks"), &mut out);
+    out.sort();
+    out
+}
+
+fn report(dirs: &[&Path], out: &Path) {
+    let mut args = vec!["report"];
+    args.extend(dirs.iter().map(|d| s(d)));
+    args.extend(["-o", s(out)]);
+    ok(&gradflow(&args, None));
+}
+
+/// Asserts that two reports agree in every file except the task times.
+fn same_report(a: &Path, b: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    for n in names.iter().filter(|n| !n.starts_with("timing")) {
+        let (x, y) = (
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{n} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tiny.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    (dir, cfg)
+}
+
+#[test]
+fn a_killed_study_resumes_and_reports_as_if_uninterrupted() {
+    let (dir, cfg) = setup();
+    let whole = dir.path().join("whole");
+    ok(&study(&cfg, &whole, &[], None));
+    assert_eq!(result_files(&whole).len(), TASKS);
+
+    // Killed (abort, as by a signal) after 7 finished tasks.
+    let resumed = dir.path().join("resumed");
+    let killed = study(
+        &cfg,
+        &resumed,
+        &[],
+        Some(("GRADFLOW_TEST_ABORT_AFTER_TASKS", "7")),
+    );
+    assert!(!killed.status.success());
+    let after_kill = result_files(&resumed);
+    assert!(
+        (7..TASKS).contains(&after_kill.len()),
+        "{} results after the kill",
+        after_kill.len()
+    );
+    let stamps: Vec<_> = after_kill
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    // Restart: only the missing tasks run; finished ones are not touched.
+    let out = study(&cfg, &resumed, &[], None);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expect = format!(
+        "{TASKS} tasks, {} run now (0 recorded a failure), {} were already finished",
+        TASKS - after_kill.len(),
+        after_kill.len()
+    );
+    assert!(text.contains(&expect), "{text}");
+    for (p, before) in after_kill.iter().zip(&stamps) {
+        assert!(
+            std::fs::read(p).unwrap() == *before,
+            "{} was rewritten",
+            p.display()
+        );
+    }
+    assert_eq!(result_files(&resumed).len(), TASKS);
+    // A third run has nothing to do.
+    let out = study(&cfg, &resumed, &[], None);
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!(
+        "{TASKS} tasks, 0 run now (0 recorded a failure), {TASKS} were already finished"
+    )));
+
+    let (ra, rb) = (
+        dir.path().join("report_whole"),
+        dir.path().join("report_resumed"),
+    );
+    report(&[&whole], &ra);
+    report(&[&resumed], &rb);
+    same_report(&ra, &rb);
+    // Every task appears exactly once: 16 students, 4 recoveries.
+    let students = std::fs::read_to_string(ra.join("students.csv")).unwrap();
+    assert_eq!(students.lines().count(), 1 + 16);
+    let recoveries = std::fs::read_to_string(ra.join("recoveries.csv")).unwrap();
+    assert_eq!(recoveries.lines().count(), 1 + 4);
+    let summary = std::fs::read_to_string(ra.join("summary.md")).unwrap();
+    assert!(summary.contains("16 of 16 student tasks, 4 of 4 recoveries"));
+    // The recoveries reused the students of the study instead of training their own.
+    for f in result_files(&whole)
+        .iter()
+        .filter(|p| p.ends_with("recovery.json"))
+    {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        assert_eq!(v["students_retrained"], 0, "{}", f.display());
+    }
+}
+
+#[test]
+fn three_shards_cover_the_grid_once_and_report_like_one_run() {
+    let (dir, cfg) = setup();
+    let whole = dir.path().join("whole");
+    ok(&study(&cfg, &whole, &[], None));
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let d = dir.path().join(format!("shard{i}"));
+            ok(&study(&cfg, &d, &["--shard", &format!("{i}/3")], None));
+            d
+        })
+        .collect();
+    let counts: Vec<usize> = shards.iter().map(|d| result_files(d).len()).collect();
+    assert_eq!(counts.iter().sum::<usize>(), TASKS, "{counts:?}");
+    assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
+    let (ra, rb) = (
+        dir.path().join("report_whole"),
+        dir.path().join("report_shards"),
+    );
+    report(&[&whole], &ra);
+    let refs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    report(&refs, &rb);
+    same_report(&ra, &rb);
+
+    // Shards may also share one folder.
+    let shared = dir.path().join("shared");
+    for i in 1..=3 {
+        ok(&study(&cfg, &shared, &["--shard", &format!("{i}/3")], None));
+    }
+    let rc = dir.path().join("report_shared");
+    report(&[&shared], &rc);
+    same_report(&ra, &rc);
+}
+
+#[test]
+fn bad_study_inputs_fail_cleanly() {
+    let (dir, cfg) = setup();
+    let out = dir.path().join("o");
+    for (args, needle) in [
+        (vec!["--shard", "4/3"], "--shard"),
+        (vec!["--shard", "x"], "--shard"),
+        (vec!["--threads", "0"], "--threads"),
+    ] {
+        let o = study(&cfg, &out, &args, None);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle) && !err.contains("panicked"), "{err}");
+    }
+    // A typo in the configuration names the file and the key.
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, CONFIG.replace("students = 4", "studnets = 4")).unwrap();
+    let o = study(&typo, &out, &[], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("typo.toml") && err.contains("studnets"),
+        "{err}"
+    );
+    // A folder holding another study is refused.
+    ok(&study(&cfg, &out, &["--shard", "1/20"], None));
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, CONFIG.replace("samples = 300", "samples = 301")).unwrap();
+    let o = study(&other, &out, &[], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("different study"),
+        "{err}"
+    );
+    // A report of a folder that is not a study.
+    let o = gradflow(
+        &["report", s(dir.path()), "-o", s(&dir.path().join("r"))],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("not a study folder"),
+        "{err}"
+    );
+    // A result file that does not parse is computed again, with a warning.
+    let victim = result_files(&out)
+        .into_iter()
+        .next()
+        .expect("a result of shard 1/20");
+    std::fs::write(&victim, "{ truncated").unwrap();
+    let o = study(&cfg, &out, &["--shard", "1/20"], None);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("runs again"));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&victim).unwrap()).unwrap();
+    assert!(v.is_object());
+}
