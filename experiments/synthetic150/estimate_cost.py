@@ -40,6 +40,34 @@ for f in sorted(glob.glob(os.path.join(a.dir, "tasks", "*", "rho*", "seed0.json"
     rows.append((t["d"], t["r"], rho, len(rec["x"]), ode_step, opt_step, per_student, cell))
 
 rows.sort()
+
+
+def fnv1a(data: bytes) -> int:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+# Simulate the Slurm array: every group of the full grid goes to shard fnv1a(key) % n (as
+# `gradflow study --shard`), each shard runs its tasks on its cores (longest first).
+per_student = {(d, r, rho): ps for d, r, rho, _, _, _, ps, _ in rows}
+shards = [[] for _ in range(a.nodes)]
+for (d, r, rho), ps in per_student.items():
+    for i in range(TEACHERS_PER_CELL):
+        key = f"d{d}_r{r}_i{i}/rho{rho}".encode()
+        n_students = 10 if r == 8 else 20
+        shards[fnv1a(key) % a.nodes] += [ps] * n_students + [2 * a.finetune]
+
+
+def makespan(tasks, cores):
+    load = [0.0] * cores
+    for t in sorted(tasks, reverse=True):
+        load[load.index(min(load))] += t
+    return max(load)
+
+
+spans = [makespan(t, a.cores_per_node) for t in shards]
 print("| d | r | ρ | params | s / ODE step | s / refine step | s / student (full budget) | core-h / cell (10 teachers) |")
 print("|---|---|---|---|---|---|---|---|")
 total = 0.0
@@ -51,6 +79,6 @@ print()
 print(f"cells measured: {len(rows)} of 60")
 print(f"full grid, upper bound: {total / 3600:.0f} core-hours")
 print(f"  one {a.machine_cores}-core machine: {total / 3600 / a.machine_cores / 24:.1f} days")
-nodes = a.nodes * a.cores_per_node
-print(f"  {a.nodes}-node Slurm array x {a.cores_per_node} cores: {total / 3600 / nodes:.1f} h "
-      f"(but at least the longest single student, {longest[6] / 3600:.1f} h, d={longest[0]} r={longest[1]} rho={longest[2]})")
+print(f"  {a.nodes}-node Slurm array x {a.cores_per_node} cores (hashed shards, longest task first): "
+      f"slowest shard {max(spans) / 3600:.1f} h, median shard {sorted(spans)[len(spans) // 2] / 3600:.1f} h; "
+      f"longest single student {longest[6] / 3600:.1f} h (d={longest[0]} r={longest[1]} rho={longest[2]})")

@@ -101,8 +101,10 @@ impl Default for RecoveryOptions {
 /// Expand-and-Cluster on the students of every (teacher, ρ) group.
 ///
 /// Every key is optional in the TOML file; missing ones keep these defaults — the paper's
-/// grid (all 150 shallow teachers, ρ ∈ {1, 2, 4, 8}, 20 students for r ∈ {2, 4} and 10 for
-/// r = 8, 30 000 samples) with gradflow's default budgets, no recovery:
+/// grid layout (ρ ∈ {1, 2, 4, 8}, 20 students for r ∈ {2, 4} and 10 for r = 8, 30 000
+/// samples) with gradflow's default budgets, no recovery. Teachers must be named: an empty
+/// `[family]` table is the paper's whole family of 150, `[[deep]]` entries add deep teachers,
+/// `teacher_files` adds network files.
 ///
 /// ```
 /// use gradflow::study::StudyConfig;
@@ -110,7 +112,11 @@ impl Default for RecoveryOptions {
 /// assert_eq!(c.rhos, vec![1, 2, 4, 8]);
 /// assert_eq!((c.students, c.students_for(8), c.students_for(4)), (20, 10, 20));
 /// assert_eq!((c.samples, c.first_seed, c.recover), (30_000, 0, false));
-/// assert!(c.family.is_some() && c.deep.is_empty() && c.teacher_files.is_empty());
+/// assert!(c.family.is_none() && c.deep.is_empty() && c.teacher_files.is_empty());
+/// assert!(c.check().is_err()); // no teachers
+///
+/// let paper: StudyConfig = toml::from_str("[family]")?;
+/// assert_eq!(paper.family.unwrap().teachers, 10); // all 150
 ///
 /// let quick: StudyConfig = toml::from_str(r#"
 ///     name = "tiny"
@@ -135,7 +141,8 @@ impl Default for RecoveryOptions {
 pub struct StudyConfig {
     /// Name shown in the report.
     pub name: String,
-    /// Teachers from the paper's family (`None`: none from the family).
+    /// Teachers from the paper's family (`None`, the default: none from the family; an empty
+    /// `[family]` table: all 150).
     pub family: Option<FamilyGrid>,
     /// Deep synthetic teachers.
     pub deep: Vec<DeepTeacher>,
@@ -169,7 +176,7 @@ impl Default for StudyConfig {
     fn default() -> Self {
         StudyConfig {
             name: "study".into(),
-            family: Some(FamilyGrid::default()),
+            family: None,
             deep: Vec::new(),
             teacher_files: Vec::new(),
             rhos: vec![1, 2, 4, 8],

@@ -148,7 +148,19 @@ pub struct Group {
     pub index: usize,
 }
 
+/// 64-bit FNV-1a hash (Fowler, Noll & Vo): stable across platforms and versions.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 impl Group {
+    /// The key that assigns the group to a shard: the FNV-1a hash of `<teacher id>/rho<ρ>`.
+    pub fn shard_key(&self, teachers: &[StudyTeacher]) -> u64 {
+        fnv1a(format!("{}/rho{}", teachers[self.teacher].info.id, self.rho).as_bytes())
+    }
+
     /// Folder of the group's results, relative to the study folder: `tasks/<teacher>/rho<ρ>`.
     pub fn dir(&self, teachers: &[StudyTeacher]) -> PathBuf {
         Path::new("tasks")
@@ -174,9 +186,11 @@ pub fn groups(cfg: &StudyConfig, teachers: &[StudyTeacher]) -> Vec<Group> {
     out
 }
 
-/// Shard `i` of `n` (1-based): the groups whose grid position is `i − 1` modulo `n`. A group's
-/// students and its recovery stay in one shard, so shards never need each other's results;
-/// the `n` shards cover the grid exactly once.
+/// Shard `i` of `n` (1-based): the groups whose key hashes to `i − 1` modulo `n` (see
+/// [`Group::shard_key`]). A group's students and its recovery stay in one shard, so shards never
+/// need each other's results; the `n` shards cover the grid exactly once. Hashing rather than
+/// dealing groups round-robin keeps the shards balanced: dealt in grid order, every shard of
+/// a multiple-of-4 array would get a single ρ, and the ρ = 8 shards all the expensive tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// This shard, `1..=n`.
@@ -189,9 +203,9 @@ impl Shard {
     /// The whole grid.
     pub const ALL: Shard = Shard { index: 1, count: 1 };
 
-    /// Whether the group at grid position `g` belongs to this shard.
-    pub fn owns(&self, g: usize) -> bool {
-        g % self.count == self.index - 1
+    /// Whether the group with shard key `key` belongs to this shard.
+    pub fn owns(&self, key: u64) -> bool {
+        key % self.count as u64 == (self.index - 1) as u64
     }
 }
 
@@ -222,11 +236,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
     fn shards_cover_every_group_exactly_once() {
         for n in 1..7 {
             for g in 0..50 {
                 let owners = (1..=n)
-                    .filter(|&i| Shard { index: i, count: n }.owns(g))
+                    .filter(|&i| Shard { index: i, count: n }.owns(fnv1a(&[g as u8])))
                     .count();
                 assert_eq!(owners, 1);
             }

@@ -3,7 +3,7 @@
 //!
 //! Every task (one student, or one group's recovery) writes one result file atomically under
 //! `tasks/<teacher>/rho<ρ>/`, so a study that is killed resumes where it stopped, losing only
-//! the tasks in flight. `--shard i/n` splits the grid by groups so that `n` machines cover it
+//! the tasks in flight. `--shard i/n` splits the grid by groups (hashed) so that `n` machines cover it
 //! exactly once; [`crate::report`] reads one or several study folders.
 //!
 //! ```
@@ -19,8 +19,11 @@
 //! let teachers = study_teachers(&cfg)?;
 //! let all = groups(&cfg, &teachers);
 //! assert_eq!(all.len(), 4); // 2 teachers × 2 ρ, 3 students each
-//! let shard: Shard = "2/3".parse()?;
-//! assert_eq!(all.iter().filter(|g| shard.owns(g.index)).count(), 1);
+//! let owned = |i: usize| {
+//!     let shard = Shard { index: i, count: 3 };
+//!     all.iter().filter(|g| shard.owns(g.shard_key(&teachers))).count()
+//! };
+//! assert_eq!(owned(1) + owned(2) + owned(3), 4); // each group in exactly one shard
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 

@@ -168,7 +168,10 @@ impl Runner<'_> {
             negligible_outgoing: o.negligible_outgoing,
             bias_std_max: o.bias_std_max,
             student_loss_ratio: o.student_loss_ratio,
-            threads: Some(1),
+            // Shallow: every student is a study task, the recovery only clusters and
+            // fine-tunes, on its own thread. Deep: the students of the later layers train on
+            // the study's pool.
+            threads: (t.info.hidden.len() == 1).then_some(1),
             finetune_time: o.finetune_time,
             flow: self.cfg.flow.clone(),
             refine: self.cfg.refine_for(g.rho).clone(),
@@ -456,7 +459,7 @@ pub fn run_study(
     };
     let mine: Vec<Group> = groups(cfg, &runner.teachers)
         .into_iter()
-        .filter(|g| shard.owns(g.index))
+        .filter(|g| shard.owns(g.shard_key(&runner.teachers)))
         .collect();
     let per_group = |g: &Group| g.seeds.len() + usize::from(cfg.recover);
     let tasks: usize = mine.iter().map(per_group).sum();

@@ -19,7 +19,7 @@ use crate::solve::{SolveConfig, resolve_problem};
 use crate::train::{RunRecord, train_frozen};
 use expand::expand;
 use output::{frozen_from, reconstruct_output};
-use students::{Frozen, Trainer, student_layers, usable};
+use students::{Frozen, Trainer, Workers, student_layers, usable};
 
 /// A recovered network with its report.
 pub struct Recovery {
@@ -208,11 +208,12 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         }
     }
     let data = &problem.data;
-    // One thread: no pool at all, so that a recovery running inside another rayon pool (a
-    // study task) never waits on a foreign pool (the waiting thread would run unrelated tasks).
+    // One thread: the calling thread trains the students one after the other. No thread count
+    // and already on a rayon worker (a study task): that pool. Otherwise a pool of our own.
     let pool = match cfg.threads {
-        Some(1) => None,
-        t => Some(
+        Some(1) => Workers::Sequential,
+        None if rayon::current_thread_index().is_some() => Workers::Current,
+        t => Workers::Own(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(t.unwrap_or(0))
                 .build()

@@ -20,14 +20,24 @@ pub(super) struct Frozen {
     pub(super) bias: Vec<f64>,
 }
 
+/// Where students train.
+pub(super) enum Workers {
+    /// One after the other on the calling thread.
+    Sequential,
+    /// In parallel on the rayon pool the caller runs on.
+    Current,
+    /// In parallel on a pool of the recovery's own.
+    Own(rayon::ThreadPool),
+}
+
 /// Trains students of one architecture family on the data.
 pub(super) struct Trainer<'a> {
     pub(super) data: &'a Dataset,
     pub(super) activation: Activation,
     pub(super) flow: FlowConfig,
     pub(super) refine: RefineConfig,
-    /// Worker pool (`None`: train the students one after the other on the calling thread).
-    pub(super) pool: Option<rayon::ThreadPool>,
+    /// Where the students train.
+    pub(super) pool: Workers,
     pub(super) config: serde_json::Value,
 }
 
@@ -115,8 +125,9 @@ impl Trainer<'_> {
             r
         };
         let runs = match &self.pool {
-            Some(pool) => pool.install(|| seeds.par_iter().map(one).collect()),
-            None => seeds.iter().map(one).collect(),
+            Workers::Own(pool) => pool.install(|| seeds.par_iter().map(one).collect()),
+            Workers::Current => seeds.par_iter().map(one).collect(),
+            Workers::Sequential => seeds.iter().map(one).collect(),
         };
         Ok((spec, runs))
     }
