@@ -104,8 +104,14 @@ impl TaskLog {
                 }
             });
             if due {
+                // Trial points of line searches and trust regions carry no gradient yet.
+                let g = if gnorm.is_nan() {
+                    "–".to_string()
+                } else {
+                    format!("{gnorm:.2e}")
+                };
                 log.line(&format!(
-                    "{:8.1} s  {phase:<6} it {iters:>7}  loss {loss:.3e}  gnorm {gnorm:.2e}",
+                    "{:8.1} s  {phase:<6} it {iters:>7}  loss {loss:.3e}  gnorm {g}",
                     start.elapsed().as_secs_f64()
                 ));
             }

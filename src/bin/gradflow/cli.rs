@@ -466,9 +466,13 @@ fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> R
 fn bar_progress(bar: indicatif::ProgressBar) -> gradflow::monitor::ProgressFn {
     std::sync::Arc::new(move |phase, it, loss, gnorm| {
         if it % 5 == 0 {
-            bar.set_message(format!(
-                "{phase} step {it}: loss {loss:.3e} gnorm {gnorm:.3e}"
-            ));
+            // Trial points of line searches and trust regions carry no gradient yet.
+            let g = if gnorm.is_nan() {
+                "–".to_string()
+            } else {
+                format!("{gnorm:.3e}")
+            };
+            bar.set_message(format!("{phase} step {it}: loss {loss:.3e} gnorm {g}"));
             bar.tick();
         }
     })
