@@ -49,15 +49,24 @@ def fnv1a(data: bytes) -> int:
     return h
 
 
-# Simulate the Slurm array: every group of the full grid goes to shard fnv1a(key) % n (as
-# `gradflow study --shard`), each shard runs its tasks on its cores (longest first).
-per_student = {(d, r, rho): ps for d, r, rho, _, _, _, ps, _ in rows}
-shards = [[] for _ in range(a.nodes)]
-for (d, r, rho), ps in per_student.items():
+# Simulate the Slurm array: groups are dealt to shards as `gradflow study --shard` does
+# (longest-processing-time first on the estimated weight students * p^2 * (1 + p/1000), ties
+# by the FNV-1a hash of the group key), then each shard runs its tasks on its cores.
+per_student = {(d, r, rho): (p, ps) for d, r, rho, p, _, _, ps, _ in rows}
+groups = []
+for (d, r, rho), (p, ps) in per_student.items():
     for i in range(TEACHERS_PER_CELL):
         key = f"d{d}_r{r}_i{i}/rho{rho}".encode()
         n_students = 10 if r == 8 else 20
-        shards[fnv1a(key) % a.nodes] += [ps] * n_students + [2 * a.finetune]
+        weight = n_students * p * p * (1 + p / 1000)
+        groups.append((-weight, fnv1a(key), [ps] * n_students + [2 * a.finetune]))
+groups.sort()
+shards = [[] for _ in range(a.nodes)]
+load = [0.0] * a.nodes
+for w, _, tasks in groups:
+    s = min(range(a.nodes), key=lambda k: (load[k], k))
+    load[s] += -w
+    shards[s] += tasks
 
 
 def makespan(tasks, cores):
@@ -79,6 +88,6 @@ print()
 print(f"cells measured: {len(rows)} of 60")
 print(f"full grid, upper bound: {total / 3600:.0f} core-hours")
 print(f"  one {a.machine_cores}-core machine: {total / 3600 / a.machine_cores / 24:.1f} days")
-print(f"  {a.nodes}-node Slurm array x {a.cores_per_node} cores (hashed shards, longest task first): "
+print(f"  {a.nodes}-node Slurm array x {a.cores_per_node} cores (cost-balanced shards, longest task first on each node): "
       f"slowest shard {max(spans) / 3600:.1f} h, median shard {sorted(spans)[len(spans) // 2] / 3600:.1f} h; "
       f"longest single student {longest[6] / 3600:.1f} h (d={longest[0]} r={longest[1]} rho={longest[2]})")

@@ -148,6 +148,32 @@ pub struct Group {
     pub index: usize,
 }
 
+/// Assigns every group of `groups` (the whole grid, in grid order) to one of `n` shards
+/// (0-based), balancing their estimated costs: groups in decreasing order of
+/// [`Group::cost_weight`] (ties by [`Group::shard_key`]), each to the least-loaded shard so far
+/// (Graham's longest-processing-time-first rule). The assignment depends only on the
+/// configuration, so every machine of an array computes the same one. Dealing groups
+/// round-robin in grid order instead gives every shard of a multiple-of-4 array a single ρ, and
+/// the ρ = 8 shards all the expensive work.
+pub fn assign_shards(groups: &[Group], teachers: &[StudyTeacher], n: usize) -> Vec<usize> {
+    let mut order: Vec<(f64, u64, usize)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.cost_weight(teachers), g.shard_key(teachers), i))
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut load = vec![0.0_f64; n.max(1)];
+    let mut out = vec![0; groups.len()];
+    for (w, _, i) in order {
+        let s = (0..load.len())
+            .min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        load[s] += w;
+        out[i] = s;
+    }
+    out
+}
+
 /// 64-bit FNV-1a hash (Fowler, Noll & Vo): stable across platforms and versions.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -156,7 +182,20 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 impl Group {
-    /// The key that assigns the group to a shard: the FNV-1a hash of `<teacher id>/rho<ρ>`.
+    /// Estimated relative cost of the group: students × `p²·(1 + p/1000)` with `p` the
+    /// students' parameter count (a step costs one Hessian, `N·p²`, and one factorisation,
+    /// `p³`; fitted roughly to the per-step times of `experiments/synthetic150/cost.toml`).
+    pub fn cost_weight(&self, teachers: &[StudyTeacher]) -> f64 {
+        let t = &teachers[self.teacher];
+        let mut widths = vec![t.info.d];
+        widths.extend(t.info.hidden.iter().map(|w| w * self.rho));
+        widths.push(t.network.spec.output_dim());
+        let p: usize = widths.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
+        let p = p as f64;
+        self.seeds.len() as f64 * p * p * (1.0 + p / 1000.0)
+    }
+
+    /// Tie-breaker of the shard assignment: the FNV-1a hash of `<teacher id>/rho<ρ>`.
     pub fn shard_key(&self, teachers: &[StudyTeacher]) -> u64 {
         fnv1a(format!("{}/rho{}", teachers[self.teacher].info.id, self.rho).as_bytes())
     }
@@ -186,11 +225,9 @@ pub fn groups(cfg: &StudyConfig, teachers: &[StudyTeacher]) -> Vec<Group> {
     out
 }
 
-/// Shard `i` of `n` (1-based): the groups whose key hashes to `i − 1` modulo `n` (see
-/// [`Group::shard_key`]). A group's students and its recovery stay in one shard, so shards never
-/// need each other's results; the `n` shards cover the grid exactly once. Hashing rather than
-/// dealing groups round-robin keeps the shards balanced: dealt in grid order, every shard of
-/// a multiple-of-4 array would get a single ρ, and the ρ = 8 shards all the expensive tasks.
+/// Shard `i` of `n` (1-based), as assigned by [`assign_shards`]. A group's students and its
+/// recovery stay in one shard, so shards never need each other's results; the `n` shards cover
+/// the grid exactly once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// This shard, `1..=n`.
@@ -203,9 +240,10 @@ impl Shard {
     /// The whole grid.
     pub const ALL: Shard = Shard { index: 1, count: 1 };
 
-    /// Whether the group with shard key `key` belongs to this shard.
-    pub fn owns(&self, key: u64) -> bool {
-        key % self.count as u64 == (self.index - 1) as u64
+    /// Whether a group assigned to shard `assigned` (0-based, from [`assign_shards`]) belongs
+    /// to this shard.
+    pub fn owns(&self, assigned: usize) -> bool {
+        assigned + 1 == self.index
     }
 }
 
@@ -243,15 +281,47 @@ mod tests {
     }
 
     #[test]
-    fn shards_cover_every_group_exactly_once() {
+    fn shards_are_balanced_and_cover_every_group_once() {
+        let cfg: StudyConfig = toml::from_str(
+            "rhos = [1, 2, 4, 8]\nstudents = 2\n[family]\ndims = [2, 4]\nwidths = [2, 4]\nteachers = 2",
+        )
+        .unwrap();
+        let teachers = study_teachers(&cfg).unwrap();
+        let all = groups(&cfg, &teachers);
         for n in 1..7 {
-            for g in 0..50 {
+            let a = assign_shards(&all, &teachers, n);
+            assert_eq!(a.len(), all.len());
+            for &assigned in &a {
                 let owners = (1..=n)
-                    .filter(|&i| Shard { index: i, count: n }.owns(fnv1a(&[g as u8])))
+                    .filter(|&i| Shard { index: i, count: n }.owns(assigned))
                     .count();
                 assert_eq!(owners, 1);
             }
+            // Greedy LPT: no shard exceeds the average by more than the largest group.
+            let mut load = vec![0.0; n];
+            for (g, &s) in all.iter().zip(&a) {
+                load[s] += g.cost_weight(&teachers);
+            }
+            let total: f64 = load.iter().sum();
+            let largest = all
+                .iter()
+                .map(|g| g.cost_weight(&teachers))
+                .fold(0.0, f64::max);
+            assert!(
+                load.iter().all(|&l| l <= total / n as f64 + largest),
+                "{load:?}"
+            );
         }
+        // The two most expensive groups (ρ = 8, d = 4, r = 4 and d = 2, r = 4) go to
+        // different shards.
+        let a = assign_shards(&all, &teachers, 2);
+        let mut by_cost: Vec<usize> = (0..all.len()).collect();
+        by_cost.sort_by(|&x, &y| {
+            all[y]
+                .cost_weight(&teachers)
+                .total_cmp(&all[x].cost_weight(&teachers))
+        });
+        assert_ne!(a[by_cost[0]], a[by_cost[1]]);
     }
 
     #[test]

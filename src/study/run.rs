@@ -10,7 +10,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::config::StudyConfig;
-use super::grid::{Group, Shard, StudyTeacher, groups, study_teachers};
+use super::grid::{Group, Shard, StudyTeacher, assign_shards, groups, study_teachers};
 use super::results::{
     RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
 };
@@ -463,9 +463,11 @@ pub fn run_study(
         ran: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
     };
-    let mine: Vec<Group> = groups(cfg, &runner.teachers)
+    let all = groups(cfg, &runner.teachers);
+    let assigned = assign_shards(&all, &runner.teachers, shard.count);
+    let mine: Vec<Group> = all
         .into_iter()
-        .filter(|g| shard.owns(g.shard_key(&runner.teachers)))
+        .filter(|g| shard.owns(assigned[g.index]))
         .collect();
     let per_group = |g: &Group| g.seeds.len() + usize::from(cfg.recover);
     let tasks: usize = mine.iter().map(per_group).sum();
