@@ -23,5 +23,5 @@ pub use metrics::{RecoveryMetrics, compare};
 pub use neuron::{Neuron, canonicalise, layer_neurons};
 pub use recover::{
     BiasDrop, Hooks, LayerReport, Probe, RecoverConfig, RecoverReport, Recovery, StudentSummary,
-    recover,
+    recover, student_init, student_spec,
 };

@@ -14,12 +14,11 @@ use super::grid::{Group, Shard, StudyTeacher, assign_shards, groups, study_teach
 use super::results::{
     RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
 };
-use crate::cluster::{Hooks, RecoverConfig, recover};
+use crate::cluster::{Hooks, RecoverConfig, recover, student_init, student_spec};
 use crate::error::{Error, Result};
 use crate::io::{write_atomic, write_network_with_meta};
 use crate::monitor::ProgressFn;
-use crate::net::{Activation, Init, LayerSpec, Loss, NetSpec};
-use crate::rng::Stream;
+use crate::net::{Activation, Loss, NetSpec};
 use crate::teacher::{InputDistribution, sample_data};
 use crate::train::{RunRecord, train};
 
@@ -187,32 +186,19 @@ impl Runner<'_> {
 
     fn student_spec(&self, g: &Group) -> Result<NetSpec> {
         let t = &self.teachers[g.teacher];
-        let act = hidden_activation(t);
-        let mut layers: Vec<LayerSpec> = t
-            .info
-            .hidden
-            .iter()
-            .map(|w| LayerSpec::new(w * g.rho, act.clone()))
-            .collect();
-        layers.push(LayerSpec::new(
+        let hidden: Vec<usize> = t.info.hidden.iter().map(|w| w * g.rho).collect();
+        student_spec(
+            t.info.d,
+            &hidden,
+            &hidden_activation(t),
             t.network.spec.output_dim(),
-            Activation::Identity,
-        ));
-        NetSpec::new(t.info.d, layers)
+        )
     }
 
-    fn finished_student(&self, path: &Path) -> bool {
-        match read_result::<StudentResult>(path) {
-            Ok(r) => r.is_some(),
-            Err(e) => {
-                (self.hooks.warn)(&format!("{e}; the task runs again"));
-                false
-            }
-        }
-    }
-
-    fn finished_recovery(&self, path: &Path) -> bool {
-        match read_result::<RecoveryResult>(path) {
+    /// Whether the result at `path` exists and reads as a `T`; an unreadable one is reported
+    /// and its task runs again.
+    fn finished<T: for<'de> serde::Deserialize<'de>>(&self, path: &Path) -> bool {
+        match read_result::<T>(path) {
             Ok(r) => r.is_some(),
             Err(e) => {
                 (self.hooks.warn)(&format!("{e}; the task runs again"));
@@ -225,7 +211,7 @@ impl Runner<'_> {
     fn student(&self, g: &Group, seed: u64, data: &crate::net::Dataset) -> Result<()> {
         let t = &self.teachers[g.teacher];
         let spec = self.student_spec(g)?;
-        let x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
+        let x0 = student_init(&spec, seed);
         let config = serde_json::to_value(self.recover_config(g))
             .map_err(|e| Error::invalid("study", e.to_string()))?;
         let log = self.log(g, &format!("seed{seed}"));
@@ -392,7 +378,7 @@ impl Runner<'_> {
             .seeds
             .iter()
             .copied()
-            .filter(|&s| !self.finished_student(&dir.join(student_file(s))))
+            .filter(|&s| !self.finished::<StudentResult>(&dir.join(student_file(s))))
             .collect();
         if !todo.is_empty() {
             let t = &self.teachers[g.teacher];
@@ -405,7 +391,7 @@ impl Runner<'_> {
             todo.par_iter()
                 .try_for_each(|&seed| self.student(g, seed, &data))?;
         }
-        if self.cfg.recover && !self.finished_recovery(&dir.join(RECOVERY_FILE)) {
+        if self.cfg.recover && !self.finished::<RecoveryResult>(&dir.join(RECOVERY_FILE)) {
             self.recovery(g)?;
         }
         Ok(())

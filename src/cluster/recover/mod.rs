@@ -9,6 +9,7 @@ mod students;
 
 pub use config::RecoverConfig;
 pub use report::{BiasDrop, LayerReport, Probe, RecoverReport, StudentSummary};
+pub use students::{student_init, student_spec};
 
 use super::layer::{ClusterConfig, cluster_layer};
 use super::metrics::compare;

@@ -20,6 +20,28 @@ pub(super) struct Frozen {
     pub(super) bias: Vec<f64>,
 }
 
+/// The architecture of an Expand-and-Cluster student: `hidden` widths with `activation`, a
+/// linear output layer of `outputs` units, biases everywhere.
+pub fn student_spec(
+    input_dim: usize,
+    hidden: &[usize],
+    activation: &Activation,
+    outputs: usize,
+) -> Result<NetSpec> {
+    let mut layers: Vec<LayerSpec> = hidden
+        .iter()
+        .map(|&w| LayerSpec::new(w, activation.clone()))
+        .collect();
+    layers.push(LayerSpec::new(outputs, Activation::Identity));
+    NetSpec::new(input_dim, layers)
+}
+
+/// The initial point of the student with `seed` (Glorot normal, stream 0 of the seed). A saved
+/// run is reused by [`super::recover`] only if it started exactly here.
+pub fn student_init(spec: &NetSpec, seed: u64) -> Vec<f64> {
+    Init::GlorotNormal.draw(spec, &mut Stream::new(seed, 0))
+}
+
 /// Where students train.
 pub(super) enum Workers {
     /// One after the other on the calling thread.
@@ -64,14 +86,17 @@ impl Trainer<'_> {
     }
 
     pub(super) fn spec(&self, frozen: &[Frozen], widths: &[usize]) -> Result<NetSpec> {
-        let mut layers: Vec<LayerSpec> = frozen
+        let hidden: Vec<usize> = frozen
             .iter()
             .map(|f| f.rows.len())
             .chain(widths.iter().copied())
-            .map(|w| LayerSpec::new(w, self.activation.clone()))
             .collect();
-        layers.push(LayerSpec::new(self.data.output_dim(), Activation::Identity));
-        NetSpec::new(self.data.input_dim(), layers)
+        student_spec(
+            self.data.input_dim(),
+            &hidden,
+            &self.activation,
+            self.data.output_dim(),
+        )
     }
 
     /// Trains one student per seed: the frozen layers' weights fixed (biases free, starting at
@@ -91,7 +116,7 @@ impl Trainer<'_> {
             mask[layouts[l].weight.clone()].fill(true);
         }
         let one = |&seed: &u64| -> Result<RunRecord> {
-            let mut x0 = Init::GlorotNormal.draw(&spec, &mut Stream::new(seed, 0));
+            let mut x0 = student_init(&spec, seed);
             for (l, f) in frozen.iter().enumerate() {
                 let lay = &layouts[l];
                 for (j, r) in f.rows.iter().enumerate() {
