@@ -30,6 +30,15 @@ use faer::{Accum, MatMut, MatRef, Par};
 use super::objective::{Objective, cm, cm_mut};
 use super::spec::LayerLayout;
 
+/// Which second-order matrix [`Objective::curvature_into`] computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curvature {
+    /// The exact Hessian.
+    Exact,
+    /// The generalised Gauss–Newton matrix `Σ_i J_iᵀ (∂²φ/∂z_L²) J_i`.
+    GaussNewton,
+}
+
 /// Index of the pair `u ≤ u'` in the row-major upper triangle of a `k × k` matrix.
 #[inline]
 fn pair(u: usize, u2: usize, k: usize) -> usize {
@@ -151,6 +160,31 @@ impl Objective<'_> {
     /// # Panics
     /// If a buffer has the wrong length.
     pub fn hessian_into(&mut self, params: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
+        self.curvature_into(params, grad, hess, Curvature::Exact)
+    }
+
+    /// Sum loss at `params`; writes its gradient into `grad` and the (generalised) Gauss–Newton
+    /// matrix `Σ_i J_iᵀ (∂²φ/∂z_L²) J_i` into `gn` — the Hessian without the terms carrying
+    /// second derivatives of the network (positive semidefinite; equal to the Hessian at a
+    /// zero-residual point of the MSE). Same cost as [`Objective::hessian_into`].
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn gauss_newton_into(&mut self, params: &[f64], grad: &mut [f64], gn: &mut [f64]) -> f64 {
+        self.curvature_into(params, grad, gn, Curvature::GaussNewton)
+    }
+
+    /// [`Objective::hessian_into`] or [`Objective::gauss_newton_into`], as `kind` says.
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn curvature_into(
+        &mut self,
+        params: &[f64],
+        grad: &mut [f64],
+        hess: &mut [f64],
+        kind: Curvature,
+    ) -> f64 {
         self.assert_len(params);
         self.assert_len(grad);
         let p = self.n_params();
@@ -172,7 +206,7 @@ impl Objective<'_> {
             self.forward(params, i0, n, 2);
             total += self.output(i0, n, true);
             self.backward(params, i0, n, grad, true);
-            self.accumulate_chunk(&mut hw, params, i0, n);
+            self.accumulate_chunk(&mut hw, params, i0, n, kind);
         }
         self.scatter(&hw, hess);
         self.hess = Some(hw);
@@ -211,7 +245,15 @@ impl Objective<'_> {
     }
 
     #[allow(clippy::needless_range_loop)] // index arithmetic mirrors the formulas
-    fn accumulate_chunk(&mut self, hw: &mut HessianWorkspace, params: &[f64], i0: usize, n: usize) {
+    fn accumulate_chunk(
+        &mut self,
+        hw: &mut HessianWorkspace,
+        params: &[f64],
+        i0: usize,
+        n: usize,
+        kind: Curvature,
+    ) {
+        let exact = kind == Curvature::Exact;
         let depth = self.spec.depth();
         let lays = &self.layouts;
         let ws = &self.ws;
@@ -282,7 +324,7 @@ impl Objective<'_> {
                                 xcol[s] = wuu * m1[s] * p1[s] * p2[s];
                             }
                         }
-                        if u == u2 {
+                        if exact && u == u2 {
                             let (q, hh) = (&d2[u * n..u * n + n], &h[u * n..u * n + n]);
                             for s in 0..n {
                                 xcol[s] += q[s] * hh[s];
@@ -388,6 +430,10 @@ impl Objective<'_> {
                     Par::Seq,
                 );
                 // Term 2: X = g_l, Y[s, (v,u',v')] = σ'_{l−1,v} C_{l−1,m}[v,u'] ã_{m−1,v'}.
+                // (Absent from the Gauss–Newton matrix.)
+                if !exact {
+                    continue;
+                }
                 let d1 = &ws.d1[l - 1];
                 let inner = if m + 1 == l { 1 } else { km };
                 let cols = kin * inner * em;

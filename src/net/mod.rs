@@ -21,6 +21,7 @@ pub mod spectrum;
 
 pub use activation::{Activation, SymmetryClass};
 pub use data::Dataset;
+pub use hessian::Curvature;
 pub use init::Init;
 pub use loss::Loss;
 pub use network::Network;

@@ -418,22 +418,35 @@ impl<'a> Objective<'a> {
 
     /// Network outputs for every sample (`N × k`, row-major), e.g. to write data sets.
     pub fn predict(&mut self, params: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.data.n_samples() * self.spec.output_dim()];
+        self.predict_into(params, &mut out);
+        out
+    }
+
+    /// [`Objective::predict`] into `out` (`N × k`, row-major).
+    ///
+    /// # Panics
+    /// If `params` or `out` has the wrong length.
+    pub fn predict_into(&mut self, params: &[f64], out: &mut [f64]) {
         self.assert_len(params);
         let k = self.spec.output_dim();
+        assert_eq!(
+            out.len(),
+            self.data.n_samples() * k,
+            "output buffer must hold N×k"
+        );
         let last = self.spec.depth() - 1;
-        let act = self.spec.layers[last].activation.clone();
-        let mut out = vec![0.0; self.data.n_samples() * k];
         for (i0, n) in self.chunks() {
             self.forward(params, i0, n, 0);
+            let act = &self.spec.layers[last].activation;
             let z = &mut self.ws.a[last][..n * k];
             if act.is_softmax() {
-                let mut row = vec![0.0; k];
                 for s in 0..n {
+                    let row = &mut out[(i0 + s) * k..(i0 + s + 1) * k];
                     for o in 0..k {
                         row[o] = z[s + n * o];
                     }
-                    super::network::softmax_in_place(&mut row);
-                    out[(i0 + s) * k..(i0 + s + 1) * k].copy_from_slice(&row);
+                    super::network::softmax_in_place(row);
                 }
             } else {
                 act.apply_in_place(z, None, None);
@@ -444,6 +457,43 @@ impl<'a> Objective<'a> {
                 }
             }
         }
-        out
+    }
+
+    /// Whether [`Objective::output_vjp_into`] applies: the output layer is linear (identity).
+    pub fn has_linear_output(&self) -> bool {
+        self.spec.layers[self.spec.depth() - 1].activation == super::Activation::Identity
+    }
+
+    /// Vector–Jacobian product with the network outputs: writes `Σ_i w_i Σ_o u_io ∂f_io/∂θ`
+    /// into `grad` (`u` is `N × k`, row-major; `w_i` the per-sample weights, 1 without).
+    /// Frozen parameters get zero. Requires a linear output layer
+    /// ([`Objective::has_linear_output`]).
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length or the output layer is not linear.
+    pub fn output_vjp_into(&mut self, params: &[f64], u: &[f64], grad: &mut [f64]) {
+        self.assert_len(params);
+        self.assert_len(grad);
+        let k = self.spec.output_dim();
+        assert_eq!(u.len(), self.data.n_samples() * k, "u must hold N×k values");
+        assert!(
+            self.has_linear_output(),
+            "output_vjp_into needs a linear output layer"
+        );
+        let last = self.spec.depth() - 1;
+        grad.fill(0.0);
+        for (i0, n) in self.chunks() {
+            self.forward(params, i0, n, 1);
+            let w = self.data.weights().map(|w| &w[i0..i0 + n]);
+            let g = &mut self.ws.g[last][..n * k];
+            for s in 0..n {
+                let ws = w.map_or(1.0, |w| w[s]);
+                for o in 0..k {
+                    g[s + n * o] = ws * u[(i0 + s) * k + o];
+                }
+            }
+            self.backward(params, i0, n, grad, false);
+        }
+        self.mask_gradient(grad);
     }
 }

@@ -3,6 +3,13 @@
 //! - [`Refiner::NewtonTr`]: exact-Hessian trust region; the subproblem is solved exactly on the
 //!   Hessian's eigendecomposition (faer) by [`gradflow_solvers::trust_region`], so indefinite
 //!   Hessians are handled (Moré–Sorensen, hard case included);
+//! - [`Refiner::Lm`]: Levenberg–Marquardt in its trust-region form (Moré, "The
+//!   Levenberg–Marquardt algorithm: implementation and theory", Lecture Notes in Mathematics
+//!   630, 1978): the same trust region on the Gauss–Newton model
+//!   ([`Objective::gauss_newton_into`](crate::net::Objective::gauss_newton_into)), which is
+//!   convex and — on zero-residual (teacher–student) problems — a better model than the exact
+//!   Hessian in the degenerate valleys of overparameterised students; with geodesic
+//!   acceleration (Transtrum & Sethna 2012) for the MSE with a linear output layer;
 //! - [`Refiner::Newton`]: Newton's method with a backtracking (Armijo) line search, falling back
 //!   to the steepest-descent direction when the Newton direction is not a descent direction;
 //! - [`Refiner::Bfgs`], [`Refiner::Lbfgs`]: quasi-Newton methods with a backtracking line search;
@@ -22,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
 pub(crate) use crate::monitor::{eval_gradient, eval_loss, inf_norm};
-use crate::net::Objective;
+use crate::net::{Curvature, Objective};
 
 /// Refinement methods (SPEC §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -31,6 +38,9 @@ pub enum Refiner {
     /// Exact-Hessian trust region.
     #[value(name = "newton-tr")]
     NewtonTr,
+    /// Levenberg–Marquardt: the exact trust region on the Gauss–Newton model, with geodesic
+    /// acceleration (MSE, linear output layer).
+    Lm,
     /// Newton with a backtracking line search.
     Newton,
     /// BFGS with a backtracking line search.
@@ -169,10 +179,11 @@ pub(crate) fn second_order_at(
     g: &mut [f64],
     h: &mut [f64],
     iteration: usize,
+    kind: Curvature,
 ) -> Result<SecondOrder> {
     let n = x.len();
     let scale = obj.mean_scale();
-    let loss = obj.hessian_into(x, g, h) * scale;
+    let loss = obj.curvature_into(x, g, h, kind) * scale;
     g.iter_mut().for_each(|v| *v *= scale);
     h.iter_mut().for_each(|v| *v *= scale);
     monitor.record(x, loss, inf_norm(g));
@@ -224,7 +235,8 @@ pub fn refine_with_progress(
         StopReason::Skipped
     } else {
         match refiner {
-            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0)?,
+            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0, Curvature::Exact)?,
+            Refiner::Lm => newton_tr::run(obj, &mut monitor, x0, Curvature::GaussNewton)?,
             Refiner::Newton => newton::run(obj, &mut monitor, x0)?,
             Refiner::Bfgs => quasi_newton::run(obj, &mut monitor, x0, None)?,
             Refiner::Lbfgs => quasi_newton::run(obj, &mut monitor, x0, Some(10))?,

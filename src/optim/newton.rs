@@ -5,7 +5,7 @@
 use super::{SecondOrder, eval_loss, second_order_at};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
-use crate::net::Objective;
+use crate::net::{Curvature, Objective};
 
 /// Runs until a stop rule holds; returns the reason.
 pub(super) fn run(
@@ -20,8 +20,15 @@ pub(super) fn run(
     let mut trial = vec![0.0; n];
     let mut iteration = 0usize;
     loop {
-        let (loss, lambda, q) = match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration)?
-        {
+        let (loss, lambda, q) = match second_order_at(
+            obj,
+            monitor,
+            &x,
+            &mut g,
+            &mut h,
+            iteration,
+            Curvature::Exact,
+        )? {
             SecondOrder::Stop(stop) => return Ok(stop),
             SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
         };

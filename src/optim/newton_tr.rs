@@ -1,18 +1,109 @@
 //! Exact-Hessian trust-region Newton (Nocedal & Wright, *Numerical Optimization*, Alg. 4.1),
-//! with the subproblem solved exactly on the Hessian's eigendecomposition.
+//! with the subproblem solved exactly on the Hessian's eigendecomposition. With
+//! [`Curvature::GaussNewton`] the model matrix is the Gauss–Newton matrix instead: that is
+//! Levenberg–Marquardt in Moré's trust-region form, here with geodesic acceleration.
+//!
+//! **Geodesic acceleration** (Transtrum & Sethna, "Improvements to the Levenberg–Marquardt
+//! algorithm for nonlinear least-squares minimization", arXiv:1201.5885, 2012): the step `v`
+//! is followed to second order along the curved valley of the residuals, `δ = v + ½a` with
+//! `(B + μI) a = −2 Jᵀ W r_vv` (`B` the Gauss–Newton model matrix, `μ` the step's multiplier)
+//! and `r_vv` the second directional derivative of the outputs along `v`, from a central
+//! difference with step `h = 0.1`. The correction is used only when `2‖a‖ ≤ α‖v‖`
+//! (`α = 0.75`, their acceptance rule), otherwise the plain step is tried. It costs two forward
+//! passes and one backward pass per trial — a tenth of a Gauss–Newton matrix for the paper's
+//! students — and applies to the MSE with a linear output layer. Overparameterised students
+//! whose loss decreases along a long curved path (neurons drifting towards infinity, or a group
+//! of nearly-constant neurons shrinking to zero) take many short steps without it.
 
 use gradflow_solvers::trust_region;
 
 use super::{SecondOrder, eval_loss, second_order_at};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
-use crate::net::Objective;
+use crate::net::{Curvature, Loss, Objective};
+
+/// Relative finite-difference step of the second directional derivative.
+const ACCEL_H: f64 = 0.1;
+/// Largest accepted ratio `2‖a‖/‖v‖`.
+const ACCEL_ALPHA: f64 = 0.75;
+
+/// Buffers of the geodesic acceleration (outputs at `x` and `x ± h v`, the second difference,
+/// the correction in parameter and eigen coordinates).
+struct Acceleration {
+    f0: Vec<f64>,
+    fp: Vec<f64>,
+    fm: Vec<f64>,
+    b: Vec<f64>,
+    a_eig: Vec<f64>,
+    probe: Vec<f64>,
+}
+
+impl Acceleration {
+    fn new(obj: &Objective<'_>) -> Option<Self> {
+        if obj.loss_kind() != Loss::Mse || !obj.has_linear_output() {
+            return None;
+        }
+        let m = obj.data().n_samples() * obj.spec().output_dim();
+        let n = obj.n_params();
+        Some(Acceleration {
+            f0: vec![0.0; m],
+            fp: vec![0.0; m],
+            fm: vec![0.0; m],
+            b: vec![0.0; n],
+            a_eig: vec![0.0; n],
+            probe: vec![0.0; n],
+        })
+    }
+
+    /// The correction `a` (eigen coordinates) for the step `v = Q v̂` at `x`, when it passes
+    /// the acceptance rule. `f0` must hold the outputs at `x`.
+    #[allow(clippy::too_many_arguments)]
+    fn correction(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &[f64],
+        step: &[f64],
+        v_eig: &[f64],
+        lambda: &[f64],
+        q: &faer::Mat<f64>,
+        mu: f64,
+    ) -> Option<&[f64]> {
+        let n = x.len();
+        for (sign, out) in [(1.0, 0usize), (-1.0, 1)] {
+            for i in 0..n {
+                self.probe[i] = x[i] + sign * ACCEL_H * step[i];
+            }
+            let f = if out == 0 { &mut self.fp } else { &mut self.fm };
+            obj.predict_into(&self.probe, f);
+        }
+        monitor.counters.loss_evals += 2;
+        let h2 = ACCEL_H * ACCEL_H;
+        for ((p, m), f) in self.fp.iter_mut().zip(&self.fm).zip(&self.f0) {
+            *p = (*p - 2.0 * f + m) / h2;
+        }
+        obj.output_vjp_into(x, &self.fp, &mut self.b);
+        monitor.counters.gradient_evals += 1;
+        let scale = 2.0 * obj.mean_scale();
+        let (mut anorm, mut vnorm) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            let bhat: f64 = (0..n).map(|r| q[(r, i)] * self.b[r]).sum::<f64>() * scale;
+            let d = lambda[i] + mu;
+            self.a_eig[i] = if d > 0.0 { -bhat / d } else { 0.0 };
+            anorm += self.a_eig[i] * self.a_eig[i];
+            vnorm += v_eig[i] * v_eig[i];
+        }
+        let ok = anorm.is_finite() && 2.0 * anorm.sqrt() <= ACCEL_ALPHA * vnorm.sqrt();
+        ok.then_some(&self.a_eig[..])
+    }
+}
 
 /// Runs until a stop rule holds; returns the reason.
 pub(super) fn run(
     obj: &mut Objective<'_>,
     monitor: &mut Monitor,
     x0: &[f64],
+    kind: Curvature,
 ) -> Result<StopReason> {
     let n = x0.len();
     let mut x = x0.to_vec();
@@ -20,16 +111,25 @@ pub(super) fn run(
     let mut trial = vec![0.0; n];
     let mut ghat = vec![0.0; n];
     let mut step = vec![0.0; n];
+    let mut full = vec![0.0; n];
+    let mut accel = match kind {
+        Curvature::GaussNewton => Acceleration::new(obj),
+        Curvature::Exact => None,
+    };
     let mut radius = f64::NAN;
     let mut iteration = 0usize;
     loop {
-        let (loss, lambda, q) = match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration)?
-        {
-            SecondOrder::Stop(stop) => return Ok(stop),
-            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
-        };
+        let (loss, lambda, q) =
+            match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration, kind)? {
+                SecondOrder::Stop(stop) => return Ok(stop),
+                SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+            };
         for i in 0..n {
             ghat[i] = (0..n).map(|r| q[(r, i)] * g[r]).sum();
+        }
+        if let Some(acc) = accel.as_mut() {
+            obj.predict_into(&x, &mut acc.f0);
+            monitor.counters.loss_evals += 1;
         }
         if radius.is_nan() {
             // Start with the Newton step length (or the gradient scale when indefinite).
@@ -45,8 +145,19 @@ pub(super) fn run(
         loop {
             let sub = trust_region::solve(&lambda, &ghat, radius);
             for r in 0..n {
-                step[r] = (0..n).map(|i| q[(r, i)] * sub.step[i]).sum();
-                trial[r] = x[r] + step[r];
+                step[r] = (0..n).map(|i| q[(r, i)] * sub.step[i]).sum::<f64>();
+            }
+            full.copy_from_slice(&step);
+            if let Some(acc) = accel.as_mut()
+                && let Some(a) =
+                    acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu)
+            {
+                for (r, f) in full.iter_mut().enumerate() {
+                    *f += 0.5 * (0..n).map(|i| q[(r, i)] * a[i]).sum::<f64>();
+                }
+            }
+            for r in 0..n {
+                trial[r] = x[r] + full[r];
             }
             let new_loss = eval_loss(obj, monitor, &trial);
             let actual = loss - new_loss;
@@ -56,7 +167,7 @@ pub(super) fn run(
             } else {
                 0.0
             };
-            let snorm = step.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let snorm = sub.step.iter().map(|v| v * v).sum::<f64>().sqrt();
             if rho < 0.25 {
                 radius = 0.25 * snorm.min(radius);
             } else if rho > 0.75 && sub.on_boundary {

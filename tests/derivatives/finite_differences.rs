@@ -129,6 +129,7 @@ fn check(case: &Case, chunk: usize) -> Result<(), TestCaseError> {
     }
     let gscale = 1.0 + max_abs(&g);
     let hscale = 1.0 + max_abs(&h);
+    check_gauss_newton(case, &mut obj, &p, &g, &data)?;
     for i in 0..np {
         prop_assert!(
             (g[i] - fd_g[i]).abs() <= 1e-6 * gscale,
@@ -144,6 +145,81 @@ fn check(case: &Case, chunk: usize) -> Result<(), TestCaseError> {
                 "H not symmetric at [{i},{j}]"
             );
         }
+    }
+    Ok(())
+}
+
+/// The Gauss–Newton matrix: same loss and gradient as the Hessian pass, symmetric; for MSE
+/// with a linear output layer equal to `2 Σ_i w_i J_iᵀ J_i` with `J_i` the finite-difference
+/// Jacobian of the outputs, and positive semidefinite (also for softmax with NLL). The
+/// vector–Jacobian product with the outputs against the same Jacobian.
+fn check_gauss_newton(
+    case: &Case,
+    obj: &mut Objective<'_>,
+    p: &[f64],
+    g: &[f64],
+    data: &Dataset,
+) -> Result<(), TestCaseError> {
+    let np = p.len();
+    let mut g_gn = vec![0.0; np];
+    let mut gn = vec![0.0; np * np];
+    let loss = obj.gauss_newton_into(p, &mut g_gn, &mut gn);
+    prop_assert!((loss - obj.loss(p)).abs() <= 1e-12 * (1.0 + loss.abs()));
+    for i in 0..np {
+        prop_assert!((g[i] - g_gn[i]).abs() <= 1e-12 * (1.0 + max_abs(g)));
+    }
+    let scale = 1.0 + max_abs(&gn);
+    for i in 0..np {
+        for j in 0..np {
+            prop_assert!((gn[i * np + j] - gn[j * np + i]).abs() <= 1e-14 * scale);
+        }
+    }
+    let last = case.spec.layers.last().unwrap().activation.clone();
+    let linear_out = case.loss == Loss::Mse && last == Activation::Identity;
+    if linear_out {
+        let (n, k) = (data.n_samples(), case.spec.output_dim());
+        let eps = 1e-6;
+        let mut jac = vec![0.0; np * n * k]; // column i: ∂f/∂θ_i over all (sample, output)
+        for i in 0..np {
+            let mut q = p.to_vec();
+            q[i] = p[i] + eps;
+            let fp = obj.predict(&q);
+            q[i] = p[i] - eps;
+            let fm = obj.predict(&q);
+            for r in 0..n * k {
+                jac[i * n * k + r] = (fp[r] - fm[r]) / (2.0 * eps);
+            }
+        }
+        let w = |s: usize| data.weights().map_or(1.0, |w| w[s]);
+        // Vector–Jacobian product with the outputs, and predict_into.
+        let u: Vec<f64> = (0..n * k).map(|r| ((r * 7 % 5) as f64) - 1.5).collect();
+        let mut vjp = vec![0.0; np];
+        obj.output_vjp_into(p, &u, &mut vjp);
+        for i in 0..np {
+            let fd: f64 = (0..n * k)
+                .map(|r| w(r / k) * u[r] * jac[i * n * k + r])
+                .sum();
+            prop_assert!((vjp[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()), "vjp[{i}]");
+        }
+        let mut f = vec![0.0; n * k];
+        obj.predict_into(p, &mut f);
+        prop_assert!(f == obj.predict(p));
+        for i in 0..np {
+            for j in 0..np {
+                let fd: f64 = (0..n * k)
+                    .map(|r| 2.0 * w(r / k) * jac[i * n * k + r] * jac[j * n * k + r])
+                    .sum();
+                let a = gn[i * np + j];
+                prop_assert!(
+                    (a - fd).abs() <= 1e-6 * scale,
+                    "GN[{i},{j}]: {a} vs fd {fd}"
+                );
+            }
+        }
+    }
+    if linear_out || case.loss == Loss::Nll {
+        let eig = gradflow::net::symmetric_eigenvalues(&gn, np).unwrap();
+        prop_assert!(eig[0] >= -1e-10 * scale, "GN not PSD: {}", eig[0]);
     }
     Ok(())
 }

@@ -125,6 +125,7 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
     let (p, x0) = near_teacher(1e-2);
     for refiner in [
         Refiner::NewtonTr,
+        Refiner::Lm,
         Refiner::Newton,
         Refiner::Bfgs,
         Refiner::Lbfgs,
@@ -314,6 +315,7 @@ fn frozen_parameters_stay_exactly_where_they_start() {
     };
     for refiner in [
         Refiner::NewtonTr,
+        Refiner::Lm,
         Refiner::Newton,
         Refiner::Bfgs,
         Refiner::Slsqp,
