@@ -126,8 +126,10 @@ pub struct TrajectoryPoint {
     /// ODE time (gradient flow) or iteration number (refinement).
     pub t: f64,
     /// Mean loss at the point.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub loss: f64,
     /// ∞-norm of the mean gradient at the point.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub gnorm: f64,
     /// Wall time since the phase started (s).
     pub wall: f64,

@@ -16,8 +16,10 @@ pub struct PhaseRecord {
     /// Why the phase stopped.
     pub stop: StopReason,
     /// Mean loss at the end of the phase (best point).
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub loss: f64,
     /// Gradient ∞-norm at that point.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub gnorm: f64,
     /// Work counters.
     pub counters: Counters,
@@ -45,10 +47,13 @@ pub struct RunRecord {
     /// Best parameters overall.
     pub x: Vec<f64>,
     /// Final mean loss.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub loss: f64,
     /// Mean loss after the gradient flow.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub ode_loss: f64,
     /// ∞-norm of the mean gradient at `x`.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub gnorm: f64,
     /// Root-mean-square error at `x` (MSE only).
     pub rmse: Option<f64>,

@@ -6,6 +6,7 @@
 pub mod atomic;
 pub mod data_file;
 pub mod network_file;
+pub mod non_finite;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use data_file::{DataSource, read_data, write_data};

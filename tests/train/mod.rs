@@ -352,3 +352,44 @@ fn frozen_parameters_stay_exactly_where_they_start() {
         }
     }
 }
+
+/// A diverged run has NaN losses; its record must read back (NaN as JSON `null`), or a resumed
+/// study would take it for a damaged file and recompute it every time.
+#[test]
+fn a_record_with_nan_losses_reads_back() {
+    let (p, x0) = near_teacher(1e-1);
+    let flow = FlowConfig {
+        maxiterations_ode: 3,
+        ..FlowConfig::default()
+    };
+    let rc = RefineConfig {
+        maxiterations_optim: 2,
+        ..RefineConfig::default()
+    };
+    let mut rec = gradflow::train::train(
+        &p.student,
+        &p.data,
+        Loss::Mse,
+        &x0,
+        0,
+        &flow,
+        &rc,
+        serde_json::json!({}),
+        None,
+    )
+    .unwrap();
+    rec.loss = f64::NAN;
+    rec.ode_loss = f64::NAN;
+    rec.gnorm = f64::INFINITY;
+    rec.ode.loss = f64::NAN;
+    rec.optim.gnorm = f64::NAN;
+    rec.trajectory[0].loss = f64::NAN;
+    rec.loss_curve[0].gnorm = f64::NAN;
+    let json = serde_json::to_string(&rec).unwrap();
+    let back: gradflow::train::RunRecord = serde_json::from_str(&json).unwrap();
+    assert!(back.loss.is_nan() && back.ode_loss.is_nan() && back.gnorm.is_nan());
+    assert!(back.ode.loss.is_nan() && back.optim.gnorm.is_nan());
+    assert!(back.trajectory[0].loss.is_nan() && back.loss_curve[0].gnorm.is_nan());
+    assert_eq!(back.x, rec.x);
+    assert_eq!(back.optim.counters, rec.optim.counters);
+}
