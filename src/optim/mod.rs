@@ -9,7 +9,10 @@
 //!   ([`Objective::gauss_newton_into`](crate::net::Objective::gauss_newton_into)), which is
 //!   convex and — on zero-residual (teacher–student) problems — a better model than the exact
 //!   Hessian in the degenerate valleys of overparameterised students; with geodesic
-//!   acceleration (Transtrum & Sethna 2012) for the MSE with a linear output layer;
+//!   acceleration (Transtrum & Sethna 2012) for the MSE with a linear output layer. At a
+//!   minimum with non-zero loss (a ρ = 1 student stuck at 1e-3, say) it converges only
+//!   linearly, because the model lacks the residuals' curvature: `newton-tr` is the method
+//!   there;
 //! - [`Refiner::Newton`]: Newton's method with a backtracking (Armijo) line search, falling back
 //!   to the steepest-descent direction when the Newton direction is not a descent direction;
 //! - [`Refiner::Bfgs`], [`Refiner::Lbfgs`]: quasi-Newton methods with a backtracking line search;
