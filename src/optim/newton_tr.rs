@@ -27,6 +27,20 @@ const ACCEL_H: f64 = 0.1;
 /// Largest accepted ratio `2‖a‖/‖v‖`.
 const ACCEL_ALPHA: f64 = 0.75;
 
+/// `out = Qᵀ v` (into the eigenbasis).
+fn to_eigen(q: &faer::Mat<f64>, v: &[f64], out: &mut [f64]) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (0..v.len()).map(|r| q[(r, i)] * v[r]).sum();
+    }
+}
+
+/// `out = Q v̂` (out of the eigenbasis).
+fn from_eigen(q: &faer::Mat<f64>, v: &[f64], out: &mut [f64]) {
+    for (r, o) in out.iter_mut().enumerate() {
+        *o = (0..v.len()).map(|i| q[(r, i)] * v[i]).sum();
+    }
+}
+
 /// Buffers of the geodesic acceleration (outputs at `x` and `x ± h v`, the second difference,
 /// the correction in parameter and eigen coordinates).
 struct Acceleration {
@@ -70,13 +84,14 @@ impl Acceleration {
         mu: f64,
     ) -> Option<&[f64]> {
         let n = x.len();
-        for (sign, out) in [(1.0, 0usize), (-1.0, 1)] {
+        let mut outputs_at = |sign: f64, f: &mut [f64]| {
             for i in 0..n {
                 self.probe[i] = x[i] + sign * ACCEL_H * step[i];
             }
-            let f = if out == 0 { &mut self.fp } else { &mut self.fm };
             obj.predict_into(&self.probe, f);
-        }
+        };
+        outputs_at(1.0, &mut self.fp);
+        outputs_at(-1.0, &mut self.fm);
         monitor.counters.loss_evals += 2;
         let h2 = ACCEL_H * ACCEL_H;
         for ((p, m), f) in self.fp.iter_mut().zip(&self.fm).zip(&self.f0) {
@@ -84,15 +99,14 @@ impl Acceleration {
         }
         obj.output_vjp_into(x, &self.fp, &mut self.b);
         monitor.counters.gradient_evals += 1;
+        to_eigen(q, &self.b, &mut self.a_eig);
         let scale = 2.0 * obj.mean_scale();
-        let (mut anorm, mut vnorm) = (0.0f64, 0.0f64);
-        for i in 0..n {
-            let bhat: f64 = (0..n).map(|r| q[(r, i)] * self.b[r]).sum::<f64>() * scale;
-            let d = lambda[i] + mu;
-            self.a_eig[i] = if d > 0.0 { -bhat / d } else { 0.0 };
-            anorm += self.a_eig[i] * self.a_eig[i];
-            vnorm += v_eig[i] * v_eig[i];
+        for (a, l) in self.a_eig.iter_mut().zip(lambda) {
+            let d = l + mu;
+            *a = if d > 0.0 { -*a * scale / d } else { 0.0 };
         }
+        let anorm = self.a_eig.iter().map(|a| a * a).sum::<f64>();
+        let vnorm = v_eig.iter().map(|v| v * v).sum::<f64>();
         let ok = anorm.is_finite() && 2.0 * anorm.sqrt() <= ACCEL_ALPHA * vnorm.sqrt();
         ok.then_some(&self.a_eig[..])
     }
@@ -111,7 +125,7 @@ pub(super) fn run(
     let mut trial = vec![0.0; n];
     let mut ghat = vec![0.0; n];
     let mut step = vec![0.0; n];
-    let mut full = vec![0.0; n];
+    let mut accelerated = vec![0.0; n];
     let mut accel = match kind {
         Curvature::GaussNewton => Acceleration::new(obj),
         Curvature::Exact => None,
@@ -124,9 +138,7 @@ pub(super) fn run(
                 SecondOrder::Stop(stop) => return Ok(stop),
                 SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
             };
-        for i in 0..n {
-            ghat[i] = (0..n).map(|r| q[(r, i)] * g[r]).sum();
-        }
+        to_eigen(&q, &g, &mut ghat);
         if let Some(acc) = accel.as_mut() {
             obj.predict_into(&x, &mut acc.f0);
             monitor.counters.loss_evals += 1;
@@ -144,20 +156,19 @@ pub(super) fn run(
         // Inner loop: shrink the region until a step decreases the loss.
         loop {
             let sub = trust_region::solve(&lambda, &ghat, radius);
-            for r in 0..n {
-                step[r] = (0..n).map(|i| q[(r, i)] * sub.step[i]).sum::<f64>();
-            }
-            full.copy_from_slice(&step);
+            from_eigen(&q, &sub.step, &mut step);
             if let Some(acc) = accel.as_mut()
                 && let Some(a) =
                     acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu)
             {
-                for (r, f) in full.iter_mut().enumerate() {
-                    *f += 0.5 * (0..n).map(|i| q[(r, i)] * a[i]).sum::<f64>();
+                // δ = Q (v̂ + ½ â).
+                for ((w, v), a) in accelerated.iter_mut().zip(&sub.step).zip(a) {
+                    *w = v + 0.5 * a;
                 }
+                from_eigen(&q, &accelerated, &mut step);
             }
             for r in 0..n {
-                trial[r] = x[r] + full[r];
+                trial[r] = x[r] + step[r];
             }
             let new_loss = eval_loss(obj, monitor, &trial);
             let actual = loss - new_loss;
