@@ -134,6 +134,11 @@ pub struct Cluster {
     pub neuron: Option<Neuron>,
     /// The student whose copy was kept.
     pub winner: Option<u64>,
+    /// Members of the winner that were left out of the collapse because they are not copies
+    /// of the cluster's core (see [`cluster_layer`]): e.g. one neuron of a cancelling pair
+    /// that the cut put into the cluster of a teacher neuron.
+    #[serde(default)]
+    pub winner_outliers: Vec<Member>,
     /// Indices of the members in [`LayerClustering::points`].
     #[serde(skip)]
     pub observations: Vec<usize>,
@@ -189,6 +194,64 @@ fn median(mut v: Vec<f64>) -> f64 {
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
+}
+
+/// The winner's members of the cluster `idx` (those with `is_winner`) that are copies of the
+/// cluster's core, and the others. The core is the medoid — the member with the smallest
+/// median distance to the rest — and a copy lies within `3·s + 1e-8·(1 + ‖medoid‖)` of it, `s`
+/// the median distance of the members to the medoid. When none does, the winner's member
+/// nearest the medoid is its copy. For exact duplicates this is every member of the winner
+/// (SPEC §8: average them); it keeps a non-duplicate the cut happened to put into the cluster
+/// (e.g. one neuron of a cancelling pair in a retrained deep layer) out of the average.
+fn winner_copies(
+    points: &[Vec<f64>],
+    idx: &[usize],
+    is_winner: impl Fn(usize) -> bool,
+) -> (Vec<usize>, Vec<usize>) {
+    let dist = |i: usize, j: usize| -> f64 {
+        points[i]
+            .iter()
+            .zip(&points[j])
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let spread = |i: usize| {
+        median(
+            idx.iter()
+                .filter(|&&j| j != i)
+                .map(|&j| dist(i, j))
+                .collect(),
+        )
+    };
+    let medoid = idx
+        .iter()
+        .copied()
+        .min_by(|&a, &b| spread(a).total_cmp(&spread(b)))
+        .unwrap_or(idx[0]);
+    let s = median(
+        idx.iter()
+            .filter(|&&j| j != medoid)
+            .map(|&j| dist(medoid, j))
+            .collect(),
+    );
+    let norm = points[medoid].iter().map(|v| v * v).sum::<f64>().sqrt();
+    let tol = 3.0 * s + 1e-8 * (1.0 + norm);
+    let (mut copies, mut outliers): (Vec<usize>, Vec<usize>) = idx
+        .iter()
+        .copied()
+        .filter(|&i| is_winner(i))
+        .partition(|&i| dist(i, medoid) <= tol);
+    if copies.is_empty() {
+        let nearest = outliers
+            .iter()
+            .enumerate()
+            .min_by(|a, b| dist(*a.1, medoid).total_cmp(&dist(*b.1, medoid)))
+            .map(|(k, _)| k)
+            .unwrap_or(0);
+        copies.push(outliers.remove(nearest));
+    }
+    (copies, outliers)
 }
 
 /// Median pairwise angle (radians) between the points `idx`.
@@ -296,7 +359,9 @@ fn validate(students: &[StudentLayer], cfg: &ClusterConfig) -> Result<()> {
 /// per `symmetry`, average linkage on L2 distance, the cut maximising the number of clusters
 /// with members from ≥ `γN` distinct students (end of the first plateau), the `β` median-angle filter, and the
 /// collapse of each kept cluster to the lowest-loss student's member(s) — their incoming
-/// vectors averaged, their outgoing weights summed. With `has_bias`, the last incoming entry is
+/// vectors averaged, their outgoing weights summed; only the members that are copies of the
+/// cluster's core count (a member far from it is reported in
+/// [`Cluster::winner_outliers`]). With `has_bias`, the last incoming entry is
 /// the bias and off-boundary neurons are set aside first.
 ///
 /// Errors (never panics) for fewer than two students, `γN < 2`, students of different
@@ -386,15 +451,19 @@ pub fn cluster_layer(
             } else {
                 None
             };
+            let mut winner_outliers = Vec::new();
             let (neuron, winner) = if dropped.is_none() {
                 let best = *distinct
                     .iter()
                     .min_by(|&&a, &&b| students[a].loss.total_cmp(&students[b].loss))
                     .unwrap_or(&distinct[0]);
-                let mine: Vec<usize> = idx
+                let (mine, outliers) = winner_copies(&points, &idx, |i| owner[i].0 == best);
+                winner_outliers = outliers
                     .iter()
-                    .copied()
-                    .filter(|&i| owner[i].0 == best)
+                    .map(|&i| Member {
+                        student: students[owner[i].0].id,
+                        neuron: owner[i].1,
+                    })
                     .collect();
                 let mut incoming = vec![0.0; dim];
                 let mut outgoing = vec![0.0; canon[mine[0]].outgoing.len()];
@@ -423,6 +492,7 @@ pub fn cluster_layer(
                 dropped,
                 neuron,
                 winner,
+                winner_outliers,
                 observations: idx,
             }
         })

@@ -15,6 +15,14 @@ pub struct LayerMetrics {
     pub layer: usize,
     /// Teacher width `r`.
     pub teacher_width: usize,
+    /// Teacher neurons (0-based) whose outgoing weights are all zero: they do not affect the
+    /// output, so no method can recover them from input–output data; they are left out of
+    /// the matching (`null` in `per_teacher_neuron`).
+    #[serde(default)]
+    pub teacher_dead: Vec<usize>,
+    /// `r` minus the dead neurons: the width the data determine.
+    #[serde(default)]
+    pub teacher_effective_width: usize,
     /// Recovered width `m̂` (not counting the linear neurons).
     pub recovered_width: usize,
     /// Neurons of the recovered layer that represent its affine part (even+linear
@@ -41,7 +49,7 @@ pub struct LayerMetrics {
 pub struct RecoveryMetrics {
     /// Root-mean-square error of the recovered network on the data.
     pub rmse: f64,
-    /// Mean loss (`½·mean squared error`).
+    /// Mean loss `L_sum / N` (SPEC §3).
     pub loss: f64,
     /// Whether `rmse ≤ 1e-14` (the paper's success criterion).
     pub success: bool,
@@ -91,6 +99,17 @@ pub fn canonical_network(net: &Network) -> Network {
     out
 }
 
+/// Neurons of hidden layer `l` (0-based) whose outgoing weights are all zero.
+pub fn dead_neurons(net: &Network, l: usize) -> Vec<usize> {
+    let layouts = net.spec.layouts();
+    let (Some(lay), Some(next)) = (layouts.get(l), layouts.get(l + 1)) else {
+        return Vec::new();
+    };
+    (0..lay.rows)
+        .filter(|&j| (0..next.rows).all(|o| net.params[next.w(o, j)].abs() < f64::MIN_POSITIVE))
+        .collect()
+}
+
 fn row(net: &Network, l: usize, j: usize, cols: &[usize]) -> Vec<f64> {
     let lay = &net.spec.layouts()[l];
     let mut v: Vec<f64> = cols.iter().map(|&c| net.params[lay.w(j, c)]).collect();
@@ -131,7 +150,9 @@ pub fn compare(
         let (r, m) = (teacher.spec.width(l + 1), recovered.spec.width(l + 1));
         let tcols: Vec<usize> = pairs.iter().map(|p| p.0).collect();
         let scols: Vec<usize> = pairs.iter().map(|p| p.1).collect();
-        let trows: Vec<Vec<f64>> = (0..r).map(|j| row(&t, l, j, &tcols)).collect();
+        let dead = dead_neurons(teacher, l);
+        let live: Vec<usize> = (0..r).filter(|j| !dead.contains(j)).collect();
+        let trows: Vec<Vec<f64>> = live.iter().map(|&j| row(&t, l, j, &tcols)).collect();
         let srows: Vec<Vec<f64>> = (0..m).map(|j| row(&s, l, j, &scols)).collect();
         let dist = |a: &[f64], b: &[f64]| {
             let c = cosine(a, b);
@@ -141,18 +162,22 @@ pub fn compare(
             .iter()
             .flat_map(|a| srows.iter().map(move |b| dist(a, b)))
             .collect();
-        let assign = min_cost_assignment(&cost, r, m);
-        let per: Vec<Option<f64>> = assign
-            .iter()
-            .enumerate()
-            .map(|(i, c)| c.map(|c| cost[i * m + c]))
-            .collect();
+        let assign_live = min_cost_assignment(&cost, live.len(), m);
+        // Back to teacher indices: dead neurons unmatched.
+        let mut assign: Vec<Option<usize>> = vec![None; r];
+        let mut per: Vec<Option<f64>> = vec![None; r];
+        for (k, c) in assign_live.iter().enumerate() {
+            assign[live[k]] = *c;
+            per[live[k]] = c.map(|c| cost[k * m + c]);
+        }
         let matched: Vec<f64> = per.iter().flatten().copied().collect();
         let lin = linear_neurons.get(l).copied().unwrap_or(0).min(m);
         let m = m - lin;
         layers.push(LayerMetrics {
             layer: l + 1,
             teacher_width: r,
+            teacher_effective_width: r - dead.len(),
+            teacher_dead: dead,
             recovered_width: m,
             linear_neurons: lin,
             width_ratio: m as f64 / r as f64,

@@ -31,6 +31,7 @@
 
 pub mod config;
 pub mod grid;
+mod log;
 pub mod results;
 pub mod run;
 

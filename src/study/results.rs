@@ -55,9 +55,23 @@ pub struct RecoveryResult {
 }
 
 impl RecoveryResult {
-    /// `m̂ = r` in every layer (linear neurons not counted).
+    /// `m̂ = r` in every layer (linear neurons not counted), `r` counting only the teacher
+    /// neurons that affect the output (see [`Self::teacher_effective_widths`]).
     pub fn widths_match(&self) -> bool {
-        self.recovered_widths == self.teacher.hidden
+        self.recovered_widths == self.teacher_effective_widths()
+    }
+
+    /// The teacher's hidden widths without its dead neurons (all outgoing weights zero), as
+    /// the metrics found them; the nominal widths when there are no metrics.
+    pub fn teacher_effective_widths(&self) -> Vec<usize> {
+        match &self.metrics {
+            Some(m) if m.layers.len() == self.teacher.hidden.len() => m
+                .layers
+                .iter()
+                .map(|l| l.teacher_width - l.teacher_dead.len())
+                .collect(),
+            _ => self.teacher.hidden.clone(),
+        }
     }
 
     /// The paper's success criterion: rmse ≤ 1e-14.

@@ -1,9 +1,7 @@
 //! Running a study: every unfinished task of a shard, results written atomically one file per
 //! task, so that a killed study resumes where it stopped.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -11,13 +9,13 @@ use rayon::prelude::*;
 
 use super::config::StudyConfig;
 use super::grid::{Group, Shard, StudyTeacher, assign_shards, groups, study_teachers};
+use super::log::TaskLog;
 use super::results::{
     RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
 };
 use crate::cluster::{Hooks, RecoverConfig, recover, student_init, student_spec};
 use crate::error::{Error, Result};
 use crate::io::{write_atomic, write_network_with_meta};
-use crate::monitor::ProgressFn;
 use crate::net::{Activation, Loss, NetSpec};
 use crate::teacher::{InputDistribution, sample_data};
 use crate::train::{RunRecord, train};
@@ -54,68 +52,6 @@ pub struct StudyRun {
     pub ran: usize,
     /// Tasks run now whose result records a failure.
     pub failed: usize,
-}
-
-/// A per-task log file, `logs/<task>.log`: start, throttled progress lines, end.
-struct TaskLog {
-    file: Mutex<Option<std::fs::File>>,
-    last: Mutex<Instant>,
-}
-
-impl TaskLog {
-    fn open(path: &Path) -> TaskLog {
-        let file = path
-            .parent()
-            .map(std::fs::create_dir_all)
-            .and_then(|r| r.ok())
-            .and_then(|()| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .ok()
-            });
-        TaskLog {
-            file: Mutex::new(file),
-            last: Mutex::new(Instant::now()),
-        }
-    }
-
-    fn line(&self, text: &str) {
-        if let Ok(mut f) = self.file.lock() {
-            if let Some(f) = f.as_mut() {
-                let _ = writeln!(f, "{text}");
-            }
-        }
-    }
-
-    /// A progress callback that logs at most every two seconds.
-    fn progress(self: &std::sync::Arc<Self>) -> ProgressFn {
-        let log = self.clone();
-        let start = Instant::now();
-        std::sync::Arc::new(move |phase, iters, loss, gnorm| {
-            let due = log.last.lock().is_ok_and(|mut t| {
-                if t.elapsed().as_secs_f64() >= 2.0 {
-                    *t = Instant::now();
-                    true
-                } else {
-                    false
-                }
-            });
-            if due {
-                // Trial points of line searches and trust regions carry no gradient yet.
-                let g = if gnorm.is_nan() {
-                    "–".to_string()
-                } else {
-                    format!("{gnorm:.2e}")
-                };
-                log.line(&format!(
-                    "{:8.1} s  {phase:<6} it {iters:>7}  loss {loss:.3e}  gnorm {g}",
-                    start.elapsed().as_secs_f64()
-                ));
-            }
-        })
-    }
 }
 
 /// The shared state of one run.
@@ -355,13 +291,21 @@ impl Runner<'_> {
             }
         };
         let summary = match &result.error {
-            None => format!(
-                "recovered {:?} (teacher {:?}), rmse {:.3e}, {:.1} s",
-                result.recovered_widths,
-                t.info.hidden,
-                result.rmse.unwrap_or(f64::NAN),
-                result.wall_time
-            ),
+            None => {
+                let effective = result.teacher_effective_widths();
+                let dead = if effective == t.info.hidden {
+                    String::new()
+                } else {
+                    format!(", {effective:?} without its dead neurons")
+                };
+                format!(
+                    "recovered {:?} (teacher {:?}{dead}), rmse {:.3e}, {:.1} s",
+                    result.recovered_widths,
+                    t.info.hidden,
+                    result.rmse.unwrap_or(f64::NAN),
+                    result.wall_time
+                )
+            }
             Some(e) => format!("recovery failed: {e}"),
         };
         log.line(&summary);

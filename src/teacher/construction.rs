@@ -8,6 +8,11 @@
 //! redrawn. Then `w ← 3w/‖w‖`, `b ← 3b`. Output weights are drawn from `{−1, 1}` (one per
 //! output and last hidden unit).
 //!
+//! In a deep teacher, a hidden layer is drawn again (from the same stream) while some unit of
+//! the layer below would get no outgoing weight: such a unit is dead, and the teacher's real
+//! widths would be smaller than its nominal ones. (Teachers built before this rule whose
+//! layers had no such unit are unchanged.)
+//!
 //! Deep teachers fold a batch-norm of each hidden layer's output over the standardisation
 //! sample into the next hidden layer (`W ← W·diag(1/σ)`, `b ← b − W·μ/σ`), so every hidden unit
 //! receives standardised inputs. Finally every output is standardised over the same sample:
@@ -147,7 +152,26 @@ fn build_teacher(cfg: &TeacherConfig) -> Result<Network> {
     let symmetric = cfg.activation.symmetry() != SymmetryClass::None;
     let unit_b = 3f64.sqrt() / 3.0;
     for (l, lay) in layouts.iter().enumerate().take(n_layers - 1) {
-        let neurons = draw_layer(&mut rng, lay.cols, lay.rows, symmetric, l + 1)?;
+        let mut neurons = draw_layer(&mut rng, lay.cols, lay.rows, symmetric, l + 1)?;
+        // Deeper layers: redraw while a unit of the layer below has no outgoing weight (it
+        // would be dead — invisible in the data, so the teacher would not have the widths it
+        // claims).
+        let mut redraws = 0;
+        while l > 0 && (0..lay.cols).any(|v| neurons.iter().all(|(w, _)| w[v] == 0)) {
+            redraws += 1;
+            if redraws > 10_000 {
+                return Err(Error::invalid(
+                    "teacher",
+                    format!(
+                        "layer {}: cannot draw {} neurons that use all {} units below",
+                        l + 1,
+                        lay.rows,
+                        lay.cols
+                    ),
+                ));
+            }
+            neurons = draw_layer(&mut rng, lay.cols, lay.rows, symmetric, l + 1)?;
+        }
         for (u, (w, b)) in neurons.iter().enumerate() {
             let norm = (w.iter().map(|&v| f64::from(v * v)).sum::<f64>()).sqrt();
             for (v, &wv) in w.iter().enumerate() {

@@ -203,6 +203,67 @@ fn every_symmetry_class_recovers_the_teacher_neurons() {
 }
 
 #[test]
+fn a_satellite_in_a_teacher_cluster_is_left_out_of_the_collapse() {
+    // Every student also has a neuron 0.3 away from the first teacher neuron, in a direction
+    // of its own (as one neuron of a cancelling pair in a retrained deep layer): the cut puts
+    // these satellites into that neuron's cluster. The collapse must average only the winner's
+    // copies of the core, not its satellite.
+    let mut students = ensemble(SymmetryClass::None, 10, 1e-7, 5);
+    let mut s = Stream::new(17, 0);
+    let t0 = teacher()[0].clone();
+    for st in &mut students {
+        let dir: Vec<f64> = (0..=D).map(|_| s.normal()).collect();
+        let n = dir.iter().map(|v| v * v).sum::<f64>().sqrt();
+        st.neurons.push(Neuron {
+            incoming: t0
+                .incoming
+                .iter()
+                .zip(&dir)
+                .map(|(w, v)| w + 0.3 * v / n)
+                .collect(),
+            outgoing: vec![0.1],
+        });
+    }
+    let c = cluster_layer(
+        &students,
+        SymmetryClass::None,
+        true,
+        &ClusterConfig::default(),
+    )
+    .unwrap();
+    let last = students[0].neurons.len() - 1;
+    let cl = c
+        .clusters
+        .iter()
+        .find(|cl| {
+            cl.members
+                .iter()
+                .any(|m| m.student == 100 && m.neuron == last)
+        })
+        .unwrap();
+    // The satellites did join the teacher neuron's cluster, which is kept …
+    assert!(cl.members.len() >= 15, "{:?}", cl.members.len());
+    assert_eq!(cl.winner, Some(100));
+    assert_eq!(
+        cl.winner_outliers,
+        vec![gradflow::cluster::layer::Member {
+            student: 100,
+            neuron: last
+        }]
+    );
+    // … and its neuron is the teacher's, with the teacher's summed outgoing weight.
+    let got = cl.neuron.as_ref().unwrap();
+    assert!(
+        max_abs_diff(&got.incoming, &t0.incoming) < 1e-5,
+        "{:?} vs {:?}",
+        got.incoming,
+        t0.incoming
+    );
+    assert!(max_abs_diff(&got.outgoing, &t0.outgoing) < 1e-5);
+    assert_eq!(c.neurons().len(), 3);
+}
+
+#[test]
 fn a_large_but_loose_cluster_is_dropped_as_unaligned() {
     // Every student also has one neuron scattered ~20° around a fourth direction away from the
     // teacher's: together they form a cluster of N members, which the β filter rejects.
@@ -399,4 +460,50 @@ fn metrics_of_a_permuted_sign_flipped_teacher_are_perfect_and_a_missing_neuron_s
         1
     );
     assert!(l.input_cosine_max < 1e-15);
+}
+
+#[test]
+fn a_dead_teacher_neuron_is_reported_and_left_out_of_the_matching() {
+    use gradflow::cluster::compare;
+    use gradflow::net::{Activation, LayerSpec, NetSpec, Network};
+    use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+    let mut t = TeacherConfig::paper(3, 3, 23).build().unwrap();
+    // Silence the middle neuron: no outgoing weight (as a deep teacher's layer-2 draw can do).
+    let a_mid = t.spec.layouts()[1].w(0, 1);
+    t.params[a_mid] = 0.0;
+    let data = sample_data(&t, 500, InputDistribution::Uniform, 23).unwrap();
+    // The same function without the dead neuron.
+    let spec = NetSpec::new(
+        3,
+        vec![
+            LayerSpec::new(2, Activation::G),
+            LayerSpec::new(1, Activation::Identity),
+        ],
+    )
+    .unwrap();
+    let (w, b, a) = (t.weight(0), t.bias(0).unwrap(), t.weight(1));
+    let mut q = Vec::new();
+    for j in [0, 2] {
+        q.extend((0..3).map(|i| w[(j, i)]));
+    }
+    q.extend([b[0], b[2]]);
+    q.extend([a[(0, 0)], a[(0, 2)]]);
+    q.push(t.bias(1).unwrap()[0]);
+    let live = Network::new(spec, q).unwrap();
+    let m = compare(&t, &live, &data, &[0]).unwrap();
+    assert!(m.success, "rmse {}", m.rmse);
+    let l = &m.layers[0];
+    assert_eq!(l.teacher_dead, vec![1]);
+    assert_eq!(
+        (
+            l.teacher_width,
+            l.teacher_effective_width,
+            l.recovered_width
+        ),
+        (3, 2, 2)
+    );
+    assert_eq!(l.per_teacher_neuron[1], None);
+    assert_eq!(l.matched, 2);
+    assert!(l.input_cosine_max < 1e-15);
+    assert!(m.output_cosine_distance.abs() < 1e-15);
 }

@@ -159,6 +159,32 @@ fn deep_teachers_standardise_every_layer() {
 }
 
 #[test]
+fn deep_teachers_have_no_dead_units() {
+    // Seed 1 of 8-4-2-1 first draws a second layer that leaves unit 4 of the first without an
+    // outgoing weight; the layer is drawn again. Every unit of every hidden layer must feed the
+    // next one, for many seeds and shapes.
+    for (widths, seeds) in [(vec![8, 4, 2, 1], 0..40), (vec![4, 6, 3, 2, 1], 0..20)] {
+        for seed in seeds {
+            let t = TeacherConfig {
+                widths: widths.clone(),
+                activation: Activation::G,
+                seed,
+                n_standardise: 1000,
+            }
+            .build()
+            .unwrap();
+            for l in 0..widths.len() - 2 {
+                assert!(
+                    gradflow::cluster::metrics::dead_neurons(&t, l).is_empty(),
+                    "{widths:?} seed {seed} layer {}",
+                    l + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn impossible_teachers_are_refused() {
     let mut cfg = TeacherConfig::paper(1, 8, 0);
     cfg.activation = Activation::Tanh; // only 5 distinct neurons exist for d = 1

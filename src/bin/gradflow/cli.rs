@@ -440,8 +440,16 @@ fn recover_cmd(args: &RecoverConfig, output: &std::path::Path, quiet: bool) -> R
     }
     if let Some(m) = &r.metrics {
         for l in &m.layers {
+            let dead = if l.teacher_dead.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (teacher neurons {:?} have no outgoing weight: {} determined by the data)",
+                    l.teacher_dead, l.teacher_effective_width
+                )
+            };
             println!(
-                "  vs teacher, layer {}: m̂/r = {}/{}, cosine distance mean {:.3e} max {:.3e}",
+                "  vs teacher, layer {}: m̂/r = {}/{}{dead}, cosine distance mean {:.3e} max {:.3e}",
                 l.layer,
                 l.recovered_width,
                 l.teacher_width,
