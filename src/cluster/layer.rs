@@ -198,11 +198,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// The winner's members of the cluster `idx` (those with `is_winner`) that are copies of the
 /// cluster's core, and the others. The core is the medoid — the member with the smallest
-/// median distance to the rest — and a copy lies within `3·s + 1e-8·(1 + ‖medoid‖)` of it, `s`
+/// median distance to the rest — and a copy lies within `3·s + 1e-3·(1 + ‖medoid‖)` of it, `s`
 /// the median distance of the members to the medoid. When none does, the winner's member
-/// nearest the medoid is its copy. For exact duplicates this is every member of the winner
-/// (SPEC §8: average them); it keeps a non-duplicate the cut happened to put into the cluster
-/// (e.g. one neuron of a cancelling pair in a retrained deep layer) out of the average.
+/// nearest the medoid is its copy. For duplicates, even a split neuron whose parts have not
+/// fully merged yet, this is every member of the winner (SPEC §8: average them); it keeps a
+/// non-duplicate the cut happened to put into the cluster (e.g. one neuron of a cancelling
+/// pair in a retrained deep layer, typically at a tenth of the neuron's norm or more) out of
+/// the average.
 fn winner_copies(
     points: &[Vec<f64>],
     idx: &[usize],
@@ -236,7 +238,7 @@ fn winner_copies(
             .collect(),
     );
     let norm = points[medoid].iter().map(|v| v * v).sum::<f64>().sqrt();
-    let tol = 3.0 * s + 1e-8 * (1.0 + norm);
+    let tol = 3.0 * s + 1e-3 * (1.0 + norm);
     let (mut copies, mut outliers): (Vec<usize>, Vec<usize>) = idx
         .iter()
         .copied()
