@@ -83,6 +83,62 @@ fn recover_runs_end_to_end_on_a_tiny_teacher() {
         "loss {}",
         report["loss"]
     );
+
+    // Moved elsewhere and re-clustered with another γ: every student is reused, not retrained
+    // (a retrained record would differ, at least in its wall times).
+    let moved = dir.path().join("moved");
+    std::fs::create_dir_all(moved.join("students")).unwrap();
+    let t2 = moved.join("t.json");
+    std::fs::copy(&t, &t2).unwrap();
+    let students = |d: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d.join("students"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = students(&out);
+    for (name, bytes) in &before {
+        std::fs::write(moved.join("students").join(name), bytes).unwrap();
+    }
+    let again = Command::new(bin)
+        .args([
+            "recover",
+            "--teacher",
+            t2.to_str().unwrap(),
+            "--activation",
+            "tanh",
+            "--width",
+            "4",
+            "--students",
+            "4",
+            "--samples",
+            "400",
+            "--maxtime-ode",
+            "2",
+            "--maxtime-optim",
+            "2",
+            "--finetune-time",
+            "2",
+            "--threads",
+            "2",
+            "--gamma",
+            "0.6",
+            "-o",
+        ])
+        .arg(&moved)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(students(&moved), before, "{stderr}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::super::neuron::layer_neurons;
 use super::{Hooks, StudentSummary};
 use crate::error::{Error, Result};
 use crate::flow::FlowConfig;
-use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network};
+use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
 use crate::optim::RefineConfig;
 use crate::rng::Stream;
 use crate::train::{RunRecord, train_frozen};
@@ -66,13 +66,9 @@ pub(super) struct Trainer<'a> {
 impl Trainer<'_> {
     /// Whether a saved record is the run this trainer would do now.
     fn is_same_run(&self, rec: &RunRecord, spec: &NetSpec, x0: &[f64], seed: u64) -> bool {
-        let strip = |v: &serde_json::Value| {
-            let mut v = v.clone();
-            if let Some(o) = v.as_object_mut() {
-                o.remove("threads");
-            }
-            v
-        };
+        // Only the settings that shape one student's training: changing the clustering
+        // options (γ, β, …) or the number of students, or moving the folder, keeps the runs.
+        let training = |v: &serde_json::Value| (v.get("flow").cloned(), v.get("refine").cloned());
         rec.seed == seed
             && rec.network == *spec
             && rec.init.len() == x0.len()
@@ -81,8 +77,20 @@ impl Trainer<'_> {
                 .iter()
                 .zip(x0)
                 .all(|(a, b)| a.to_bits() == b.to_bits())
-            && strip(&rec.config) == strip(&self.config)
+            && training(&rec.config) == training(&self.config)
             && rec.x.len() == x0.len()
+            && self.reproduces_loss(rec)
+    }
+
+    /// Whether the record's loss is the loss of its parameters on these data (the data were
+    /// the same ones).
+    fn reproduces_loss(&self, rec: &RunRecord) -> bool {
+        let Ok(mut obj) = Objective::new(&rec.network, self.data, Loss::Mse) else {
+            return false;
+        };
+        let loss = obj.loss(&rec.x) * obj.mean_scale();
+        (loss.is_nan() && rec.loss.is_nan())
+            || (loss - rec.loss).abs() <= 1e-8 * rec.loss.abs() + f64::MIN_POSITIVE
     }
 
     pub(super) fn spec(&self, frozen: &[Frozen], widths: &[usize]) -> Result<NetSpec> {
