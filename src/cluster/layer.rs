@@ -218,25 +218,25 @@ fn winner_copies(
             .sum::<f64>()
             .sqrt()
     };
-    let spread = |i: usize| {
-        median(
-            idx.iter()
-                .filter(|&&j| j != i)
-                .map(|&j| dist(i, j))
-                .collect(),
-        )
-    };
-    let medoid = idx
+    // Median distance of each member to the others; the medoid has the smallest.
+    let spread: Vec<f64> = idx
+        .iter()
+        .map(|&i| {
+            median(
+                idx.iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| dist(i, j))
+                    .collect(),
+            )
+        })
+        .collect();
+    let (k, s) = spread
         .iter()
         .copied()
-        .min_by(|&a, &b| spread(a).total_cmp(&spread(b)))
-        .unwrap_or(idx[0]);
-    let s = median(
-        idx.iter()
-            .filter(|&&j| j != medoid)
-            .map(|&j| dist(medoid, j))
-            .collect(),
-    );
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, 0.0));
+    let medoid = idx[k];
     let norm = points[medoid].iter().map(|v| v * v).sum::<f64>().sqrt();
     let tol = 3.0 * s + 1e-3 * (1.0 + norm);
     let (mut copies, mut outliers): (Vec<usize>, Vec<usize>) = idx

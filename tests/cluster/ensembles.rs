@@ -123,6 +123,34 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// The default clustering of an ensemble of `g`-like (no symmetry) students.
+fn cluster_none(students: &[StudentLayer]) -> gradflow::cluster::LayerClustering {
+    cluster_layer(
+        students,
+        SymmetryClass::None,
+        true,
+        &ClusterConfig::default(),
+    )
+    .unwrap()
+}
+
+/// The cluster holding the last neuron of the first student (id 100): the neuron a test
+/// appended to every student.
+fn cluster_of_last<'c>(
+    c: &'c gradflow::cluster::LayerClustering,
+    students: &[StudentLayer],
+) -> &'c gradflow::cluster::layer::Cluster {
+    let last = students[0].neurons.len() - 1;
+    c.clusters
+        .iter()
+        .find(|cl| {
+            cl.members
+                .iter()
+                .any(|m| m.student == 100 && m.neuron == last)
+        })
+        .unwrap()
+}
+
 const CLASSES: [SymmetryClass; 6] = [
     SymmetryClass::None,
     SymmetryClass::Odd,
@@ -224,23 +252,9 @@ fn a_satellite_in_a_teacher_cluster_is_left_out_of_the_collapse() {
             outgoing: vec![0.1],
         });
     }
-    let c = cluster_layer(
-        &students,
-        SymmetryClass::None,
-        true,
-        &ClusterConfig::default(),
-    )
-    .unwrap();
+    let c = cluster_none(&students);
     let last = students[0].neurons.len() - 1;
-    let cl = c
-        .clusters
-        .iter()
-        .find(|cl| {
-            cl.members
-                .iter()
-                .any(|m| m.student == 100 && m.neuron == last)
-        })
-        .unwrap();
+    let cl = cluster_of_last(&c, &students);
     // The satellites did join the teacher neuron's cluster, which is kept …
     assert!(cl.members.len() >= 15, "{:?}", cl.members.len());
     assert_eq!(cl.winner, Some(100));
@@ -279,24 +293,9 @@ fn a_large_but_loose_cluster_is_dropped_as_unaligned() {
             outgoing: vec![1.0],
         });
     }
-    let c = cluster_layer(
-        &students,
-        SymmetryClass::None,
-        true,
-        &ClusterConfig::default(),
-    )
-    .unwrap();
+    let c = cluster_none(&students);
     assert_eq!(c.neurons().len(), 3);
-    let last = students[0].neurons.len() - 1;
-    let loose = c
-        .clusters
-        .iter()
-        .find(|cl| {
-            cl.members
-                .iter()
-                .any(|m| m.student == 100 && m.neuron == last)
-        })
-        .unwrap();
+    let loose = cluster_of_last(&c, &students);
     assert_eq!(loose.dropped, Some(DropReason::Unaligned));
     assert!(loose.members.len() >= 8);
     assert!(loose.median_angle > std::f64::consts::PI / 24.0);

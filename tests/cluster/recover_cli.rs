@@ -2,6 +2,41 @@
 
 use std::process::Command;
 
+/// `gradflow recover` of the tiny tanh teacher `t` into `out`: 4 students of width 4, 400
+/// samples, 2 s budgets, plus `extra` flags.
+fn tiny_recover(
+    t: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gradflow"))
+        .args(["recover", "--teacher"])
+        .arg(t)
+        .args([
+            "--activation",
+            "tanh",
+            "--width",
+            "4",
+            "--students",
+            "4",
+            "--samples",
+            "400",
+            "--maxtime-ode",
+            "2",
+            "--maxtime-optim",
+            "2",
+            "--finetune-time",
+            "2",
+            "--threads",
+            "2",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn recover_runs_end_to_end_on_a_tiny_teacher() {
     let dir = tempfile::tempdir().unwrap();
@@ -23,33 +58,7 @@ fn recover_runs_end_to_end_on_a_tiny_teacher() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let run = Command::new(bin)
-        .args([
-            "recover",
-            "--teacher",
-            t.to_str().unwrap(),
-            "--activation",
-            "tanh",
-            "--width",
-            "4",
-            "--students",
-            "4",
-            "--samples",
-            "400",
-            "--maxtime-ode",
-            "2",
-            "--maxtime-optim",
-            "2",
-            "--finetune-time",
-            "2",
-            "--threads",
-            "2",
-            "--quiet",
-            "-o",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = tiny_recover(&t, &out, &["--quiet"]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     for f in [
@@ -108,34 +117,7 @@ fn recover_runs_end_to_end_on_a_tiny_teacher() {
     for (name, bytes) in &before {
         std::fs::write(moved.join("students").join(name), bytes).unwrap();
     }
-    let again = Command::new(bin)
-        .args([
-            "recover",
-            "--teacher",
-            t2.to_str().unwrap(),
-            "--activation",
-            "tanh",
-            "--width",
-            "4",
-            "--students",
-            "4",
-            "--samples",
-            "400",
-            "--maxtime-ode",
-            "2",
-            "--maxtime-optim",
-            "2",
-            "--finetune-time",
-            "2",
-            "--threads",
-            "2",
-            "--gamma",
-            "0.6",
-            "-o",
-        ])
-        .arg(&moved)
-        .output()
-        .unwrap();
+    let again = tiny_recover(&t2, &moved, &["--gamma", "0.6"]);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert_eq!(students(&moved), before, "{stderr}");
