@@ -2,7 +2,8 @@
 //!
 //! - [`Refiner::NewtonTr`]: exact-Hessian trust region; the subproblem is solved exactly on the
 //!   Hessian's eigendecomposition (faer) by [`gradflow_solvers::trust_region`], so indefinite
-//!   Hessians are handled (Moré–Sorensen, hard case included);
+//!   Hessians are handled (Moré–Sorensen, hard case included); with geodesic acceleration
+//!   (below) for the MSE with a linear output layer;
 //! - [`Refiner::Lm`]: Levenberg–Marquardt in its trust-region form (Moré, "The
 //!   Levenberg–Marquardt algorithm: implementation and theory", Lecture Notes in Mathematics
 //!   630, 1978): the same trust region on the Gauss–Newton model
@@ -38,7 +39,7 @@ use crate::net::{Curvature, Objective};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refiner {
-    /// Exact-Hessian trust region.
+    /// Exact-Hessian trust region, with geodesic acceleration (MSE, linear output layer).
     #[value(name = "newton-tr")]
     NewtonTr,
     /// Levenberg–Marquardt: the exact trust region on the Gauss–Newton model, with geodesic

@@ -147,6 +147,37 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
     }
 }
 
+/// An overparameterised student after a short gradient flow (loss 7e-3) still has a long
+/// curved way to its zero-loss minimum. `newton-tr` with geodesic acceleration gets there in
+/// 63 iterations on this machine; without it, 300 iterations ended at 1.4e-12.
+#[test]
+fn newton_tr_follows_a_curved_valley_to_machine_precision() {
+    let p = Problem::teacher_student(4, 4, 16, 5000, gradflow::teacher::paper_seed(4, 4, 0), 1)
+        .unwrap();
+    let flow = FlowConfig {
+        maxiterations_ode: 60,
+        maxtime_ode: 600.0,
+        ..FlowConfig::default()
+    };
+    let f = run_flow(p.objective(), &p.start, &flow).unwrap();
+    assert_eq!(f.stop, StopReason::MaxIterations);
+    let cfg = RefineConfig {
+        refiner: Some(Refiner::NewtonTr),
+        maxiterations_optim: 150,
+        maxtime_optim: 600.0,
+        ..RefineConfig::default()
+    };
+    let r = refine(&mut p.objective(), &f.x, &cfg).unwrap();
+    assert!(
+        r.loss <= 1e-28,
+        "loss {:e} after {} iterations ({:?}), from {:e}",
+        r.loss,
+        r.counters.iterations,
+        r.stop,
+        f.loss
+    );
+}
+
 #[test]
 fn every_stop_reason_can_be_triggered() {
     let (p, x0) = near_teacher(1e-1);

@@ -1,0 +1,48 @@
+//! Refines a saved run's gradient-flow end point on the demo problem:
+//! `cargo run --release --example refine_from -- RUN.json SECONDS [refiner]`
+//! (the run must come from `gradflow solve` on the built-in demo).
+
+use gradflow::optim::{RefineConfig, Refiner, refine};
+use gradflow::reference::Problem;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let text = std::fs::read_to_string(&args[1]).expect("a run file");
+    let run: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let seed = run["seed"].as_u64().expect("seed");
+    let x0: Vec<f64> = run["ode_x"]
+        .as_array()
+        .expect("ode_x")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    let secs: f64 = args.get(2).map_or(60.0, |s| s.parse().unwrap());
+    let refiner = args
+        .get(3)
+        .map(|s| <Refiner as clap::ValueEnum>::from_str(s, true).unwrap());
+    let p = Problem::demo(seed).unwrap();
+    let mut obj = p.objective();
+    let r = refine(
+        &mut obj,
+        &x0,
+        &RefineConfig {
+            maxtime_optim: secs,
+            refiner,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "seed {seed} start {:.3e} refine {:?}: loss {:.3e} gnorm {:.3e} stop {:?} iters {} evals {}/{}/{} wall {:.1}",
+        run["ode_loss"].as_f64().unwrap_or(f64::NAN),
+        r.refiner,
+        r.loss,
+        r.gnorm,
+        r.stop,
+        r.counters.iterations,
+        r.counters.loss_evals,
+        r.counters.gradient_evals,
+        r.counters.hessian_evals,
+        r.wall
+    );
+}
