@@ -1,8 +1,8 @@
 //! Refines a saved run's gradient-flow end point on the demo problem:
-//! `cargo run --release --example refine_from -- RUN.json SECONDS [refiner]`
+//! `cargo run --release --example refine_from -- RUN.json SECONDS [refiner] [tr-model]`
 //! (the run must come from `gradflow solve` on the built-in demo).
 
-use gradflow::optim::{RefineConfig, Refiner, refine};
+use gradflow::optim::{RefineConfig, Refiner, TrModel, refine};
 use gradflow::reference::Problem;
 
 fn main() {
@@ -20,6 +20,9 @@ fn main() {
     let refiner = args
         .get(3)
         .map(|s| <Refiner as clap::ValueEnum>::from_str(s, true).unwrap());
+    let tr_model = args.get(4).map_or(TrModel::Adaptive, |s| {
+        <TrModel as clap::ValueEnum>::from_str(s, true).unwrap()
+    });
     let p = Problem::demo(seed).unwrap();
     let mut obj = p.objective();
     let r = refine(
@@ -28,12 +31,13 @@ fn main() {
         &RefineConfig {
             maxtime_optim: secs,
             refiner,
+            tr_model,
             ..Default::default()
         },
     )
     .unwrap();
     println!(
-        "seed {seed} start {:.3e} refine {:?}: loss {:.3e} gnorm {:.3e} stop {:?} iters {} evals {}/{}/{} wall {:.1}",
+        "seed {seed} start {:.3e} refine {:?} ({tr_model:?}): loss {:.3e} gnorm {:.3e} stop {:?} iters {} evals {}/{}/{} wall {:.1}",
         run["ode_loss"].as_f64().unwrap_or(f64::NAN),
         r.refiner,
         r.loss,

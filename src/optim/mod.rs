@@ -2,8 +2,10 @@
 //!
 //! - [`Refiner::NewtonTr`]: exact-Hessian trust region; the subproblem is solved exactly on the
 //!   Hessian's eigendecomposition (faer) by [`gradflow_solvers::trust_region`], so indefinite
-//!   Hessians are handled (Moré–Sorensen, hard case included); with geodesic acceleration
-//!   (below) for the MSE with a linear output layer;
+//!   Hessians are handled (Moré–Sorensen, hard case included). For the MSE with a linear
+//!   output layer it takes geodesic acceleration steps and, by default ([`TrModel::Adaptive`]),
+//!   uses per iteration the exact Hessian or the Gauss–Newton matrix, whichever predicted the
+//!   last step better (NL2SOL's rule); `--tr-model exact` keeps the exact Hessian throughout;
 //! - [`Refiner::Lm`]: Levenberg–Marquardt in its trust-region form (Moré, "The
 //!   Levenberg–Marquardt algorithm: implementation and theory", Lecture Notes in Mathematics
 //!   630, 1978): the same trust region on the Gauss–Newton model
@@ -39,7 +41,8 @@ use crate::net::{Curvature, Objective};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refiner {
-    /// Exact-Hessian trust region, with geodesic acceleration (MSE, linear output layer).
+    /// Exact-Hessian trust region; for the MSE with a linear output layer with geodesic
+    /// acceleration and the adaptive choice of [`TrModel`].
     #[value(name = "newton-tr")]
     NewtonTr,
     /// Levenberg–Marquardt: the exact trust region on the Gauss–Newton model, with geodesic
@@ -53,6 +56,21 @@ pub enum Refiner {
     Lbfgs,
     /// Sequential least-squares quadratic programming (NLopt's SLSQP, unconstrained).
     Slsqp,
+}
+
+/// The model matrix of the trust region of [`Refiner::NewtonTr`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrModel {
+    /// Per iteration the exact Hessian or the Gauss–Newton matrix, whichever predicted the last
+    /// accepted step's loss reduction better (Dennis, Gay & Welsch 1981). For the MSE with a
+    /// linear output layer; otherwise the exact Hessian.
+    #[default]
+    Adaptive,
+    /// Always the exact Hessian (the classical Newton trust region).
+    Exact,
+    /// Always the Gauss–Newton matrix (the same as [`Refiner::Lm`]).
+    GaussNewton,
 }
 
 impl Refiner {
@@ -74,9 +92,10 @@ impl Refiner {
 /// Options of the refinement phase.
 ///
 /// ```
-/// use gradflow::optim::RefineConfig;
+/// use gradflow::optim::{RefineConfig, TrModel};
 /// let c = RefineConfig::default();
 /// assert_eq!((c.maxtime_optim, c.minloss, c.min_gnorm), (120.0, 2e-32, 1e-15));
+/// assert_eq!(c.tr_model, TrModel::Adaptive);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
@@ -108,6 +127,10 @@ pub struct RefineConfig {
         default_value_t = 10_000
     )]
     pub patience: usize,
+    /// Model matrix of `newton-tr`: `adaptive` (exact Hessian or Gauss–Newton, whichever
+    /// predicted the last step better) or `exact`.
+    #[arg(long, value_enum, default_value_t = TrModel::Adaptive)]
+    pub tr_model: TrModel,
 }
 
 impl Default for RefineConfig {
@@ -119,6 +142,7 @@ impl Default for RefineConfig {
             minloss: 2e-32,
             min_gnorm: 1e-15,
             patience: 10_000,
+            tr_model: TrModel::Adaptive,
         }
     }
 }
@@ -239,8 +263,8 @@ pub fn refine_with_progress(
         StopReason::Skipped
     } else {
         match refiner {
-            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0, Curvature::Exact)?,
-            Refiner::Lm => newton_tr::run(obj, &mut monitor, x0, Curvature::GaussNewton)?,
+            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0, cfg.tr_model)?,
+            Refiner::Lm => newton_tr::run(obj, &mut monitor, x0, TrModel::GaussNewton)?,
             Refiner::Newton => newton::run(obj, &mut monitor, x0)?,
             Refiner::Bfgs => quasi_newton::run(obj, &mut monitor, x0, None)?,
             Refiner::Lbfgs => quasi_newton::run(obj, &mut monitor, x0, Some(10))?,

@@ -16,6 +16,16 @@
 //! towards infinity, or a group of nearly-constant neurons shrinking to zero) take many short
 //! steps without it.
 //!
+//! **Adaptive model** ([`TrModel::Adaptive`], the default of `newton-tr`; Dennis, Gay & Welsch,
+//! "An adaptive nonlinear least-squares algorithm", ACM TOMS 7, 1981 — NL2SOL's rule): after
+//! each accepted step the model that predicted its loss reduction better — the exact Hessian or
+//! the Gauss–Newton matrix — is used for the next iteration. Both predictions cost nothing
+//! extra: they differ by `½ vᵀ(H − B_GN)v = s Σ_i w_i r_i·r_vv,i`, from the residuals and the
+//! second difference the acceleration computes anyway. The exact Hessian wins at minima with
+//! non-zero loss (where Gauss–Newton converges only linearly); Gauss–Newton wins in the flat
+//! curved valleys of overparameterised students near zero loss, where the residual term of the
+//! Hessian is indefinite noise.
+//!
 //! With the exact Hessian as `B` the formula is the same: the acceleration term comes from the
 //! outputs' curvature along the step, and near a zero-loss minimum (where the refiner spends
 //! its time) the exact Hessian and the Gauss–Newton matrix agree up to the residuals. On the
@@ -28,6 +38,7 @@ use super::{SecondOrder, eval_loss, second_order_at};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Loss, Objective};
+use crate::optim::TrModel;
 
 /// Relative finite-difference step of the second directional derivative.
 const ACCEL_H: f64 = 0.1;
@@ -76,8 +87,8 @@ impl Acceleration {
         })
     }
 
-    /// The correction `a` (eigen coordinates) for the step `v = Q v̂` at `x`, when it passes
-    /// the acceptance rule. `f0` must hold the outputs at `x`.
+    /// Computes the correction `a` (eigen coordinates, in `a_eig`) for the step `v = Q v̂` at
+    /// `x`; whether it passes the acceptance rule. `f0` must hold the outputs at `x`.
     #[allow(clippy::too_many_arguments)]
     fn correction(
         &mut self,
@@ -89,7 +100,7 @@ impl Acceleration {
         lambda: &[f64],
         q: &faer::Mat<f64>,
         mu: f64,
-    ) -> Option<&[f64]> {
+    ) -> bool {
         let n = x.len();
         let mut outputs_at = |sign: f64, f: &mut [f64]| {
             for i in 0..n {
@@ -114,17 +125,32 @@ impl Acceleration {
         }
         let anorm = self.a_eig.iter().map(|a| a * a).sum::<f64>();
         let vnorm = v_eig.iter().map(|v| v * v).sum::<f64>();
-        let ok = anorm.is_finite() && 2.0 * anorm.sqrt() <= ACCEL_ALPHA * vnorm.sqrt();
-        ok.then_some(&self.a_eig[..])
+        anorm.is_finite() && 2.0 * anorm.sqrt() <= ACCEL_ALPHA * vnorm.sqrt()
+    }
+
+    /// `vᵀ(H − B_GN)v` of the mean loss along the step of the last [`Self::correction`]:
+    /// `2s Σ_i w_i Σ_o r_io (r_vv)_io` (`fp` holds `r_vv`, `f0` the outputs at `x`).
+    fn residual_curvature(&self, obj: &Objective<'_>) -> f64 {
+        let y = obj.data().y();
+        let k = y.ncols();
+        let weights = obj.data().weights();
+        let mut total = 0.0;
+        for (i, (f, rvv)) in self.f0.chunks(k).zip(self.fp.chunks(k)).enumerate() {
+            let r: f64 = (0..k).map(|o| (f[o] - y[(i, o)]) * rvv[o]).sum();
+            total += weights.map_or(1.0, |w| w[i]) * r;
+        }
+        2.0 * obj.mean_scale() * total
     }
 }
 
-/// Runs until a stop rule holds; returns the reason.
+/// Runs until a stop rule holds; returns the reason. `model`: the model matrix —
+/// [`TrModel::Adaptive`] switches between the exact Hessian and Gauss–Newton where geodesic
+/// acceleration applies, and uses the exact Hessian elsewhere.
 pub(super) fn run(
     obj: &mut Objective<'_>,
     monitor: &mut Monitor,
     x0: &[f64],
-    kind: Curvature,
+    model: TrModel,
 ) -> Result<StopReason> {
     let n = x0.len();
     let mut x = x0.to_vec();
@@ -134,6 +160,11 @@ pub(super) fn run(
     let mut step = vec![0.0; n];
     let mut accelerated = vec![0.0; n];
     let mut accel = Acceleration::new(obj);
+    let adaptive = model == TrModel::Adaptive && accel.is_some();
+    let mut kind = match model {
+        TrModel::GaussNewton => Curvature::GaussNewton,
+        TrModel::Exact | TrModel::Adaptive => Curvature::Exact,
+    };
     let mut radius = f64::NAN;
     let mut iteration = 0usize;
     loop {
@@ -161,15 +192,21 @@ pub(super) fn run(
         loop {
             let sub = trust_region::solve(&lambda, &ghat, radius);
             from_eigen(&q, &sub.step, &mut step);
-            if let Some(acc) = accel.as_mut()
-                && let Some(a) =
-                    acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu)
-            {
-                // δ = Q (v̂ + ½ â).
-                for ((w, v), a) in accelerated.iter_mut().zip(&sub.step).zip(a) {
-                    *w = v + 0.5 * a;
+            // vᵀ(H − B_GN)v along this step, for the adaptive model choice.
+            let mut residual_curvature = None;
+            if let Some(acc) = accel.as_mut() {
+                let accepted =
+                    acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu);
+                if adaptive {
+                    residual_curvature = Some(acc.residual_curvature(obj));
                 }
-                from_eigen(&q, &accelerated, &mut step);
+                if accepted {
+                    // δ = Q (v̂ + ½ â).
+                    for ((w, v), a) in accelerated.iter_mut().zip(&sub.step).zip(&acc.a_eig) {
+                        *w = v + 0.5 * a;
+                    }
+                    from_eigen(&q, &accelerated, &mut step);
+                }
             }
             for r in 0..n {
                 trial[r] = x[r] + step[r];
@@ -189,6 +226,16 @@ pub(super) fn run(
                 radius = (2.0 * radius).min(1e10);
             }
             if new_loss < loss && new_loss.is_finite() {
+                if let Some(d) = residual_curvature {
+                    // The other model's predicted reduction differs by ½ vᵀ(H − B_GN)v.
+                    let (other, other_kind) = match kind {
+                        Curvature::Exact => (predicted + 0.5 * d, Curvature::GaussNewton),
+                        Curvature::GaussNewton => (predicted - 0.5 * d, Curvature::Exact),
+                    };
+                    if (actual - other).abs() < (actual - predicted).abs() {
+                        kind = other_kind;
+                    }
+                }
                 x.copy_from_slice(&trial);
                 break;
             }
@@ -259,10 +306,11 @@ mod tests {
         );
         let mut acc = Acceleration::new(&obj).expect("MSE with a linear output");
         obj.predict_into(&x, &mut acc.f0);
-        let a_eig = acc
-            .correction(&mut obj, &mut monitor, &x, &v, &v_eig, &lambda, &q, mu)
-            .expect("small steps pass the acceptance rule")
-            .to_vec();
+        assert!(
+            acc.correction(&mut obj, &mut monitor, &x, &v, &v_eig, &lambda, &q, mu),
+            "small steps pass the acceptance rule"
+        );
+        let a_eig = acc.a_eig.clone();
         let a: Vec<f64> = (0..p)
             .map(|r| (0..p).map(|i| q[(r, i)] * a_eig[i]).sum())
             .collect();
@@ -285,5 +333,26 @@ mod tests {
             assert!(res.abs() <= 1e-9 * scale, "residual {res} (scale {scale})");
         }
         assert!(a.iter().any(|v| v.abs() > 0.0));
+
+        // The adaptive model's two predictions differ by ½ vᵀ(H − B_GN)v: check the cheap
+        // formula against the two matrices (exact here, the outputs being quadratic).
+        let mut hess = vec![0.0; p * p];
+        obj.hessian_into(&x, &mut g, &mut hess);
+        let mut gn = vec![0.0; p * p];
+        obj.gauss_newton_into(&x, &mut g, &mut gn);
+        let quad: f64 = (0..p)
+            .flat_map(|r| (0..p).map(move |c| (r, c)))
+            .map(|(r, c)| v[r] * (hess[r * p + c] - gn[r * p + c]) * v[c])
+            .sum::<f64>()
+            * s;
+        let cheap = acc.residual_curvature(&obj);
+        assert!(
+            quad.abs() > 1e-8,
+            "the residual term must matter here: {quad}"
+        );
+        assert!(
+            (cheap - quad).abs() <= 1e-9 * quad.abs(),
+            "vᵀ(H − B_GN)v: {cheap} from residuals, {quad} from the matrices"
+        );
     }
 }
