@@ -147,36 +147,53 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
     }
 }
 
+/// The paper teacher `4 → 4 → 1` with `n` samples, a width-`m` student (seed `seed`) after
+/// `steps` gradient-flow steps (a deterministic start for the refiners).
+fn after_short_flow(m: usize, n: usize, seed: u64, steps: usize) -> (Problem, Vec<f64>, f64) {
+    let p =
+        Problem::teacher_student(4, 4, m, n, gradflow::teacher::paper_seed(4, 4, 0), seed).unwrap();
+    let flow = FlowConfig {
+        maxiterations_ode: steps,
+        maxtime_ode: 600.0,
+        ..FlowConfig::default()
+    };
+    let f = run_flow(p.objective(), &p.start, &flow).unwrap();
+    assert_eq!(f.stop, StopReason::MaxIterations);
+    (p, f.x, f.loss)
+}
+
+/// `iterations` of `refiner` (with `tr_model`) from `x`.
+fn refine_for(
+    p: &Problem,
+    x: &[f64],
+    refiner: Refiner,
+    tr_model: TrModel,
+    iterations: usize,
+) -> gradflow::optim::RefineResult {
+    let cfg = RefineConfig {
+        refiner: Some(refiner),
+        tr_model,
+        maxiterations_optim: iterations,
+        maxtime_optim: 600.0,
+        ..RefineConfig::default()
+    };
+    refine(&mut p.objective(), x, &cfg).unwrap()
+}
+
 /// An overparameterised student after a short gradient flow (loss 7e-3) still has a long
 /// curved way to its zero-loss minimum. The exact-Hessian `newton-tr` with geodesic
 /// acceleration gets there in 63 iterations on this machine; without it, 300 iterations ended
 /// at 1.4e-12.
 #[test]
 fn newton_tr_follows_a_curved_valley_to_machine_precision() {
-    let p = Problem::teacher_student(4, 4, 16, 5000, gradflow::teacher::paper_seed(4, 4, 0), 1)
-        .unwrap();
-    let flow = FlowConfig {
-        maxiterations_ode: 60,
-        maxtime_ode: 600.0,
-        ..FlowConfig::default()
-    };
-    let f = run_flow(p.objective(), &p.start, &flow).unwrap();
-    assert_eq!(f.stop, StopReason::MaxIterations);
-    let cfg = RefineConfig {
-        refiner: Some(Refiner::NewtonTr),
-        tr_model: TrModel::Exact,
-        maxiterations_optim: 150,
-        maxtime_optim: 600.0,
-        ..RefineConfig::default()
-    };
-    let r = refine(&mut p.objective(), &f.x, &cfg).unwrap();
+    let (p, x, start) = after_short_flow(16, 5000, 1, 60);
+    let r = refine_for(&p, &x, Refiner::NewtonTr, TrModel::Exact, 150);
     assert!(
         r.loss <= 1e-28,
-        "loss {:e} after {} iterations ({:?}), from {:e}",
+        "loss {:e} after {} iterations ({:?}), from {start:e}",
         r.loss,
         r.counters.iterations,
         r.stop,
-        f.loss
     );
 }
 
@@ -186,24 +203,8 @@ fn newton_tr_follows_a_curved_valley_to_machine_precision() {
 /// `lm` is still far off after the same budget.
 #[test]
 fn adaptive_newton_tr_keeps_the_exact_hessian_at_a_minimum_with_nonzero_loss() {
-    let p =
-        Problem::teacher_student(4, 4, 4, 3000, gradflow::teacher::paper_seed(4, 4, 0), 1).unwrap();
-    let flow = FlowConfig {
-        maxiterations_ode: 100,
-        maxtime_ode: 600.0,
-        ..FlowConfig::default()
-    };
-    let f = run_flow(p.objective(), &p.start, &flow).unwrap();
-    let run = |refiner| {
-        let cfg = RefineConfig {
-            refiner: Some(refiner),
-            maxiterations_optim: 150,
-            maxtime_optim: 600.0,
-            ..RefineConfig::default()
-        };
-        refine(&mut p.objective(), &f.x, &cfg).unwrap()
-    };
-    let adaptive = run(Refiner::NewtonTr);
+    let (p, x, _) = after_short_flow(4, 3000, 1, 100);
+    let adaptive = refine_for(&p, &x, Refiner::NewtonTr, TrModel::Adaptive, 150);
     assert!(
         adaptive.gnorm <= 1e-12 && adaptive.loss > 1e-3,
         "newton-tr: loss {:e}, gnorm {:e} after {} iterations",
@@ -211,7 +212,7 @@ fn adaptive_newton_tr_keeps_the_exact_hessian_at_a_minimum_with_nonzero_loss() {
         adaptive.gnorm,
         adaptive.counters.iterations
     );
-    let lm = run(Refiner::Lm);
+    let lm = refine_for(&p, &x, Refiner::Lm, TrModel::Adaptive, 150);
     assert!(lm.gnorm > 1e-8, "lm gnorm {:e}", lm.gnorm);
 }
 
@@ -221,24 +222,8 @@ fn adaptive_newton_tr_keeps_the_exact_hessian_at_a_minimum_with_nonzero_loss() {
 /// this machine, the exact-Hessian model 1.9e-15.
 #[test]
 fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
-    let p = Problem::teacher_student(4, 4, 16, 3000, gradflow::teacher::paper_seed(4, 4, 0), 5)
-        .unwrap();
-    let flow = FlowConfig {
-        maxiterations_ode: 100,
-        maxtime_ode: 600.0,
-        ..FlowConfig::default()
-    };
-    let f = run_flow(p.objective(), &p.start, &flow).unwrap();
-    let run = |tr_model| {
-        let cfg = RefineConfig {
-            refiner: Some(Refiner::NewtonTr),
-            tr_model,
-            maxiterations_optim: 300,
-            maxtime_optim: 600.0,
-            ..RefineConfig::default()
-        };
-        refine(&mut p.objective(), &f.x, &cfg).unwrap().loss
-    };
+    let (p, x, _) = after_short_flow(16, 3000, 5, 100);
+    let run = |tr_model| refine_for(&p, &x, Refiner::NewtonTr, tr_model, 300).loss;
     let (adaptive, exact) = (run(TrModel::Adaptive), run(TrModel::Exact));
     assert!(
         adaptive <= 1e-18 && adaptive < 1e-2 * exact,
