@@ -194,15 +194,8 @@ pub(super) fn run(
         loop {
             let sub = trust_region::solve(&lambda, &ghat, radius);
             from_eigen(&q, &sub.step, &mut step);
-            // vᵀ(H − B_GN)v along this step, for the adaptive model choice.
-            let mut residual_curvature = None;
             if let Some(acc) = accel.as_mut() {
-                let accepted =
-                    acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu);
-                if adaptive {
-                    residual_curvature = Some(acc.residual_curvature(obj));
-                }
-                if accepted {
+                if acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu) {
                     // δ = Q (v̂ + ½ â).
                     for ((w, v), a) in accelerated.iter_mut().zip(&sub.step).zip(&acc.a_eig) {
                         *w = v + 0.5 * a;
@@ -228,8 +221,11 @@ pub(super) fn run(
                 radius = (2.0 * radius).min(1e10);
             }
             if new_loss < loss && new_loss.is_finite() {
-                if let Some(d) = residual_curvature {
-                    // The other model's predicted reduction differs by ½ vᵀ(H − B_GN)v.
+                if adaptive && let Some(acc) = accel.as_ref() {
+                    // The other model's predicted reduction differs by ½ vᵀ(H − B_GN)v (from
+                    // this step's second difference). Both predictions are for the plain step
+                    // `v`, judged against the same actual reduction.
+                    let d = acc.residual_curvature(obj);
                     let (other, other_kind) = match kind {
                         Curvature::Exact => (predicted + 0.5 * d, Curvature::GaussNewton),
                         Curvature::GaussNewton => (predicted - 0.5 * d, Curvature::Exact),
