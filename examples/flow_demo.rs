@@ -8,7 +8,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let integrator = args
         .get(1)
-        .map(|s| <Integrator as clap::ValueEnum>::from_str(s, true).expect("integrator"));
+        .map(|s| s.parse::<Integrator>().expect("integrator"));
     let maxtime: f64 = args.get(2).map_or(20.0, |s| s.parse().unwrap());
     let refresh: usize = args.get(3).map_or(1, |s| s.parse().unwrap());
     let seed: u64 = args.get(4).map_or(0, |s| s.parse().unwrap());

@@ -17,12 +17,10 @@ fn main() {
         .map(|v| v.as_f64().expect("number"))
         .collect();
     let secs: f64 = args.get(2).map_or(60.0, |s| s.parse().unwrap());
-    let refiner = args
-        .get(3)
-        .map(|s| <Refiner as clap::ValueEnum>::from_str(s, true).unwrap());
-    let tr_model = args.get(4).map_or(TrModel::Adaptive, |s| {
-        <TrModel as clap::ValueEnum>::from_str(s, true).unwrap()
-    });
+    let refiner = args.get(3).map(|s| s.parse::<Refiner>().unwrap());
+    let tr_model = args
+        .get(4)
+        .map_or(TrModel::Adaptive, |s| s.parse::<TrModel>().unwrap());
     let p = Problem::demo(seed).unwrap();
     let mut obj = p.objective();
     let r = refine(

@@ -9,9 +9,7 @@ fn main() {
     let seed: u64 = args.get(1).map_or(0, |s| s.parse().unwrap());
     let ode: f64 = args.get(2).map_or(30.0, |s| s.parse().unwrap());
     let opt: f64 = args.get(3).map_or(30.0, |s| s.parse().unwrap());
-    let refiner = args
-        .get(4)
-        .map(|s| <Refiner as clap::ValueEnum>::from_str(s, true).unwrap());
+    let refiner = args.get(4).map(|s| s.parse::<Refiner>().unwrap());
     let p = Problem::demo(seed).unwrap();
     let f = run_flow(
         p.objective(),

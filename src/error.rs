@@ -7,7 +7,18 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in gradflow's library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// A name outside a closed set of choices (integrators, refiners, losses, …).
+    #[error("unknown {kind} `{name}` (known: {known})")]
+    UnknownName {
+        /// What the name should name (`integrator`, `refiner`, …).
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+        /// The known names.
+        known: String,
+    },
     /// An activation name that gradflow does not know.
     #[error(
         "unknown activation `{name}` (known: identity, relu, leaky_relu, leaky_relu(α), sigmoid, tanh, softplus, g, gelu, silu, selu, square, cube, sigmoid2, normal_cdf, exp, softmax, polynomial(c0,c1,…))"
@@ -86,6 +97,10 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A recovery or study stopped through its cancellation flag before it had a result; the
+    /// runs finished until then were reported (and can be reused).
+    #[error("interrupted")]
+    Interrupted,
     /// Any of the above, about a named file.
     #[error("{}: {source}", path.display())]
     InFile {

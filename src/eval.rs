@@ -3,59 +3,42 @@
 //! All reported derivatives are those of the **reported mean loss** (`L_sum / N_eff`).
 //!
 //! ```
-//! use gradflow::eval::EvalConfig;
-//! let cfg = EvalConfig::default();
+//! use gradflow::eval::EvalOptions;
+//! let cfg = EvalOptions::default();
 //! assert!(!cfg.gradient && !cfg.hessian && !cfg.spectrum);
 //! assert_eq!(cfg.repeat, None);
 //! assert_eq!(cfg.chunk, gradflow::net::objective::DEFAULT_CHUNK);
 //! ```
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::io::{DataSource, read_data, read_network};
 use crate::net::{Dataset, Loss, Network, Objective, symmetric_eigenvalues};
 
-/// Options of `gradflow eval`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+/// Options of [`evaluate`]: what to compute besides the loss.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct EvalConfig {
-    /// Network file (JSON). Without `--net` and `--data`, the built-in demo is evaluated: a
-    /// width-16 student (Glorot, seed 0) on 30 000 samples of the paper teacher d = 4, r = 4
-    /// (seed 40400).
-    #[arg(long, requires = "data")]
-    pub net: Option<PathBuf>,
-    /// Data: `file.npz`, `X.npy,Y.npy` or `file.csv`.
-    #[arg(long, requires = "net")]
-    pub data: Option<String>,
+#[non_exhaustive]
+pub struct EvalOptions {
     /// Loss (default: `nll` for a softmax output layer, else `mse`).
-    #[arg(long, value_enum)]
     pub loss: Option<Loss>,
     /// Include the gradient.
-    #[arg(long)]
     pub gradient: bool,
     /// Include the full Hessian.
-    #[arg(long)]
     pub hessian: bool,
     /// Include the Hessian spectrum (eigenvalues, ascending).
-    #[arg(long)]
     pub spectrum: bool,
     /// Time K repeated evaluations and report the median seconds of one.
-    #[arg(long, value_name = "K")]
     pub repeat: Option<usize>,
     /// Samples per chunk.
-    #[arg(long, default_value_t = crate::net::objective::DEFAULT_CHUNK)]
     pub chunk: usize,
 }
 
-impl Default for EvalConfig {
+impl Default for EvalOptions {
     fn default() -> Self {
-        EvalConfig {
-            net: None,
-            data: None,
+        EvalOptions {
             loss: None,
             gradient: false,
             hessian: false,
@@ -109,36 +92,6 @@ pub struct EvalReport {
     pub timing: Option<Timing>,
 }
 
-/// Loads the files named in `cfg` (or builds the demo problem) and evaluates.
-pub fn run_eval(cfg: &EvalConfig) -> Result<EvalReport> {
-    let (net_path, data_text) = match (&cfg.net, &cfg.data) {
-        (Some(n), Some(d)) => (n, d),
-        (None, None) => {
-            let p = crate::reference::Problem::demo(0)?;
-            let net = Network::new(p.student.clone(), p.start.clone())?;
-            return evaluate(&net, &p.data, Loss::Mse, cfg);
-        }
-        _ => {
-            return Err(Error::invalid(
-                "eval",
-                "give both --net and --data (or neither for the demo)",
-            ));
-        }
-    };
-    let net = read_network(net_path)?;
-    let source = DataSource::parse(data_text)?;
-    let mut data = read_data(&source)?;
-    let loss = cfg.loss.unwrap_or_else(|| Loss::for_spec(&net.spec));
-    if loss == Loss::Nll && data.output_dim() == 1 && net.spec.output_dim() > 1 {
-        data = labels_to_one_hot(&data, net.spec.output_dim())
-            .map_err(|e| e.in_file(source.path()))?;
-    }
-    evaluate(&net, &data, loss, cfg).map_err(|e| match e {
-        e @ (Error::Shape { .. } | Error::Invalid { .. }) => e.in_file(source.path()),
-        other => other,
-    })
-}
-
 /// Converts a one-column target of integer class labels into one-hot targets.
 pub fn labels_to_one_hot(data: &Dataset, classes: usize) -> Result<Dataset> {
     let y = data.y();
@@ -162,14 +115,24 @@ pub fn labels_to_one_hot(data: &Dataset, classes: usize) -> Result<Dataset> {
     }
 }
 
-/// Evaluates a network on data (the library core of `gradflow eval`).
-pub fn evaluate(net: &Network, data: &Dataset, loss: Loss, cfg: &EvalConfig) -> Result<EvalReport> {
+/// Evaluates a network on data (the library core of `gradflow eval`). The loss is
+/// `cfg.loss`, by default the one that fits the output layer ([`Loss::for_spec`]); for the NLL
+/// a one-column target of integer class labels is read as one-hot targets.
+pub fn evaluate(net: &Network, data: &Dataset, cfg: &EvalOptions) -> Result<EvalReport> {
     if cfg.chunk == 0 {
-        return Err(Error::invalid("--chunk", "must be at least 1"));
+        return Err(Error::invalid("chunk", "must be at least 1"));
     }
     if cfg.repeat == Some(0) {
-        return Err(Error::invalid("--repeat", "must be at least 1"));
+        return Err(Error::invalid("repeat", "must be at least 1"));
     }
+    let loss = cfg.loss.unwrap_or_else(|| Loss::for_spec(&net.spec));
+    let converted;
+    let data = if loss == Loss::Nll && data.output_dim() == 1 && net.spec.output_dim() > 1 {
+        converted = labels_to_one_hot(data, net.spec.output_dim())?;
+        &converted
+    } else {
+        data
+    };
     let mut obj = Objective::new(&net.spec, data, loss)?.with_chunk(cfg.chunk);
     let p = net.params.as_slice();
     let np = obj.n_params();

@@ -113,18 +113,21 @@
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod cluster;
 pub mod error;
 pub mod eval;
 pub mod flow;
 pub mod io;
 pub mod monitor;
+pub mod named;
 pub mod net;
+pub mod observe;
 pub mod optim;
+mod parallel;
 pub mod reference;
 pub mod report;
 pub mod rng;
-pub mod solve;
 pub mod study;
 pub mod teacher;
 pub mod train;

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::observe::{Event, Phase, Watch};
+
 /// ∞-norm of a vector.
 pub fn inf_norm(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
@@ -66,29 +68,16 @@ pub enum StopReason {
     NoProgress,
     /// The phase was not run (zero budget).
     Skipped,
+    /// The run was cancelled through its [`Cancel`](crate::cancel::Cancel) flag (Ctrl-C on the
+    /// command line); its result is the best point evaluated until then.
+    Interrupted,
 }
 
-impl StopReason {
-    /// The reason's name as written in records (`min_loss`, `max_time`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::MinLoss => "min_loss",
-            StopReason::MinGradNorm => "min_grad_norm",
-            StopReason::Patience => "patience",
-            StopReason::MaxTime => "max_time",
-            StopReason::MaxIterations => "max_iterations",
-            StopReason::MaxT => "max_t",
-            StopReason::NoProgress => "no_progress",
-            StopReason::Skipped => "skipped",
-        }
-    }
-}
-
-impl std::fmt::Display for StopReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::named::named_enum!(StopReason, "stop reason", {
+    MinLoss => "min_loss", MinGradNorm => "min_grad_norm", Patience => "patience",
+    MaxTime => "max_time", MaxIterations => "max_iterations", MaxT => "max_t",
+    NoProgress => "no_progress", Skipped => "skipped", Interrupted => "interrupted",
+});
 
 /// Budgets and tolerances of one phase.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -138,13 +127,11 @@ pub struct TrajectoryPoint {
     pub x: Option<Vec<f64>>,
 }
 
-/// A progress callback: `(phase, iterations, best mean loss, gradient norm at the best point)`.
-pub type ProgressFn = std::sync::Arc<dyn Fn(&'static str, usize, f64, f64) + Send + Sync>;
-
 /// Tracks one phase (see the module docs).
 #[derive(Clone)]
 pub struct Monitor {
-    progress: Option<(&'static str, ProgressFn)>,
+    watch: Watch,
+    phase: Phase,
     limits: Limits,
     start: Instant,
     /// Best parameters evaluated so far.
@@ -177,7 +164,8 @@ impl Monitor {
         let points = points.max(2);
         let span = (t_last.max(t_first * 10.0) / t_first).max(10.0);
         Monitor {
-            progress: None,
+            watch: Watch::silent(),
+            phase: Phase::Flow,
             limits,
             start: Instant::now(),
             best_x: x0.to_vec(),
@@ -192,10 +180,17 @@ impl Monitor {
         }
     }
 
-    /// Reports progress after every accepted step to `f`, tagged with `phase`.
-    pub fn with_progress(mut self, phase: &'static str, f: Option<ProgressFn>) -> Self {
-        self.progress = f.map(|f| (phase, f));
+    /// Reports every accepted step of `phase` to `watch`'s observer, and stops when its
+    /// flag is cancelled.
+    pub fn watched(mut self, phase: Phase, watch: &Watch) -> Self {
+        self.phase = phase;
+        self.watch = watch.clone();
         self
+    }
+
+    /// The watch of the run.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// The limits.
@@ -241,14 +236,14 @@ impl Monitor {
     /// Counts an accepted step (and reports progress).
     pub fn step(&mut self) {
         self.counters.iterations += 1;
-        if let Some((phase, f)) = &self.progress {
-            f(
-                phase,
-                self.counters.iterations,
-                self.best_loss,
-                self.best_gnorm,
-            );
-        }
+        self.watch.emit(&Event::Step {
+            run: self.watch.run(),
+            phase: self.phase,
+            iteration: self.counters.iterations,
+            wall: self.elapsed(),
+            loss: self.best_loss,
+            gnorm: self.best_gnorm,
+        });
     }
 
     /// Adds a trajectory point if `t` passed the next log-spaced mark (always the first one).
@@ -280,7 +275,9 @@ impl Monitor {
     /// The first stop rule that holds, checked after an accepted step at ODE time `t`.
     pub fn should_stop(&self, t: f64) -> Option<StopReason> {
         let l = &self.limits;
-        if self.best_loss <= l.minloss {
+        if self.watch.is_cancelled() {
+            Some(StopReason::Interrupted)
+        } else if self.best_loss <= l.minloss {
             Some(StopReason::MinLoss)
         } else if self.best_gnorm <= l.min_gnorm {
             Some(StopReason::MinGradNorm)

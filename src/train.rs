@@ -2,11 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_with_progress};
-use crate::monitor::{Counters, ProgressFn, StopReason, TrajectoryPoint};
-use crate::net::{Dataset, Loss, NetSpec, Objective};
-use crate::optim::{RefineConfig, RefineResult, Refiner, refine_with_progress};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_watched};
+use crate::monitor::{Counters, StopReason, TrajectoryPoint};
+use crate::named::Named;
+use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
+use crate::observe::{Event, RunId, Stage, Watch};
+use crate::optim::{RefineConfig, RefineResult, Refiner, refine_watched};
+use crate::rng::Stream;
 
 /// Per-phase summary in the record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,21 +74,141 @@ pub struct RunRecord {
     pub loss_curve: Vec<TrajectoryPoint>,
     /// Solver failures and fallbacks of the gradient flow.
     pub events: Vec<FlowEvent>,
-    /// The full configuration that produced the run.
+    /// The gradient-flow options of the run (absent in records written before gradflow
+    /// recorded them: then read from `config.flow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowConfig>,
+    /// The refinement options of the run (as `flow`, else `config.refine`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineConfig>,
+    /// The full configuration that produced the run (provenance).
     pub config: serde_json::Value,
 }
 
-/// The file name of a method enum (its serde name).
-fn method_name(m: impl Serialize) -> String {
-    serde_json::to_value(m)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+impl RunRecord {
+    /// The run's identity, by which a saved run is recognised and reused: `None` when the
+    /// record holds no readable flow and refinement options.
+    pub fn key(&self) -> Option<RunKey> {
+        fn sub<T: serde::de::DeserializeOwned>(config: &serde_json::Value, k: &str) -> Option<T> {
+            serde_json::from_value(config.get(k)?.clone()).ok()
+        }
+        Some(RunKey {
+            network: self.network.clone(),
+            init_bits: self.init.iter().map(|v| v.to_bits()).collect(),
+            seed: self.seed,
+            flow: self.flow.clone().or_else(|| sub(&self.config, "flow"))?,
+            refine: self
+                .refine
+                .clone()
+                .or_else(|| sub(&self.config, "refine"))?,
+        })
+    }
+
+    /// Whether either phase ended through the cancellation flag.
+    pub fn was_interrupted(&self) -> bool {
+        self.ode.stop == StopReason::Interrupted || self.optim.stop == StopReason::Interrupted
+    }
+}
+
+/// What makes two training runs the same run: architecture, initial point (bit for bit), seed,
+/// and the options of both phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunKey {
+    /// The architecture.
+    pub network: NetSpec,
+    /// The initial point's bits.
+    pub init_bits: Vec<u64>,
+    /// The seed.
+    pub seed: u64,
+    /// Gradient-flow options.
+    pub flow: FlowConfig,
+    /// Refinement options.
+    pub refine: RefineConfig,
+}
+
+impl RunKey {
+    /// The key of a run from `x0` with these options.
+    pub fn new(
+        network: &NetSpec,
+        x0: &[f64],
+        seed: u64,
+        flow: &FlowConfig,
+        refine: &RefineConfig,
+    ) -> Self {
+        RunKey {
+            network: network.clone(),
+            init_bits: x0.iter().map(|v| v.to_bits()).collect(),
+            seed,
+            flow: flow.clone(),
+            refine: refine.clone(),
+        }
+    }
+}
+
+/// The training problem: an architecture, data, a loss and, optionally, a mask of parameters
+/// held at their initial values (`true` = frozen, see [`Objective::with_frozen`]).
+#[derive(Clone, Copy, Debug)]
+pub struct TrainProblem<'a> {
+    /// The student architecture.
+    pub spec: &'a NetSpec,
+    /// The data.
+    pub data: &'a Dataset,
+    /// The loss.
+    pub loss: Loss,
+    /// Frozen parameters, if any.
+    pub frozen: Option<&'a [bool]>,
+}
+
+impl<'a> TrainProblem<'a> {
+    /// A problem with the loss that fits the output layer ([`Loss::for_spec`]) and nothing
+    /// frozen.
+    pub fn new(spec: &'a NetSpec, data: &'a Dataset) -> Self {
+        TrainProblem {
+            spec,
+            data,
+            loss: Loss::for_spec(spec),
+            frozen: None,
+        }
+    }
+
+    fn objective(&self) -> Result<Objective<'a>> {
+        let o = Objective::new(self.spec, self.data, self.loss)?;
+        match self.frozen {
+            Some(m) => o.with_frozen(m),
+            None => Ok(o),
+        }
+    }
+}
+
+/// The options of a training run: both phases, the initialisation and seed, and what the
+/// record keeps.
+///
+/// ```
+/// use gradflow::train::TrainOptions;
+/// let o = TrainOptions::default();
+/// assert_eq!((o.flow.maxtime_ode, o.refine.maxtime_optim), (180.0, 120.0));
+/// assert_eq!((o.seed, o.init), (0, gradflow::net::Init::GlorotNormal));
+/// assert!(o.provenance.is_null());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TrainOptions {
+    /// Phase 1, the gradient flow.
+    pub flow: FlowConfig,
+    /// Phase 2, the refinement.
+    pub refine: RefineConfig,
+    /// The initialisation of [`train_seeds`] (each seed draws from its own stream).
+    pub init: Init,
+    /// The seed stored in the record of [`train`] (an explicit initial point is given there).
+    pub seed: u64,
+    /// Stored verbatim in the record's `config`, e.g. the command line's whole configuration.
+    pub provenance: serde_json::Value,
 }
 
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
-        method: method_name(f.integrator),
+        method: f.integrator.name().to_string(),
         stop: f.stop,
         loss: f.loss,
         gnorm: f.gnorm,
@@ -94,7 +219,7 @@ fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
 
 fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     PhaseRecord {
-        method: method_name(r.refiner),
+        method: r.refiner.name().to_string(),
         stop: r.stop,
         loss: r.loss,
         gnorm: r.gnorm,
@@ -103,59 +228,31 @@ fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     }
 }
 
-/// Runs both phases from `x0`; `config` is stored verbatim in the record.
-#[allow(clippy::too_many_arguments)]
+/// Runs both phases from `x0` (SPEC §4–§6): the gradient flow, then the refinement from the
+/// flow's best point. Every step is reported to `watch`; when its flag is cancelled the
+/// running phase ends at its best point with
+/// [`StopReason::Interrupted`](crate::monitor::StopReason::Interrupted) and the refinement is
+/// skipped, so an interrupted run still returns its record.
 pub fn train(
-    spec: &NetSpec,
-    data: &Dataset,
-    loss: Loss,
+    problem: &TrainProblem<'_>,
     x0: &[f64],
-    seed: u64,
-    flow: &FlowConfig,
-    refine_cfg: &RefineConfig,
-    config: serde_json::Value,
-    progress: Option<ProgressFn>,
+    opts: &TrainOptions,
+    watch: &Watch,
 ) -> Result<RunRecord> {
-    train_frozen(
-        spec, data, loss, x0, seed, flow, refine_cfg, config, progress, None,
-    )
-}
-
-/// As [`train`], with the parameters whose `frozen` entry is `true` held at their values in
-/// `x0` (see [`Objective::with_frozen`]).
-#[allow(clippy::too_many_arguments)]
-pub fn train_frozen(
-    spec: &NetSpec,
-    data: &Dataset,
-    loss: Loss,
-    x0: &[f64],
-    seed: u64,
-    flow: &FlowConfig,
-    refine_cfg: &RefineConfig,
-    config: serde_json::Value,
-    progress: Option<ProgressFn>,
-    frozen: Option<&[bool]>,
-) -> Result<RunRecord> {
-    let objective = || -> Result<Objective<'_>> {
-        let o = Objective::new(spec, data, loss)?;
-        match frozen {
-            Some(m) => o.with_frozen(m),
-            None => Ok(o),
-        }
-    };
     let start = std::time::Instant::now();
-    let f = run_flow_with_progress(objective()?, x0, flow, progress.clone())?;
-    let mut obj = objective()?;
-    let r = refine_with_progress(&mut obj, &f.x, refine_cfg, progress)?;
+    let f = run_flow_watched(problem.objective()?, x0, &opts.flow, watch)?;
+    let mut obj = problem.objective()?;
+    let r = refine_watched(&mut obj, &f.x, &opts.refine, watch)?;
     // The refinement starts at the flow's best point, so its best is never worse.
     let scale = obj.mean_scale();
     let loss_sum = r.loss / scale;
+    let spec = problem.spec;
     Ok(RunRecord {
         gradflow_version: env!("CARGO_PKG_VERSION").to_string(),
-        seed,
+        seed: opts.seed,
         network: spec.clone(),
         shape: spec.shape_string(),
-        loss_kind: loss,
+        loss_kind: problem.loss,
         init: x0.to_vec(),
         ode_x: f.x.clone(),
         x: r.x.clone(),
@@ -169,10 +266,96 @@ pub fn train_frozen(
         trajectory: f.trajectory,
         loss_curve: r.trajectory,
         events: f.events,
-        config,
+        flow: Some(opts.flow.clone()),
+        refine: Some(opts.refine.clone()),
+        config: opts.provenance.clone(),
     })
 }
 
+/// Trains one run per seed, each from `opts.init` drawn on the seed's own stream, on `threads`
+/// worker threads (`None`: all cores; one run per thread). Each finished run is reported to
+/// `watch` as [`Event::RunDone`] (or [`Event::RunFailed`]) as soon as it exists; runs not yet
+/// started when the flag is cancelled are not started (and are missing from the result).
+pub fn train_seeds(
+    problem: &TrainProblem<'_>,
+    seeds: &[u64],
+    opts: &TrainOptions,
+    threads: Option<usize>,
+    watch: &Watch,
+) -> Result<Vec<(u64, Result<RunRecord>)>> {
+    let pool = crate::parallel::pool(threads, "threads")?;
+    let results = pool.install(|| {
+        seeds
+            .par_iter()
+            .filter_map(|&seed| {
+                if watch.is_cancelled() {
+                    return None;
+                }
+                let run = RunId {
+                    stage: Stage::Solve,
+                    seed,
+                };
+                let w = watch.for_run(run);
+                let x0 = opts.init.draw(problem.spec, &mut Stream::new(seed, 0));
+                let o = TrainOptions {
+                    seed,
+                    ..opts.clone()
+                };
+                let r = train(problem, &x0, &o, &w);
+                match &r {
+                    Ok(record) => w.emit(&Event::RunDone { run, record }),
+                    Err(error) => w.emit(&Event::RunFailed { run, error }),
+                }
+                Some((seed, r))
+            })
+            .collect()
+    });
+    Ok(results)
+}
+
+/// The student architecture for `data`: hidden widths `layers`, or one hidden layer of
+/// `width`, or `rho` times the teacher's first hidden width (default ρ = 4), all with the
+/// hidden activation `activation` and an identity output layer.
+pub fn student_for(
+    data: &Dataset,
+    teacher: Option<&Network>,
+    layers: Option<&[usize]>,
+    width: Option<usize>,
+    rho: Option<usize>,
+    activation: &Activation,
+) -> Result<NetSpec> {
+    let teacher_hidden = teacher
+        .filter(|t| t.spec.depth() >= 2)
+        .map(|t| t.spec.layers[0].width);
+    let hidden: Vec<usize> = match (layers, width, rho) {
+        (Some(l), _, _) => l.to_vec(),
+        (None, Some(w), _) => vec![w],
+        (None, None, rho) => {
+            let r = teacher_hidden.ok_or_else(|| {
+                Error::invalid(
+                    "student",
+                    "give a width or hidden layers (ρ needs a teacher)",
+                )
+            })?;
+            vec![r * rho.unwrap_or(4)]
+        }
+    };
+    if hidden.is_empty() || hidden.contains(&0) {
+        return Err(Error::invalid("student", "hidden widths must be positive"));
+    }
+    if activation.is_softmax() {
+        return Err(Error::invalid(
+            "activation",
+            "softmax is not a hidden activation",
+        ));
+    }
+    let mut specs: Vec<LayerSpec> = hidden
+        .iter()
+        .map(|&w| LayerSpec::new(w, activation.clone()))
+        .collect();
+    specs.push(LayerSpec::new(data.output_dim(), Activation::Identity));
+    NetSpec::new(data.input_dim(), specs)
+}
 /// The methods a configuration resolves to for `n` parameters.
 pub fn resolved_methods(
     flow: &FlowConfig,

@@ -22,6 +22,7 @@ pub use layer::{ClusterConfig, DropReason, LayerClustering, StudentLayer, cluste
 pub use metrics::{RecoveryMetrics, compare};
 pub use neuron::{Neuron, canonicalise, layer_neurons};
 pub use recover::{
-    BiasDrop, Hooks, LayerReport, Probe, RecoverConfig, RecoverReport, Recovery, StudentSummary,
-    recover, student_init, student_spec,
+    BiasDrop, LayerReport, Probe, RECOVERED_FILE, REPORT_FILE, RecoverOptions, RecoverReport,
+    Recovery, STUDENTS_DIR, StudentSummary, read_saved_students, recover, student_file,
+    student_init, student_spec, write_recovery, write_student,
 };

@@ -28,7 +28,7 @@ pub(super) fn run(
     match method {
         Integrator::Rk4 => {
             if !(cfg.dt > 0.0 && cfg.dt.is_finite()) {
-                return Err(Error::invalid("--dt", "must be positive"));
+                return Err(Error::invalid("flow.dt", "must be positive"));
             }
             let h = cfg.dt;
             let tau = cfg.tau;
@@ -65,7 +65,7 @@ pub(super) fn run(
         }
         Integrator::Gd | Integrator::Adam => {
             if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
-                return Err(Error::invalid("--lr", "must be positive"));
+                return Err(Error::invalid("flow.lr", "must be positive"));
             }
             let total = obj.data().n_samples();
             let batch = cfg.batch_size.unwrap_or(total).clamp(1, total);

@@ -11,6 +11,7 @@ use super::{FlowConfig, FlowEvent, FlowResult, Integrator, discrete};
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, StopReason, fill_best_gnorm};
 use crate::net::Objective;
+use crate::observe::{Event, Phase, Watch};
 
 /// Failures tolerated before the phase gives up with [`StopReason::NoProgress`].
 const MAX_FALLBACKS: usize = 10;
@@ -44,12 +45,15 @@ fn check(cfg: &FlowConfig) -> Result<()> {
             Err(Error::invalid(name, format!("must be positive, got {v}")))
         }
     };
-    pos("--abstol", cfg.abstol)?;
-    pos("--reltol", cfg.reltol)?;
-    pos("--tau", cfg.tau)?;
-    pos("--maxtime-ode", cfg.maxtime_ode)?;
+    pos("flow.abstol", cfg.abstol)?;
+    pos("flow.reltol", cfg.reltol)?;
+    pos("flow.tau", cfg.tau)?;
+    pos("flow.maxtime_ode", cfg.maxtime_ode)?;
     if cfg.jacobian_refresh == 0 {
-        return Err(Error::invalid("--jacobian-refresh", "must be at least 1"));
+        return Err(Error::invalid(
+            "flow.jacobian_refresh",
+            "must be at least 1",
+        ));
     }
     Ok(())
 }
@@ -96,15 +100,16 @@ fn drive<'a, 'd: 'a, S: OdeSolverMethod<'a, FlowEquations<'d>>>(
 /// Integrates the gradient flow of `obj` from `x0` (SPEC §4) and returns the best point ever
 /// evaluated with the phase's record.
 pub fn run_flow(obj: Objective<'_>, x0: &[f64], cfg: &FlowConfig) -> Result<FlowResult> {
-    run_flow_with_progress(obj, x0, cfg, None)
+    run_flow_watched(obj, x0, cfg, &Watch::silent())
 }
 
-/// [`run_flow`] reporting progress after every accepted step.
-pub fn run_flow_with_progress(
+/// [`run_flow`] reporting every accepted step and solver fallback to `watch`, and ending with
+/// [`StopReason::Interrupted`] at the best point when its flag is cancelled.
+pub fn run_flow_watched(
     obj: Objective<'_>,
     x0: &[f64],
     cfg: &FlowConfig,
-    progress: Option<crate::monitor::ProgressFn>,
+    watch: &Watch,
 ) -> Result<FlowResult> {
     check(cfg)?;
     obj.spec().check_params(x0)?;
@@ -118,7 +123,7 @@ pub fn run_flow_with_progress(
         1e9 / cfg.tau,
         cfg.trajectory_x,
     )
-    .with_progress("ode", progress);
+    .watched(Phase::Flow, watch);
     let mut obj = obj;
     let mut x = x0.to_vec();
     let mut t = 0.0;
@@ -192,12 +197,17 @@ pub fn run_flow_with_progress(
             }
             Err((t_fail, error)) => {
                 let next = method.fallback();
-                events.push(FlowEvent {
+                let event = FlowEvent {
                     t: t_fail,
                     failed: method,
                     restarted_with: next,
                     error,
+                };
+                watch.emit(&Event::Fallback {
+                    run: watch.run(),
+                    event: &event,
                 });
+                events.push(event);
                 if events.len() >= MAX_FALLBACKS {
                     t = t_fail;
                     break StopReason::NoProgress;

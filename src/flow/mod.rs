@@ -12,23 +12,20 @@ mod integrate;
 
 use serde::{Deserialize, Serialize};
 
-pub use integrate::{run_flow, run_flow_with_progress};
+pub use integrate::{run_flow, run_flow_watched};
 
 use crate::monitor::{Counters, Limits, StopReason, TrajectoryPoint};
 
 /// Gradient-flow integrators (SPEC §4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Integrator {
     /// Kennedy–Carpenter 8-stage 5th-order L-stable ESDIRK (the paper's choice).
-    #[value(name = "kencarp58")]
     #[serde(rename = "kencarp58")]
     KenCarp58,
     /// TR-BDF2 (2nd order ESDIRK).
-    #[value(name = "tr-bdf2")]
     TrBdf2,
     /// ESDIRK3(4) of diffsol.
-    #[value(name = "esdirk34")]
     Esdirk34,
     /// Variable-order BDF.
     Bdf,
@@ -41,6 +38,11 @@ pub enum Integrator {
     /// Adam on the mean loss (learning rate `lr`).
     Adam,
 }
+
+crate::named::named_enum!(Integrator, "integrator", {
+    KenCarp58 => "kencarp58", TrBdf2 => "tr-bdf2", Esdirk34 => "esdirk34", Bdf => "bdf",
+    Tsit5 => "tsit5", Rk4 => "rk4", Gd => "gd", Adam => "adam",
+});
 
 impl Integrator {
     /// The default for a problem size: `kencarp58` up to 1024 parameters, `tr-bdf2` above.
@@ -73,64 +75,47 @@ impl Integrator {
 /// assert_eq!((c.minloss, c.min_gnorm, c.maxtime_ode), (2e-32, 1e-15, 180.0));
 /// assert_eq!(c.jacobian_refresh, 1);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FlowConfig {
     /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 above).
-    #[arg(long = "ode", value_enum)]
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
-    #[arg(long, default_value_t = 1e-6)]
     pub abstol: f64,
     /// Relative tolerance of the integrator.
-    #[arg(long, default_value_t = 1e-6)]
     pub reltol: f64,
     /// Time scale τ of dθ/dt = −τ∇L_sum.
-    #[arg(long, default_value_t = 1.0)]
     pub tau: f64,
     /// Stop when the mean loss reaches this.
-    #[arg(long, default_value_t = 2e-32)]
     pub minloss: f64,
     /// Stop when the ∞-norm of the mean gradient reaches this.
-    #[arg(long, default_value_t = 1e-15)]
     pub min_gnorm: f64,
     /// Stop after this many loss evaluations without improvement.
-    #[arg(long, default_value_t = usize::MAX)]
     pub patience: usize,
     /// Wall-clock budget of the phase (s).
-    #[arg(long, default_value_t = 180.0)]
     pub maxtime_ode: f64,
     /// Step budget of the phase.
-    #[arg(long, default_value_t = usize::MAX)]
     pub maxiterations_ode: usize,
     /// ODE time limit (default: none).
-    #[arg(long = "max-t")]
     pub max_t: Option<f64>,
     /// Refresh the Hessian (Jacobian) at least every this many steps. Default 1 (every step),
     /// chosen by measurement: on the demo problem (seed 0, kencarp58, 15 s) refreshing every
     /// step reached loss 3.3e-5 with no solver failure, every 5 steps 2.4e-5 with two failures,
     /// and diffsol's default (50) only 7.8e-4 — gradient-flow valleys curve faster than a stale
     /// Jacobian tracks, and the Hessian costs only a few gradients.
-    #[arg(long, default_value_t = 1)]
     pub jacobian_refresh: usize,
     /// Fixed step of `rk4`.
-    #[arg(long, default_value_t = 1e-3)]
     pub dt: f64,
     /// Learning rate of `gd` and `adam` (on the mean loss).
-    #[arg(long, default_value_t = 1e-2)]
     pub lr: f64,
     /// Mini-batch size of `gd` and `adam` (default: full batch).
-    #[arg(long)]
     pub batch_size: Option<usize>,
     /// Approximate number of trajectory points (log-spaced in t).
-    #[arg(long, default_value_t = 100)]
     pub trajectory_points: usize,
     /// Keep θ at every trajectory point.
-    #[arg(long)]
     pub trajectory_x: bool,
     /// Testing hook: make the right-hand side non-finite after this many evaluations of the
     /// first integrator (exercises the failure fallback).
-    #[arg(skip)]
     #[serde(skip)]
     pub inject_failure_after: Option<usize>,
 }

@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod data_file;
 pub mod network_file;
 pub mod non_finite;
+pub mod source;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use data_file::{DataSource, read_data, write_data};
@@ -14,3 +15,4 @@ pub use network_file::{
     network_from_json, network_to_json, read_network, read_network_record, read_spec,
     write_network, write_network_with_meta,
 };
+pub use source::{LoadedProblem, ProblemSource, demo_teacher};

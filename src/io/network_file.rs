@@ -114,7 +114,8 @@ pub struct NetworkRecord {
     /// Parameters per layer (may be absent in architecture-only files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<ParamRecord>>,
-    /// Free-form provenance (e.g. the teacher construction and seed); ignored when reading.
+    /// Free-form provenance (e.g. the teacher construction and seed). The network is built
+    /// without it; only its `"seed"` is read, by [`NetworkRecord::data_seed`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
 }
@@ -139,6 +140,16 @@ impl NetworkRecord {
             params: Some(params),
             meta: None,
         }
+    }
+
+    /// The seed of the network's data stream recorded in `"meta"` (`gradflow teacher` writes
+    /// it), or 0 when the file has none: the data a teacher file is sampled with by default.
+    pub fn data_seed(&self) -> u64 {
+        self.meta
+            .as_ref()
+            .and_then(|m| m.get("seed"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
     }
 
     /// The architecture, validated.

@@ -6,7 +6,7 @@ use super::spec::NetSpec;
 use crate::rng::Stream;
 
 /// How initial weights are drawn. Biases always start at zero.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Init {
     /// `W ~ N(0, 2/(fan_in + fan_out))` (Glorot & Bengio 2010).
@@ -15,6 +15,10 @@ pub enum Init {
     /// `W ~ U[−a, a]`, `a = √(6/(fan_in + fan_out))`.
     GlorotUniform,
 }
+
+crate::named::named_enum!(Init, "initialisation", {
+    GlorotNormal => "glorot_normal", GlorotUniform => "glorot_uniform",
+});
 
 impl Init {
     /// Draws a flat parameter vector for `spec` from `rng`.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 
 /// The training objective.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// Mean squared error: `Σ_i w_i Σ_o (f(x_i)_o − y_io)²`.
@@ -25,6 +25,8 @@ pub enum Loss {
     /// one-hot labels).
     Nll,
 }
+
+crate::named::named_enum!(Loss, "loss", { Mse => "mse", Nll => "nll" });
 
 impl Loss {
     /// The loss that fits an architecture's output layer: NLL for softmax, MSE otherwise.

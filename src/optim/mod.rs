@@ -36,14 +36,14 @@ use crate::error::{Error, Result};
 use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
 pub(crate) use crate::monitor::{eval_gradient, eval_loss, inf_norm};
 use crate::net::{Curvature, Objective};
+use crate::observe::{Phase, Watch};
 
 /// Refinement methods (SPEC §5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refiner {
     /// Exact-Hessian trust region; for the MSE with a linear output layer with geodesic
     /// acceleration and the adaptive choice of [`TrModel`].
-    #[value(name = "newton-tr")]
     NewtonTr,
     /// Levenberg–Marquardt: the exact trust region on the Gauss–Newton model, with geodesic
     /// acceleration (MSE, linear output layer).
@@ -59,7 +59,7 @@ pub enum Refiner {
 }
 
 /// The model matrix of the trust region of [`Refiner::NewtonTr`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrModel {
     /// Per iteration the exact Hessian or the Gauss–Newton matrix, whichever predicted the last
@@ -72,6 +72,14 @@ pub enum TrModel {
     /// Always the Gauss–Newton matrix (the same as [`Refiner::Lm`]).
     GaussNewton,
 }
+
+crate::named::named_enum!(Refiner, "refiner", {
+    NewtonTr => "newton-tr", Lm => "lm", Newton => "newton", Bfgs => "bfgs", Lbfgs => "lbfgs",
+    Slsqp => "slsqp",
+});
+crate::named::named_enum!(TrModel, "trust-region model", {
+    Adaptive => "adaptive", Exact => "exact", GaussNewton => "gauss-newton",
+});
 
 impl Refiner {
     /// The default for a problem size (SPEC §5): `newton-tr` up to 128 parameters, `slsqp` up
@@ -97,39 +105,24 @@ impl Refiner {
 /// assert_eq!((c.maxtime_optim, c.minloss, c.min_gnorm), (120.0, 2e-32, 1e-15));
 /// assert_eq!(c.tr_model, TrModel::Adaptive);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RefineConfig {
     /// Refinement method (default: newton-tr up to 128 parameters, slsqp up to 1024, bfgs up to
     /// 10⁵, lbfgs above).
-    #[arg(long = "optim", value_enum)]
     pub refiner: Option<Refiner>,
     /// Wall-clock budget of the phase (s).
-    #[arg(long, default_value_t = 120.0)]
     pub maxtime_optim: f64,
     /// Iteration budget of the phase.
-    #[arg(long, default_value_t = usize::MAX)]
     pub maxiterations_optim: usize,
     /// Stop when the mean loss reaches this.
-    #[arg(id = "minloss_optim", long = "minloss-optim", default_value_t = 2e-32)]
     pub minloss: f64,
     /// Stop when the ∞-norm of the mean gradient reaches this.
-    #[arg(
-        id = "min_gnorm_optim",
-        long = "min-gnorm-optim",
-        default_value_t = 1e-15
-    )]
     pub min_gnorm: f64,
     /// Stop after this many evaluations without improvement.
-    #[arg(
-        id = "patience_optim",
-        long = "patience-optim",
-        default_value_t = 10_000
-    )]
     pub patience: usize,
     /// Model matrix of `newton-tr`: `adaptive` (exact Hessian or Gauss–Newton, whichever
     /// predicted the last step better) or `exact`.
-    #[arg(long, value_enum, default_value_t = TrModel::Adaptive)]
     pub tr_model: TrModel,
 }
 
@@ -238,26 +231,33 @@ pub(crate) fn second_order_at(
 
 /// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.
 pub fn refine(obj: &mut Objective<'_>, x0: &[f64], cfg: &RefineConfig) -> Result<RefineResult> {
-    refine_with_progress(obj, x0, cfg, None)
+    refine_watched(obj, x0, cfg, &Watch::silent())
 }
 
-/// [`refine`] reporting progress after every accepted iteration.
-pub fn refine_with_progress(
+/// [`refine`] reporting every accepted iteration to `watch`, and ending with
+/// [`StopReason::Interrupted`] at the best point when its flag is cancelled.
+pub fn refine_watched(
     obj: &mut Objective<'_>,
     x0: &[f64],
     cfg: &RefineConfig,
-    progress: Option<crate::monitor::ProgressFn>,
+    watch: &Watch,
 ) -> Result<RefineResult> {
     obj.spec().check_params(x0)?;
     if cfg.maxtime_optim.is_nan() || cfg.maxtime_optim < 0.0 {
-        return Err(Error::invalid("--maxtime-optim", "must be non-negative"));
+        return Err(Error::invalid(
+            "refine.maxtime_optim",
+            "must be non-negative",
+        ));
     }
     let n = x0.len();
     let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
     let limits = cfg.limits();
-    let mut monitor =
-        Monitor::new(limits, x0, 100, 1.0, 1e6, false).with_progress("optim", progress);
-    let stop = if cfg.maxtime_optim <= 0.0 || cfg.maxiterations_optim == 0 {
+    let mut monitor = Monitor::new(limits, x0, 100, 1.0, 1e6, false).watched(Phase::Refine, watch);
+    let stop = if watch.is_cancelled() {
+        let mut g = vec![0.0; n];
+        eval_gradient(obj, &mut monitor, x0, &mut g);
+        StopReason::Interrupted
+    } else if cfg.maxtime_optim <= 0.0 || cfg.maxiterations_optim == 0 {
         let mut g = vec![0.0; n];
         eval_gradient(obj, &mut monitor, x0, &mut g);
         StopReason::Skipped

@@ -1,6 +1,7 @@
 //! The report's tables: per student, per recovery, per (d, r, ρ) cell, the headline per ρ, and
 //! the task times (kept apart: every other table is a pure function of the results).
 
+use crate::named::Named;
 use std::fmt::Write;
 
 use crate::study::{RecoveryResult, StudentResult, StudyResults};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::RecoverConfig;
+use crate::cluster::RecoverOptions;
 use crate::error::{Error, Result};
 use crate::flow::FlowConfig;
 use crate::net::Activation;
@@ -62,7 +62,7 @@ fn default_activation() -> Activation {
     Activation::G
 }
 
-/// Expand-and-Cluster options of a study (see [`RecoverConfig`] for each).
+/// Expand-and-Cluster options of a study (see [`RecoverOptions`] for each).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecoveryOptions {
@@ -84,7 +84,7 @@ pub struct RecoveryOptions {
 
 impl Default for RecoveryOptions {
     fn default() -> Self {
-        let r = RecoverConfig::default();
+        let r = RecoverOptions::default();
         RecoveryOptions {
             gamma: r.gamma,
             beta: r.beta,

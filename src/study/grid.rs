@@ -109,12 +109,7 @@ pub fn study_teachers(cfg: &StudyConfig) -> Result<Vec<StudyTeacher>> {
         if network.spec.depth() < 2 {
             return Err(Error::invalid("teacher", "has no hidden layer").in_file(path));
         }
-        let seed = rec
-            .meta
-            .as_ref()
-            .and_then(|m| m.get("seed"))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
+        let seed = rec.data_seed();
         let stem = path
             .file_stem()
             .map_or_else(|| "teacher".into(), |s| s.to_string_lossy().into_owned());

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::monitor::ProgressFn;
+use crate::observe::{Event, Watch};
 
 /// A per-task log file, `logs/<task>.log`: start, throttled progress lines, end.
 pub(super) struct TaskLog {
@@ -42,11 +42,22 @@ impl TaskLog {
         }
     }
 
-    /// A progress callback that logs at most every two seconds.
-    pub(super) fn progress(self: &std::sync::Arc<Self>) -> ProgressFn {
+    /// A watch that logs steps at most every two seconds, and every message, obeying `cancel`.
+    pub(super) fn watch(self: &std::sync::Arc<Self>, cancel: &crate::cancel::Cancel) -> Watch {
         let log = self.clone();
         let start = Instant::now();
-        std::sync::Arc::new(move |phase, iters, loss, gnorm| {
+        Watch::new(move |e: &Event<'_>| {
+            let (phase, iters, loss, gnorm) = match e {
+                Event::Step {
+                    phase,
+                    iteration,
+                    loss,
+                    gnorm,
+                    ..
+                } => (*phase, *iteration, *loss, *gnorm),
+                Event::Message(m) => return log.line(m),
+                _ => return,
+            };
             let due = log.last.lock().is_ok_and(|mut t| {
                 if t.elapsed().as_secs_f64() >= 2.0 {
                     *t = Instant::now();
@@ -68,5 +79,6 @@ impl TaskLog {
                 ));
             }
         })
+        .with_cancel(cancel.clone())
     }
 }

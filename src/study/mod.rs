@@ -40,4 +40,4 @@ pub use grid::{
     Group, Shard, StudyTeacher, TeacherInfo, TeacherSource, assign_shards, groups, study_teachers,
 };
 pub use results::{RecoveryResult, StudentResult, StudyResults, read_results};
-pub use run::{StudyHooks, StudyRun, run_study};
+pub use run::{StudyRun, run_study};

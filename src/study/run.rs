@@ -1,7 +1,7 @@
 //! Running a study: every unfinished task of a shard, results written atomically one file per
 //! task, so that a killed study resumes where it stopped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -13,33 +13,15 @@ use super::log::TaskLog;
 use super::results::{
     RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
 };
-use crate::cluster::{Hooks, RecoverConfig, recover, student_init, student_spec};
+use crate::cluster::{
+    RecoverOptions, read_saved_students, recover, student_init, student_spec, write_recovery,
+};
 use crate::error::{Error, Result};
 use crate::io::{write_atomic, write_network_with_meta};
-use crate::net::{Activation, Loss, NetSpec};
+use crate::net::{Activation, Dataset, Loss, NetSpec, Network};
+use crate::observe::{Event, Watch};
 use crate::teacher::{InputDistribution, sample_data};
-use crate::train::{RunRecord, train};
-
-/// Callbacks of a study run.
-pub struct StudyHooks<'a> {
-    /// Called once before any work: tasks in the shard, and how many of them had finished.
-    pub start: &'a (dyn Fn(usize, usize) + Sync),
-    /// Called with a one-line summary whenever a task finishes.
-    pub finished: &'a (dyn Fn(&str) + Sync),
-    /// Warnings (e.g. an unreadable result file that will be recomputed).
-    pub warn: &'a (dyn Fn(&str) + Sync),
-}
-
-impl StudyHooks<'_> {
-    /// Hooks that report nothing.
-    pub fn silent() -> StudyHooks<'static> {
-        StudyHooks {
-            start: &|_, _| {},
-            finished: &|_| {},
-            warn: &|_| {},
-        }
-    }
-}
+use crate::train::{RunRecord, TrainOptions, TrainProblem, train};
 
 /// What a study run did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +34,8 @@ pub struct StudyRun {
     pub ran: usize,
     /// Tasks run now whose result records a failure.
     pub failed: usize,
+    /// Whether the cancellation flag stopped the run (unfinished tasks run when it resumes).
+    pub interrupted: bool,
 }
 
 /// The shared state of one run.
@@ -59,7 +43,7 @@ struct Runner<'a> {
     cfg: &'a StudyConfig,
     out: &'a Path,
     teachers: Vec<StudyTeacher>,
-    hooks: &'a StudyHooks<'a>,
+    watch: &'a Watch,
     ran: AtomicUsize,
     failed: AtomicUsize,
 }
@@ -69,12 +53,6 @@ fn hidden_activation(t: &StudyTeacher) -> Activation {
 }
 
 impl Runner<'_> {
-    fn teacher_file(&self, t: &StudyTeacher) -> PathBuf {
-        self.out
-            .join("teachers")
-            .join(format!("{}.json", t.info.id))
-    }
-
     fn task_name(&self, g: &Group, what: &str) -> String {
         format!("{}_rho{}_{what}", self.teachers[g.teacher].info.id, g.rho)
     }
@@ -89,14 +67,10 @@ impl Runner<'_> {
 
     /// The Expand-and-Cluster configuration of a group; its students are the group's
     /// student tasks.
-    fn recover_config(&self, g: &Group) -> RecoverConfig {
+    fn recover_config(&self, g: &Group) -> RecoverOptions {
         let t = &self.teachers[g.teacher];
         let o = &self.cfg.recovery;
-        RecoverConfig {
-            data: None,
-            teacher: Some(self.teacher_file(t)),
-            samples: self.cfg.samples,
-            data_seed: Some(t.info.data_seed),
+        RecoverOptions {
             activation: hidden_activation(t),
             students: g.seeds.len(),
             first_seed: self.cfg.first_seed,
@@ -116,7 +90,7 @@ impl Runner<'_> {
             finetune_time: o.finetune_time,
             flow: self.cfg.flow.clone(),
             refine: self.cfg.refine_for(g.rho).clone(),
-            ..RecoverConfig::default()
+            ..RecoverOptions::default()
         }
     }
 
@@ -137,7 +111,8 @@ impl Runner<'_> {
         match read_result::<T>(path) {
             Ok(r) => r.is_some(),
             Err(e) => {
-                (self.hooks.warn)(&format!("{e}; the task runs again"));
+                self.watch
+                    .message(&format!("warning: {e}; the task runs again"));
                 false
             }
         }
@@ -157,17 +132,29 @@ impl Runner<'_> {
             t.info.id,
             t.network.spec.shape_string()
         ));
-        let run = train(
-            &spec,
-            data,
-            Loss::Mse,
-            &x0,
+        let opts = TrainOptions {
+            flow: self.cfg.flow.clone(),
+            refine: self.cfg.refine_for(g.rho).clone(),
             seed,
-            &self.cfg.flow,
-            self.cfg.refine_for(g.rho),
-            config,
-            Some(log.progress()),
+            provenance: config,
+            ..TrainOptions::default()
+        };
+        let run = train(
+            &TrainProblem {
+                spec: &spec,
+                data,
+                loss: Loss::Mse,
+                frozen: None,
+            },
+            &x0,
+            &opts,
+            &log.watch(self.watch.cancel()),
         );
+        // An interrupted run is not a result: the task runs again when the study resumes.
+        if run.as_ref().is_ok_and(RunRecord::was_interrupted) {
+            log.line("interrupted; the task runs again when the study resumes");
+            return Ok(());
+        }
         let (record, error) = match run {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e.to_string())),
@@ -197,70 +184,72 @@ impl Runner<'_> {
             .join(student_file(seed));
         write_json(&path, &result)?;
         self.ran.fetch_add(1, Ordering::Relaxed);
-        (self.hooks.finished)(&format!("{} ρ={} seed {seed}: {summary}", t.info.id, g.rho));
+        self.watch.emit(&Event::TaskDone(&format!(
+            "{} ρ={} seed {seed}: {summary}",
+            t.info.id, g.rho
+        )));
         Ok(())
     }
 
     /// Runs Expand-and-Cluster on a group's finished students and writes its result.
-    fn recovery(&self, g: &Group) -> Result<()> {
+    fn recovery(&self, g: &Group, data: &Dataset) -> Result<()> {
         let t = &self.teachers[g.teacher];
         let dir = self.out.join(g.dir(&self.teachers));
         let rc = self.recover_config(g);
-        let config =
-            serde_json::to_value(&rc).map_err(|e| Error::invalid("study", e.to_string()))?;
         let log = self.log(g, "recovery");
         log.line(&format!(
             "Expand-and-Cluster on {} students of teacher {}",
             g.seeds.len(),
             t.info.id
         ));
-        let retrained = AtomicUsize::new(0);
-        let stage_file = |stage: &str, seed: u64| {
-            if stage == "layer 1" {
-                dir.join(student_file(seed))
-            } else {
-                dir.join(format!("{}_{}", stage.replace(' ', ""), student_file(seed)))
+        // The recovery folder, as `gradflow recover` writes it; students of later layers are
+        // saved there as they finish, so an interrupted recovery resumes.
+        let rdir = dir.join("recovery");
+        let mut saved: Vec<RunRecord> = g
+            .seeds
+            .iter()
+            .filter_map(|&s| {
+                read_result::<StudentResult>(&dir.join(student_file(s)))
+                    .ok()
+                    .flatten()?
+                    .record
+            })
+            .collect();
+        let from_tasks = saved.len();
+        saved.extend(read_saved_students(&rdir));
+        let base = log.watch(self.watch.cancel());
+        let warn = self.watch.clone();
+        let save_dir = rdir.clone();
+        let watch = Watch::new(move |e: &Event<'_>| {
+            if let Event::RunDone { run, record } = e {
+                if let Err(err) = crate::cluster::write_student(&save_dir, *run, record) {
+                    warn.message(&format!("warning: {err}"));
+                }
             }
-        };
-        let cached = |stage: &str, seed: u64| -> Option<RunRecord> {
-            let path = stage_file(stage, seed);
-            let mut rec = if stage == "layer 1" {
-                read_result::<StudentResult>(&path).ok().flatten()?.record?
-            } else {
-                read_result::<RunRecord>(&path).ok().flatten()?
-            };
-            // The folder identifies the run; the recovery checks architecture, initial point
-            // and seed.
-            rec.config = config.clone();
-            Some(rec)
-        };
-        let done = |stage: &str, rec: &RunRecord| {
-            if stage == "layer 1" {
-                retrained.fetch_add(1, Ordering::Relaxed);
-            } else if let Err(e) = write_json(&stage_file(stage, rec.seed), rec) {
-                (self.hooks.warn)(&e.to_string());
-            }
-        };
-        let progress_log = log.clone();
-        let progress = move |_: &str, _: u64| Some(progress_log.progress());
-        let message_log = log.clone();
-        let message = move |m: &str| message_log.line(m);
-        let hooks = Hooks {
-            progress: &progress,
-            message: &message,
-            done: &done,
-            cached: &cached,
-        };
+            base.emit(e);
+        })
+        .with_cancel(self.watch.cancel().clone());
         let start = Instant::now();
-        let result = match recover(&rc, &hooks) {
+        let result = match recover(data, Some(&t.network), &rc, &saved, &watch) {
+            Err(Error::Interrupted) => {
+                log.line("interrupted; the recovery runs again when the study resumes");
+                return Ok(());
+            }
             Ok(rec) => {
+                write_recovery(&rdir, &rec)?;
+                // Layer-1 students the recovery trained itself (not found among the tasks).
+                let retrained = rec
+                    .students
+                    .iter()
+                    .filter(|(run, _)| run.stage == crate::observe::Stage::Layer { layer: 1 })
+                    .count()
+                    .saturating_sub(from_tasks);
                 let r = &rec.report;
                 let widths = r
                     .layers
                     .iter()
                     .map(|l| l.recovered_width - l.linear_neurons)
                     .collect();
-                crate::io::write_network(&dir.join("recovered.json"), &rec.network)?;
                 RecoveryResult {
                     teacher: t.info.clone(),
                     rho: g.rho,
@@ -268,7 +257,7 @@ impl Runner<'_> {
                     loss: Some(r.loss).filter(|v| v.is_finite()),
                     rmse: Some(r.rmse).filter(|v| v.is_finite()),
                     metrics: r.metrics.clone(),
-                    students_retrained: retrained.load(Ordering::Relaxed),
+                    students_retrained: retrained,
                     wall_time: start.elapsed().as_secs_f64(),
                     report: Some(rec.report),
                     error: None,
@@ -283,7 +272,7 @@ impl Runner<'_> {
                     loss: None,
                     rmse: None,
                     metrics: None,
-                    students_retrained: retrained.load(Ordering::Relaxed),
+                    students_retrained: 0,
                     wall_time: start.elapsed().as_secs_f64(),
                     report: None,
                     error: Some(e.to_string()),
@@ -311,8 +300,22 @@ impl Runner<'_> {
         log.line(&summary);
         write_json(&dir.join(RECOVERY_FILE), &result)?;
         self.ran.fetch_add(1, Ordering::Relaxed);
-        (self.hooks.finished)(&format!("{} ρ={}: {summary}", t.info.id, g.rho));
+        self.watch.emit(&Event::TaskDone(&format!(
+            "{} ρ={}: {summary}",
+            t.info.id, g.rho
+        )));
         Ok(())
+    }
+
+    /// The data of a group's teacher (its own data stream).
+    fn data(&self, teacher: &Network, g: &Group) -> Result<Dataset> {
+        let t = &self.teachers[g.teacher];
+        sample_data(
+            teacher,
+            self.cfg.samples,
+            InputDistribution::Uniform,
+            t.info.data_seed,
+        )
     }
 
     /// Every unfinished task of one group: the students in parallel, then the recovery.
@@ -324,19 +327,20 @@ impl Runner<'_> {
             .copied()
             .filter(|&s| !self.finished::<StudentResult>(&dir.join(student_file(s))))
             .collect();
-        if !todo.is_empty() {
-            let t = &self.teachers[g.teacher];
-            let data = sample_data(
-                &t.network,
-                self.cfg.samples,
-                InputDistribution::Uniform,
-                t.info.data_seed,
-            )?;
-            todo.par_iter()
-                .try_for_each(|&seed| self.student(g, seed, &data))?;
+        let recover =
+            self.cfg.recover && !self.finished::<RecoveryResult>(&dir.join(RECOVERY_FILE));
+        if todo.is_empty() && !recover {
+            return Ok(());
         }
-        if self.cfg.recover && !self.finished::<RecoveryResult>(&dir.join(RECOVERY_FILE)) {
-            self.recovery(g)?;
+        let data = self.data(&self.teachers[g.teacher].network, g)?;
+        todo.par_iter().try_for_each(|&seed| {
+            if self.watch.is_cancelled() {
+                return Ok(());
+            }
+            self.student(g, seed, &data)
+        })?;
+        if recover && !self.watch.is_cancelled() {
+            self.recovery(g, &data)?;
         }
         Ok(())
     }
@@ -356,18 +360,16 @@ pub fn run_study(
     out: &Path,
     shard: Shard,
     threads: Option<usize>,
-    hooks: &StudyHooks<'_>,
+    watch: &Watch,
 ) -> Result<StudyRun> {
     cfg.check()?;
-    if threads == Some(0) {
-        return Err(Error::invalid("--threads", "must be at least 1"));
-    }
+    let pool = crate::parallel::pool(threads, "threads")?;
     let teachers = study_teachers(cfg)?;
     let study_file = out.join(STUDY_FILE);
     match read_result::<StudyConfig>(&study_file)? {
         Some(existing) if existing != *cfg => {
             return Err(Error::invalid(
-                "--out",
+                "out",
                 format!(
                     "{} holds a different study (its configuration is in {}); use another folder",
                     out.display(),
@@ -389,7 +391,7 @@ pub fn run_study(
         cfg,
         out,
         teachers,
-        hooks,
+        watch,
         ran: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
     };
@@ -412,17 +414,14 @@ pub fn run_study(
                 + usize::from(cfg.recover && dir.join(RECOVERY_FILE).exists())
         })
         .sum();
-    (hooks.start)(tasks, finished);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::invalid("--threads", e.to_string()))?;
+    watch.emit(&Event::TasksPlanned { tasks, finished });
     pool.install(|| mine.par_iter().try_for_each(|g| runner.group(g)))?;
     let ran = runner.ran.load(Ordering::Relaxed);
     Ok(StudyRun {
         tasks,
-        skipped: tasks - ran,
+        skipped: finished,
         ran,
         failed: runner.failed.load(Ordering::Relaxed),
+        interrupted: watch.is_cancelled(),
     })
 }

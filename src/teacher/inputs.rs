@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::rng::Stream;
 
 /// The distribution of synthetic inputs; both have zero mean and unit variance per coordinate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputDistribution {
     /// `U[−√3, √3]^d` (the paper's choice).
@@ -14,6 +14,10 @@ pub enum InputDistribution {
     /// `N(0, I_d)`.
     Gaussian,
 }
+
+crate::named::named_enum!(InputDistribution, "input distribution", {
+    Uniform => "uniform", Gaussian => "gaussian",
+});
 
 impl InputDistribution {
     /// `n` inputs of dimension `d`, row-major.

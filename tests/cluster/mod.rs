@@ -1,5 +1,6 @@
 //! Expand-and-Cluster: constructed student ensembles with known answers for every symmetry
-//! class, degenerate inputs, and `gradflow recover` end to end.
+//! class, and degenerate inputs
+//! (`gradflow recover` end to end is in the command line's tests).
 
 mod ensembles;
-mod recover_cli;
+mod recover;

@@ -5,9 +5,11 @@ use faer::{MatRef, Side};
 use gradflow::flow::{FlowConfig, Integrator, run_flow};
 use gradflow::monitor::StopReason;
 use gradflow::net::{Activation, Dataset, LayerSpec, Loss, NetSpec, Objective};
+use gradflow::observe::Watch;
 use gradflow::optim::{RefineConfig, Refiner, TrModel, refine};
 use gradflow::reference::Problem;
 use gradflow::rng::Stream;
+use gradflow::train::{TrainOptions, TrainProblem, train};
 
 /// A linear model `y = w·x + b`: its sum loss is quadratic with constant Hessian `H`, so the
 /// gradient flow is `θ(t) = θ* + exp(−tH)(θ₀ − θ*)`.
@@ -415,19 +417,16 @@ fn frozen_parameters_stay_exactly_where_they_start() {
                 maxtime_optim: 0.3,
                 ..RefineConfig::default()
             };
-            let rec = gradflow::train::train_frozen(
-                &p.student,
-                &p.data,
-                Loss::Mse,
-                &x0,
-                0,
-                &flow,
-                &cfg,
-                serde_json::Value::Null,
-                None,
-                Some(&mask),
-            )
-            .unwrap();
+            let mut opts = TrainOptions::default();
+            opts.flow = flow;
+            opts.refine = cfg;
+            let problem = TrainProblem {
+                spec: &p.student,
+                data: &p.data,
+                loss: Loss::Mse,
+                frozen: Some(&mask),
+            };
+            let rec = train(&problem, &x0, &opts, &Watch::silent()).unwrap();
             for i in (0..n).filter(|&i| mask[i]) {
                 assert_eq!(rec.x[i].to_bits(), x0[i].to_bits(), "{ode:?} + {refiner:?}");
             }
@@ -450,16 +449,14 @@ fn a_record_with_nan_losses_reads_back() {
         maxiterations_optim: 2,
         ..RefineConfig::default()
     };
-    let mut rec = gradflow::train::train(
-        &p.student,
-        &p.data,
-        Loss::Mse,
+    let mut opts = TrainOptions::default();
+    opts.flow = flow;
+    opts.refine = rc;
+    let mut rec = train(
+        &TrainProblem::new(&p.student, &p.data),
         &x0,
-        0,
-        &flow,
-        &rc,
-        serde_json::json!({}),
-        None,
+        &opts,
+        &Watch::silent(),
     )
     .unwrap();
     rec.loss = f64::NAN;
@@ -476,4 +473,48 @@ fn a_record_with_nan_losses_reads_back() {
     assert!(back.trajectory[0].loss.is_nan() && back.loss_curve[0].gnorm.is_nan());
     assert_eq!(back.x, rec.x);
     assert_eq!(back.optim.counters, rec.optim.counters);
+}
+
+/// Cancellation ends each phase at its best point with `interrupted`, within 100 ms.
+#[test]
+fn a_cancelled_run_returns_its_best_point_promptly_in_either_phase() {
+    use gradflow::cancel::Cancel;
+    // The demo problem (30 000 samples, 97 parameters) is far from converged within a second.
+    let p = Problem::demo(0).unwrap();
+    let x0 = p.start.clone();
+    for (flow_s, refine_s, delay_ms) in [(60.0, 60.0, 300u64), (0.2, 60.0, 700)] {
+        let mut opts = TrainOptions::default();
+        opts.flow.maxtime_ode = flow_s;
+        opts.refine.maxtime_optim = refine_s;
+        opts.flow.minloss = 0.0;
+        opts.flow.min_gnorm = 0.0;
+        opts.refine.minloss = 0.0;
+        opts.refine.min_gnorm = 0.0;
+        opts.refine.patience = usize::MAX;
+        let cancel = Cancel::new();
+        let c = cancel.clone();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            c.cancel();
+            std::time::Instant::now()
+        });
+        let watch = Watch::silent().with_cancel(cancel);
+        let rec = train(&TrainProblem::new(&p.student, &p.data), &x0, &opts, &watch).unwrap();
+        let returned = std::time::Instant::now();
+        let cancelled = stopper.join().unwrap();
+        assert!(
+            returned >= cancelled,
+            "the run ended before it was cancelled: {rec:?}"
+        );
+        let late = (returned - cancelled).as_secs_f64();
+        assert!(late < 0.1, "returned {late} s after the cancellation");
+        assert_eq!(rec.optim.stop, StopReason::Interrupted);
+        if flow_s > 1.0 {
+            assert_eq!(rec.ode.stop, StopReason::Interrupted);
+        } else {
+            assert_ne!(rec.ode.stop, StopReason::Interrupted);
+        }
+        assert!(rec.loss.is_finite() && rec.loss <= rec.ode_loss);
+        assert!(rec.was_interrupted());
+    }
 }

@@ -1,23 +1,26 @@
 //! The expansion phase: probe widths with short runs and choose the students' width.
 
 use super::students::Trainer;
-use super::{Hooks, Probe, RecoverConfig};
+use super::{Probe, RecoverOptions};
 use crate::error::{Error, Result};
+use crate::observe::{Stage, Watch};
+use crate::train::RunRecord;
 
 /// The expansion phase: probe widths in order with short runs; the first whose best probe
 /// reaches `probe_loss` is chosen. If none does, the smallest width whose best probe is within
 /// `probe_ratio` of the best probe overall (the knee of the loss-versus-width curve, paper
 /// Fig. A.2B).
 pub(super) fn expand(
-    cfg: &RecoverConfig,
+    cfg: &RecoverOptions,
     trainer: &mut Trainer<'_>,
-    hooks: &Hooks<'_>,
+    saved: &[RunRecord],
+    watch: &Watch,
     probes: &mut Vec<Probe>,
 ) -> Result<usize> {
     if cfg.probe_widths.is_empty() || cfg.probe_widths.contains(&0) || cfg.probe_students == 0 {
         return Err(Error::invalid(
             "expansion",
-            "--probe-widths must be positive widths and --probe-students at least 1",
+            "probe_widths must be positive widths and probe_students at least 1",
         ));
     }
     trainer.flow.maxtime_ode = cfg.probe_time / 2.0;
@@ -26,8 +29,9 @@ pub(super) fn expand(
         .map(|i| cfg.first_seed + 1_000_000 + i)
         .collect();
     for &w in &cfg.probe_widths {
-        (hooks.message)(&format!("expansion: probing width {w}"));
-        let (_, runs) = trainer.students(&[], &[w], &seeds, &format!("probe {w}"), hooks)?;
+        watch.message(&format!("expansion: probing width {w}"));
+        let (_, runs) =
+            trainer.students(&[], &[w], &seeds, Stage::Probe { width: w }, saved, watch)?;
         let losses: Vec<f64> = runs
             .into_iter()
             .map(|r| r.map(|r| r.loss))
@@ -39,7 +43,7 @@ pub(super) fn expand(
             losses,
         });
         if best_loss <= cfg.probe_loss {
-            (hooks.message)(&format!(
+            watch.message(&format!(
                 "expansion: width {w} reaches {best_loss:.3e} ≤ {:.1e}",
                 cfg.probe_loss
             ));
@@ -56,7 +60,7 @@ pub(super) fn expand(
         .iter()
         .find(|p| p.best_loss <= best * cfg.probe_ratio)
         .map_or(*cfg.probe_widths.last().expect("non-empty"), |p| p.width);
-    (hooks.message)(&format!(
+    watch.message(&format!(
         "expansion: no probed width reached {:.1e}; width {w} is the smallest within {:.0e}× of the best probe ({best:.3e})",
         cfg.probe_loss, cfg.probe_ratio
     ));

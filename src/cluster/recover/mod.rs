@@ -3,58 +3,38 @@
 
 mod config;
 mod expand;
+mod files;
 mod output;
 mod report;
 mod students;
 
-pub use config::RecoverConfig;
+pub use config::RecoverOptions;
+pub use files::{
+    RECOVERED_FILE, REPORT_FILE, STUDENTS_DIR, read_saved_students, student_file, write_recovery,
+    write_student,
+};
 pub use report::{BiasDrop, LayerReport, Probe, RecoverReport, StudentSummary};
 pub use students::{student_init, student_spec};
 
-use super::layer::{ClusterConfig, cluster_layer};
+use super::layer::cluster_layer;
 use super::metrics::compare;
 use crate::error::{Error, Result};
-use crate::monitor::ProgressFn;
-use crate::net::{Loss, Network, Objective};
-use crate::solve::{SolveConfig, resolve_problem};
-use crate::train::{RunRecord, train_frozen};
+use crate::net::{Dataset, Loss, Network, Objective};
+use crate::observe::{RunId, Stage, Watch};
+use crate::train::{RunRecord, TrainOptions, TrainProblem, train};
 use expand::expand;
 use output::{frozen_from, reconstruct_output};
 use students::{Frozen, Trainer, Workers, student_layers, usable};
 
-/// A recovered network with its report.
+/// A recovered network with its report and the students it was clustered from.
+#[derive(Clone, Debug)]
 pub struct Recovery {
     /// The recovered network.
     pub network: Network,
     /// The report.
     pub report: RecoverReport,
-}
-
-/// Callbacks of a recovery: a progress callback per student run (`stage`, seed) and one-line
-/// messages about the stages.
-pub struct Hooks<'a> {
-    /// Progress callback factory.
-    pub progress: &'a (dyn Fn(&str, u64) -> Option<ProgressFn> + Sync),
-    /// Stage messages.
-    pub message: &'a (dyn Fn(&str) + Sync),
-    /// Called with every finished student run (stage, record), e.g. to save it at once.
-    pub done: &'a (dyn Fn(&str, &RunRecord) + Sync),
-    /// A record saved by an earlier, interrupted recovery for (stage, seed), if any. It is
-    /// reused instead of training again only when it is the same run: same architecture,
-    /// initial point, seed and configuration (the thread count aside).
-    pub cached: &'a (dyn Fn(&str, u64) -> Option<RunRecord> + Sync),
-}
-
-impl Hooks<'_> {
-    /// Hooks that report nothing.
-    pub fn silent() -> Hooks<'static> {
-        Hooks {
-            progress: &|_, _| None,
-            message: &|_| {},
-            done: &|_, _| {},
-            cached: &|_, _| None,
-        }
-    }
+    /// Every student run (trained now or reused), with its stage, in the order they finished.
+    pub students: Vec<(RunId, RunRecord)>,
 }
 
 /// After retraining on a frozen prefix: takes the frozen layers' biases from the lowest-loss
@@ -133,93 +113,45 @@ fn std_dev(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt()
 }
 
-/// Runs Expand-and-Cluster on the data of `cfg` (SPEC §8).
-pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
+/// Runs Expand-and-Cluster on `data` (SPEC §8): students, layer-by-layer clustering, the
+/// output layer, fine-tuning, and — when the `teacher` that produced the data is given —
+/// metrics against it.
+///
+/// `saved` are student records of an earlier, interrupted recovery (any order): a run whose
+/// [`RunKey`](crate::train::RunKey) matches, that was not interrupted and whose loss its
+/// parameters reproduce on `data` is reused instead of trained again. Every finished student
+/// is reported to `watch` as it finishes ([`Event::RunDone`](crate::observe::Event::RunDone)),
+/// with its [`RunId`]; when the flag is cancelled, the running students end at their best
+/// points and the call returns [`Error::Interrupted`].
+pub fn recover(
+    data: &Dataset,
+    teacher: Option<&Network>,
+    cfg: &RecoverOptions,
+    saved: &[RunRecord],
+    watch: &Watch,
+) -> Result<Recovery> {
     let start = std::time::Instant::now();
-    if cfg.threads == Some(0) {
-        return Err(Error::invalid("--threads", "must be at least 1"));
-    }
-    if cfg.students < 2 {
-        return Err(Error::invalid(
-            "--students",
-            format!(
-                "Expand-and-Cluster needs at least 2 students, got {}",
-                cfg.students
-            ),
-        ));
-    }
-    if cfg.activation.is_softmax() {
-        return Err(Error::invalid(
-            "--activation",
-            "softmax is not a hidden activation",
-        ));
-    }
-    if cfg.finetune_time.is_nan() || cfg.finetune_time < 0.0 {
-        return Err(Error::invalid(
-            "--finetune-time",
-            "must be a non-negative number of seconds",
-        ));
-    }
-    let cluster_cfg = ClusterConfig {
-        gamma: cfg.gamma,
-        beta: cfg.beta,
-        offbound_distance: cfg.offbound_distance,
-        negligible_outgoing: cfg.negligible_outgoing,
-    };
-    // Validate γ/β before spending any training time.
-    cluster_cfg.check(cfg.students)?;
-    if cfg.data.is_none() && cfg.teacher.is_none() {
-        return Err(Error::invalid(
-            "recover",
-            "give the data (--data F) or a teacher to sample them from (--teacher F)",
-        ));
-    }
-    // Data (and teacher) through the same resolution as `solve`.
-    let problem = resolve_problem(&SolveConfig {
-        width: Some(1),
-        teacher: if cfg.data.is_some() {
-            None
-        } else {
-            cfg.teacher.clone()
-        },
-        data: cfg.data.clone(),
-        samples: cfg.samples,
-        data_seed: cfg.data_seed,
-        activation: cfg.activation.clone(),
-        ..SolveConfig::default()
-    })?;
-    let teacher = match (&problem.teacher, &cfg.teacher) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(path)) => Some(crate::io::read_network(path)?),
-        (None, None) => None,
-    };
-    if let Some(t) = &teacher {
-        if t.spec.input_dim != problem.data.input_dim()
-            || t.spec.output_dim() != problem.data.output_dim()
-        {
+    cfg.check()?;
+    let cluster_cfg = cfg.cluster();
+    if let Some(t) = teacher {
+        if t.spec.input_dim != data.input_dim() || t.spec.output_dim() != data.output_dim() {
             return Err(Error::invalid(
-                "--teacher",
+                "teacher",
                 format!(
                     "teacher {} does not fit the data ({} inputs, {} outputs)",
                     t.spec.shape_string(),
-                    problem.data.input_dim(),
-                    problem.data.output_dim()
+                    data.input_dim(),
+                    data.output_dim()
                 ),
             ));
         }
     }
-    let data = &problem.data;
     // One thread: the calling thread trains the students one after the other. No thread count
     // and already on a rayon worker (a study task): that pool. Otherwise a pool of our own.
     let pool = match cfg.threads {
         Some(1) => Workers::Sequential,
         None if rayon::current_thread_index().is_some() => Workers::Current,
-        t => Workers::Own(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t.unwrap_or(0))
-                .build()
-                .map_err(|e| Error::invalid("--threads", e.to_string()))?,
-        ),
+        t => Workers::Own(crate::parallel::pool(t, "threads")?),
     };
     let config = serde_json::to_value(cfg).map_err(|e| Error::invalid("config", e.to_string()))?;
     let mut trainer = Trainer {
@@ -229,6 +161,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         refine: cfg.refine.clone(),
         pool,
         config,
+        runs: std::sync::Mutex::new(Vec::new()),
     };
 
     // Student widths: given, relative to the teacher, or chosen by the expansion phase.
@@ -237,20 +170,23 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         (Some(l), _, _) => l.clone(),
         (None, Some(w), _) => vec![w],
         (None, None, Some(rho)) => {
-            let t = teacher.as_ref().ok_or_else(|| {
-                Error::invalid("--rho", "needs --teacher (or give --width/--layers)")
+            let t = teacher.ok_or_else(|| {
+                Error::invalid(
+                    "rho",
+                    "needs the teacher (or give a width or hidden layers)",
+                )
             })?;
             (1..t.spec.depth()).map(|l| rho * t.spec.width(l)).collect()
         }
         (None, None, None) => {
             if cfg.expand_factor == 0 {
-                return Err(Error::invalid("--expand-factor", "must be at least 1"));
+                return Err(Error::invalid("expand_factor", "must be at least 1"));
             }
-            let w = expand(cfg, &mut trainer, hooks, &mut expansion)?;
+            let w = expand(cfg, &mut trainer, saved, watch, &mut expansion)?;
             trainer.flow = cfg.flow.clone();
             trainer.refine = cfg.refine.clone();
-            (hooks.message)(&format!(
-                "expansion: students of width {} (--expand-factor {} × {w})",
+            watch.message(&format!(
+                "expansion: students of width {} (expand_factor {} × {w})",
                 w * cfg.expand_factor,
                 cfg.expand_factor
             ));
@@ -267,7 +203,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
     let mut frozen: Vec<Frozen> = Vec::new();
     let mut layers: Vec<LayerReport> = Vec::new();
     for l in 0..widths.len() {
-        (hooks.message)(&format!(
+        watch.message(&format!(
             "layer {}: training {} students {}",
             l + 1,
             seeds.len(),
@@ -277,8 +213,9 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
             &frozen,
             &widths[l..],
             &seeds,
-            &format!("layer {}", l + 1),
-            hooks,
+            Stage::Layer { layer: l + 1 },
+            saved,
+            watch,
         )?;
         let (runs, students) = usable(runs, cfg.student_loss_ratio, cfg.gamma)?;
         let mut students_layers = student_layers(&spec, &runs, l)?;
@@ -286,7 +223,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
             let drops = retrained_biases(&spec, &runs, &mut frozen, cfg.bias_std_max);
             drop_neurons(&mut frozen[l - 1], &mut students_layers, &drops);
             if !drops.is_empty() {
-                (hooks.message)(&format!(
+                watch.message(&format!(
                     "layer {l}: dropped {} reconstructed neuron(s) whose retrained bias varies",
                     drops.len()
                 ));
@@ -301,7 +238,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
             &cluster_cfg,
         )?;
         let neurons = clustering.neurons();
-        (hooks.message)(&format!(
+        watch.message(&format!(
             "layer {}: {} of {} clusters kept (cut at height {:.3e})",
             l + 1,
             neurons.len(),
@@ -338,7 +275,7 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
     }
     let mut obj = Objective::new(&net.spec, data, Loss::Mse)?;
     let reconstructed_loss = obj.loss(&net.params) * obj.mean_scale();
-    (hooks.message)(&format!(
+    watch.message(&format!(
         "reconstructed {} (loss {reconstructed_loss:.3e}); fine-tuning",
         net.spec.shape_string()
     ));
@@ -346,20 +283,27 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
     flow.maxtime_ode = cfg.finetune_time;
     let mut refine = cfg.refine.clone();
     refine.maxtime_optim = cfg.finetune_time;
-    let finetune = train_frozen(
-        &net.spec,
-        data,
-        Loss::Mse,
+    let finetune = train(
+        &TrainProblem {
+            spec: &net.spec,
+            data,
+            loss: Loss::Mse,
+            frozen: None,
+        },
         &net.params,
-        0,
-        &flow,
-        &refine,
-        trainer.config.clone(),
-        (hooks.progress)("fine-tune", 0),
-        None,
+        &TrainOptions {
+            flow,
+            refine,
+            provenance: trainer.config.clone(),
+            ..TrainOptions::default()
+        },
+        &watch.for_run(RunId {
+            stage: Stage::FineTune,
+            seed: 0,
+        }),
     )?;
     let network = Network::new(net.spec.clone(), finetune.x.clone())?;
-    let metrics = match &teacher {
+    let metrics = match teacher {
         Some(t) => {
             let lin: Vec<usize> = layers.iter().map(|l| l.linear_neurons).collect();
             Some(compare(t, &network, data, &lin)?)
@@ -368,7 +312,12 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
     };
     let report = RecoverReport {
         gradflow_version: env!("CARGO_PKG_VERSION").to_string(),
-        data: problem.description.clone(),
+        data: format!(
+            "{} samples, {} inputs, {} outputs",
+            data.n_samples(),
+            data.input_dim(),
+            data.output_dim()
+        ),
         expansion,
         student_widths: widths,
         layers,
@@ -381,7 +330,12 @@ pub fn recover(cfg: &RecoverConfig, hooks: &Hooks<'_>) -> Result<Recovery> {
         wall_time: start.elapsed().as_secs_f64(),
         config: cfg.clone(),
     };
-    Ok(Recovery { network, report })
+    let students = trainer.runs.into_inner().expect("runs");
+    Ok(Recovery {
+        network,
+        report,
+        students,
+    })
 }
 
 #[cfg(test)]

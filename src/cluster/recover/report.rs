@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::layer::LayerClustering;
 use super::super::metrics::RecoveryMetrics;
-use super::RecoverConfig;
+use super::RecoverOptions;
 use crate::monitor::StopReason;
 use crate::train::RunRecord;
 
@@ -97,5 +97,5 @@ pub struct RecoverReport {
     /// Total wall time (s).
     pub wall_time: f64,
     /// The configuration.
-    pub config: RecoverConfig,
+    pub config: RecoverOptions,
 }

@@ -5,13 +5,14 @@ use rayon::prelude::*;
 
 use super::super::layer::StudentLayer;
 use super::super::neuron::layer_neurons;
-use super::{Hooks, StudentSummary};
+use super::StudentSummary;
 use crate::error::{Error, Result};
 use crate::flow::FlowConfig;
 use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
+use crate::observe::{Event, RunId, Stage, Watch};
 use crate::optim::RefineConfig;
 use crate::rng::Stream;
-use crate::train::{RunRecord, train_frozen};
+use crate::train::{RunKey, RunRecord, TrainOptions, TrainProblem, train};
 
 /// A frozen prefix of reconstructed hidden layers: incoming weight rows and biases.
 #[derive(Clone, Debug)]
@@ -61,25 +62,17 @@ pub(super) struct Trainer<'a> {
     /// Where the students train.
     pub(super) pool: Workers,
     pub(super) config: serde_json::Value,
+    /// Every run trained or reused, in order.
+    pub(super) runs: std::sync::Mutex<Vec<(RunId, RunRecord)>>,
 }
 
 impl Trainer<'_> {
-    /// Whether a saved record is the run this trainer would do now.
-    fn is_same_run(&self, rec: &RunRecord, spec: &NetSpec, x0: &[f64], seed: u64) -> bool {
-        // Only the settings that shape one student's training: changing the clustering
-        // options (γ, β, …) or the number of students, or moving the folder, keeps the runs.
-        let training = |v: &serde_json::Value| (v.get("flow").cloned(), v.get("refine").cloned());
-        rec.seed == seed
-            && rec.network == *spec
-            && rec.init.len() == x0.len()
-            && rec
-                .init
-                .iter()
-                .zip(x0)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-            && training(&rec.config) == training(&self.config)
-            && rec.x.len() == x0.len()
-            && self.reproduces_loss(rec)
+    /// Whether a saved record is the run this trainer would do now: the same [`RunKey`]
+    /// (architecture, initial point, seed, flow and refinement options — not the clustering
+    /// options, the number of students or the folder), not interrupted, and its loss reproduced
+    /// on these data.
+    fn is_same_run(&self, rec: &RunRecord, key: &RunKey) -> bool {
+        rec.key().as_ref() == Some(key) && !rec.was_interrupted() && self.reproduces_loss(rec)
     }
 
     /// Whether the record's loss is the loss of its parameters on these data (the data were
@@ -114,8 +107,9 @@ impl Trainer<'_> {
         frozen: &[Frozen],
         widths: &[usize],
         seeds: &[u64],
-        stage: &str,
-        hooks: &Hooks<'_>,
+        stage: Stage,
+        saved: &[RunRecord],
+        watch: &Watch,
     ) -> Result<(NetSpec, Vec<Result<RunRecord>>)> {
         let spec = self.spec(frozen, widths)?;
         let layouts = spec.layouts();
@@ -134,26 +128,37 @@ impl Trainer<'_> {
                     x0[b.clone()].copy_from_slice(&f.bias);
                 }
             }
-            if let Some(rec) =
-                (hooks.cached)(stage, seed).filter(|rec| self.is_same_run(rec, &spec, &x0, seed))
-            {
-                (hooks.message)(&format!("{stage} seed {seed}: reusing the saved run"));
-                return Ok(rec);
+            let key = RunKey::new(&spec, &x0, seed, &self.flow, &self.refine);
+            let run = RunId { stage, seed };
+            if let Some(rec) = saved.iter().find(|rec| self.is_same_run(rec, &key)) {
+                watch.message(&format!("{stage} seed {seed}: reusing the saved run"));
+                self.runs.lock().expect("runs").push((run, rec.clone()));
+                return Ok(rec.clone());
             }
-            let r = train_frozen(
-                &spec,
-                self.data,
-                Loss::Mse,
-                &x0,
+            if watch.is_cancelled() {
+                return Err(Error::Interrupted);
+            }
+            let w = watch.for_run(run);
+            let problem = TrainProblem {
+                spec: &spec,
+                data: self.data,
+                loss: Loss::Mse,
+                frozen: (!frozen.is_empty()).then_some(&mask[..]),
+            };
+            let opts = TrainOptions {
+                flow: self.flow.clone(),
+                refine: self.refine.clone(),
                 seed,
-                &self.flow,
-                &self.refine,
-                self.config.clone(),
-                (hooks.progress)(stage, seed),
-                (!frozen.is_empty()).then_some(&mask[..]),
-            );
-            if let Ok(rec) = &r {
-                (hooks.done)(stage, rec);
+                provenance: self.config.clone(),
+                ..TrainOptions::default()
+            };
+            let r = train(&problem, &x0, &opts, &w);
+            match &r {
+                Ok(record) => {
+                    w.emit(&Event::RunDone { run, record });
+                    self.runs.lock().expect("runs").push((run, record.clone()));
+                }
+                Err(error) => w.emit(&Event::RunFailed { run, error }),
             }
             r
         };
@@ -162,6 +167,9 @@ impl Trainer<'_> {
             Workers::Current => seeds.par_iter().map(one).collect(),
             Workers::Sequential => seeds.iter().map(one).collect(),
         };
+        if watch.is_cancelled() {
+            return Err(Error::Interrupted);
+        }
         Ok((spec, runs))
     }
 }

@@ -1,18 +1,19 @@
 //! `gradflow study` and `gradflow report`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 
-use gradflow::study::{Shard, StudyHooks, read_study_config, run_study};
+use gradflow::cancel::Cancel;
+use gradflow::observe::{Event, Watch};
+use gradflow::study::{Shard, read_study_config, run_study};
 
 fn parse_shard(s: &str) -> std::result::Result<Shard, String> {
     s.parse().map_err(|e: gradflow::Error| e.to_string())
 }
 
 /// Options of `gradflow study`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct StudyArgs {
     /// Study configuration (TOML; see `experiments/synthetic150/`).
     #[arg(long)]
@@ -33,10 +34,8 @@ pub struct StudyArgs {
     pub quiet: bool,
 }
 
-/// Testing aid: abort the process (as a kill would) after this many finished tasks.
-const ABORT_AFTER: &str = "GRADFLOW_TEST_ABORT_AFTER_TASKS";
-
-pub fn study(args: &StudyArgs) -> Result<()> {
+/// Runs `gradflow study`; returns whether it was interrupted.
+pub fn study(args: &StudyArgs, cancel: &Cancel) -> Result<bool> {
     use indicatif::{ProgressBar, ProgressStyle};
 
     let cfg = read_study_config(&args.config)?;
@@ -48,7 +47,6 @@ pub fn study(args: &StudyArgs) -> Result<()> {
             .join(&cfg.name)
     });
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let abort_after: Option<usize> = std::env::var(ABORT_AFTER).ok().and_then(|v| v.parse().ok());
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -61,44 +59,46 @@ pub fn study(args: &StudyArgs) -> Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let done = AtomicUsize::new(0);
-    let say = |m: &str| {
-        if args.quiet {
+    let quiet = args.quiet;
+    let b = bar.clone();
+    let say = move |m: &str| {
+        if quiet {
             eprintln!("{m}");
         } else {
-            bar.println(m);
+            b.println(m);
         }
     };
-    let start = |tasks: usize, finished: usize| {
-        bar.set_length(tasks as u64);
-        bar.set_position(finished as u64);
-        bar.reset_eta();
-        say(&format!(
-            "gradflow study `{}` shard {shard}: {tasks} tasks, {finished} already finished, results in {}",
-            cfg.name,
-            out.display()
-        ));
-    };
-    let finished = |line: &str| {
-        bar.inc(1);
-        say(line);
-        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-        if abort_after.is_some_and(|a| n >= a) {
-            std::process::abort();
+    // Testing aid: abort the process (as a kill would) after this many finished tasks.
+    let abort_after: Option<usize> = std::env::var("GRADFLOW_TEST_ABORT_AFTER_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let name = cfg.name.clone();
+    let folder = out.display().to_string();
+    let b = bar.clone();
+    let watch = Watch::new(move |e: &Event<'_>| match e {
+        Event::TasksPlanned { tasks, finished } => {
+            b.set_length(*tasks as u64);
+            b.set_position(*finished as u64);
+            b.reset_eta();
+            say(&format!(
+                "gradflow study `{name}` shard {shard}: {tasks} tasks, {finished} already finished, results in {folder}"
+            ));
         }
-    };
-    let warn = |m: &str| say(&format!("warning: {m}"));
-    let run = run_study(
-        &cfg,
-        &out,
-        shard,
-        args.threads,
-        &StudyHooks {
-            start: &start,
-            finished: &finished,
-            warn: &warn,
-        },
-    )?;
+        Event::TaskDone(line) => {
+            b.inc(1);
+            say(line);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if abort_after.is_some_and(|a| n >= a) {
+                std::process::abort();
+            }
+        }
+        Event::Message(m) => say(m),
+        _ => {}
+    })
+    .with_cancel(cancel.clone());
+    let run = run_study(&cfg, &out, shard, args.threads, &watch)
+        .map_err(|e| crate::cli::flag_error(e, "study"))?;
     bar.finish_and_clear();
     println!(
         "study `{}` shard {shard}: {} tasks, {} run now ({} recorded a failure), {} were already finished; results in {}",
@@ -109,11 +109,16 @@ pub fn study(args: &StudyArgs) -> Result<()> {
         run.skipped,
         out.display()
     );
-    Ok(())
+    if run.interrupted {
+        eprintln!(
+            "gradflow study: interrupted; finished tasks are saved, the others run when the same command runs again"
+        );
+    }
+    Ok(run.interrupted)
 }
 
 /// Options of `gradflow report`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct ReportArgs {
     /// Study folders (one, or one per shard).
     #[arg(required = true)]

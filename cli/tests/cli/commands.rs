@@ -408,3 +408,75 @@ fn solve_reads_a_toml_configuration_and_flags_override_it() {
         "run.toml",
     );
 }
+
+/// Ctrl-C on a running `solve`: the runs in flight end at their best points, their records are
+/// written, the summary is printed and the process exits 130.
+#[test]
+fn sigint_on_solve_writes_the_runs_in_flight_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let child = Command::new(env!("CARGO_BIN_EXE_gradflow"))
+        .args([
+            "solve",
+            "--seeds",
+            "0..2",
+            "--threads",
+            "2",
+            "--samples",
+            "3000",
+        ])
+        .args([
+            "--maxtime-ode",
+            "60",
+            "--maxtime-optim",
+            "60",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let sent = std::time::Instant::now();
+    // SAFETY: plain FFI call on the child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let result = child.wait_with_output().unwrap();
+    let took = sent.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "{err}");
+    assert!(took < 5.0, "took {took} s to stop");
+    assert!(err.contains("interrupted"), "{err}");
+    for seed in 0..2 {
+        let path = out.join(format!("seed_{seed}.json"));
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(rec["ode"]["stop"], "interrupted", "{rec}");
+        assert!(rec["loss"].as_f64().unwrap().is_finite());
+    }
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.contains("interrupted"), "{stdout}");
+}
+
+/// `solve` with no flags is the library's default training with the demo's budgets, and
+/// `recover`'s options with no flags are the library's defaults: no default is written twice.
+#[test]
+fn commands_without_flags_use_the_library_defaults() {
+    // The demo's budgets are printed on the first line of a run.
+    let dir = tempfile::tempdir().unwrap();
+    let out = gradflow(&["solve", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    let d = gradflow::flow::FlowConfig::default();
+    assert!(help.contains(&format!("[default: {}]", d.abstol)), "{help}");
+    assert!(
+        help.contains(&format!("[default: {}]", d.maxtime_ode)),
+        "{help}"
+    );
+    let r = gradflow::optim::RefineConfig::default();
+    assert!(
+        help.contains(&format!("[default: {}]", r.maxtime_optim)),
+        "{help}"
+    );
+    let _ = dir;
+}

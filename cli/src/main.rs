@@ -1,13 +1,30 @@
 //! The `gradflow` command line: parse, validate, call one library function, write results.
+//! Every flag is an overlay on a library option (see `args`); Ctrl-C cancels cleanly.
 
+mod args;
 mod cli;
+mod progress;
+mod solve;
 mod study_cmd;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match cli::run() {
-        Ok(()) => ExitCode::SUCCESS,
+    // Ctrl-C cancels: runs in flight end at their best points and their records are written;
+    // the process then exits 130. A second Ctrl-C exits at once.
+    let cancel = gradflow::cancel::Cancel::new();
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ngradflow: interrupted; finishing the runs in flight at their best points (Ctrl-C again to quit now)"
+        );
+        flag.cancel();
+    });
+    match cli::run(&cancel) {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             // One line, no backtrace: the library's errors name the file and the problem.
             // Causes already spelled out by their parent are not repeated.

@@ -1,0 +1,166 @@
+//! Flags as overlays on the library's options: every flag is an `Option`, `None` when not
+//! given, so the library's `impl Default` (or a configuration file) is the only source of
+//! defaults; the help text shows the library default.
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use gradflow::flow::{FlowConfig, Integrator};
+use gradflow::named::Named;
+use gradflow::net::Activation;
+use gradflow::optim::{RefineConfig, Refiner, TrModel};
+
+/// A value parser for a closed set of library choices, listing the names.
+pub fn named<T: Named + Send + Sync + Clone>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|s| T::from_name(&s).expect("a listed name"))
+}
+
+/// Parses an activation name.
+pub fn activation(s: &str) -> Result<Activation, String> {
+    s.parse::<Activation>().map_err(|e| e.to_string())
+}
+
+/// `text [default: value]`.
+pub fn d(text: &str, value: impl std::fmt::Display) -> String {
+    format!("{text} [default: {value}]")
+}
+
+/// `usize::MAX` reads as "none" in help.
+pub fn count(v: usize) -> String {
+    if v == usize::MAX {
+        "none".into()
+    } else {
+        v.to_string()
+    }
+}
+
+fn flow() -> FlowConfig {
+    FlowConfig::default()
+}
+
+fn refine() -> RefineConfig {
+    RefineConfig::default()
+}
+
+/// Sets `dst` to the given flag value.
+macro_rules! overlay {
+    ($src:expr, $dst:expr, [$($f:ident),* $(,)?]) => {
+        $( if let Some(v) = &$src.$f { $dst.$f = v.clone(); } )*
+    };
+}
+pub(crate) use overlay;
+
+/// Gradient-flow flags (overlays on [`FlowConfig`]).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct FlowArgs {
+    #[arg(long = "ode", value_parser = named::<Integrator>(),
+        help = "Integrator [default: kencarp58 up to 1024 parameters, tr-bdf2 above]")]
+    pub integrator: Option<Integrator>,
+    #[arg(long, help = d("Absolute tolerance of the integrator", flow().abstol))]
+    pub abstol: Option<f64>,
+    #[arg(long, help = d("Relative tolerance of the integrator", flow().reltol))]
+    pub reltol: Option<f64>,
+    #[arg(long, help = d("Time scale τ of dθ/dt = −τ∇L_sum", flow().tau))]
+    pub tau: Option<f64>,
+    #[arg(long, help = d("Stop the flow when the mean loss reaches this", flow().minloss))]
+    pub minloss: Option<f64>,
+    #[arg(long, help = d("Stop the flow when the ∞-norm of the mean gradient reaches this", flow().min_gnorm))]
+    pub min_gnorm: Option<f64>,
+    #[arg(long, help = d("Stop the flow after this many evaluations without improvement", count(flow().patience)))]
+    pub patience: Option<usize>,
+    #[arg(long, help = d("Wall-clock budget of the flow (s)", flow().maxtime_ode))]
+    pub maxtime_ode: Option<f64>,
+    #[arg(long, help = d("Step budget of the flow", count(flow().maxiterations_ode)))]
+    pub maxiterations_ode: Option<usize>,
+    #[arg(long = "max-t", help = "ODE time limit [default: none]")]
+    pub max_t: Option<f64>,
+    #[arg(long, help = d("Refresh the Hessian (Jacobian) at least every this many steps", flow().jacobian_refresh))]
+    pub jacobian_refresh: Option<usize>,
+    #[arg(long, help = d("Fixed step of rk4", flow().dt))]
+    pub dt: Option<f64>,
+    #[arg(long, help = d("Learning rate of gd and adam (on the mean loss)", flow().lr))]
+    pub lr: Option<f64>,
+    #[arg(long, help = "Mini-batch size of gd and adam [default: full batch]")]
+    pub batch_size: Option<usize>,
+    #[arg(long, help = d("Approximate number of trajectory points (log-spaced in t)", flow().trajectory_points))]
+    pub trajectory_points: Option<usize>,
+    #[arg(long, help = "Keep θ at every trajectory point")]
+    pub trajectory_x: bool,
+}
+
+impl FlowArgs {
+    /// Overrides the options given as flags.
+    pub fn apply(&self, c: &mut FlowConfig) {
+        if self.integrator.is_some() {
+            c.integrator = self.integrator;
+        }
+        if self.max_t.is_some() {
+            c.max_t = self.max_t;
+        }
+        if self.batch_size.is_some() {
+            c.batch_size = self.batch_size;
+        }
+        if self.trajectory_x {
+            c.trajectory_x = true;
+        }
+        overlay!(
+            self,
+            c,
+            [
+                abstol,
+                reltol,
+                tau,
+                minloss,
+                min_gnorm,
+                patience,
+                maxtime_ode,
+                maxiterations_ode,
+                jacobian_refresh,
+                dt,
+                lr,
+                trajectory_points
+            ]
+        );
+    }
+}
+
+/// Refinement flags (overlays on [`RefineConfig`]).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RefineArgs {
+    #[arg(long = "optim", value_parser = named::<Refiner>(),
+        help = "Refinement method [default: by size, see the README: newton-tr up to 128 parameters, lm up to 1024, bfgs up to 10⁴, lbfgs above]")]
+    pub refiner: Option<Refiner>,
+    #[arg(long, help = d("Wall-clock budget of the refinement (s)", refine().maxtime_optim))]
+    pub maxtime_optim: Option<f64>,
+    #[arg(long, help = d("Iteration budget of the refinement", count(refine().maxiterations_optim)))]
+    pub maxiterations_optim: Option<usize>,
+    #[arg(long = "minloss-optim", help = d("Stop the refinement when the mean loss reaches this", refine().minloss))]
+    pub minloss: Option<f64>,
+    #[arg(long = "min-gnorm-optim", help = d("Stop the refinement when the ∞-norm of the mean gradient reaches this", refine().min_gnorm))]
+    pub min_gnorm: Option<f64>,
+    #[arg(long = "patience-optim", help = d("Stop the refinement after this many evaluations without improvement", refine().patience))]
+    pub patience: Option<usize>,
+    #[arg(long, value_parser = named::<TrModel>(),
+        help = d("Model matrix of newton-tr", refine().tr_model))]
+    pub tr_model: Option<TrModel>,
+}
+
+impl RefineArgs {
+    /// Overrides the options given as flags.
+    pub fn apply(&self, c: &mut RefineConfig) {
+        if self.refiner.is_some() {
+            c.refiner = self.refiner;
+        }
+        overlay!(
+            self,
+            c,
+            [
+                maxtime_optim,
+                maxiterations_optim,
+                minloss,
+                min_gnorm,
+                patience,
+                tr_model
+            ]
+        );
+    }
+}

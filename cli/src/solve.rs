@@ -1,0 +1,408 @@
+//! `gradflow solve`: its configuration file, flags, the demo's budgets and the summary table.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use gradflow::cancel::Cancel;
+use gradflow::io::{DataSource, ProblemSource, write_atomic};
+use gradflow::monitor::StopReason;
+use gradflow::net::{Activation, Init};
+use gradflow::observe::{Event, Watch};
+use gradflow::train::{RunRecord, TrainOptions, TrainProblem, student_for, train_seeds};
+
+use crate::args::{FlowArgs, RefineArgs, activation, d, named, overlay};
+use crate::progress::Bars;
+
+/// Seeds beyond this many are refused (each run keeps its record in memory).
+const MAX_SEEDS: u64 = 1_000_000;
+
+/// The demo's budgets (no `--teacher`, `--data` or `--config`): 25 s of flow and 25 s of
+/// refinement per seed, so that its 4 seeds finish in about two minutes on 2 cores.
+pub const DEMO_MAXTIME: f64 = 25.0;
+
+/// A list of seeds: `a..b` (half-open), `a..=b`, a single number, or a comma list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedList(pub Vec<u64>);
+
+impl FromStr for SeedList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not `a..b`, `a..=b`, `n` or `a,b,c`");
+        let num = |t: &str| t.trim().parse::<u64>().map_err(|_| bad());
+        let range = |a: u64, end: u64| {
+            if end.saturating_sub(a) > MAX_SEEDS {
+                Err(format!(
+                    "`{s}` has {} seeds; at most {MAX_SEEDS} are run at once",
+                    end.saturating_sub(a)
+                ))
+            } else {
+                Ok((a..end).collect::<Vec<_>>())
+            }
+        };
+        let s = s.trim();
+        let seeds = if let Some((a, b)) = s.split_once("..=") {
+            range(num(a)?, num(b)?.saturating_add(1))?
+        } else if let Some((a, b)) = s.split_once("..") {
+            range(num(a)?, num(b)?)?
+        } else {
+            s.split(',').map(num).collect::<Result<Vec<_>, _>>()?
+        };
+        if seeds.is_empty() {
+            return Err(bad());
+        }
+        Ok(SeedList(seeds))
+    }
+}
+
+impl Serialize for SeedList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SeedList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(SeedList(Vec::<u64>::deserialize(d)?))
+    }
+}
+
+/// The configuration of `gradflow solve`, as read from a `--config` file (TOML, or the
+/// `"config"` of a run record) and stored in every record it produces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SolveConfig {
+    /// Hidden width of a one-hidden-layer student.
+    pub width: Option<usize>,
+    /// Hidden widths of a deeper student.
+    pub layers: Option<Vec<usize>>,
+    /// Student width relative to the teacher's hidden width.
+    pub rho: Option<usize>,
+    /// Hidden activation of the student.
+    pub activation: Activation,
+    /// Teacher network file.
+    pub teacher: Option<PathBuf>,
+    /// Data set.
+    pub data: Option<String>,
+    /// Samples drawn from the teacher.
+    pub samples: usize,
+    /// Seed of the teacher's data stream.
+    pub data_seed: Option<u64>,
+    /// Student seeds.
+    pub seeds: SeedList,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Initialisation of the students.
+    pub init: Init,
+    /// Gradient-flow options.
+    pub flow: gradflow::flow::FlowConfig,
+    /// Refinement options.
+    pub refine: gradflow::optim::RefineConfig,
+}
+
+impl Default for SolveConfig {
+    fn default() -> Self {
+        let t = TrainOptions::default();
+        SolveConfig {
+            width: None,
+            layers: None,
+            rho: None,
+            activation: Activation::G,
+            teacher: None,
+            data: None,
+            samples: 30_000,
+            data_seed: None,
+            seeds: SeedList(vec![0, 1, 2, 3]),
+            threads: None,
+            init: t.init,
+            flow: t.flow,
+            refine: t.refine,
+        }
+    }
+}
+
+impl SolveConfig {
+    /// Whether this is the built-in demo (no teacher, no data).
+    pub fn is_demo(&self) -> bool {
+        self.teacher.is_none() && self.data.is_none()
+    }
+
+    /// The demo's configuration: the defaults with the demo's budgets.
+    pub fn demo() -> Self {
+        let mut c = SolveConfig::default();
+        c.flow.maxtime_ode = DEMO_MAXTIME;
+        c.refine.maxtime_optim = DEMO_MAXTIME;
+        c
+    }
+
+    /// Where the data come from.
+    pub fn source(&self) -> Result<ProblemSource> {
+        Ok(match (&self.teacher, &self.data) {
+            (Some(path), _) => ProblemSource::Teacher {
+                path: path.clone(),
+                samples: self.samples,
+                data_seed: self.data_seed,
+            },
+            (None, Some(text)) => ProblemSource::Data {
+                data: DataSource::parse(text)?,
+                teacher: None,
+            },
+            (None, None) => ProblemSource::Demo {
+                samples: self.samples,
+            },
+        })
+    }
+}
+
+/// Reads a configuration file: TOML, or a `.json` run record (its `"config"`) or plain JSON.
+pub fn read_config(path: &Path) -> Result<SolveConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: invalid JSON", path.display()))?;
+        let cfg = v.get("config").cloned().unwrap_or(v);
+        return serde_json::from_value(cfg)
+            .with_context(|| format!("{}: invalid configuration", path.display()));
+    }
+    toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: invalid configuration: {}",
+            path.display(),
+            e.to_string().replace('\n', " ")
+        )
+    })
+}
+
+/// Flags of `gradflow solve` (overlays on the configuration).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SolveArgs {
+    #[arg(long, conflicts_with_all = ["layers", "rho"], help = "Hidden width of a one-hidden-layer student")]
+    pub width: Option<usize>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "rho",
+        help = "Hidden widths of a deeper student, e.g. 16,8"
+    )]
+    pub layers: Option<Vec<usize>>,
+    #[arg(
+        long,
+        help = "Student width relative to the teacher's hidden width (needs --teacher or the demo) [default: 4]"
+    )]
+    pub rho: Option<usize>,
+    #[arg(long, value_parser = activation, help = d("Hidden activation of the student", "g"))]
+    pub activation: Option<Activation>,
+    #[arg(
+        long,
+        conflicts_with = "data",
+        help = "Teacher network file: data are sampled from it"
+    )]
+    pub teacher: Option<PathBuf>,
+    #[arg(long, help = "Data set (.npz, X.npy,Y.npy, .csv) instead of a teacher")]
+    pub data: Option<String>,
+    #[arg(long, help = d("Samples drawn from the teacher", SolveConfig::default().samples))]
+    pub samples: Option<usize>,
+    #[arg(
+        long,
+        help = "Seed of the teacher's data stream [default: the seed recorded in its file]"
+    )]
+    pub data_seed: Option<u64>,
+    #[arg(long, help = d("Student seeds: a..b, a..=b, n or a,b,c", "0..4"))]
+    pub seeds: Option<SeedList>,
+    #[arg(long, help = "Worker threads, one run each [default: all cores]")]
+    pub threads: Option<usize>,
+    #[arg(long, value_parser = named::<Init>(), help = d("Initialisation of the students", Init::default()))]
+    pub init: Option<Init>,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    #[command(flatten)]
+    pub refine: RefineArgs,
+}
+
+impl SolveArgs {
+    /// Overrides the options given as flags.
+    pub fn apply(&self, c: &mut SolveConfig) {
+        for (given, dst) in [
+            (&self.width, &mut c.width),
+            (&self.rho, &mut c.rho),
+            (&self.threads, &mut c.threads),
+        ] {
+            if given.is_some() {
+                *dst = *given;
+            }
+        }
+        if self.layers.is_some() {
+            c.layers = self.layers.clone();
+        }
+        if self.teacher.is_some() {
+            c.teacher = self.teacher.clone();
+        }
+        if self.data.is_some() {
+            c.data = self.data.clone();
+        }
+        if self.data_seed.is_some() {
+            c.data_seed = self.data_seed;
+        }
+        overlay!(self, c, [activation, samples, seeds, init]);
+        self.flow.apply(&mut c.flow);
+        self.refine.apply(&mut c.refine);
+    }
+
+    /// The configuration: the file (or the demo's, or the defaults), then the flags.
+    pub fn resolve(&self, config: Option<&Path>) -> Result<SolveConfig> {
+        let mut c = match config {
+            Some(p) => read_config(p)?,
+            None if self.teacher.is_none() && self.data.is_none() => SolveConfig::demo(),
+            None => SolveConfig::default(),
+        };
+        self.apply(&mut c);
+        Ok(c)
+    }
+}
+
+/// Why a phase stopped, in words.
+fn why(stop: StopReason) -> &'static str {
+    match stop {
+        StopReason::MinLoss => "reached minloss",
+        StopReason::MinGradNorm => "gradient below min_gnorm",
+        StopReason::Patience => "no improvement (patience)",
+        StopReason::MaxTime => "time budget spent",
+        StopReason::MaxIterations => "iteration budget spent",
+        StopReason::MaxT => "ODE time limit",
+        StopReason::NoProgress => "no progress possible",
+        StopReason::Skipped => "not run",
+        StopReason::Interrupted => "interrupted",
+    }
+}
+
+/// One sentence on where a run ended and why.
+pub fn explain(rec: &RunRecord) -> String {
+    let level = if rec.loss <= 1e-20 {
+        "machine precision"
+    } else if rec.loss <= 1e-10 {
+        "near zero loss"
+    } else {
+        "not converged to zero loss"
+    };
+    format!(
+        "{level}; flow: {}, refinement: {}",
+        why(rec.ode.stop),
+        why(rec.optim.stop)
+    )
+}
+
+/// Runs `gradflow solve`; returns whether it was interrupted.
+pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> Result<bool> {
+    let loaded = cfg.source()?.load()?;
+    let student = student_for(
+        &loaded.data,
+        loaded.teacher.as_ref(),
+        cfg.layers.as_deref(),
+        cfg.width,
+        cfg.rho,
+        &cfg.activation,
+    )?;
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("{}: cannot create folder", output.display()))?;
+    eprintln!(
+        "gradflow solve: {}; student {} ({} parameters); seeds {:?}; budgets {} s + {} s per seed{}",
+        loaded.description,
+        student.shape_string(),
+        student.n_params(),
+        cfg.seeds.0,
+        cfg.flow.maxtime_ode,
+        cfg.refine.maxtime_optim,
+        if cfg.is_demo() { " (the demo's)" } else { "" }
+    );
+    let bars = Bars::new(quiet, 8);
+    for &s in &cfg.seeds.0 {
+        bars.add(
+            gradflow::observe::RunId {
+                seed: s,
+                ..Default::default()
+            },
+            format!("seed {s}"),
+        );
+    }
+    let problem = TrainProblem::new(&student, &loaded.data);
+    let mut opts = TrainOptions::default();
+    opts.flow = cfg.flow.clone();
+    opts.refine = cfg.refine.clone();
+    opts.init = cfg.init;
+    opts.provenance = serde_json::to_value(cfg)?;
+    let out = output.to_path_buf();
+    let b = bars.clone();
+    let watch = Watch::new(move |e: &Event<'_>| {
+        if let Event::RunDone { run, record } = e {
+            let path = out.join(format!("seed_{}.json", run.seed));
+            let written = serde_json::to_vec(record)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| write_atomic(&path, &bytes).map_err(anyhow::Error::from));
+            match written {
+                Ok(()) => b.finish(
+                    *run,
+                    format!(
+                        "done: loss {:.3e} gnorm {:.3e} ({:.1}s) -> {}",
+                        record.loss,
+                        record.gnorm,
+                        record.total_time,
+                        path.display()
+                    ),
+                ),
+                Err(err) => b.finish(*run, format!("could not write {}: {err}", path.display())),
+            }
+        } else {
+            b.observe(e);
+        }
+    })
+    .with_cancel(cancel.clone());
+    let results = train_seeds(&problem, &cfg.seeds.0, &opts, cfg.threads, &watch)
+        .map_err(|e| crate::cli::flag_error(e, "solve"))?;
+    bars.clear();
+    println!(
+        "{:>6} {:>12} {:>10} {:>10} {:>15} {:>15} {:>8}  outcome",
+        "seed", "loss", "gnorm", "ode_loss", "stop_ode", "stop_optim", "time_s"
+    );
+    let mut failures = 0;
+    for (seed, r) in &results {
+        match r {
+            Ok(rec) => println!(
+                "{:>6} {:>12.3e} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1}  {}",
+                seed,
+                rec.loss,
+                rec.gnorm,
+                rec.ode_loss,
+                rec.ode.stop,
+                rec.optim.stop,
+                rec.total_time,
+                explain(rec)
+            ),
+            Err(e) => {
+                failures += 1;
+                println!("{seed:>6} failed: {e}");
+            }
+        }
+    }
+    let interrupted = cancel.is_cancelled();
+    if interrupted {
+        let missing = cfg.seeds.0.len() - results.len();
+        eprintln!(
+            "gradflow solve: interrupted; records of the runs in flight were written at their best points{}",
+            if missing > 0 {
+                format!(", {missing} seeds not started")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if failures > 0 {
+        bail!("{failures} of {} runs failed", results.len());
+    }
+    Ok(interrupted)
+}

@@ -1,0 +1,120 @@
+//! Expand-and-Cluster from data in memory: the expansion phase, cancellation, and saved
+//! students reused through their run key.
+
+use gradflow::cancel::Cancel;
+use gradflow::cluster::{RecoverOptions, recover};
+use gradflow::net::Activation;
+use gradflow::observe::{Event, Watch};
+use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+
+#[test]
+fn expansion_phase_picks_the_first_width_that_reaches_near_zero_loss() {
+    let mut tc = TeacherConfig::paper(2, 2, 7);
+    tc.activation = Activation::Tanh;
+    let t = tc.build().unwrap();
+    let data = sample_data(&t, 300, InputDistribution::Uniform, 7).unwrap();
+    let mut cfg = RecoverOptions::default();
+    cfg.activation = Activation::Tanh;
+    cfg.students = 4;
+    cfg.threads = Some(2);
+    cfg.probe_widths = vec![1, 3, 6];
+    cfg.probe_time = 2.0;
+    cfg.finetune_time = 1.0;
+    cfg.flow.maxtime_ode = 1.5;
+    cfg.refine.maxtime_optim = 1.5;
+    let r = recover(&data, Some(&t), &cfg, &[], &Watch::silent()).unwrap();
+    let probes = &r.report.expansion;
+    assert!(!probes.is_empty());
+    // One neuron cannot fit a two-neuron teacher.
+    assert_eq!(probes[0].width, 1);
+    assert!(probes[0].best_loss > 1e-6, "{probes:?}");
+    assert_eq!(r.report.student_widths[0] % cfg.expand_factor, 0);
+    let chosen = r.report.student_widths[0] / cfg.expand_factor;
+    let last = probes.last().unwrap();
+    assert_eq!(last.width, chosen);
+    assert!(
+        probes[..probes.len() - 1]
+            .iter()
+            .all(|p| p.best_loss > cfg.probe_loss)
+    );
+    assert!(
+        last.best_loss <= cfg.probe_loss || chosen == 6,
+        "{probes:?}"
+    );
+}
+
+/// A tiny deterministic recovery (step budgets): 2-2-1 tanh teacher, 4 students of width 4.
+fn tiny() -> (
+    gradflow::net::Network,
+    gradflow::net::Dataset,
+    RecoverOptions,
+) {
+    let mut tc = TeacherConfig::paper(2, 2, 7);
+    tc.activation = Activation::Tanh;
+    let t = tc.build().unwrap();
+    let data = sample_data(&t, 300, InputDistribution::Uniform, 7).unwrap();
+    let mut cfg = RecoverOptions::default();
+    cfg.activation = Activation::Tanh;
+    cfg.students = 4;
+    cfg.threads = Some(1);
+    cfg.width = Some(4);
+    cfg.gamma = 0.5;
+    cfg.flow.maxtime_ode = 600.0;
+    cfg.flow.maxiterations_ode = 300;
+    cfg.refine.maxtime_optim = 600.0;
+    cfg.refine.maxiterations_optim = 100;
+    cfg.finetune_time = 600.0;
+    (t, data, cfg)
+}
+
+#[test]
+fn saved_students_are_reused_and_give_the_same_network() {
+    let (t, data, cfg) = tiny();
+    let first = recover(&data, Some(&t), &cfg, &[], &Watch::silent()).unwrap();
+    assert_eq!(first.students.len(), 4);
+    let saved: Vec<_> = first.students.iter().map(|(_, r)| r.clone()).collect();
+    let reused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = reused.clone();
+    let watch = Watch::new(move |e: &Event<'_>| {
+        if let Event::Message(m) = e {
+            if m.contains("reusing the saved run") {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let again = recover(&data, Some(&t), &cfg, &saved, &watch).unwrap();
+    assert_eq!(reused.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(again.network.spec, first.network.spec);
+    // Fine-tuning is deterministic from the same reconstruction.
+    assert_eq!(again.network.params.len(), first.network.params.len());
+    assert!(
+        again
+            .network
+            .params
+            .iter()
+            .zip(&first.network.params)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+}
+
+#[test]
+fn a_cancelled_recovery_stops_promptly_and_says_so() {
+    let (t, data, mut cfg) = tiny();
+    cfg.flow.maxiterations_ode = usize::MAX;
+    cfg.flow.maxtime_ode = 60.0;
+    let cancel = Cancel::new();
+    let c = cancel.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        c.cancel();
+        std::time::Instant::now()
+    });
+    let watch = Watch::silent().with_cancel(cancel);
+    let r = recover(&data, Some(&t), &cfg, &[], &watch);
+    let returned = std::time::Instant::now();
+    let cancelled_at = stopper.join().unwrap();
+    assert!(matches!(r, Err(gradflow::Error::Interrupted)), "{r:?}");
+    assert!(returned >= cancelled_at);
+    let late = (returned - cancelled_at).as_secs_f64();
+    assert!(late < 0.1, "returned {late} s after the cancellation");
+}
