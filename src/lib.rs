@@ -40,24 +40,24 @@
 //!
 //! ## Training: gradient flow, then refinement
 //!
-//! [`train::train`] runs phase 1 (the gradient-flow ODE, [`flow`]) and phase 2 (second-order
+//! [`train::train`] (one run) and [`train::train_seeds`] (many seeds in parallel) run phase 1 (the gradient-flow ODE, [`flow`]) and phase 2 (second-order
 //! refinement, [`optim`]) and returns the run record of SPEC §6:
 //!
 //! ```
-//! use gradflow::flow::FlowConfig;
-//! use gradflow::net::{Activation, Init, Loss, NetSpec};
-//! use gradflow::optim::RefineConfig;
+//! use gradflow::net::{Activation, Init, NetSpec};
+//! use gradflow::observe::Watch;
 //! use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+//! use gradflow::train::{TrainOptions, TrainProblem, train};
 //!
 //! let teacher = TeacherConfig::paper(2, 2, 3).build()?;
 //! let data = sample_data(&teacher, 300, InputDistribution::Uniform, 3)?;
 //! let student = NetSpec::shallow(2, 4, Activation::G, 1);
 //! let x0 = Init::GlorotNormal.draw_seeded(&student, 0);
-//! let flow = FlowConfig { maxtime_ode: 0.5, ..FlowConfig::default() };
-//! let refine = RefineConfig { maxtime_optim: 0.5, ..RefineConfig::default() };
-//! let run = gradflow::train::train(
-//!     &student, &data, Loss::Mse, &x0, 0, &flow, &refine, serde_json::Value::Null, None,
-//! )?;
+//! let mut opts = TrainOptions::default();
+//! opts.flow.maxtime_ode = 0.5;
+//! opts.refine.maxtime_optim = 0.5;
+//! // `Watch::new(observer)` reports every step; `.with_cancel(flag)` makes the call stoppable.
+//! let run = train(&TrainProblem::new(&student, &data), &x0, &opts, &Watch::silent())?;
 //! assert!(run.loss <= run.ode_loss); // refinement starts at the flow's best point
 //! # Ok::<(), gradflow::Error>(())
 //! ```
@@ -66,7 +66,8 @@
 //!
 //! Students at zero loss hold copies of the teacher's neurons (up to the activation's
 //! symmetries, duplicated, mixed with neurons that carry nothing). [`cluster::cluster_layer`]
-//! finds them; [`cluster::recover()`] is the whole pipeline behind `gradflow recover`.
+//! finds them; [`cluster::recover()`] is the whole pipeline behind `gradflow recover`, from a
+//! [`net::Dataset`] in memory ([`cluster::write_recovery`] writes its folder).
 //!
 //! ```
 //! use gradflow::cluster::{ClusterConfig, StudentLayer, cluster_layer, layer_neurons};
@@ -104,10 +105,11 @@
 //! - [`net`]: activations, architectures and the flat layout, data, losses, the [`net::Objective`].
 //! - [`teacher`]: the paper's teachers and data sampling.
 //! - [`io`]: network and data files, atomic writes.
-//! - [`eval`]: the `gradflow eval` command.
+//! - [`eval`]: loss, gradient, Hessian and spectrum of a network on data.
+//! - [`observe`], [`cancel`]: one observer for every long call, and cancellation.
+//! - [`named`]: the closed sets of choices and their names.
 //! - [`reference`](mod@reference): reference problems shared by tests and benchmarks.
-//! - [`flow`], [`optim`], [`monitor`], [`train`], [`solve`]: the two-phase training and
-//!   `gradflow solve`.
+//! - [`flow`], [`optim`], [`monitor`], [`train`]: the two-phase training.
 //! - [`cluster`]: Expand-and-Cluster and `gradflow recover`.
 //! - [`rng`]: seeded, portable random streams.
 #![deny(clippy::float_cmp)]
