@@ -9,13 +9,12 @@ use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
 
 #[test]
 fn expansion_phase_picks_the_first_width_that_reaches_near_zero_loss() {
-    let mut tc = TeacherConfig::paper(2, 2, 7);
-    tc.activation = Activation::Tanh;
-    let t = tc.build().unwrap();
-    let data = sample_data(&t, 300, InputDistribution::Uniform, 7).unwrap();
-    let mut cfg = RecoverOptions::default();
-    cfg.activation = Activation::Tanh;
-    cfg.students = 4;
+    let (t, data, mut cfg) = tiny();
+    // The expansion phase chooses the width, on wall-clock budgets.
+    cfg.width = None;
+    cfg.gamma = RecoverOptions::default().gamma;
+    cfg.flow.maxiterations_ode = usize::MAX;
+    cfg.refine.maxiterations_optim = usize::MAX;
     cfg.threads = Some(2);
     cfg.probe_widths = vec![1, 3, 6];
     cfg.probe_time = 2.0;
