@@ -62,6 +62,35 @@
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 //!
+//! ## Your own optimiser: argmin on a gradflow objective
+//!
+//! The refiners of [`optim`] are [argmin](https://docs.rs/argmin) solvers run by argmin's
+//! `Executor`, on [`optim::MeanLoss`]: the mean loss with its exact gradient and Hessian as
+//! argmin's `CostFunction`, `Gradient` and `Hessian` (argmin-math's `vec` backend). Any argmin
+//! solver runs on it — here argmin's own L-BFGS with its Moré–Thuente line search, from the
+//! point a short gradient flow reached. `MeanLoss` keeps the best point ever evaluated:
+//!
+//! ```
+//! use argmin::core::{Executor, State};
+//! use argmin::solver::{linesearch::MoreThuenteLineSearch, quasinewton::LBFGS};
+//! use gradflow::optim::MeanLoss;
+//! use gradflow::reference::Problem;
+//!
+//! let p = Problem::demo(0)?;
+//! let mut obj = p.objective();
+//! let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+//!     .with_tolerance_grad(0.0)?
+//!     .with_tolerance_cost(0.0)?;
+//! let res = Executor::new(MeanLoss::new(&mut obj), solver)
+//!     .configure(|s| s.param(p.start.clone()).max_iters(50))
+//!     .run()?;
+//! let start_loss = p.objective().loss(&p.start) * p.objective().mean_scale();
+//! assert!(res.state.get_best_cost() < start_loss);
+//! let (best_x, best_loss) = res.problem.problem.as_ref().unwrap().best();
+//! assert!(best_loss <= res.state.get_best_cost() && best_x.len() == p.start.len());
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! ```
+//!
 //! ## Expand-and-Cluster
 //!
 //! Students at zero loss hold copies of the teacher's neurons (up to the activation's

@@ -5,4 +5,4 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-cargo run --release --manifest-path "$root/Cargo.toml" --example integrator_study -- "$here/results" "${1:-0.5}" "${2:-0.05}"
+cargo run --release --manifest-path "$root/Cargo.toml" -p gradflow-probes --bin integrator_study -- "$here/results" "${1:-0.5}" "${2:-0.05}"

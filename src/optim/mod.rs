@@ -25,10 +25,15 @@
 //! [`Monitor`](crate::monitor::Monitor) end a run (a library that stops at `|Δf| < ε` or
 //! `‖g‖ < √ε` would never reach 1e-30).
 
+mod execute;
 mod newton;
 mod newton_tr;
+mod problem;
 mod quasi_newton;
 mod slsqp;
+
+pub use execute::RefineState;
+pub use problem::MeanLoss;
 
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +196,13 @@ pub(crate) enum SecondOrder {
     Stop(StopReason),
 }
 
+/// `out = x + alpha·d` (a trial point).
+pub(crate) fn step_to(out: &mut [f64], x: &[f64], alpha: f64, d: &[f64]) {
+    for ((o, x), d) in out.iter_mut().zip(x).zip(d) {
+        *o = x + alpha * d;
+    }
+}
+
 /// Evaluates loss, gradient and Hessian of the mean loss at `x` (into `g`, `h`), records them
 /// and decomposes the Hessian (shared by the Newton methods).
 pub(crate) fn second_order_at(
@@ -251,25 +263,52 @@ pub fn refine_watched(
     }
     let n = x0.len();
     let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
-    let limits = cfg.limits();
-    let mut monitor = Monitor::new(limits, x0, 100, 1.0, 1e6, false).watched(Phase::Refine, watch);
-    let stop = if watch.is_cancelled() {
-        let mut g = vec![0.0; n];
-        eval_gradient(obj, &mut monitor, x0, &mut g);
-        StopReason::Interrupted
+    // The monitor obeys the cancellation flag; iterations are reported by argmin's observer.
+    let quiet = Watch::silent().with_cancel(watch.cancel().clone());
+    let mut monitor =
+        Monitor::new(cfg.limits(), x0, 100, 1.0, 1e6, false).watched(Phase::Refine, &quiet);
+    let skip = if watch.is_cancelled() {
+        Some(StopReason::Interrupted)
     } else if cfg.maxtime_optim <= 0.0 || cfg.maxiterations_optim == 0 {
+        Some(StopReason::Skipped)
+    } else {
+        None
+    };
+    let stop = if let Some(stop) = skip {
         let mut g = vec![0.0; n];
         eval_gradient(obj, &mut monitor, x0, &mut g);
-        StopReason::Skipped
+        stop
     } else {
-        match refiner {
-            Refiner::NewtonTr => newton_tr::run(obj, &mut monitor, x0, cfg.tr_model)?,
-            Refiner::Lm => newton_tr::run(obj, &mut monitor, x0, TrModel::GaussNewton)?,
-            Refiner::Newton => newton::run(obj, &mut monitor, x0)?,
-            Refiner::Bfgs => quasi_newton::run(obj, &mut monitor, x0, None)?,
-            Refiner::Lbfgs => quasi_newton::run(obj, &mut monitor, x0, Some(10))?,
-            Refiner::Slsqp => slsqp::run(obj, &mut monitor, x0)?,
-        }
+        let problem = MeanLoss::with_monitor(obj, monitor);
+        let (iters, target) = (cfg.maxiterations_optim, cfg.minloss);
+        let (problem, stop) = match refiner {
+            Refiner::NewtonTr => {
+                let solver = newton_tr::NewtonTr::new(cfg.tr_model);
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+            Refiner::Lm => {
+                let solver = newton_tr::NewtonTr::new(TrModel::GaussNewton);
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+            Refiner::Newton => {
+                let solver = newton::Newton::default();
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+            Refiner::Bfgs => {
+                let solver = quasi_newton::QuasiNewton::new(None);
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+            Refiner::Lbfgs => {
+                let solver = quasi_newton::QuasiNewton::new(Some(10));
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+            Refiner::Slsqp => {
+                let solver = slsqp::Slsqp::default();
+                execute::execute(problem, solver, x0, iters, target, watch)?
+            }
+        };
+        monitor = problem.into_monitor();
+        stop
     };
     fill_best_gnorm(obj, &mut monitor);
     Ok(RefineResult {

@@ -2,70 +2,120 @@
 //! definite the direction is taken with the eigenvalues' absolute values (a saddle-free Newton
 //! direction), which is always a descent direction.
 
-use super::{SecondOrder, eval_loss, second_order_at};
+use argmin::core::{KV, Problem, Solver, State, TerminationStatus};
+
+use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
+use super::problem::MeanLoss;
+use super::{SecondOrder, eval_loss, second_order_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Objective};
 
-/// Runs until a stop rule holds; returns the reason.
-pub(super) fn run(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x0: &[f64],
-) -> Result<StopReason> {
-    let n = x0.len();
-    let mut x = x0.to_vec();
-    let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
-    let mut dir = vec![0.0; n];
-    let mut trial = vec![0.0; n];
-    let mut iteration = 0usize;
-    loop {
+/// Newton with a line search as an argmin solver (one accepted step per `next_iter`).
+#[derive(Default)]
+pub(super) struct Newton {
+    loss: f64,
+    g: Vec<f64>,
+    h: Vec<f64>,
+    dir: Vec<f64>,
+    trial: Vec<f64>,
+    stop: Option<StopReason>,
+}
+
+impl Newton {
+    /// One step from `x` (updated in place); the stop rule that holds afterwards, if any.
+    fn iterate(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut [f64],
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        let n = x.len();
         let (loss, lambda, q) = match second_order_at(
             obj,
             monitor,
-            &x,
-            &mut g,
-            &mut h,
+            x,
+            &mut self.g,
+            &mut self.h,
             iteration,
             Curvature::Exact,
         )? {
-            SecondOrder::Stop(stop) => return Ok(stop),
+            SecondOrder::Stop(stop) => return Ok(Some(stop)),
             SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
         };
+        self.loss = loss;
         let lmax = lambda.iter().fold(0.0f64, |m, l| m.max(l.abs()));
         let floor = (lmax * 1e-14).max(f64::MIN_POSITIVE);
         // dir = −Q |Λ|⁻¹ Qᵀ g
-        dir.fill(0.0);
+        self.dir.fill(0.0);
         for i in 0..n {
-            let gi: f64 = (0..n).map(|r| q[(r, i)] * g[r]).sum();
+            let gi: f64 = (0..n).map(|r| q[(r, i)] * self.g[r]).sum();
             let c = -gi / lambda[i].abs().max(floor);
             for r in 0..n {
-                dir[r] += c * q[(r, i)];
+                self.dir[r] += c * q[(r, i)];
             }
         }
-        let slope: f64 = dir.iter().zip(&g).map(|(d, gi)| d * gi).sum();
+        let slope: f64 = self.dir.iter().zip(&self.g).map(|(d, gi)| d * gi).sum();
         let mut alpha = 1.0;
         loop {
-            for r in 0..n {
-                trial[r] = x[r] + alpha * dir[r];
-            }
-            let new_loss = eval_loss(obj, monitor, &trial);
+            step_to(&mut self.trial, x, alpha, &self.dir);
+            let new_loss = eval_loss(obj, monitor, &self.trial);
             if new_loss.is_finite() && new_loss <= loss + 1e-4 * alpha * slope && new_loss < loss {
-                x.copy_from_slice(&trial);
+                x.copy_from_slice(&self.trial);
+                self.loss = new_loss;
                 break;
             }
             alpha *= 0.5;
             if alpha < 1e-20 {
-                return Ok(StopReason::NoProgress);
+                return Ok(Some(StopReason::NoProgress));
             }
             if let Some(stop) = monitor.should_stop(0.0) {
-                return Ok(stop);
+                return Ok(Some(stop));
             }
         }
-        iteration += 1;
         monitor.step();
-        if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
-        }
+        Ok(monitor.should_stop(0.0))
+    }
+}
+
+impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for Newton {
+    fn name(&self) -> &str {
+        "newton"
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let n = problem_of(problem)?.parts().0.n_params();
+        self.g = vec![0.0; n];
+        self.h = vec![0.0; n * n];
+        self.dir = vec![0.0; n];
+        self.trial = vec![0.0; n];
+        Ok((state, None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let mut x = param_of(&mut state)?;
+        self.stop = self.iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
+        let gnorm = monitor.best_gnorm;
+        Ok((state.param(x).cost(self.loss), report(gnorm)))
+    }
+
+    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
+        termination(self.stop)
+    }
+}
+
+impl<'a, 'o: 'a> Refine<'a, 'o> for Newton {
+    fn stop_reason(&self) -> Option<StopReason> {
+        self.stop
     }
 }

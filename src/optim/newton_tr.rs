@@ -36,7 +36,11 @@
 
 use gradflow_solvers::trust_region;
 
-use super::{SecondOrder, eval_loss, second_order_at};
+use argmin::core::{KV, Problem, Solver, State, TerminationStatus};
+
+use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
+use super::problem::MeanLoss;
+use super::{SecondOrder, eval_loss, second_order_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Loss, Objective};
@@ -145,68 +149,100 @@ impl Acceleration {
     }
 }
 
-/// Runs until a stop rule holds; returns the reason. `model`: the model matrix —
-/// [`TrModel::Adaptive`] switches between the exact Hessian and Gauss–Newton where geodesic
-/// acceleration applies, and uses the exact Hessian elsewhere.
-pub(super) fn run(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x0: &[f64],
+/// The trust-region refiner as an argmin solver (one outer iteration per `next_iter`).
+/// `model`: the model matrix — [`TrModel::Adaptive`] switches between the exact Hessian and
+/// Gauss–Newton where geodesic acceleration applies, and uses the exact Hessian elsewhere.
+pub(super) struct NewtonTr {
     model: TrModel,
-) -> Result<StopReason> {
-    let n = x0.len();
-    let mut x = x0.to_vec();
-    let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
-    let mut trial = vec![0.0; n];
-    let mut ghat = vec![0.0; n];
-    let mut step = vec![0.0; n];
-    let mut accelerated = vec![0.0; n];
-    let mut accel = Acceleration::new(obj);
-    let adaptive = model == TrModel::Adaptive && accel.is_some();
-    let mut kind = match model {
-        TrModel::GaussNewton => Curvature::GaussNewton,
-        TrModel::Exact | TrModel::Adaptive => Curvature::Exact,
-    };
-    let mut radius = f64::NAN;
-    let mut iteration = 0usize;
-    loop {
-        let (loss, lambda, q) =
-            match second_order_at(obj, monitor, &x, &mut g, &mut h, iteration, kind)? {
-                SecondOrder::Stop(stop) => return Ok(stop),
-                SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
-            };
-        to_eigen(&q, &g, &mut ghat);
-        if let Some(acc) = accel.as_mut() {
-            obj.predict_into(&x, &mut acc.f0);
+    kind: Curvature,
+    adaptive: bool,
+    accel: Option<Acceleration>,
+    radius: f64,
+    loss: f64,
+    g: Vec<f64>,
+    h: Vec<f64>,
+    trial: Vec<f64>,
+    ghat: Vec<f64>,
+    step: Vec<f64>,
+    accelerated: Vec<f64>,
+    stop: Option<StopReason>,
+}
+
+impl NewtonTr {
+    pub(super) fn new(model: TrModel) -> Self {
+        NewtonTr {
+            model,
+            kind: match model {
+                TrModel::GaussNewton => Curvature::GaussNewton,
+                TrModel::Exact | TrModel::Adaptive => Curvature::Exact,
+            },
+            adaptive: false,
+            accel: None,
+            radius: f64::NAN,
+            loss: f64::NAN,
+            g: Vec::new(),
+            h: Vec::new(),
+            trial: Vec::new(),
+            ghat: Vec::new(),
+            step: Vec::new(),
+            accelerated: Vec::new(),
+            stop: None,
+        }
+    }
+
+    /// One outer iteration from `x` (updated in place on acceptance): the model at `x`, then
+    /// trial steps in a shrinking region until one decreases the loss. Returns the stop rule
+    /// that holds afterwards, if any.
+    fn iterate(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut [f64],
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        let (loss, lambda, q) = match second_order_at(
+            obj,
+            monitor,
+            x,
+            &mut self.g,
+            &mut self.h,
+            iteration,
+            self.kind,
+        )? {
+            SecondOrder::Stop(stop) => return Ok(Some(stop)),
+            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+        };
+        self.loss = loss;
+        to_eigen(&q, &self.g, &mut self.ghat);
+        if let Some(acc) = self.accel.as_mut() {
+            obj.predict_into(x, &mut acc.f0);
             monitor.counters.loss_evals += 1;
         }
-        if radius.is_nan() {
+        if self.radius.is_nan() {
             // Start with the Newton step length (or the gradient scale when indefinite).
             let newton: f64 = lambda
                 .iter()
-                .zip(&ghat)
+                .zip(&self.ghat)
                 .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
                 .sum::<f64>()
                 .sqrt();
-            radius = if newton > 0.0 { newton } else { 1.0 };
+            self.radius = if newton > 0.0 { newton } else { 1.0 };
         }
-        // Inner loop: shrink the region until a step decreases the loss.
+        // Shrink the region until a step decreases the loss.
         loop {
-            let sub = trust_region::solve(&lambda, &ghat, radius);
-            from_eigen(&q, &sub.step, &mut step);
-            if let Some(acc) = accel.as_mut() {
-                if acc.correction(obj, monitor, &x, &step, &sub.step, &lambda, &q, sub.mu) {
-                    // δ = Q (v̂ + ½ â).
-                    for ((w, v), a) in accelerated.iter_mut().zip(&sub.step).zip(&acc.a_eig) {
-                        *w = v + 0.5 * a;
-                    }
-                    from_eigen(&q, &accelerated, &mut step);
+            let sub = trust_region::solve(&lambda, &self.ghat, self.radius);
+            from_eigen(&q, &sub.step, &mut self.step);
+            if let Some(acc) = self.accel.as_mut()
+                && acc.correction(obj, monitor, x, &self.step, &sub.step, &lambda, &q, sub.mu)
+            {
+                // δ = Q (v̂ + ½ â).
+                for ((w, v), a) in self.accelerated.iter_mut().zip(&sub.step).zip(&acc.a_eig) {
+                    *w = v + 0.5 * a;
                 }
+                from_eigen(&q, &self.accelerated, &mut self.step);
             }
-            for r in 0..n {
-                trial[r] = x[r] + step[r];
-            }
-            let new_loss = eval_loss(obj, monitor, &trial);
+            step_to(&mut self.trial, x, 1.0, &self.step);
+            let new_loss = eval_loss(obj, monitor, &self.trial);
             let actual = loss - new_loss;
             let predicted = sub.predicted_reduction;
             let rho = if predicted > 0.0 {
@@ -216,40 +252,89 @@ pub(super) fn run(
             };
             let snorm = sub.step.iter().map(|v| v * v).sum::<f64>().sqrt();
             if rho < 0.25 {
-                radius = 0.25 * snorm.min(radius);
+                self.radius = 0.25 * snorm.min(self.radius);
             } else if rho > 0.75 && sub.on_boundary {
-                radius = (2.0 * radius).min(1e10);
+                self.radius = (2.0 * self.radius).min(1e10);
             }
             if new_loss < loss && new_loss.is_finite() {
-                if adaptive && let Some(acc) = accel.as_ref() {
+                if self.adaptive
+                    && let Some(acc) = self.accel.as_ref()
+                {
                     // The other model's predicted reduction differs by ½ vᵀ(H − B_GN)v (from
                     // this step's second difference). Both predictions are for the plain step
                     // `v`, judged against the same actual reduction.
                     let d = acc.residual_curvature(obj);
-                    let (other, other_kind) = match kind {
+                    let (other, other_kind) = match self.kind {
                         Curvature::Exact => (predicted + 0.5 * d, Curvature::GaussNewton),
                         Curvature::GaussNewton => (predicted - 0.5 * d, Curvature::Exact),
                     };
                     if (actual - other).abs() < (actual - predicted).abs() {
-                        kind = other_kind;
+                        self.kind = other_kind;
                     }
                 }
-                x.copy_from_slice(&trial);
+                x.copy_from_slice(&self.trial);
+                self.loss = new_loss;
                 break;
             }
             if let Some(stop) = monitor.should_stop(0.0) {
-                return Ok(stop);
+                return Ok(Some(stop));
             }
-            if radius.is_nan() || radius <= 1e-300 || snorm <= 0.0 {
+            if self.radius.is_nan() || self.radius <= 1e-300 || snorm <= 0.0 {
                 // The model cannot find a decrease: we are at round-off level.
-                return Ok(StopReason::NoProgress);
+                return Ok(Some(StopReason::NoProgress));
             }
         }
-        iteration += 1;
         monitor.step();
-        if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
+        Ok(monitor.should_stop(0.0))
+    }
+}
+
+impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for NewtonTr {
+    fn name(&self) -> &str {
+        match self.model {
+            TrModel::GaussNewton => "lm",
+            TrModel::Exact | TrModel::Adaptive => "newton-tr",
         }
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, _) = problem_of(problem)?.parts();
+        let n = obj.n_params();
+        self.accel = Acceleration::new(obj);
+        self.adaptive = self.model == TrModel::Adaptive && self.accel.is_some();
+        self.g = vec![0.0; n];
+        self.h = vec![0.0; n * n];
+        self.trial = vec![0.0; n];
+        self.ghat = vec![0.0; n];
+        self.step = vec![0.0; n];
+        self.accelerated = vec![0.0; n];
+        Ok((state, None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let mut x = param_of(&mut state)?;
+        self.stop = self.iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
+        let gnorm = monitor.best_gnorm;
+        Ok((state.param(x).cost(self.loss), report(gnorm)))
+    }
+
+    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
+        termination(self.stop)
+    }
+}
+
+impl<'a, 'o: 'a> Refine<'a, 'o> for NewtonTr {
+    fn stop_reason(&self) -> Option<StopReason> {
+        self.stop
     }
 }
 

@@ -2,135 +2,262 @@
 //! Armijo line search; the curvature update is skipped when `sᵀy ≤ 0`.
 //! (Nocedal & Wright, *Numerical Optimization*, Algorithms 6.1 and 7.4.)
 
-use super::{eval_gradient, eval_loss};
-use crate::error::Result;
+use std::collections::VecDeque;
+
+use argmin::core::{KV, Problem, Solver, TerminationStatus};
+
+use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
+use super::problem::MeanLoss;
+use super::{eval_gradient, eval_loss, inf_norm, step_to};
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
-/// Runs BFGS (`memory = None`) or L-BFGS with the given memory.
-pub(super) fn run(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x0: &[f64],
-    memory: Option<usize>,
-) -> Result<StopReason> {
-    let n = x0.len();
-    let mut x = x0.to_vec();
-    let mut g = vec![0.0; n];
-    let mut g_new = vec![0.0; n];
-    let mut dir = vec![0.0; n];
-    let mut trial = vec![0.0; n];
-    let mut hinv: Vec<f64> = if memory.is_none() {
-        (0..n * n)
-            .map(|k| if k / n == k % n { 1.0 } else { 0.0 })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>, f64)> = Default::default();
-    let mut loss = eval_gradient(obj, monitor, &x, &mut g);
-    let mut first = true;
-    let mut iteration = 0usize;
-    loop {
-        monitor.observe(iteration as f64 + 1.0, loss, super::inf_norm(&g), &x);
-        if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
-        }
-        // Direction d = −H⁻¹ g.
-        match memory {
-            None => {
-                for r in 0..n {
-                    dir[r] = -(0..n).map(|c| hinv[r * n + c] * g[c]).sum::<f64>();
+/// The curvature information of a quasi-Newton method.
+enum Curvature {
+    /// BFGS: the dense inverse-Hessian approximation (row-major, `n × n`).
+    Dense(Vec<f64>),
+    /// L-BFGS: the last `memory` pairs `(s, y, 1/sᵀy)`, and the multipliers of the two-loop
+    /// recursion.
+    Limited {
+        memory: usize,
+        pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
+        alphas: Vec<f64>,
+    },
+}
+
+impl Curvature {
+    /// `dir = −H⁻¹ g`.
+    fn direction(&mut self, g: &[f64], dir: &mut [f64]) {
+        let n = g.len();
+        match self {
+            Curvature::Dense(hinv) => {
+                for (r, d) in dir.iter_mut().enumerate() {
+                    *d = -dot(&hinv[r * n..(r + 1) * n], g);
                 }
             }
-            Some(_) => {
-                let mut q = g.clone();
-                let mut alphas = Vec::with_capacity(pairs.len());
+            Curvature::Limited { pairs, alphas, .. } => {
+                dir.copy_from_slice(g);
+                alphas.clear();
                 for (s, y, rho) in pairs.iter().rev() {
-                    let a = rho * dot(s, &q);
-                    axpy(&mut q, -a, y);
+                    let a = rho * dot(s, dir);
+                    axpy(dir, -a, y);
                     alphas.push(a);
                 }
                 let gamma = pairs.back().map_or(1.0, |(s, y, _)| dot(s, y) / dot(y, y));
-                q.iter_mut().for_each(|v| *v *= gamma);
+                dir.iter_mut().for_each(|v| *v *= gamma);
                 for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
-                    let b = rho * dot(y, &q);
-                    axpy(&mut q, a - b, s);
+                    let b = rho * dot(y, dir);
+                    axpy(dir, a - b, s);
                 }
-                for r in 0..n {
-                    dir[r] = -q[r];
-                }
+                dir.iter_mut().for_each(|v| *v = -*v);
             }
         }
-        let mut slope = dot(&dir, &g);
+    }
+
+    /// Forgets everything (the next direction is steepest descent).
+    fn reset(&mut self) {
+        match self {
+            Curvature::Dense(hinv) => identity(hinv),
+            Curvature::Limited { pairs, .. } => pairs.clear(),
+        }
+    }
+
+    /// The update with the step `s = x⁺ − x` and `y = g⁺ − g` (skipped when `sᵀy ≤ 0`).
+    fn update(&mut self, x_new: &[f64], x: &[f64], g_new: &[f64], g: &[f64], hy: &mut [f64]) {
+        let n = x.len();
+        let sy: f64 = (0..n).map(|r| (x_new[r] - x[r]) * (g_new[r] - g[r])).sum();
+        if sy <= 1e-300 {
+            return;
+        }
+        let rho = 1.0 / sy;
+        match self {
+            Curvature::Dense(hinv) => {
+                // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ
+                let y = |c: usize| g_new[c] - g[c];
+                let s = |c: usize| x_new[c] - x[c];
+                for (r, v) in hy.iter_mut().enumerate() {
+                    *v = (0..n).map(|c| hinv[r * n + c] * y(c)).sum();
+                }
+                let yhy: f64 = (0..n).map(|r| y(r) * hy[r]).sum();
+                for r in 0..n {
+                    for c in 0..n {
+                        hinv[r * n + c] += -rho * (hy[r] * s(c) + s(r) * hy[c])
+                            + (rho * rho * yhy + rho) * s(r) * s(c);
+                    }
+                }
+            }
+            Curvature::Limited { memory, pairs, .. } => {
+                // Recycle the oldest pair's vectors once the memory is full.
+                let (mut s, mut y) = if pairs.len() == *memory {
+                    let (s, y, _) = pairs.pop_front().expect("memory ≥ 1");
+                    (s, y)
+                } else {
+                    (vec![0.0; n], vec![0.0; n])
+                };
+                for r in 0..n {
+                    s[r] = x_new[r] - x[r];
+                    y[r] = g_new[r] - g[r];
+                }
+                pairs.push_back((s, y, rho));
+            }
+        }
+    }
+}
+
+/// BFGS (`memory = None`) or L-BFGS as an argmin solver (one accepted step per `next_iter`).
+pub(super) struct QuasiNewton {
+    memory: Option<usize>,
+    curvature: Curvature,
+    loss: f64,
+    g: Vec<f64>,
+    g_new: Vec<f64>,
+    dir: Vec<f64>,
+    trial: Vec<f64>,
+    hy: Vec<f64>,
+    first: bool,
+    stop: Option<StopReason>,
+}
+
+impl QuasiNewton {
+    /// BFGS when `memory` is `None`, L-BFGS with that memory otherwise.
+    pub(super) fn new(memory: Option<usize>) -> Self {
+        QuasiNewton {
+            memory,
+            curvature: Curvature::Dense(Vec::new()),
+            loss: f64::NAN,
+            g: Vec::new(),
+            g_new: Vec::new(),
+            dir: Vec::new(),
+            trial: Vec::new(),
+            hy: Vec::new(),
+            first: true,
+            stop: None,
+        }
+    }
+
+    /// One accepted step from `x` (updated in place); the stop rule that holds, if any.
+    fn iterate(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut [f64],
+        iteration: usize,
+    ) -> Option<StopReason> {
+        let n = x.len();
+        monitor.observe(iteration as f64 + 1.0, self.loss, inf_norm(&self.g), x);
+        if let Some(stop) = monitor.should_stop(0.0) {
+            return Some(stop);
+        }
+        self.curvature.direction(&self.g, &mut self.dir);
+        let mut slope = dot(&self.dir, &self.g);
         if slope.is_nan() || slope >= 0.0 {
             // Not a descent direction: reset to steepest descent.
             for r in 0..n {
-                dir[r] = -g[r];
+                self.dir[r] = -self.g[r];
             }
-            slope = -dot(&g, &g);
-            pairs.clear();
-            if memory.is_none() {
-                for (k, h) in hinv.iter_mut().enumerate() {
-                    *h = if k / n == k % n { 1.0 } else { 0.0 };
-                }
-            }
+            slope = -dot(&self.g, &self.g);
+            self.curvature.reset();
         }
-        let mut alpha = if first {
-            (1.0 / super::inf_norm(&g).max(1e-300)).min(1.0)
+        let mut alpha = if self.first {
+            (1.0 / inf_norm(&self.g).max(1e-300)).min(1.0)
         } else {
             1.0
         };
-        first = false;
-        let new_loss = loop {
-            for r in 0..n {
-                trial[r] = x[r] + alpha * dir[r];
-            }
-            let l = eval_loss(obj, monitor, &trial);
-            if l.is_finite() && l <= loss + 1e-4 * alpha * slope && l < loss {
-                break l;
+        self.first = false;
+        loop {
+            step_to(&mut self.trial, x, alpha, &self.dir);
+            let l = eval_loss(obj, monitor, &self.trial);
+            if l.is_finite() && l <= self.loss + 1e-4 * alpha * slope && l < self.loss {
+                break;
             }
             alpha *= 0.5;
             if alpha < 1e-25 {
-                return Ok(StopReason::NoProgress);
+                return Some(StopReason::NoProgress);
             }
             if let Some(stop) = monitor.should_stop(0.0) {
-                return Ok(stop);
-            }
-        };
-        let _ = new_loss;
-        loss = eval_gradient(obj, monitor, &trial, &mut g_new);
-        let s: Vec<f64> = (0..n).map(|r| trial[r] - x[r]).collect();
-        let y: Vec<f64> = (0..n).map(|r| g_new[r] - g[r]).collect();
-        let sy = dot(&s, &y);
-        if sy > 1e-300 {
-            let rho = 1.0 / sy;
-            match memory {
-                None => {
-                    // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ
-                    let hy: Vec<f64> = (0..n)
-                        .map(|r| (0..n).map(|c| hinv[r * n + c] * y[c]).sum())
-                        .collect();
-                    let yhy = dot(&y, &hy);
-                    for r in 0..n {
-                        for c in 0..n {
-                            hinv[r * n + c] += -rho * (hy[r] * s[c] + s[r] * hy[c])
-                                + (rho * rho * yhy + rho) * s[r] * s[c];
-                        }
-                    }
-                }
-                Some(m) => {
-                    if pairs.len() == m {
-                        pairs.pop_front();
-                    }
-                    pairs.push_back((s, y, rho));
-                }
+                return Some(stop);
             }
         }
-        x.copy_from_slice(&trial);
-        g.copy_from_slice(&g_new);
-        iteration += 1;
+        self.loss = eval_gradient(obj, monitor, &self.trial, &mut self.g_new);
+        self.curvature
+            .update(&self.trial, x, &self.g_new, &self.g, &mut self.hy);
+        x.copy_from_slice(&self.trial);
+        std::mem::swap(&mut self.g, &mut self.g_new);
         monitor.step();
+        None
+    }
+}
+
+impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for QuasiNewton {
+    fn name(&self) -> &str {
+        if self.memory.is_some() {
+            "lbfgs"
+        } else {
+            "bfgs"
+        }
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let n = obj.n_params();
+        self.curvature = match self.memory {
+            None => {
+                let mut hinv = vec![0.0; n * n];
+                identity(&mut hinv);
+                self.hy = vec![0.0; n];
+                Curvature::Dense(hinv)
+            }
+            Some(memory) => Curvature::Limited {
+                memory: memory.max(1),
+                pairs: VecDeque::with_capacity(memory.max(1)),
+                alphas: Vec::with_capacity(memory.max(1)),
+            },
+        };
+        self.g = vec![0.0; n];
+        self.g_new = vec![0.0; n];
+        self.dir = vec![0.0; n];
+        self.trial = vec![0.0; n];
+        let x = param_of(&mut state)?;
+        self.loss = eval_gradient(obj, monitor, &x, &mut self.g);
+        Ok((state.param(x).cost(self.loss), None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let mut x = param_of(&mut state)?;
+        self.stop = self.iterate(
+            obj,
+            monitor,
+            &mut x,
+            argmin::core::State::get_iter(&state) as usize,
+        );
+        let gnorm = monitor.best_gnorm;
+        Ok((state.param(x).cost(self.loss), report(gnorm)))
+    }
+
+    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
+        termination(self.stop)
+    }
+}
+
+impl<'a, 'o: 'a> Refine<'a, 'o> for QuasiNewton {
+    fn stop_reason(&self) -> Option<StopReason> {
+        self.stop
+    }
+}
+
+fn identity(m: &mut [f64]) {
+    let n = (m.len() as f64).sqrt() as usize;
+    for (k, v) in m.iter_mut().enumerate() {
+        *v = if k / n == k % n { 1.0 } else { 0.0 };
     }
 }
 

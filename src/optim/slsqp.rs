@@ -1,12 +1,15 @@
 //! SLSQP (Kraft 1988; the NLopt variant the paper used for fine-tuning) through the pure-Rust
 //! `slsqp` crate, unconstrained. Its own tolerances are all disabled; the monitor's stop rules
-//! end the run: once one holds, the objective reports NaN, which makes SLSQP return at once
+//! end the run (see [`Slsqp`]): once one holds, the objective reports NaN, which makes SLSQP return at once
 //! (the crate has no time limit of its own), and the best point ever evaluated is kept.
 
 use std::cell::RefCell;
 
+use argmin::core::{KV, Problem, Solver, TerminationStatus};
+
+use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
 use super::inf_norm;
-use crate::error::Result;
+use super::problem::MeanLoss;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
@@ -16,19 +19,21 @@ type NoConstraint = fn(&[f64], Option<&mut [f64]>, &mut ()) -> f64;
 /// Evaluations per SLSQP call; the call is repeated from the best point until a stop rule holds.
 const EVALS_PER_CALL: usize = 100_000;
 
-/// Runs until a stop rule holds; returns the reason.
-pub(super) fn run(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x0: &[f64],
-) -> Result<StopReason> {
-    let n = x0.len();
-    let scale = obj.mean_scale();
-    let state = RefCell::new((obj, monitor, vec![0.0; n], None::<StopReason>));
-    let bounds = vec![(f64::NEG_INFINITY, f64::INFINITY); n];
-    let no_constraints: &[NoConstraint] = &[];
-    let mut start = x0.to_vec();
-    loop {
+/// SLSQP as an argmin solver: one `next_iter` is one SLSQP call (up to [`EVALS_PER_CALL`]
+/// evaluations) from the best point so far; a call that returns by itself without progress
+/// means round-off level.
+#[derive(Default)]
+pub(super) struct Slsqp {
+    stop: Option<StopReason>,
+}
+
+impl Slsqp {
+    fn call(obj: &mut Objective<'_>, monitor: &mut Monitor, start: &[f64]) -> Option<StopReason> {
+        let n = start.len();
+        let scale = obj.mean_scale();
+        let state = RefCell::new((obj, monitor, vec![0.0; n], None::<StopReason>));
+        let bounds = vec![(f64::NEG_INFINITY, f64::INFINITY); n];
+        let no_constraints: &[NoConstraint] = &[];
         let f = |x: &[f64], grad: Option<&mut [f64]>, _: &mut ()| -> f64 {
             let mut st = state.borrow_mut();
             let (obj, monitor, g, stopped) = &mut *st;
@@ -49,20 +54,51 @@ pub(super) fn run(
             l
         };
         let before = state.borrow().1.best_loss;
-        let _ = slsqp::minimize(f, &start, &bounds, no_constraints, (), EVALS_PER_CALL, None);
-        let mut st = state.borrow_mut();
-        let (_, monitor, _, stopped) = &mut *st;
-        if let Some(stop) = *stopped {
-            return Ok(stop);
+        let _ = slsqp::minimize(f, start, &bounds, no_constraints, (), EVALS_PER_CALL, None);
+        let (_, monitor, _, stopped) = state.into_inner();
+        if stopped.is_some() {
+            return stopped;
         }
         if let Some(stop) = monitor.should_stop(0.0) {
-            return Ok(stop);
+            return Some(stop);
         }
-        // SLSQP returned by itself (converged to its own satisfaction): restart from the best
-        // point if that made progress, otherwise we are at round-off level.
+        // SLSQP returned by itself (converged to its own satisfaction): the next call restarts
+        // from the best point if this one made progress, otherwise we are at round-off level.
         if monitor.best_loss.partial_cmp(&before) != Some(std::cmp::Ordering::Less) {
-            return Ok(StopReason::NoProgress);
+            return Some(StopReason::NoProgress);
         }
-        start.copy_from_slice(&monitor.best_x);
+        None
+    }
+}
+
+impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for Slsqp {
+    fn name(&self) -> &str {
+        "slsqp"
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let start = param_of(&mut state)?;
+        self.stop = Self::call(obj, monitor, &start);
+        let (x, loss, gnorm) = (
+            monitor.best_x.clone(),
+            monitor.best_loss,
+            monitor.best_gnorm,
+        );
+        Ok((state.param(x).cost(loss), report(gnorm)))
+    }
+
+    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
+        termination(self.stop)
+    }
+}
+
+impl<'a, 'o: 'a> Refine<'a, 'o> for Slsqp {
+    fn stop_reason(&self) -> Option<StopReason> {
+        self.stop
     }
 }

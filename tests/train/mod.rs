@@ -518,3 +518,53 @@ fn a_cancelled_run_returns_its_best_point_promptly_in_either_phase() {
         assert!(rec.was_interrupted());
     }
 }
+
+/// Every refiner runs as an argmin solver: the iteration budget ends it through argmin's
+/// state, and argmin's observer reports each iteration once, in order, as a refinement step.
+#[test]
+fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteration() {
+    use gradflow::observe::{Event, Phase};
+    use std::sync::{Arc, Mutex};
+    let p = Problem::teacher_student(2, 2, 4, 200, 7, 0).unwrap();
+    for refiner in [
+        Refiner::NewtonTr,
+        Refiner::Lm,
+        Refiner::Newton,
+        Refiner::Bfgs,
+        Refiner::Lbfgs,
+    ] {
+        let steps = Arc::new(Mutex::new(Vec::new()));
+        let seen = steps.clone();
+        let watch = Watch::new(move |e: &Event<'_>| {
+            if let Event::Step {
+                phase: Phase::Refine,
+                iteration,
+                loss,
+                ..
+            } = e
+            {
+                seen.lock().unwrap().push((*iteration, *loss));
+            }
+        });
+        let cfg = RefineConfig {
+            refiner: Some(refiner),
+            maxiterations_optim: 3,
+            ..Default::default()
+        };
+        let mut obj = p.objective();
+        let r = gradflow::optim::refine_watched(&mut obj, &p.start, &cfg, &watch).unwrap();
+        assert_eq!(r.stop, StopReason::MaxIterations, "{refiner}");
+        assert_eq!(r.counters.iterations, 3, "{refiner}");
+        let steps = steps.lock().unwrap().clone();
+        let iterations: Vec<usize> = steps.iter().map(|s| s.0).collect();
+        assert_eq!(iterations, [1, 2, 3], "{refiner}");
+        assert!(
+            steps.windows(2).all(|w| w[1].1 < w[0].1),
+            "{refiner}: {steps:?}"
+        );
+        assert_eq!(
+            steps[2].1, r.loss,
+            "{refiner}: the last step reports the best loss"
+        );
+    }
+}

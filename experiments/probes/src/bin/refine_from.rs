@@ -1,5 +1,5 @@
 //! Refines a saved run's gradient-flow end point on the demo problem:
-//! `cargo run --release --example refine_from -- RUN.json SECONDS [refiner] [tr-model]`
+//! `cargo run --release -p gradflow-probes --bin refine_from -- RUN.json SECONDS [refiner] [tr-model]`
 //! (the run must come from `gradflow solve` on the built-in demo).
 
 use gradflow::optim::{RefineConfig, Refiner, TrModel, refine};

@@ -3,7 +3,7 @@
 //! - 33 parameters: d = 2, softplus teacher with 4 neurons, student with 8;
 //! - 601 parameters: d = 4, softplus teacher with 4 neurons, student with 100.
 //!
-//! `cargo run --release --example integrator_study -- OUT_DIR [T33] [T601]` writes `study.csv`
+//! `cargo run --release -p gradflow-probes --bin integrator_study -- OUT_DIR [T33] [T601]` writes `study.csv`
 //! and `study.svg` (error at time T versus wall time, log–log) into OUT_DIR. The references are
 //! KenCarp58 runs at tolerance 1e-13 (33 parameters) and 1e-11 (601 parameters, whose Hessian
 //! is 150× larger); the 601-parameter problem is run to a shorter time by default.

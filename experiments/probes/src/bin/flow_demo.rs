@@ -1,5 +1,5 @@
 //! Runs the gradient flow on the demo problem and prints the phase record summary.
-//! `cargo run --release --example flow_demo -- [integrator] [maxtime] [refresh]`
+//! `cargo run --release -p gradflow-probes --bin flow_demo -- [integrator] [maxtime] [refresh]`
 
 use gradflow::flow::{FlowConfig, Integrator, run_flow};
 use gradflow::reference::Problem;

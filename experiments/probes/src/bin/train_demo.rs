@@ -1,4 +1,4 @@
-//! Runs both phases on the demo problem: `cargo run --release --example train_demo -- [seed] [ode_s] [optim_s] [refiner]`
+//! Runs both phases on the demo problem: `cargo run --release -p gradflow-probes --bin train_demo -- [seed] [ode_s] [optim_s] [refiner]`
 
 use gradflow::flow::{FlowConfig, run_flow};
 use gradflow::optim::{RefineConfig, Refiner, refine};
