@@ -49,11 +49,20 @@ macro_rules! overlay {
 }
 pub(crate) use overlay;
 
+/// Copies each `Option` field that is `Some` in `$src` into the same `Option` field of `$dst`
+/// (options whose library default is `None`).
+macro_rules! overlay_opt {
+    ($src:expr, $dst:expr, [$($f:ident),* $(,)?]) => {
+        $( if $src.$f.is_some() { $dst.$f = $src.$f.clone(); } )*
+    };
+}
+pub(crate) use overlay_opt;
+
 /// Gradient-flow flags (overlays on [`FlowConfig`]).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FlowArgs {
     #[arg(long = "ode", value_parser = named::<Integrator>(),
-        help = "Integrator [default: kencarp58 up to 1024 parameters, tr-bdf2 above]")]
+        help = "Integrator [default: kencarp58 up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above]")]
     pub integrator: Option<Integrator>,
     #[arg(long, help = d("Absolute tolerance of the integrator", flow().abstol))]
     pub abstol: Option<f64>,
@@ -85,20 +94,19 @@ pub struct FlowArgs {
     pub trajectory_points: Option<usize>,
     #[arg(long, help = "Keep θ at every trajectory point")]
     pub trajectory_x: bool,
+    #[arg(
+        long = "max-memory-ode",
+        id = "max_memory_ode",
+        value_name = "GIB",
+        help = "Cap (GiB) on the dense P×P matrices of implicit integrators [default: half the machine's memory]"
+    )]
+    pub max_memory_gib: Option<f64>,
 }
 
 impl FlowArgs {
     /// Overrides the options given as flags.
     pub fn apply(&self, c: &mut FlowConfig) {
-        if self.integrator.is_some() {
-            c.integrator = self.integrator;
-        }
-        if self.max_t.is_some() {
-            c.max_t = self.max_t;
-        }
-        if self.batch_size.is_some() {
-            c.batch_size = self.batch_size;
-        }
+        overlay_opt!(self, c, [integrator, max_t, batch_size, max_memory_gib]);
         if self.trajectory_x {
             c.trajectory_x = true;
         }
@@ -127,29 +135,34 @@ impl FlowArgs {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct RefineArgs {
     #[arg(long = "optim", value_parser = named::<Refiner>(),
-        help = "Refinement method [default: by size, see the README: newton-tr up to 128 parameters, lm up to 1024, bfgs up to 10⁴, lbfgs above]")]
+        help = "Refinement method [default: by size, see the README: newton-tr up to 1024 parameters, bfgs up to 10⁴, lbfgs above]")]
     pub refiner: Option<Refiner>,
     #[arg(long, help = d("Wall-clock budget of the refinement (s)", refine().maxtime_optim))]
     pub maxtime_optim: Option<f64>,
     #[arg(long, help = d("Iteration budget of the refinement", count(refine().maxiterations_optim)))]
     pub maxiterations_optim: Option<usize>,
-    #[arg(long = "minloss-optim", help = d("Stop the refinement when the mean loss reaches this", refine().minloss))]
+    #[arg(long = "minloss-optim", id = "minloss_optim", help = d("Stop the refinement when the mean loss reaches this", refine().minloss))]
     pub minloss: Option<f64>,
-    #[arg(long = "min-gnorm-optim", help = d("Stop the refinement when the ∞-norm of the mean gradient reaches this", refine().min_gnorm))]
+    #[arg(long = "min-gnorm-optim", id = "min_gnorm_optim", help = d("Stop the refinement when the ∞-norm of the mean gradient reaches this", refine().min_gnorm))]
     pub min_gnorm: Option<f64>,
-    #[arg(long = "patience-optim", help = d("Stop the refinement after this many evaluations without improvement", refine().patience))]
+    #[arg(long = "patience-optim", id = "patience_optim", help = d("Stop the refinement after this many evaluations without improvement", refine().patience))]
     pub patience: Option<usize>,
     #[arg(long, value_parser = named::<TrModel>(),
         help = d("Model matrix of newton-tr", refine().tr_model))]
     pub tr_model: Option<TrModel>,
+    #[arg(
+        long = "max-memory-optim",
+        id = "max_memory_optim",
+        value_name = "GIB",
+        help = "Cap (GiB) on the dense P×P matrices of the refiner [default: half the machine's memory]"
+    )]
+    pub max_memory_gib: Option<f64>,
 }
 
 impl RefineArgs {
     /// Overrides the options given as flags.
     pub fn apply(&self, c: &mut RefineConfig) {
-        if self.refiner.is_some() {
-            c.refiner = self.refiner;
-        }
+        overlay_opt!(self, c, [refiner, max_memory_gib]);
         overlay!(
             self,
             c,

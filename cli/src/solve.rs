@@ -13,7 +13,7 @@ use gradflow::net::{Activation, Init};
 use gradflow::observe::{Event, Watch};
 use gradflow::train::{RunRecord, TrainOptions, TrainProblem, student_for, train_seeds};
 
-use crate::args::{FlowArgs, RefineArgs, activation, d, named, overlay};
+use crate::args::{FlowArgs, RefineArgs, activation, d, named, overlay, overlay_opt};
 use crate::progress::Bars;
 
 /// Seeds beyond this many are refused (each run keeps its record in memory).
@@ -228,27 +228,11 @@ pub struct SolveArgs {
 impl SolveArgs {
     /// Overrides the options given as flags.
     pub fn apply(&self, c: &mut SolveConfig) {
-        for (given, dst) in [
-            (&self.width, &mut c.width),
-            (&self.rho, &mut c.rho),
-            (&self.threads, &mut c.threads),
-        ] {
-            if given.is_some() {
-                *dst = *given;
-            }
-        }
-        if self.layers.is_some() {
-            c.layers = self.layers.clone();
-        }
-        if self.teacher.is_some() {
-            c.teacher = self.teacher.clone();
-        }
-        if self.data.is_some() {
-            c.data = self.data.clone();
-        }
-        if self.data_seed.is_some() {
-            c.data_seed = self.data_seed;
-        }
+        overlay_opt!(
+            self,
+            c,
+            [width, rho, threads, layers, teacher, data, data_seed]
+        );
         overlay!(self, c, [activation, samples, seeds, init]);
         self.flow.apply(&mut c.flow);
         self.refine.apply(&mut c.refine);

@@ -68,11 +68,6 @@ pub fn study(args: &StudyArgs, cancel: &Cancel) -> Result<bool> {
             b.println(m);
         }
     };
-    // Testing aid: abort the process (as a kill would) after this many finished tasks.
-    let abort_after: Option<usize> = std::env::var("GRADFLOW_TEST_ABORT_AFTER_TASKS")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    let done = std::sync::atomic::AtomicUsize::new(0);
     let name = cfg.name.clone();
     let folder = out.display().to_string();
     let b = bar.clone();
@@ -88,10 +83,6 @@ pub fn study(args: &StudyArgs, cancel: &Cancel) -> Result<bool> {
         Event::TaskDone(line) => {
             b.inc(1);
             say(line);
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            if abort_after.is_some_and(|a| n >= a) {
-                std::process::abort();
-            }
         }
         Event::Message(m) => say(m),
         _ => {}

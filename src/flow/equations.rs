@@ -30,7 +30,8 @@ pub(crate) struct FlowState<'d> {
     /// Parameters at which `hess` was computed (valid when `hess_valid`).
     hess_at: Vec<f64>,
     hess_valid: bool,
-    /// Testing hook: after this many right-hand-side evaluations, return NaN.
+    /// Testing hook (set only by unit tests): after this many right-hand-side evaluations,
+    /// return NaN.
     pub poison_after: Option<usize>,
     rhs_evals: usize,
 }
@@ -56,7 +57,8 @@ impl<'d> FlowEquations<'d> {
                 monitor,
                 x: vec![0.0; n],
                 grad: vec![0.0; n],
-                hess: vec![0.0; n * n],
+                // Allocated at the first Hessian: explicit methods never need it.
+                hess: Vec::new(),
                 hess_at: vec![0.0; n],
                 hess_valid: false,
                 poison_after: None,
@@ -88,6 +90,8 @@ impl FlowState<'_> {
         if self.hess_valid && self.hess_at == self.x {
             return;
         }
+        let n = self.x.len();
+        self.hess.resize(n * n, 0.0);
         let loss = self
             .obj
             .hessian_into(&self.x, &mut self.grad, &mut self.hess);

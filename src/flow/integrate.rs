@@ -10,6 +10,7 @@ use super::equations::{FlowEquations, M};
 use super::{FlowConfig, FlowEvent, FlowResult, Integrator, discrete};
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, StopReason, fill_best_gnorm};
+use crate::named::Named;
 use crate::net::Objective;
 use crate::observe::{Event, Phase, Watch};
 
@@ -111,6 +112,18 @@ pub fn run_flow_watched(
     cfg: &FlowConfig,
     watch: &Watch,
 ) -> Result<FlowResult> {
+    flow_with_failure(obj, x0, cfg, watch, None)
+}
+
+/// The flow; `poison`: a testing hook that makes the right-hand side non-finite after this many
+/// evaluations of the first integrator (exercises the failure fallback).
+fn flow_with_failure(
+    obj: Objective<'_>,
+    x0: &[f64],
+    cfg: &FlowConfig,
+    watch: &Watch,
+    mut poison: Option<usize>,
+) -> Result<FlowResult> {
     check(cfg)?;
     obj.spec().check_params(x0)?;
     let n = x0.len();
@@ -129,7 +142,6 @@ pub fn run_flow_watched(
     let mut t = 0.0;
     let mut method = first;
     let mut events = Vec::new();
-    let mut poison = cfg.inject_failure_after;
     let mut final_x = x0.to_vec();
     let stop = loop {
         if matches!(method, Integrator::Rk4 | Integrator::Gd | Integrator::Adam) {
@@ -138,6 +150,14 @@ pub fn run_flow_watched(
             final_x.copy_from_slice(&x);
             break stop;
         }
+        crate::memory::check_dense(
+            method.name(),
+            method.dense_matrices(),
+            n,
+            cfg.max_memory_gib,
+            "flow.max_memory_gib",
+            "tsit5",
+        )?;
         let mut eqn = FlowEquations::new(obj, monitor, &x, cfg.tau);
         eqn.state.get_mut().poison_after = poison.take();
         let mut problem: OdeSolverProblem<FlowEquations<'_>> = OdeBuilder::<M>::new()
@@ -236,4 +256,30 @@ pub fn run_flow_watched(
         trajectory: std::mem::take(&mut monitor.trajectory),
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Problem;
+
+    #[test]
+    fn an_injected_solver_failure_falls_back_and_is_recorded() {
+        let p = Problem::teacher_student(2, 3, 3, 400, 11, 0).unwrap();
+        let mut rng = crate::rng::Stream::new(5, 0);
+        let t = &p.teacher.as_ref().unwrap().params;
+        let x0: Vec<f64> = t.iter().map(|v| v + 0.3 * rng.normal()).collect();
+        let cfg = FlowConfig {
+            integrator: Some(Integrator::KenCarp58),
+            maxiterations_ode: 60,
+            maxtime_ode: 30.0,
+            ..FlowConfig::default()
+        };
+        let r = flow_with_failure(p.objective(), &x0, &cfg, &Watch::silent(), Some(30)).unwrap();
+        assert!(!r.events.is_empty(), "the failure was not recorded");
+        assert_eq!(r.events[0].failed, Integrator::KenCarp58);
+        assert_eq!(r.events[0].restarted_with, Integrator::Bdf);
+        assert!(r.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
+        assert_ne!(r.stop, StopReason::NoProgress);
+    }
 }

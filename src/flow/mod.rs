@@ -45,12 +45,25 @@ crate::named::named_enum!(Integrator, "integrator", {
 });
 
 impl Integrator {
-    /// The default for a problem size: `kencarp58` up to 1024 parameters, `tr-bdf2` above.
+    /// The default for a problem size: `kencarp58` up to 1024 parameters, `tr-bdf2` up to 10⁴,
+    /// then the explicit `tsit5` (no `P × P` matrices).
     pub fn default_for(n_params: usize) -> Self {
         if n_params <= 1024 {
             Integrator::KenCarp58
-        } else {
+        } else if n_params <= 10_000 {
             Integrator::TrBdf2
+        } else {
+            Integrator::Tsit5
+        }
+    }
+
+    /// Dense `P × P` matrices the method keeps (Hessian, Jacobian, factorisation).
+    pub fn dense_matrices(self) -> usize {
+        match self {
+            Integrator::KenCarp58 | Integrator::TrBdf2 | Integrator::Esdirk34 | Integrator::Bdf => {
+                3
+            }
+            Integrator::Tsit5 | Integrator::Rk4 | Integrator::Gd | Integrator::Adam => 0,
         }
     }
 
@@ -78,7 +91,7 @@ impl Integrator {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FlowConfig {
-    /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 above).
+    /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above).
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
     pub abstol: f64,
@@ -98,11 +111,8 @@ pub struct FlowConfig {
     pub maxiterations_ode: usize,
     /// ODE time limit (default: none).
     pub max_t: Option<f64>,
-    /// Refresh the Hessian (Jacobian) at least every this many steps. Default 1 (every step),
-    /// chosen by measurement: on the demo problem (seed 0, kencarp58, 15 s) refreshing every
-    /// step reached loss 3.3e-5 with no solver failure, every 5 steps 2.4e-5 with two failures,
-    /// and diffsol's default (50) only 7.8e-4 — gradient-flow valleys curve faster than a stale
-    /// Jacobian tracks, and the Hessian costs only a few gradients.
+    /// Refresh the Hessian (Jacobian) at least every this many steps (every step by default,
+    /// chosen by measurement: `experiments/integrators/jacobian-refresh.md`).
     pub jacobian_refresh: usize,
     /// Fixed step of `rk4`.
     pub dt: f64,
@@ -114,10 +124,9 @@ pub struct FlowConfig {
     pub trajectory_points: usize,
     /// Keep θ at every trajectory point.
     pub trajectory_x: bool,
-    /// Testing hook: make the right-hand side non-finite after this many evaluations of the
-    /// first integrator (exercises the failure fallback).
-    #[serde(skip)]
-    pub inject_failure_after: Option<usize>,
+    /// Cap (GiB) on the dense `P × P` matrices of the implicit integrators; a method that would
+    /// exceed it refuses to start (default: half the machine's memory).
+    pub max_memory_gib: Option<f64>,
 }
 
 impl Default for FlowConfig {
@@ -139,7 +148,7 @@ impl Default for FlowConfig {
             batch_size: None,
             trajectory_points: 100,
             trajectory_x: false,
-            inject_failure_after: None,
+            max_memory_gib: None,
         }
     }
 }

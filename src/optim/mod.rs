@@ -16,10 +16,16 @@
 //!   minimum with non-zero loss (a ρ = 1 student stuck at 1e-3, say) it converges only
 //!   linearly, because the model lacks the residuals' curvature: `newton-tr` is the method
 //!   there;
-//! - [`Refiner::Newton`]: Newton's method with a backtracking (Armijo) line search, falling back
-//!   to the steepest-descent direction when the Newton direction is not a descent direction;
+//! - [`Refiner::Newton`]: Newton's method with a backtracking (Armijo) line search; where the
+//!   Hessian is indefinite the direction uses the eigenvalues' absolute values (saddle-free
+//!   Newton), which is always a descent direction;
 //! - [`Refiner::Bfgs`], [`Refiner::Lbfgs`]: quasi-Newton methods with a backtracking line search;
 //! - [`Refiner::Slsqp`]: SLSQP of the `slsqp` crate (the paper's fine-tuning method).
+//!
+//! Every refiner is an [argmin](https://docs.rs/argmin) `Solver` run by argmin's `Executor` on
+//! [`MeanLoss`] (argmin's `CostFunction`, `Gradient` and `Hessian`): the stop rules are checked
+//! through `Solver::terminate`, the iteration budget and loss target sit in argmin's state, and
+//! argmin's observer reports iterations to the [`Watch`].
 //!
 //! No method has a built-in tolerance that could stop it early: only the stop rules of the
 //! [`Monitor`](crate::monitor::Monitor) end a run (a library that stops at `|Δf| < ε` or
@@ -40,6 +46,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
 pub(crate) use crate::monitor::{eval_gradient, eval_loss, inf_norm};
+use crate::named::Named;
 use crate::net::{Curvature, Objective};
 use crate::observe::{Phase, Watch};
 
@@ -87,14 +94,32 @@ crate::named::named_enum!(TrModel, "trust-region model", {
 });
 
 impl Refiner {
-    /// The default for a problem size (SPEC §5): `newton-tr` up to 128 parameters, `slsqp` up
-    /// to 1024, `bfgs` up to 10⁵, `lbfgs` above.
+    /// Dense `P × P` matrices the method keeps (Hessian and eigenvectors, the inverse-Hessian
+    /// approximation, SLSQP's least-squares matrices).
+    pub fn dense_matrices(self) -> usize {
+        match self {
+            Refiner::NewtonTr | Refiner::Lm | Refiner::Newton => 3,
+            Refiner::Slsqp => 2,
+            Refiner::Bfgs => 1,
+            Refiner::Lbfgs => 0,
+        }
+    }
+
+    /// The default for a problem size, chosen by measurement (README, "Default methods";
+    /// `experiments/training/default-refiner/`): `newton-tr` (adaptive model) up to 1024
+    /// parameters, where the exact Hessian and its eigendecomposition pay; dense `bfgs` up to
+    /// 10⁴ (one `P × P` matrix, 0.8 GB at 10⁴); `lbfgs` above (no `P × P` matrix).
+    ///
+    /// ```
+    /// use gradflow::optim::Refiner;
+    /// assert_eq!(Refiner::default_for(193), Refiner::NewtonTr);
+    /// assert_eq!(Refiner::default_for(5_000), Refiner::Bfgs);
+    /// assert_eq!(Refiner::default_for(100_000), Refiner::Lbfgs);
+    /// ```
     pub fn default_for(n_params: usize) -> Self {
-        if n_params <= 128 {
+        if n_params <= 1024 {
             Refiner::NewtonTr
-        } else if n_params <= 1024 {
-            Refiner::Slsqp
-        } else if n_params <= 100_000 {
+        } else if n_params <= 10_000 {
             Refiner::Bfgs
         } else {
             Refiner::Lbfgs
@@ -113,8 +138,8 @@ impl Refiner {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RefineConfig {
-    /// Refinement method (default: newton-tr up to 128 parameters, slsqp up to 1024, bfgs up to
-    /// 10⁵, lbfgs above).
+    /// Refinement method (default: [`Refiner::default_for`] the parameter count — newton-tr up
+    /// to 1024 parameters, bfgs up to 10⁴, lbfgs above).
     pub refiner: Option<Refiner>,
     /// Wall-clock budget of the phase (s).
     pub maxtime_optim: f64,
@@ -129,6 +154,9 @@ pub struct RefineConfig {
     /// Model matrix of `newton-tr`: `adaptive` (exact Hessian or Gauss–Newton, whichever
     /// predicted the last step better) or `exact`.
     pub tr_model: TrModel,
+    /// Cap (GiB) on the dense `P × P` matrices of the refiner; a method that would exceed it
+    /// refuses to start (default: half the machine's memory).
+    pub max_memory_gib: Option<f64>,
 }
 
 impl Default for RefineConfig {
@@ -141,6 +169,7 @@ impl Default for RefineConfig {
             min_gnorm: 1e-15,
             patience: 10_000,
             tr_model: TrModel::Adaptive,
+            max_memory_gib: None,
         }
     }
 }
@@ -263,6 +292,14 @@ pub fn refine_watched(
     }
     let n = x0.len();
     let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
+    crate::memory::check_dense(
+        refiner.name(),
+        refiner.dense_matrices(),
+        n,
+        cfg.max_memory_gib,
+        "refine.max_memory_gib",
+        "lbfgs",
+    )?;
     // The monitor obeys the cancellation flag; iterations are reported by argmin's observer.
     let quiet = Watch::silent().with_cancel(watch.cancel().clone());
     let mut monitor =

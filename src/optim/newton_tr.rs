@@ -18,9 +18,8 @@
 //!
 //! With the exact Hessian as `B` the formula is the same: the acceleration term comes from the
 //! outputs' curvature along the step, and near a zero-loss minimum (where the refiner spends
-//! its time) the exact Hessian and the Gauss–Newton matrix agree up to the residuals. On the
-//! demo problem (8 s of gradient flow, then 30 s of `newton-tr`, seeds 0–9) it took 6 of 10
-//! seeds to a loss ≤ 1e-20 against 1 of 10 without, and every seed lower.
+//! its time) the exact Hessian and the Gauss–Newton matrix agree up to the residuals. The
+//! measurements behind both choices are in `experiments/training/newton-tr-notes.md`.
 //!
 //! **Adaptive model** ([`TrModel::Adaptive`], the default of `newton-tr`; Dennis, Gay & Welsch,
 //! "An adaptive nonlinear least-squares algorithm", ACM TOMS 7, 1981 — NL2SOL's rule): after
@@ -30,9 +29,7 @@
 //! second difference the acceleration computes anyway. The exact Hessian wins at minima with
 //! non-zero loss (where Gauss–Newton converges only linearly); Gauss–Newton wins in the flat
 //! curved valleys of overparameterised students near zero loss, where the residual term of the
-//! Hessian is indefinite noise. It is not better on every start (on some, the exact model's
-//! negative curvature finds a way out that Gauss–Newton does not see), but on the demo problem
-//! (60 s + 60 s, seeds 0–29) it took 19 seeds to a loss ≤ 1e-20, the exact model 16.
+//! Hessian is indefinite noise.
 
 use gradflow_solvers::trust_region;
 

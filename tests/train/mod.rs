@@ -323,24 +323,6 @@ fn runs_are_deterministic_per_seed() {
 }
 
 #[test]
-fn an_injected_solver_failure_falls_back_and_is_recorded() {
-    let (p, x0) = near_teacher(3e-1);
-    let cfg = FlowConfig {
-        integrator: Some(Integrator::KenCarp58),
-        inject_failure_after: Some(30),
-        maxiterations_ode: 60,
-        maxtime_ode: 30.0,
-        ..FlowConfig::default()
-    };
-    let r = run_flow(p.objective(), &x0, &cfg).unwrap();
-    assert!(!r.events.is_empty(), "the failure was not recorded");
-    assert_eq!(r.events[0].failed, Integrator::KenCarp58);
-    assert_eq!(r.events[0].restarted_with, Integrator::Bdf);
-    assert!(r.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
-    assert_ne!(r.stop, StopReason::NoProgress);
-}
-
-#[test]
 fn a_converged_flow_with_every_tolerance_off_still_terminates() {
     // With minloss and min_gnorm switched off, a converged flow's steps grow until the ODE time
     // overflows; the phase must stop (MaxT) instead of spinning.
@@ -563,7 +545,8 @@ fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteratio
             "{refiner}: {steps:?}"
         );
         assert_eq!(
-            steps[2].1, r.loss,
+            steps[2].1.to_bits(),
+            r.loss.to_bits(),
             "{refiner}: the last step reports the best loss"
         );
     }

@@ -145,3 +145,87 @@ fn recover_rejects_bad_options_before_training() {
         assert!(err.contains(needle), "{args:?}: `{needle}` not in {err}");
     }
 }
+
+/// `recover` on a `Dataset` in memory (no files) and `gradflow recover` on the same data
+/// written to `.npz`, with the same options and seeds, give the same network, bit for bit
+/// (step budgets make the students deterministic).
+#[test]
+fn in_memory_recover_equals_the_command_line() {
+    use gradflow::cluster::{RecoverOptions, recover};
+    use gradflow::net::Activation;
+    use gradflow::observe::Watch;
+    use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
+
+    let mut tc = TeacherConfig::paper(2, 2, 7);
+    tc.activation = Activation::Tanh;
+    let teacher = tc.build().unwrap();
+    let data = sample_data(&teacher, 300, InputDistribution::Uniform, 7).unwrap();
+    let mut o = RecoverOptions::default();
+    o.activation = Activation::Tanh;
+    o.students = 4;
+    o.threads = Some(1);
+    o.width = Some(4);
+    o.flow.maxtime_ode = 600.0;
+    o.flow.maxiterations_ode = 300;
+    o.refine.maxtime_optim = 600.0;
+    o.refine.maxiterations_optim = 100;
+    o.finetune_time = 600.0;
+    let in_memory = recover(&data, Some(&teacher), &o, &[], &Watch::silent()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (d, t, out) = (
+        dir.path().join("d.npz"),
+        dir.path().join("t.json"),
+        dir.path().join("rec"),
+    );
+    gradflow::io::write_data(
+        &gradflow::io::DataSource::parse(d.to_str().unwrap()).unwrap(),
+        &data,
+    )
+    .unwrap();
+    gradflow::io::write_network(&t, &teacher).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_gradflow"))
+        .args([
+            "recover",
+            "--data",
+            d.to_str().unwrap(),
+            "--teacher",
+            t.to_str().unwrap(),
+        ])
+        .args([
+            "--activation",
+            "tanh",
+            "--students",
+            "4",
+            "--threads",
+            "1",
+            "--width",
+            "4",
+        ])
+        .args(["--maxtime-ode", "600", "--maxiterations-ode", "300"])
+        .args(["--maxtime-optim", "600", "--maxiterations-optim", "100"])
+        .args([
+            "--finetune-time",
+            "600",
+            "--quiet",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let net = gradflow::io::read_network(&out.join("recovered.json")).unwrap();
+    assert_eq!(net.spec, in_memory.network.spec);
+    assert_eq!(net.params.len(), in_memory.network.params.len());
+    assert!(
+        net.params
+            .iter()
+            .zip(&in_memory.network.params)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the networks differ"
+    );
+}
