@@ -34,7 +34,7 @@ pub fn dense_gib(matrices: usize, n: usize) -> f64 {
 
 /// Refuses `method` when its `matrices` dense `n × n` matrices exceed `cap_gib` (the option
 /// `field`; `None` = [`default_cap_gib`]).
-pub(crate) fn check_dense(
+pub fn check_dense(
     method: &str,
     matrices: usize,
     n: usize,

@@ -7,17 +7,14 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_watched};
 use crate::monitor::{Counters, StopReason, TrajectoryPoint};
-use crate::named::Named;
 use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
 use crate::observe::{Event, RunId, Stage, Watch};
 use crate::optim::{RefineConfig, RefineResult, Refiner, refine_watched};
 use crate::rng::Stream;
 
-/// Per-phase summary in the record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PhaseRecord {
-    /// The method.
-    pub method: String,
+/// How a phase ended: the fields every phase result shares (flow, refinement, the record).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseOutcome {
     /// Why the phase stopped.
     pub stop: StopReason,
     /// Mean loss at the end of the phase (best point).
@@ -30,6 +27,27 @@ pub struct PhaseRecord {
     pub counters: Counters,
     /// Wall time (s).
     pub wall: f64,
+}
+
+/// The method of a phase: an integrator (phase 1) or a refiner (phase 2), written by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Method {
+    /// A gradient-flow integrator.
+    Flow(Integrator),
+    /// A refinement method.
+    Refine(Refiner),
+}
+
+/// Per-phase summary in the record: the method and how the phase ended (one flat JSON object:
+/// `{"method": "kencarp58", "stop": …, "loss": …, "gnorm": …, "counters": …, "wall": …}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    /// The method.
+    pub method: Method,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: PhaseOutcome,
 }
 
 /// The record of one training run (SPEC §6); written as JSON, one file per seed.
@@ -106,7 +124,8 @@ impl RunRecord {
 
     /// Whether either phase ended through the cancellation flag.
     pub fn was_interrupted(&self) -> bool {
-        self.ode.stop == StopReason::Interrupted || self.optim.stop == StopReason::Interrupted
+        self.ode.outcome.stop == StopReason::Interrupted
+            || self.optim.outcome.stop == StopReason::Interrupted
     }
 }
 
@@ -208,23 +227,15 @@ pub struct TrainOptions {
 
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
-        method: f.integrator.name().to_string(),
-        stop: f.stop,
-        loss: f.loss,
-        gnorm: f.gnorm,
-        counters: f.counters,
-        wall: f.wall,
+        method: Method::Flow(f.integrator),
+        outcome: f.outcome(),
     }
 }
 
 fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     PhaseRecord {
-        method: r.refiner.name().to_string(),
-        stop: r.stop,
-        loss: r.loss,
-        gnorm: r.gnorm,
-        counters: r.counters,
-        wall: r.wall,
+        method: Method::Refine(r.refiner),
+        outcome: r.outcome(),
     }
 }
 
@@ -240,6 +251,8 @@ pub fn train(
     watch: &Watch,
 ) -> Result<RunRecord> {
     let start = std::time::Instant::now();
+    // Refinement options are checked before the flow spends its budget.
+    opts.refine.check(problem.spec.n_params())?;
     let f = run_flow_watched(problem.objective()?, x0, &opts.flow, watch)?;
     let mut obj = problem.objective()?;
     let r = refine_watched(&mut obj, &f.x, &opts.refine, watch)?;

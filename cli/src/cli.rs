@@ -543,7 +543,18 @@ fn recover_cmd(args: &RecoverArgs, output: &Path, quiet: bool, cancel: &Cancel) 
     };
     result.report.data = loaded.description.clone();
     let (net_path, report_path) = write_recovery(output, &result)?;
-    let r = &result.report;
+    print_recovery(&result.report);
+    println!(
+        "wrote {}, {} and figures",
+        net_path.display(),
+        report_path.display()
+    );
+    Ok(false)
+}
+
+/// The recovery's summary on standard output: shape, loss, clusters per layer and, with a
+/// teacher, the metrics.
+fn print_recovery(r: &gradflow::cluster::RecoverReport) {
     println!(
         "recovered {} (hidden widths {:?}); loss {:.3e}, rmse {:.3e}; {:.1}s",
         r.recovered_shape,
@@ -603,16 +614,12 @@ fn recover_cmd(args: &RecoverArgs, output: &Path, quiet: bool, cancel: &Cancel) 
             );
         }
         println!(
-            "  output weights: cosine distance {:.3e}; success (rmse ≤ 1e-14): {}",
-            m.output_cosine_distance, m.success
+            "  output weights: cosine distance {:.3e}; success (rmse ≤ {:e}): {}",
+            m.output_cosine_distance,
+            gradflow::cluster::metrics::SUCCESS_RMSE,
+            m.success
         );
     }
-    println!(
-        "wrote {}, {} and figures",
-        net_path.display(),
-        report_path.display()
-    );
-    Ok(false)
 }
 
 #[cfg(test)]
@@ -649,13 +656,15 @@ mod tests {
         };
         let demo = args.resolve(config.as_deref()).unwrap();
         assert_eq!(demo, crate::solve::SolveConfig::demo());
-        let flow = FlowConfig {
-            maxtime_ode: crate::solve::DEMO_MAXTIME,
-            ..Default::default()
+        let flow = {
+            let mut c = FlowConfig::default();
+            c.maxtime_ode = crate::solve::DEMO_MAXTIME;
+            c
         };
-        let refine = RefineConfig {
-            maxtime_optim: crate::solve::DEMO_MAXTIME,
-            ..Default::default()
+        let refine = {
+            let mut c = RefineConfig::default();
+            c.maxtime_optim = crate::solve::DEMO_MAXTIME;
+            c
         };
         assert_eq!((demo.flow, demo.refine), (flow, refine));
     }

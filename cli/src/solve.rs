@@ -276,8 +276,8 @@ pub fn explain(rec: &RunRecord) -> String {
     };
     format!(
         "{level}; flow: {}, refinement: {}",
-        why(rec.ode.stop),
-        why(rec.optim.stop)
+        why(rec.ode.outcome.stop),
+        why(rec.optim.outcome.stop)
     )
 }
 
@@ -362,8 +362,8 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
                 rec.loss,
                 rec.gnorm,
                 rec.ode_loss,
-                rec.ode.stop,
-                rec.optim.stop,
+                rec.ode.outcome.stop,
+                rec.optim.outcome.stop,
                 rec.total_time,
                 explain(rec)
             ),

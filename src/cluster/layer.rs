@@ -19,6 +19,7 @@ use crate::net::SymmetryClass;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ClusterConfig {
     /// A cluster is kept when it has at least `γ·N` members (`N` students).
     pub gamma: f64,

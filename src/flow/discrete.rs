@@ -7,6 +7,15 @@ use crate::monitor::{Monitor, StopReason, inf_norm};
 use crate::net::Objective;
 use crate::rng::Stream;
 
+/// Mean loss and mean gradient (into `g`) at `x`, recorded; returns the mean loss. `g` holds
+/// the gradient of the *sum* (the flow's right-hand side up to `τ`).
+fn eval(obj: &mut Objective<'_>, monitor: &mut Monitor, x: &[f64], g: &mut [f64]) -> f64 {
+    let scale = obj.mean_scale();
+    let l = obj.gradient_into(x, g);
+    monitor.record(x, l * scale, inf_norm(g) * scale);
+    l * scale
+}
+
 /// Runs `method` from `x` at time `t0`; returns the final time and the stop reason.
 pub(super) fn run(
     method: Integrator,
@@ -16,121 +25,166 @@ pub(super) fn run(
     t0: f64,
     cfg: &FlowConfig,
 ) -> Result<(f64, StopReason)> {
+    match method {
+        Integrator::Rk4 => rk4(obj, monitor, x, t0, cfg),
+        Integrator::Gd => first_order(Update::Gd, obj, monitor, x, t0, cfg),
+        Integrator::Adam => first_order(Update::adam(x.len()), obj, monitor, x, t0, cfg),
+        other => Err(Error::invalid(
+            "flow.integrator",
+            format!("{other} is not a fixed-step method"),
+        )),
+    }
+}
+
+/// Classic RK4 with the fixed step `flow.dt` on `dθ/dt = −τ∇L_sum`.
+fn rk4(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &mut [f64],
+    t0: f64,
+    cfg: &FlowConfig,
+) -> Result<(f64, StopReason)> {
+    if !(cfg.dt > 0.0 && cfg.dt.is_finite()) {
+        return Err(Error::invalid("flow.dt", "must be positive"));
+    }
     let n = x.len();
     let scale = obj.mean_scale();
-    let mut g = vec![0.0; n];
-    let eval = |obj: &mut Objective<'_>, monitor: &mut Monitor, x: &[f64], g: &mut [f64]| {
-        let l = obj.gradient_into(x, g);
-        monitor.record(x, l * scale, inf_norm(g) * scale);
-        l * scale
+    let (h, tau) = (cfg.dt, cfg.tau);
+    let (mut k1, mut k2, mut k3, mut k4) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut y = vec![0.0; n];
+    let stage = |y: &mut [f64], x: &[f64], c: f64, k: &[f64]| {
+        for ((y, x), k) in y.iter_mut().zip(x).zip(k) {
+            *y = x - c * h * tau * k;
+        }
     };
     let mut t = t0;
-    match method {
-        Integrator::Rk4 => {
-            if !(cfg.dt > 0.0 && cfg.dt.is_finite()) {
-                return Err(Error::invalid("flow.dt", "must be positive"));
-            }
-            let h = cfg.dt;
-            let tau = cfg.tau;
-            let (mut k1, mut k2, mut k3, mut k4) =
-                (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-            let mut y = vec![0.0; n];
-            loop {
-                let l = eval(obj, monitor, x, &mut k1);
-                monitor.observe(t, l, inf_norm(&k1) * scale, x);
-                for i in 0..n {
-                    y[i] = x[i] - 0.5 * h * tau * k1[i];
-                }
-                eval(obj, monitor, &y, &mut k2);
-                for i in 0..n {
-                    y[i] = x[i] - 0.5 * h * tau * k2[i];
-                }
-                eval(obj, monitor, &y, &mut k3);
-                for i in 0..n {
-                    y[i] = x[i] - h * tau * k3[i];
-                }
-                eval(obj, monitor, &y, &mut k4);
-                for i in 0..n {
-                    x[i] -= h * tau * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0;
-                }
-                t += h;
-                monitor.step();
-                if !x.iter().all(|v| v.is_finite()) {
-                    return Ok((t, StopReason::NoProgress));
-                }
-                if let Some(stop) = monitor.should_stop(t) {
-                    return Ok((t, stop));
+    loop {
+        let l = eval(obj, monitor, x, &mut k1);
+        monitor.observe(t, l, inf_norm(&k1) * scale, x);
+        stage(&mut y, x, 0.5, &k1);
+        eval(obj, monitor, &y, &mut k2);
+        stage(&mut y, x, 0.5, &k2);
+        eval(obj, monitor, &y, &mut k3);
+        stage(&mut y, x, 1.0, &k3);
+        eval(obj, monitor, &y, &mut k4);
+        for i in 0..n {
+            x[i] -= h * tau * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0;
+        }
+        t += h;
+        monitor.step();
+        if !x.iter().all(|v| v.is_finite()) {
+            return Ok((t, StopReason::NoProgress));
+        }
+        if let Some(stop) = monitor.should_stop(t) {
+            return Ok((t, stop));
+        }
+    }
+}
+
+/// The update rule of a first-order method.
+enum Update {
+    /// `θ ← θ − η g`.
+    Gd,
+    /// Adam (Kingma & Ba 2015) with β₁ = 0.9, β₂ = 0.999, ε = 1e-8: the moment estimates.
+    Adam { m1: Vec<f64>, m2: Vec<f64> },
+}
+
+impl Update {
+    fn adam(n: usize) -> Self {
+        Update::Adam {
+            m1: vec![0.0; n],
+            m2: vec![0.0; n],
+        }
+    }
+
+    /// Applies step `k` (1-based) with gradient `grad` and learning rate `lr`.
+    fn apply(&mut self, x: &mut [f64], grad: &[f64], lr: f64, k: i32) {
+        match self {
+            Update::Gd => x.iter_mut().zip(grad).for_each(|(x, g)| *x -= lr * g),
+            Update::Adam { m1, m2 } => {
+                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
+                for i in 0..x.len() {
+                    m1[i] = b1 * m1[i] + (1.0 - b1) * grad[i];
+                    m2[i] = b2 * m2[i] + (1.0 - b2) * grad[i] * grad[i];
+                    x[i] -= lr * (m1[i] / c1) / ((m2[i] / c2).sqrt() + eps);
                 }
             }
         }
-        Integrator::Gd | Integrator::Adam => {
-            if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
-                return Err(Error::invalid("flow.lr", "must be positive"));
-            }
-            let total = obj.data().n_samples();
-            let batch = cfg.batch_size.unwrap_or(total).clamp(1, total);
-            // Mini-batches are windows of a once-shuffled copy of the data.
-            let shuffled;
-            let mut batch_obj = if batch < total {
-                let mut perm: Vec<usize> = (0..total).collect();
-                let mut rng = Stream::new(0x5eed, 7);
-                for i in (1..total).rev() {
-                    perm.swap(i, rng.below(i + 1));
-                }
-                shuffled = obj.data().select(&perm)?;
-                Some(Objective::new(obj.spec(), &shuffled, obj.loss_kind())?)
-            } else {
-                None
-            };
-            let (b1, b2, eps) = (0.9, 0.999, 1e-8);
-            let (mut m1, mut m2) = (vec![0.0; n], vec![0.0; n]);
-            let mut gb = vec![0.0; n];
-            let mut offset = 0;
-            loop {
-                // Full-batch evaluation every epoch (every step without mini-batches).
-                if offset == 0 {
-                    let l = eval(obj, monitor, x, &mut g);
-                    monitor.observe(t, l, inf_norm(&g) * scale, x);
-                    if let Some(stop) = monitor.should_stop(t) {
-                        return Ok((t, stop));
-                    }
-                }
-                let grad: &[f64] = match batch_obj.as_mut() {
-                    Some(bo) => {
-                        let end = (offset + batch).min(total);
-                        bo.gradient_rows_into(x, &mut gb, offset..end);
-                        let s = 1.0 / (end - offset) as f64;
-                        gb.iter_mut().for_each(|v| *v *= s);
-                        offset = if end == total { 0 } else { end };
-                        &gb
-                    }
-                    None => {
-                        g.iter_mut().for_each(|v| *v *= scale);
-                        &g
-                    }
-                };
-                monitor.step();
-                t += 1.0;
-                let k = monitor.counters.iterations as i32;
-                for i in 0..n {
-                    if method == Integrator::Gd {
-                        x[i] -= cfg.lr * grad[i];
-                    } else {
-                        m1[i] = b1 * m1[i] + (1.0 - b1) * grad[i];
-                        m2[i] = b2 * m2[i] + (1.0 - b2) * grad[i] * grad[i];
-                        let mh = m1[i] / (1.0 - b1.powi(k));
-                        let vh = m2[i] / (1.0 - b2.powi(k));
-                        x[i] -= cfg.lr * mh / (vh.sqrt() + eps);
-                    }
-                }
-                if !x.iter().all(|v| v.is_finite()) {
-                    return Ok((t, StopReason::NoProgress));
-                }
-                if let Some(stop) = monitor.should_stop(t) {
-                    return Ok((t, stop));
-                }
+    }
+}
+
+/// A copy of the data in a seeded random order, whose windows are the mini-batches.
+fn shuffled(obj: &Objective<'_>) -> Result<crate::net::Dataset> {
+    let total = obj.data().n_samples();
+    let mut perm: Vec<usize> = (0..total).collect();
+    let mut rng = Stream::new(0x5eed, 7);
+    for i in (1..total).rev() {
+        perm.swap(i, rng.below(i + 1));
+    }
+    obj.data().select(&perm)
+}
+
+/// Gradient descent or Adam on the mean loss, one step per unit of "time", on mini-batches of
+/// `flow.batch_size` samples (full batch by default); the full loss is evaluated (and the stop
+/// rules checked) once per epoch.
+fn first_order(
+    mut update: Update,
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &mut [f64],
+    t0: f64,
+    cfg: &FlowConfig,
+) -> Result<(f64, StopReason)> {
+    if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
+        return Err(Error::invalid("flow.lr", "must be positive"));
+    }
+    let n = x.len();
+    let scale = obj.mean_scale();
+    let total = obj.data().n_samples();
+    let batch = cfg.batch_size.unwrap_or(total).clamp(1, total);
+    let data = if batch < total {
+        Some(shuffled(obj)?)
+    } else {
+        None
+    };
+    let mut batch_obj = match &data {
+        Some(d) => Some(Objective::new(obj.spec(), d, obj.loss_kind())?),
+        None => None,
+    };
+    let (mut g, mut gb) = (vec![0.0; n], vec![0.0; n]);
+    let mut offset = 0;
+    let mut t = t0;
+    loop {
+        if offset == 0 {
+            let l = eval(obj, monitor, x, &mut g);
+            monitor.observe(t, l, inf_norm(&g) * scale, x);
+            if let Some(stop) = monitor.should_stop(t) {
+                return Ok((t, stop));
             }
         }
-        _ => unreachable!("diffsol methods are integrated elsewhere"),
+        let grad: &[f64] = match batch_obj.as_mut() {
+            Some(bo) => {
+                let end = (offset + batch).min(total);
+                bo.gradient_rows_into(x, &mut gb, offset..end);
+                let s = 1.0 / (end - offset) as f64;
+                gb.iter_mut().for_each(|v| *v *= s);
+                offset = if end == total { 0 } else { end };
+                &gb
+            }
+            None => {
+                g.iter_mut().for_each(|v| *v *= scale);
+                &g
+            }
+        };
+        monitor.step();
+        t += 1.0;
+        update.apply(x, grad, cfg.lr, monitor.counters.iterations as i32);
+        if !x.iter().all(|v| v.is_finite()) {
+            return Ok((t, StopReason::NoProgress));
+        }
+        if let Some(stop) = monitor.should_stop(t) {
+            return Ok((t, stop));
+        }
     }
 }

@@ -146,6 +146,13 @@ impl NonLinearOp for FlowRhs<'_, '_> {
         let st = &mut *st;
         st.load_x(x);
         st.rhs_evals += 1;
+        if st.monitor.watch().is_cancelled() {
+            // Cancelled: the equations freeze (zero right-hand side and Jacobian), so the
+            // step in progress completes without further work and the stop rule ends the run
+            // at the best point evaluated so far.
+            y.fill(0.0);
+            return;
+        }
         let poisoned = st.poison_after.is_some_and(|k| st.rhs_evals > k);
         let loss = st.obj.gradient_into(&st.x, &mut st.grad);
         let gnorm = inf_norm(&st.grad) * eqn.scale;
@@ -165,6 +172,14 @@ impl<'d> FlowRhs<'_, 'd> {
     fn hessian_at(&self, x: &V) -> std::cell::RefMut<'_, FlowState<'d>> {
         let mut st = self.eqn.state.borrow_mut();
         st.load_x(x);
+        if st.monitor.watch().is_cancelled() {
+            // Frozen (see `call_inplace`): a zero Jacobian, without computing the Hessian.
+            let n = st.x.len();
+            st.hess.resize(n * n, 0.0);
+            st.hess.fill(0.0);
+            st.hess_valid = false;
+            return st;
+        }
         st.ensure_hessian(self.eqn.scale);
         st
     }

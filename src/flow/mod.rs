@@ -90,6 +90,7 @@ impl Integrator {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct FlowConfig {
     /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above).
     pub integrator: Option<Integrator>,
@@ -205,4 +206,17 @@ pub struct FlowResult {
     pub trajectory: Vec<TrajectoryPoint>,
     /// Failures and fallbacks.
     pub events: Vec<FlowEvent>,
+}
+
+impl FlowResult {
+    /// How the phase ended.
+    pub fn outcome(&self) -> crate::train::PhaseOutcome {
+        crate::train::PhaseOutcome {
+            stop: self.stop,
+            loss: self.loss,
+            gnorm: self.gnorm,
+            counters: self.counters,
+            wall: self.wall,
+        }
+    }
 }

@@ -27,8 +27,9 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::objective::{Objective, cm, cm_mut};
+use super::objective::Objective;
 use super::spec::LayerLayout;
+use super::workspace::{HessianWorkspace, cm, cm_mut};
 
 /// Which second-order matrix [`Objective::curvature_into`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,25 +45,6 @@ pub enum Curvature {
 fn pair(u: usize, u2: usize, k: usize) -> usize {
     // rows 0..u contribute k, k−1, …, k−u+1 entries
     u * (2 * k - u + 1) / 2 + (u2 - u)
-}
-
-/// Accumulators and scratch of the Hessian (allocated once per objective).
-pub(crate) struct HessianWorkspace {
-    /// `S_ll`, one per layer: `pairs(k_l) × pairs(e_l)`.
-    diag: Vec<Vec<f64>>,
-    /// `S1_lm` for `m < l` at index `l·L + m`: `(k_l k_m) × (e_l e_m)`.
-    cross: Vec<Vec<f64>>,
-    /// `S2_lm` for `m < l`: `k_l × (k_{l−1}·k_m·e_m)` (`k_l × (k_{l−1}·e_m)` for `m = l−1`).
-    cross2: Vec<Vec<f64>>,
-    /// `M_l` per layer: `chunk × k_l²`.
-    m: Vec<Vec<f64>>,
-    /// `C_{l,m}` at index `l·L + m`: `chunk × k_l·k_m`.
-    c: Vec<Vec<f64>>,
-    /// GEMM operands (`chunk × cols`), sized for the largest block.
-    x: Vec<f64>,
-    y: Vec<f64>,
-    /// Scratch for the `M` recursion and `C` products.
-    t: Vec<f64>,
 }
 
 /// The input of layer `layer` for the chunk: the data for the first layer, else the previous
@@ -92,65 +74,6 @@ fn ext_col(input: MatRef<'_, f64>, v: usize) -> Option<&[f64]> {
             .expect("chunk columns are contiguous")
             .as_slice()
     })
-}
-
-impl HessianWorkspace {
-    fn new(layouts: &[LayerLayout], chunk: usize) -> Self {
-        let depth = layouts.len();
-        let npairs = |k: usize| k * (k + 1) / 2;
-        let diag = layouts
-            .iter()
-            .map(|l| vec![0.0; npairs(l.rows) * npairs(l.ext_cols())])
-            .collect();
-        let mut cross = vec![Vec::new(); depth * depth];
-        let mut cross2 = vec![Vec::new(); depth * depth];
-        let mut c = vec![Vec::new(); depth * depth];
-        let mut max_x = 0usize;
-        let mut max_y = 0usize;
-        let mut max_t = 0usize;
-        for (l, ll) in layouts.iter().enumerate() {
-            max_x = max_x.max(npairs(ll.rows));
-            max_y = max_y.max(npairs(ll.ext_cols()));
-            if l + 1 < depth {
-                max_t = max_t.max(layouts[l + 1].rows * ll.rows);
-            }
-            for (m, lm) in layouts.iter().enumerate().take(l) {
-                cross[l * depth + m] = vec![0.0; ll.rows * lm.rows * ll.ext_cols() * lm.ext_cols()];
-                let inner = if m + 1 == l { 1 } else { lm.rows };
-                cross2[l * depth + m] = vec![0.0; ll.rows * ll.cols * inner * lm.ext_cols()];
-                c[l * depth + m] = vec![0.0; chunk * ll.rows * lm.rows];
-                max_x = max_x.max(ll.rows * lm.rows);
-                max_y = max_y
-                    .max(ll.ext_cols() * lm.ext_cols())
-                    .max(ll.cols * inner * lm.ext_cols());
-                max_t = max_t.max(ll.cols);
-            }
-        }
-        HessianWorkspace {
-            diag,
-            cross,
-            cross2,
-            m: layouts
-                .iter()
-                .map(|l| vec![0.0; chunk * l.rows * l.rows])
-                .collect(),
-            c,
-            x: vec![0.0; chunk * max_x],
-            y: vec![0.0; chunk * max_y],
-            t: vec![0.0; chunk * max_t.max(1)],
-        }
-    }
-
-    fn clear(&mut self) {
-        for v in self
-            .diag
-            .iter_mut()
-            .chain(&mut self.cross)
-            .chain(&mut self.cross2)
-        {
-            v.fill(0.0);
-        }
-    }
 }
 
 impl Objective<'_> {

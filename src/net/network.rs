@@ -35,6 +35,36 @@ impl Network {
         lay.bias.clone().map(|b| &self.params[b])
     }
 
+    /// The outputs for `n` inputs given row-major in `x` (`n × d`), row-major (`n × k`),
+    /// evaluated in chunks by the [`super::Objective`].
+    ///
+    /// ```
+    /// use gradflow::teacher::TeacherConfig;
+    /// let t = TeacherConfig::paper(2, 3, 1).build()?;
+    /// let x = [0.1, -0.2, 0.5, 0.7];
+    /// let y = t.predict(&x)?;
+    /// assert_eq!(y.len(), 2);
+    /// assert!((y[1] - t.predict_one(&x[2..])[0]).abs() < 1e-14);
+    /// # Ok::<(), gradflow::Error>(())
+    /// ```
+    pub fn predict(&self, x: &[f64]) -> crate::error::Result<Vec<f64>> {
+        let (d, k) = (self.spec.input_dim, self.spec.output_dim());
+        if x.len() % d.max(1) != 0 {
+            return Err(crate::error::Error::Length {
+                what: format!("inputs ({d} values per sample)"),
+                expected: (x.len() / d.max(1) + 1) * d,
+                got: x.len(),
+            });
+        }
+        let n = x.len() / d.max(1);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let data = super::Dataset::from_row_major(x, d, &vec![0.0; n * k], k)?;
+        let mut obj = super::Objective::new(&self.spec, &data, super::Loss::for_spec(&self.spec))?;
+        Ok(obj.predict(&self.params))
+    }
+
     /// Evaluates the network on one input (allocating; for tests and small jobs — the
     /// [`super::Objective`] evaluates data sets in chunks without allocation).
     pub fn predict_one(&self, x: &[f64]) -> Vec<f64> {

@@ -13,10 +13,11 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::data::Dataset;
-use super::hessian::HessianWorkspace;
 use super::loss::{Loss, OutputChunk};
 use super::simd;
 use super::spec::{LayerLayout, NetSpec};
+use super::workspace::{HessianWorkspace, Workspace};
+pub(crate) use super::workspace::{cm, cm_mut};
 use crate::error::{Error, Result};
 
 /// Default number of samples per chunk for loss and gradient.
@@ -36,54 +37,6 @@ pub struct Objective<'a> {
     pub(crate) frozen: Vec<usize>,
     /// `true` for frozen parameters (empty when none is).
     pub(crate) frozen_mask: Vec<bool>,
-}
-
-/// Per-layer chunk buffers (column-major `chunk × k_l`).
-pub(crate) struct Workspace {
-    /// Activations (pre-activations during the forward GEMM).
-    pub a: Vec<Vec<f64>>,
-    /// First derivatives of the activations.
-    pub d1: Vec<Vec<f64>>,
-    /// Second derivatives of the activations.
-    pub d2: Vec<Vec<f64>>,
-    /// `∂ℓ/∂z_l`.
-    pub g: Vec<Vec<f64>>,
-    /// `W_{l+1}ᵀ g_{l+1}` (`∂ℓ/∂a_l`), kept for the Hessian.
-    pub h: Vec<Vec<f64>>,
-    /// Output curvature `∂²φ/∂z_L²` (`chunk × k_L²`).
-    pub curvature: Vec<f64>,
-}
-
-impl Workspace {
-    fn new(spec: &NetSpec, chunk: usize) -> Self {
-        let per_layer = || -> Vec<Vec<f64>> {
-            spec.layers
-                .iter()
-                .map(|l| vec![0.0; chunk * l.width])
-                .collect()
-        };
-        let k = spec.output_dim();
-        Workspace {
-            a: per_layer(),
-            d1: per_layer(),
-            d2: per_layer(),
-            g: per_layer(),
-            h: per_layer(),
-            curvature: vec![0.0; chunk * k * k],
-        }
-    }
-}
-
-/// Column-major view of the first `rows × cols` values of a buffer.
-#[inline]
-pub(crate) fn cm(buf: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
-    MatRef::from_column_major_slice(&buf[..rows * cols], rows, cols)
-}
-
-/// Mutable column-major view of the first `rows × cols` values of a buffer.
-#[inline]
-pub(crate) fn cm_mut(buf: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
-    MatMut::from_column_major_slice_mut(&mut buf[..rows * cols], rows, cols)
 }
 
 impl<'a> Objective<'a> {

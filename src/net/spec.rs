@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 
 /// One layer: its width, activation and whether it has a bias.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(into = "crate::io::network_file::LayerRecord")]
-#[serde(try_from = "crate::io::network_file::LayerRecord")]
+#[serde(into = "super::layer_record::LayerRecord")]
+#[serde(try_from = "super::layer_record::LayerRecord")]
 pub struct LayerSpec {
     /// Number of neurons `k_l`.
     pub width: usize,

@@ -137,6 +137,7 @@ impl Refiner {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct RefineConfig {
     /// Refinement method (default: [`Refiner::default_for`] the parameter count — newton-tr up
     /// to 1024 parameters, bfgs up to 10⁴, lbfgs above).
@@ -175,6 +176,28 @@ impl Default for RefineConfig {
 }
 
 impl RefineConfig {
+    /// Checks the options for a problem with `n_params` parameters: a non-negative budget, and
+    /// the method's dense matrices within `max_memory_gib`.
+    pub fn check(&self, n_params: usize) -> Result<()> {
+        if self.maxtime_optim.is_nan() || self.maxtime_optim < 0.0 {
+            return Err(Error::invalid(
+                "refine.maxtime_optim",
+                "must be non-negative",
+            ));
+        }
+        let refiner = self
+            .refiner
+            .unwrap_or_else(|| Refiner::default_for(n_params));
+        crate::memory::check_dense(
+            refiner.name(),
+            refiner.dense_matrices(),
+            n_params,
+            self.max_memory_gib,
+            "refine.max_memory_gib",
+            "lbfgs",
+        )
+    }
+
     /// The stop rules of the phase (no ODE time limit).
     pub fn limits(&self) -> Limits {
         Limits {
@@ -207,6 +230,19 @@ pub struct RefineResult {
     pub wall: f64,
     /// Loss curve (iteration, loss).
     pub trajectory: Vec<TrajectoryPoint>,
+}
+
+impl RefineResult {
+    /// How the phase ended.
+    pub fn outcome(&self) -> crate::train::PhaseOutcome {
+        crate::train::PhaseOutcome {
+            stop: self.stop,
+            loss: self.loss,
+            gnorm: self.gnorm,
+            counters: self.counters,
+            wall: self.wall,
+        }
+    }
 }
 
 /// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
@@ -284,22 +320,9 @@ pub fn refine_watched(
     watch: &Watch,
 ) -> Result<RefineResult> {
     obj.spec().check_params(x0)?;
-    if cfg.maxtime_optim.is_nan() || cfg.maxtime_optim < 0.0 {
-        return Err(Error::invalid(
-            "refine.maxtime_optim",
-            "must be non-negative",
-        ));
-    }
     let n = x0.len();
+    cfg.check(n)?;
     let refiner = cfg.refiner.unwrap_or_else(|| Refiner::default_for(n));
-    crate::memory::check_dense(
-        refiner.name(),
-        refiner.dense_matrices(),
-        n,
-        cfg.max_memory_gib,
-        "refine.max_memory_gib",
-        "lbfgs",
-    )?;
     // The monitor obeys the cancellation flag; iterations are reported by argmin's observer.
     let quiet = Watch::silent().with_cancel(watch.cancel().clone());
     let mut monitor =

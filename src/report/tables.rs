@@ -6,9 +6,7 @@ use std::fmt::Write;
 
 use crate::study::{RecoveryResult, StudentResult, StudyResults};
 
-/// A student counts as reaching the teacher's function when its rmse is at most this (the
-/// paper's success criterion, SPEC §8).
-pub const SUCCESS_RMSE: f64 = 1e-14;
+pub use crate::cluster::metrics::SUCCESS_RMSE;
 
 /// The paper's headline figures (Martinelli et al., ICML 2024, Sec. 5 and Fig. 5): teachers
 /// identified by Expand-and-Cluster at ρ = 4 out of 150, of which with `m̂ = r`, and the
@@ -73,8 +71,8 @@ pub fn students_csv(students: &[StudentResult]) -> String {
             opt(rec.map(|r| r.gnorm)),
             opt(rec.and_then(|r| r.rmse)),
             student_success(s),
-            rec.map(|r| r.ode.stop.name()).unwrap_or_default(),
-            rec.map(|r| r.optim.stop.name()).unwrap_or_default(),
+            rec.map(|r| r.ode.outcome.stop.name()).unwrap_or_default(),
+            rec.map(|r| r.optim.outcome.stop.name()).unwrap_or_default(),
             csv_text(s.error.as_deref().unwrap_or_default()),
         );
     }
@@ -315,8 +313,8 @@ pub fn timing_csv(results: &StudyResults) -> String {
             s.rho,
             s.seed,
             opt(rec.map(|r| r.total_time)),
-            opt(rec.map(|r| r.ode.wall)),
-            opt(rec.map(|r| r.optim.wall)),
+            opt(rec.map(|r| r.ode.outcome.wall)),
+            opt(rec.map(|r| r.optim.outcome.wall)),
         );
     }
     for r in &results.recoveries {

@@ -65,6 +65,7 @@ fn default_activation() -> Activation {
 /// Expand-and-Cluster options of a study (see [`RecoverOptions`] for each).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RecoveryOptions {
     /// Minimum fraction of students in a kept cluster (γ).
     pub gamma: f64,
@@ -138,6 +139,7 @@ impl Default for RecoveryOptions {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StudyConfig {
     /// Name shown in the report.
     pub name: String,

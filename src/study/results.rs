@@ -76,7 +76,8 @@ impl RecoveryResult {
 
     /// The paper's success criterion: rmse ≤ 1e-14.
     pub fn identified(&self) -> bool {
-        self.rmse.is_some_and(|r| r <= 1e-14)
+        self.rmse
+            .is_some_and(|r| r <= crate::cluster::metrics::SUCCESS_RMSE)
     }
 }
 

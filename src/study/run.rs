@@ -162,7 +162,7 @@ impl Runner<'_> {
         let summary = match (&record, &error) {
             (Some(r), _) => format!(
                 "loss {:.3e} (ode {:.3e}), stops {}/{}, {:.1} s",
-                r.loss, r.ode_loss, r.ode.stop, r.optim.stop, r.total_time
+                r.loss, r.ode_loss, r.ode.outcome.stop, r.optim.outcome.stop, r.total_time
             ),
             (None, Some(e)) => format!("failed: {e}"),
             (None, None) => String::new(),

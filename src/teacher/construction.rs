@@ -41,6 +41,7 @@ pub const DEFAULT_STANDARDISE_SAMPLES: usize = 100_000;
 
 /// Everything that determines a synthetic teacher.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TeacherConfig {
     /// Layer widths `[d, k_1, …, k_L]`: input dimension, hidden widths, outputs.
     pub widths: Vec<usize>,

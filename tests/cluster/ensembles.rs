@@ -312,9 +312,17 @@ fn degenerate_ensembles_give_errors_or_documented_results() {
     let two = ensemble(SymmetryClass::None, 2, 0.0, 1);
     let e = cluster_layer(&two, SymmetryClass::None, true, &cfg).unwrap_err();
     assert!(e.to_string().contains("< 2"), "{e}");
-    let bad = ClusterConfig { gamma: 1.5, ..cfg };
+    let bad = {
+        let mut c = cfg;
+        c.gamma = 1.5;
+        c
+    };
     assert!(cluster_layer(&two, SymmetryClass::None, true, &bad).is_err());
-    let bad = ClusterConfig { beta: -1.0, ..cfg };
+    let bad = {
+        let mut c = cfg;
+        c.beta = -1.0;
+        c
+    };
     assert!(
         cluster_layer(
             &ensemble(SymmetryClass::None, 5, 0.0, 1),

@@ -102,11 +102,13 @@ fn family_is_reproducible_from_its_seeds() {
 
 #[test]
 fn deep_teachers_standardise_every_layer() {
-    let cfg = TeacherConfig {
-        widths: vec![8, 4, 2, 1],
-        activation: Activation::G,
-        seed: 7,
-        n_standardise: 100_000,
+    let cfg = {
+        let mut c = TeacherConfig::paper(1, 1, 0);
+        c.widths = vec![8, 4, 2, 1];
+        c.activation = Activation::G;
+        c.seed = 7;
+        c.n_standardise = 100_000;
+        c
     };
     let t = cfg.build().unwrap();
     let (mean, std) = output_moments(&t, 5);
@@ -165,11 +167,13 @@ fn deep_teachers_have_no_dead_units() {
     // next one, for many seeds and shapes.
     for (widths, seeds) in [(vec![8, 4, 2, 1], 0..40), (vec![4, 6, 3, 2, 1], 0..20)] {
         for seed in seeds {
-            let t = TeacherConfig {
-                widths: widths.clone(),
-                activation: Activation::G,
-                seed,
-                n_standardise: 1000,
+            let t = {
+                let mut c = TeacherConfig::paper(1, 1, 0);
+                c.widths = widths.clone();
+                c.activation = Activation::G;
+                c.seed = seed;
+                c.n_standardise = 1000;
+                c
             }
             .build()
             .unwrap();
@@ -190,9 +194,10 @@ fn impossible_teachers_are_refused() {
     cfg.activation = Activation::Tanh; // only 5 distinct neurons exist for d = 1
     assert!(cfg.build().is_err());
     assert!(
-        TeacherConfig {
-            widths: vec![3, 0, 1],
-            ..TeacherConfig::paper(3, 1, 0)
+        {
+            let mut c = TeacherConfig::paper(3, 1, 0);
+            c.widths = vec![3, 0, 1];
+            c
         }
         .build()
         .is_err()

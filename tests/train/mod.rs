@@ -61,14 +61,15 @@ fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
         (Integrator::Tsit5, 1e-5),
         (Integrator::Rk4, 1e-6),
     ] {
-        let cfg = FlowConfig {
-            integrator: Some(method),
-            max_t: Some(t_end),
-            dt: t_end / 500.0,
-            abstol: 1e-9,
-            reltol: 1e-9,
-            maxtime_ode: 30.0,
-            ..FlowConfig::default()
+        let cfg = {
+            let mut c = FlowConfig::default();
+            c.integrator = Some(method);
+            c.max_t = Some(t_end);
+            c.dt = t_end / 500.0;
+            c.abstol = 1e-9;
+            c.reltol = 1e-9;
+            c.maxtime_ode = 30.0;
+            c
         };
         let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
         assert_eq!(r.stop, StopReason::MaxT, "{method:?}");
@@ -99,12 +100,13 @@ fn discrete_baselines_decrease_the_loss() {
         (Integrator::Adam, None),
         (Integrator::Adam, Some(8)),
     ] {
-        let cfg = FlowConfig {
-            integrator: Some(method),
-            lr: 0.05,
-            batch_size: batch,
-            maxiterations_ode: 200,
-            ..FlowConfig::default()
+        let cfg = {
+            let mut c = FlowConfig::default();
+            c.integrator = Some(method);
+            c.lr = 0.05;
+            c.batch_size = batch;
+            c.maxiterations_ode = 200;
+            c
         };
         let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
         assert_eq!(r.stop, StopReason::MaxIterations);
@@ -133,10 +135,11 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
         Refiner::Lbfgs,
     ] {
         let mut obj = p.objective();
-        let cfg = RefineConfig {
-            refiner: Some(refiner),
-            maxtime_optim: 30.0,
-            ..RefineConfig::default()
+        let cfg = {
+            let mut c = RefineConfig::default();
+            c.refiner = Some(refiner);
+            c.maxtime_optim = 30.0;
+            c
         };
         let r = refine(&mut obj, &x0, &cfg).unwrap();
         assert!(
@@ -154,10 +157,11 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
 fn after_short_flow(m: usize, n: usize, seed: u64, steps: usize) -> (Problem, Vec<f64>, f64) {
     let p =
         Problem::teacher_student(4, 4, m, n, gradflow::teacher::paper_seed(4, 4, 0), seed).unwrap();
-    let flow = FlowConfig {
-        maxiterations_ode: steps,
-        maxtime_ode: 600.0,
-        ..FlowConfig::default()
+    let flow = {
+        let mut c = FlowConfig::default();
+        c.maxiterations_ode = steps;
+        c.maxtime_ode = 600.0;
+        c
     };
     let f = run_flow(p.objective(), &p.start, &flow).unwrap();
     assert_eq!(f.stop, StopReason::MaxIterations);
@@ -172,12 +176,13 @@ fn refine_for(
     tr_model: TrModel,
     iterations: usize,
 ) -> gradflow::optim::RefineResult {
-    let cfg = RefineConfig {
-        refiner: Some(refiner),
-        tr_model,
-        maxiterations_optim: iterations,
-        maxtime_optim: 600.0,
-        ..RefineConfig::default()
+    let cfg = {
+        let mut c = RefineConfig::default();
+        c.refiner = Some(refiner);
+        c.tr_model = tr_model;
+        c.maxiterations_optim = iterations;
+        c.maxtime_optim = 600.0;
+        c
     };
     refine(&mut p.objective(), x, &cfg).unwrap()
 }
@@ -237,67 +242,72 @@ fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
 fn every_stop_reason_can_be_triggered() {
     let (p, x0) = near_teacher(1e-1);
     let flow = |cfg: FlowConfig| run_flow(p.objective(), &x0, &cfg).unwrap().stop;
-    let base = FlowConfig {
-        maxtime_ode: 20.0,
-        ..FlowConfig::default()
+    let base = {
+        let mut c = FlowConfig::default();
+        c.maxtime_ode = 20.0;
+        c
     };
     assert_eq!(
-        flow(FlowConfig {
-            minloss: 1e-2,
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.minloss = 1e-2;
+            c
         }),
         StopReason::MinLoss
     );
     assert_eq!(
-        flow(FlowConfig {
-            min_gnorm: 1e3,
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.min_gnorm = 1e3;
+            c
         }),
         StopReason::MinGradNorm
     );
     assert_eq!(
-        flow(FlowConfig {
-            patience: 0,
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.patience = 0;
+            c
         }),
         StopReason::Patience
     );
     assert_eq!(
-        flow(FlowConfig {
-            maxtime_ode: 1e-9,
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.maxtime_ode = 1e-9;
+            c
         }),
         StopReason::MaxTime
     );
     assert_eq!(
-        flow(FlowConfig {
-            maxiterations_ode: 3,
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.maxiterations_ode = 3;
+            c
         }),
         StopReason::MaxIterations
     );
     assert_eq!(
-        flow(FlowConfig {
-            max_t: Some(1e-4),
-            ..base.clone()
+        flow({
+            let mut c = base.clone();
+            c.max_t = Some(1e-4);
+            c
         }),
         StopReason::MaxT
     );
-    let diverging = FlowConfig {
-        integrator: Some(Integrator::Gd),
-        lr: 1e200,
-        ..base.clone()
+    let diverging = {
+        let mut c = base.clone();
+        c.integrator = Some(Integrator::Gd);
+        c.lr = 1e200;
+        c
     };
     assert_eq!(flow(diverging), StopReason::NoProgress);
     let mut obj = p.objective();
-    let skipped = refine(
-        &mut obj,
-        &x0,
-        &RefineConfig {
-            maxtime_optim: 0.0,
-            ..RefineConfig::default()
-        },
-    )
+    let skipped = refine(&mut obj, &x0, &{
+        let mut c = RefineConfig::default();
+        c.maxtime_optim = 0.0;
+        c
+    })
     .unwrap();
     assert_eq!(skipped.stop, StopReason::Skipped);
 }
@@ -305,17 +315,19 @@ fn every_stop_reason_can_be_triggered() {
 #[test]
 fn runs_are_deterministic_per_seed() {
     let (p, x0) = near_teacher(3e-1);
-    let cfg = FlowConfig {
-        maxiterations_ode: 40,
-        ..FlowConfig::default()
+    let cfg = {
+        let mut c = FlowConfig::default();
+        c.maxiterations_ode = 40;
+        c
     };
     let a = run_flow(p.objective(), &x0, &cfg).unwrap();
     let b = run_flow(p.objective(), &x0, &cfg).unwrap();
     assert_eq!(a.x, b.x);
     assert_eq!(a.counters, b.counters);
-    let rc = RefineConfig {
-        maxiterations_optim: 5,
-        ..RefineConfig::default()
+    let rc = {
+        let mut c = RefineConfig::default();
+        c.maxiterations_optim = 5;
+        c
     };
     let ra = refine(&mut p.objective(), &a.x, &rc).unwrap();
     let rb = refine(&mut p.objective(), &b.x, &rc).unwrap();
@@ -327,11 +339,12 @@ fn a_converged_flow_with_every_tolerance_off_still_terminates() {
     // With minloss and min_gnorm switched off, a converged flow's steps grow until the ODE time
     // overflows; the phase must stop (MaxT) instead of spinning.
     let (spec, data) = quadratic_problem();
-    let cfg = FlowConfig {
-        minloss: 0.0,
-        min_gnorm: 0.0,
-        maxtime_ode: 20.0,
-        ..FlowConfig::default()
+    let cfg = {
+        let mut c = FlowConfig::default();
+        c.minloss = 0.0;
+        c.min_gnorm = 0.0;
+        c.maxtime_ode = 20.0;
+        c
     };
     let t0 = std::time::Instant::now();
     let r = run_flow(
@@ -389,15 +402,17 @@ fn frozen_parameters_stay_exactly_where_they_start() {
         Refiner::Slsqp,
     ] {
         for ode in [Integrator::KenCarp58, Integrator::Bdf, Integrator::Adam] {
-            let flow = FlowConfig {
-                integrator: Some(ode),
-                maxtime_ode: 0.3,
-                ..FlowConfig::default()
+            let flow = {
+                let mut c = FlowConfig::default();
+                c.integrator = Some(ode);
+                c.maxtime_ode = 0.3;
+                c
             };
-            let cfg = RefineConfig {
-                refiner: Some(refiner),
-                maxtime_optim: 0.3,
-                ..RefineConfig::default()
+            let cfg = {
+                let mut c = RefineConfig::default();
+                c.refiner = Some(refiner);
+                c.maxtime_optim = 0.3;
+                c
             };
             let mut opts = TrainOptions::default();
             opts.flow = flow;
@@ -423,13 +438,15 @@ fn frozen_parameters_stay_exactly_where_they_start() {
 #[test]
 fn a_record_with_nan_losses_reads_back() {
     let (p, x0) = near_teacher(1e-1);
-    let flow = FlowConfig {
-        maxiterations_ode: 3,
-        ..FlowConfig::default()
+    let flow = {
+        let mut c = FlowConfig::default();
+        c.maxiterations_ode = 3;
+        c
     };
-    let rc = RefineConfig {
-        maxiterations_optim: 2,
-        ..RefineConfig::default()
+    let rc = {
+        let mut c = RefineConfig::default();
+        c.maxiterations_optim = 2;
+        c
     };
     let mut opts = TrainOptions::default();
     opts.flow = flow;
@@ -444,17 +461,17 @@ fn a_record_with_nan_losses_reads_back() {
     rec.loss = f64::NAN;
     rec.ode_loss = f64::NAN;
     rec.gnorm = f64::INFINITY;
-    rec.ode.loss = f64::NAN;
-    rec.optim.gnorm = f64::NAN;
+    rec.ode.outcome.loss = f64::NAN;
+    rec.optim.outcome.gnorm = f64::NAN;
     rec.trajectory[0].loss = f64::NAN;
     rec.loss_curve[0].gnorm = f64::NAN;
     let json = serde_json::to_string(&rec).unwrap();
     let back: gradflow::train::RunRecord = serde_json::from_str(&json).unwrap();
     assert!(back.loss.is_nan() && back.ode_loss.is_nan() && back.gnorm.is_nan());
-    assert!(back.ode.loss.is_nan() && back.optim.gnorm.is_nan());
+    assert!(back.ode.outcome.loss.is_nan() && back.optim.outcome.gnorm.is_nan());
     assert!(back.trajectory[0].loss.is_nan() && back.loss_curve[0].gnorm.is_nan());
     assert_eq!(back.x, rec.x);
-    assert_eq!(back.optim.counters, rec.optim.counters);
+    assert_eq!(back.optim.outcome.counters, rec.optim.outcome.counters);
 }
 
 /// Cancellation ends each phase at its best point with `interrupted`, within 100 ms.
@@ -490,11 +507,11 @@ fn a_cancelled_run_returns_its_best_point_promptly_in_either_phase() {
         );
         let late = (returned - cancelled).as_secs_f64();
         assert!(late < 0.1, "returned {late} s after the cancellation");
-        assert_eq!(rec.optim.stop, StopReason::Interrupted);
+        assert_eq!(rec.optim.outcome.stop, StopReason::Interrupted);
         if flow_s > 1.0 {
-            assert_eq!(rec.ode.stop, StopReason::Interrupted);
+            assert_eq!(rec.ode.outcome.stop, StopReason::Interrupted);
         } else {
-            assert_ne!(rec.ode.stop, StopReason::Interrupted);
+            assert_ne!(rec.ode.outcome.stop, StopReason::Interrupted);
         }
         assert!(rec.loss.is_finite() && rec.loss <= rec.ode_loss);
         assert!(rec.was_interrupted());
@@ -528,10 +545,11 @@ fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteratio
                 seen.lock().unwrap().push((*iteration, *loss));
             }
         });
-        let cfg = RefineConfig {
-            refiner: Some(refiner),
-            maxiterations_optim: 3,
-            ..Default::default()
+        let cfg = {
+            let mut c = RefineConfig::default();
+            c.refiner = Some(refiner);
+            c.maxiterations_optim = 3;
+            c
         };
         let mut obj = p.objective();
         let r = gradflow::optim::refine_watched(&mut obj, &p.start, &cfg, &watch).unwrap();

@@ -132,19 +132,8 @@ pub fn recover(
 ) -> Result<Recovery> {
     let start = std::time::Instant::now();
     cfg.check()?;
-    let cluster_cfg = cfg.cluster();
     if let Some(t) = teacher {
-        if t.spec.input_dim != data.input_dim() || t.spec.output_dim() != data.output_dim() {
-            return Err(Error::invalid(
-                "teacher",
-                format!(
-                    "teacher {} does not fit the data ({} inputs, {} outputs)",
-                    t.spec.shape_string(),
-                    data.input_dim(),
-                    data.output_dim()
-                ),
-            ));
-        }
+        check_teacher(t, data)?;
     }
     // One thread: the calling thread trains the students one after the other. No thread count
     // and already on a rayon worker (a study task): that pool. Otherwise a pool of our own.
@@ -164,35 +153,8 @@ pub fn recover(
         runs: std::sync::Mutex::new(Vec::new()),
     };
 
-    // Student widths: given, relative to the teacher, or chosen by the expansion phase.
     let mut expansion = Vec::new();
-    let widths: Vec<usize> = match (&cfg.layers, cfg.width, cfg.rho) {
-        (Some(l), _, _) => l.clone(),
-        (None, Some(w), _) => vec![w],
-        (None, None, Some(rho)) => {
-            let t = teacher.ok_or_else(|| {
-                Error::invalid(
-                    "rho",
-                    "needs the teacher (or give a width or hidden layers)",
-                )
-            })?;
-            (1..t.spec.depth()).map(|l| rho * t.spec.width(l)).collect()
-        }
-        (None, None, None) => {
-            if cfg.expand_factor == 0 {
-                return Err(Error::invalid("expand_factor", "must be at least 1"));
-            }
-            let w = expand(cfg, &mut trainer, saved, watch, &mut expansion)?;
-            trainer.flow = cfg.flow.clone();
-            trainer.refine = cfg.refine.clone();
-            watch.message(&format!(
-                "expansion: students of width {} (expand_factor {} × {w})",
-                w * cfg.expand_factor,
-                cfg.expand_factor
-            ));
-            vec![w * cfg.expand_factor]
-        }
-    };
+    let widths = student_widths(cfg, teacher, &mut trainer, saved, watch, &mut expansion)?;
     if widths.is_empty() || widths.contains(&0) {
         return Err(Error::invalid("student widths", "must be positive"));
     }
@@ -203,70 +165,18 @@ pub fn recover(
     let mut frozen: Vec<Frozen> = Vec::new();
     let mut layers: Vec<LayerReport> = Vec::new();
     for l in 0..widths.len() {
-        watch.message(&format!(
-            "layer {}: training {} students {}",
-            l + 1,
-            seeds.len(),
-            trainer.spec(&frozen, &widths[l..])?.shape_string()
-        ));
-        let (spec, runs) = trainer.students(
-            &frozen,
-            &widths[l..],
+        let layer = recover_layer(
+            l,
+            &widths,
             &seeds,
-            Stage::Layer { layer: l + 1 },
+            &mut trainer,
+            &mut frozen,
+            &mut layers,
+            cfg,
             saved,
             watch,
         )?;
-        let (runs, students) = usable(runs, cfg.student_loss_ratio, cfg.gamma)?;
-        let mut students_layers = student_layers(&spec, &runs, l)?;
-        if l > 0 {
-            let drops = retrained_biases(&spec, &runs, &mut frozen, cfg.bias_std_max);
-            drop_neurons(&mut frozen[l - 1], &mut students_layers, &drops);
-            if !drops.is_empty() {
-                watch.message(&format!(
-                    "layer {l}: dropped {} reconstructed neuron(s) whose retrained bias varies",
-                    drops.len()
-                ));
-            }
-            layers[l - 1].recovered_width = frozen[l - 1].rows.len();
-            layers[l - 1].dropped_after_retraining = drops;
-        }
-        let clustering = cluster_layer(
-            &students_layers,
-            cfg.activation.symmetry(),
-            true,
-            &cluster_cfg,
-        )?;
-        let neurons = clustering.neurons();
-        watch.message(&format!(
-            "layer {}: {} of {} clusters kept (cut at height {:.3e})",
-            l + 1,
-            neurons.len(),
-            clustering.clusters.len(),
-            clustering.cut.height
-        ));
-        if neurons.is_empty() {
-            return Err(Error::Numerical {
-                routine: "Expand-and-Cluster".into(),
-                reason: format!(
-                    "layer {}: no cluster has members from γN = {} of the {} students used with median angle ≤ β; the students did not agree (train longer, use more students or a smaller γ)",
-                    l + 1,
-                    clustering.min_size.ceil(),
-                    students_layers.len()
-                ),
-            });
-        }
-        frozen.push(frozen_from(&neurons));
-        layers.push(LayerReport {
-            layer: l + 1,
-            student_width: widths[l],
-            clustered: neurons.len(),
-            dropped_after_retraining: Vec::new(),
-            recovered_width: neurons.len(),
-            linear_neurons: 0,
-            clustering,
-            students,
-        });
+        layers.push(layer);
     }
 
     let (net, n_linear) = reconstruct_output(data, &cfg.activation, frozen)?;
@@ -279,29 +189,7 @@ pub fn recover(
         "reconstructed {} (loss {reconstructed_loss:.3e}); fine-tuning",
         net.spec.shape_string()
     ));
-    let mut flow = cfg.flow.clone();
-    flow.maxtime_ode = cfg.finetune_time;
-    let mut refine = cfg.refine.clone();
-    refine.maxtime_optim = cfg.finetune_time;
-    let finetune = train(
-        &TrainProblem {
-            spec: &net.spec,
-            data,
-            loss: Loss::Mse,
-            frozen: None,
-        },
-        &net.params,
-        &TrainOptions {
-            flow,
-            refine,
-            provenance: trainer.config.clone(),
-            ..TrainOptions::default()
-        },
-        &watch.for_run(RunId {
-            stage: Stage::FineTune,
-            seed: 0,
-        }),
-    )?;
+    let finetune = fine_tune(&net, data, cfg, &trainer.config, watch)?;
     let network = Network::new(net.spec.clone(), finetune.x.clone())?;
     let metrics = match teacher {
         Some(t) => {
@@ -336,6 +224,176 @@ pub fn recover(
         report,
         students,
     })
+}
+
+/// Checks that the teacher fits the data.
+fn check_teacher(t: &Network, data: &Dataset) -> Result<()> {
+    if t.spec.input_dim != data.input_dim() || t.spec.output_dim() != data.output_dim() {
+        return Err(Error::invalid(
+            "teacher",
+            format!(
+                "teacher {} does not fit the data ({} inputs, {} outputs)",
+                t.spec.shape_string(),
+                data.input_dim(),
+                data.output_dim()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The students' hidden widths: given (`layers`, `width`), relative to the teacher (`rho`), or
+/// chosen by the expansion phase (whose probes go to `expansion`).
+fn student_widths(
+    cfg: &RecoverOptions,
+    teacher: Option<&Network>,
+    trainer: &mut Trainer<'_>,
+    saved: &[RunRecord],
+    watch: &Watch,
+    expansion: &mut Vec<Probe>,
+) -> Result<Vec<usize>> {
+    Ok(match (&cfg.layers, cfg.width, cfg.rho) {
+        (Some(l), _, _) => l.clone(),
+        (None, Some(w), _) => vec![w],
+        (None, None, Some(rho)) => {
+            let t = teacher.ok_or_else(|| {
+                Error::invalid(
+                    "rho",
+                    "needs the teacher (or give a width or hidden layers)",
+                )
+            })?;
+            (1..t.spec.depth()).map(|l| rho * t.spec.width(l)).collect()
+        }
+        (None, None, None) => {
+            if cfg.expand_factor == 0 {
+                return Err(Error::invalid("expand_factor", "must be at least 1"));
+            }
+            let w = expand(cfg, trainer, saved, watch, expansion)?;
+            trainer.flow = cfg.flow.clone();
+            trainer.refine = cfg.refine.clone();
+            watch.message(&format!(
+                "expansion: students of width {} (expand_factor {} × {w})",
+                w * cfg.expand_factor,
+                cfg.expand_factor
+            ));
+            vec![w * cfg.expand_factor]
+        }
+    })
+}
+
+/// Layer `l` of the layer-by-layer recovery: trains the students with the layers recovered so
+/// far frozen (`frozen`), drops reconstructed neurons of the previous layer whose retrained
+/// bias varies (updating its report in `layers`), clusters the students' layer `l` and freezes
+/// the neurons found. Returns the layer's report.
+#[allow(clippy::too_many_arguments)]
+fn recover_layer(
+    l: usize,
+    widths: &[usize],
+    seeds: &[u64],
+    trainer: &mut Trainer<'_>,
+    frozen: &mut Vec<Frozen>,
+    layers: &mut [LayerReport],
+    cfg: &RecoverOptions,
+    saved: &[RunRecord],
+    watch: &Watch,
+) -> Result<LayerReport> {
+    watch.message(&format!(
+        "layer {}: training {} students {}",
+        l + 1,
+        seeds.len(),
+        trainer.spec(frozen, &widths[l..])?.shape_string()
+    ));
+    let (spec, runs) = trainer.students(
+        frozen,
+        &widths[l..],
+        seeds,
+        Stage::Layer { layer: l + 1 },
+        saved,
+        watch,
+    )?;
+    let (runs, students) = usable(runs, cfg.student_loss_ratio, cfg.gamma)?;
+    let mut students_layers = student_layers(&spec, &runs, l)?;
+    if l > 0 {
+        let drops = retrained_biases(&spec, &runs, frozen, cfg.bias_std_max);
+        drop_neurons(&mut frozen[l - 1], &mut students_layers, &drops);
+        if !drops.is_empty() {
+            watch.message(&format!(
+                "layer {l}: dropped {} reconstructed neuron(s) whose retrained bias varies",
+                drops.len()
+            ));
+        }
+        layers[l - 1].recovered_width = frozen[l - 1].rows.len();
+        layers[l - 1].dropped_after_retraining = drops;
+    }
+    let clustering = cluster_layer(
+        &students_layers,
+        cfg.activation.symmetry(),
+        true,
+        &cfg.cluster(),
+    )?;
+    let neurons = clustering.neurons();
+    watch.message(&format!(
+        "layer {}: {} of {} clusters kept (cut at height {:.3e})",
+        l + 1,
+        neurons.len(),
+        clustering.clusters.len(),
+        clustering.cut.height
+    ));
+    if neurons.is_empty() {
+        return Err(Error::Numerical {
+            routine: "Expand-and-Cluster".into(),
+            reason: format!(
+                "layer {}: no cluster has members from γN = {} of the {} students used with median angle ≤ β; the students did not agree (train longer, use more students or a smaller γ)",
+                l + 1,
+                clustering.min_size.ceil(),
+                students_layers.len()
+            ),
+        });
+    }
+    frozen.push(frozen_from(&neurons));
+    Ok(LayerReport {
+        layer: l + 1,
+        student_width: widths[l],
+        clustered: neurons.len(),
+        dropped_after_retraining: Vec::new(),
+        recovered_width: neurons.len(),
+        linear_neurons: 0,
+        clustering,
+        students,
+    })
+}
+
+/// Fine-tunes the reconstructed network on the data (both phases, `finetune_time` each).
+fn fine_tune(
+    net: &Network,
+    data: &Dataset,
+    cfg: &RecoverOptions,
+    provenance: &serde_json::Value,
+    watch: &Watch,
+) -> Result<RunRecord> {
+    let mut flow = cfg.flow.clone();
+    flow.maxtime_ode = cfg.finetune_time;
+    let mut refine = cfg.refine.clone();
+    refine.maxtime_optim = cfg.finetune_time;
+    train(
+        &TrainProblem {
+            spec: &net.spec,
+            data,
+            loss: Loss::Mse,
+            frozen: None,
+        },
+        &net.params,
+        &TrainOptions {
+            flow,
+            refine,
+            provenance: provenance.clone(),
+            ..TrainOptions::default()
+        },
+        &watch.for_run(RunId {
+            stage: Stage::FineTune,
+            seed: 0,
+        }),
+    )
 }
 
 #[cfg(test)]

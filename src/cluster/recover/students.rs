@@ -180,7 +180,7 @@ fn summary(r: &RunRecord, used: bool) -> StudentSummary {
         shape: r.shape.clone(),
         loss: r.loss,
         gnorm: r.gnorm,
-        stop: (r.ode.stop, r.optim.stop),
+        stop: (r.ode.outcome.stop, r.optim.outcome.stop),
         time: r.total_time,
         used,
     }

@@ -45,9 +45,10 @@ fn main() {
 
 fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
     let p = Problem::demo(seed).expect("demo problem");
-    let flow = FlowConfig {
-        maxtime_ode: ode,
-        ..Default::default()
+    let flow = {
+        let mut c = FlowConfig::default();
+        c.maxtime_ode = ode;
+        c
     };
     let f = run_flow(p.objective(), &p.start, &flow).expect("flow");
     let mut out = format!(
@@ -56,10 +57,11 @@ fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
     );
     for refiner in [Refiner::Bfgs, Refiner::Lbfgs] {
         let mut obj = p.objective();
-        let cfg = RefineConfig {
-            refiner: Some(refiner),
-            maxtime_optim: optim,
-            ..Default::default()
+        let cfg = {
+            let mut c = RefineConfig::default();
+            c.refiner = Some(refiner);
+            c.maxtime_optim = optim;
+            c
         };
         let r = refine(&mut obj, &f.x, &cfg).expect("refine");
         out += &format!(
@@ -72,8 +74,8 @@ fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
     for name in ["argmin-bfgs", "argmin-lbfgs"] {
         let mut obj = p.objective();
         let loss = MeanLoss::new(&mut obj);
-        let problem = Shared(&loss);
         let start = std::time::Instant::now();
+        let problem = Shared(&loss, start + timeout);
         let ls = MoreThuenteLineSearch::new();
         let best = if name == "argmin-bfgs" {
             let identity: Vec<Vec<f64>> = (0..n)
@@ -112,12 +114,24 @@ fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
 
 /// A borrowed [`MeanLoss`], so that its best point survives an argmin error (its line
 /// searches fail once no decrease is representable).
-struct Shared<'r, 'a, 'o>(&'r MeanLoss<'a, 'o>);
+/// Evaluations after `deadline` fail: argmin checks its own timeout only between outer
+/// iterations, and its line search can spin for minutes near round-off.
+struct Shared<'r, 'a, 'o>(&'r MeanLoss<'a, 'o>, std::time::Instant);
+
+impl Shared<'_, '_, '_> {
+    fn check(&self) -> Result<(), argmin::core::Error> {
+        if std::time::Instant::now() > self.1 {
+            return Err(argmin::core::Error::msg("deadline"));
+        }
+        Ok(())
+    }
+}
 
 impl CostFunction for Shared<'_, '_, '_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, x: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        self.check()?;
         self.0.cost(x)
     }
 }
@@ -126,6 +140,7 @@ impl Gradient for Shared<'_, '_, '_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, argmin::core::Error> {
+        self.check()?;
         self.0.gradient(x)
     }
 }

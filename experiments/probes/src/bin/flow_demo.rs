@@ -13,11 +13,12 @@ fn main() {
     let refresh: usize = args.get(3).map_or(1, |s| s.parse().unwrap());
     let seed: u64 = args.get(4).map_or(0, |s| s.parse().unwrap());
     let p = Problem::demo(seed).unwrap();
-    let cfg = FlowConfig {
-        integrator,
-        maxtime_ode: maxtime,
-        jacobian_refresh: refresh,
-        ..FlowConfig::default()
+    let cfg = {
+        let mut c = FlowConfig::default();
+        c.integrator = integrator;
+        c.maxtime_ode = maxtime;
+        c.jacobian_refresh = refresh;
+        c
     };
     let r = run_flow(p.objective(), &p.start, &cfg).unwrap();
     println!(

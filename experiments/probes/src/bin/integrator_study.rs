@@ -44,24 +44,22 @@ fn main() {
         let spec = NetSpec::shallow(d, m, Activation::Softplus, 1);
         let x0 = Init::GlorotNormal.draw_seeded(&spec, 1);
         let name = format!("{} params (d={d}, student {m}), T={t_end}", spec.n_params());
-        let base = FlowConfig {
-            max_t: Some(t_end),
-            minloss: 0.0,
-            min_gnorm: 0.0,
-            maxtime_ode: 600.0,
-            ..FlowConfig::default()
+        let base = {
+            let mut c = FlowConfig::default();
+            c.max_t = Some(t_end);
+            c.minloss = 0.0;
+            c.min_gnorm = 0.0;
+            c.maxtime_ode = 600.0;
+            c
         };
         let obj = || Objective::new(&spec, &data, Loss::Mse).expect("objective");
-        let reference = run_flow(
-            obj(),
-            &x0,
-            &FlowConfig {
-                integrator: Some(Integrator::KenCarp58),
-                abstol: ref_tol,
-                reltol: ref_tol,
-                ..base.clone()
-            },
-        )
+        let reference = run_flow(obj(), &x0, &{
+            let mut c = base.clone();
+            c.integrator = Some(Integrator::KenCarp58);
+            c.abstol = ref_tol;
+            c.reltol = ref_tol;
+            c
+        })
         .expect("reference");
         eprintln!(
             "{name}: reference loss {:.3e} in {:.1}s",
@@ -83,12 +81,13 @@ fn main() {
             runs.push((Integrator::Rk4, t_end / 10f64.powi(k)));
         }
         for (method, tol) in runs {
-            let cfg = FlowConfig {
-                integrator: Some(method),
-                abstol: tol,
-                reltol: tol,
-                dt: tol,
-                ..base.clone()
+            let cfg = {
+                let mut c = base.clone();
+                c.integrator = Some(method);
+                c.abstol = tol;
+                c.reltol = tol;
+                c.dt = tol;
+                c
             };
             let r = run_flow(obj(), &x0, &cfg).expect("run");
             let error = r

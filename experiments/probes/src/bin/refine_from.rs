@@ -23,16 +23,13 @@ fn main() {
         .map_or(TrModel::Adaptive, |s| s.parse::<TrModel>().unwrap());
     let p = Problem::demo(seed).unwrap();
     let mut obj = p.objective();
-    let r = refine(
-        &mut obj,
-        &x0,
-        &RefineConfig {
-            maxtime_optim: secs,
-            refiner,
-            tr_model,
-            ..Default::default()
-        },
-    )
+    let r = refine(&mut obj, &x0, &{
+        let mut c = RefineConfig::default();
+        c.maxtime_optim = secs;
+        c.refiner = refiner;
+        c.tr_model = tr_model;
+        c
+    })
     .unwrap();
     println!(
         "seed {seed} start {:.3e} refine {:?} ({tr_model:?}): loss {:.3e} gnorm {:.3e} stop {:?} iters {} evals {}/{}/{} wall {:.1}",

@@ -11,14 +11,11 @@ fn main() {
     let opt: f64 = args.get(3).map_or(30.0, |s| s.parse().unwrap());
     let refiner = args.get(4).map(|s| s.parse::<Refiner>().unwrap());
     let p = Problem::demo(seed).unwrap();
-    let f = run_flow(
-        p.objective(),
-        &p.start,
-        &FlowConfig {
-            maxtime_ode: ode,
-            ..Default::default()
-        },
-    )
+    let f = run_flow(p.objective(), &p.start, &{
+        let mut c = FlowConfig::default();
+        c.maxtime_ode = ode;
+        c
+    })
     .unwrap();
     println!(
         "flow: loss {:.3e} gnorm {:.3e} stop {:?} t {:.3e} steps {} wall {:.1} events {}",
@@ -31,15 +28,12 @@ fn main() {
         f.events.len()
     );
     let mut obj = p.objective();
-    let r = refine(
-        &mut obj,
-        &f.x,
-        &RefineConfig {
-            maxtime_optim: opt,
-            refiner,
-            ..Default::default()
-        },
-    )
+    let r = refine(&mut obj, &f.x, &{
+        let mut c = RefineConfig::default();
+        c.maxtime_optim = opt;
+        c.refiner = refiner;
+        c
+    })
     .unwrap();
     println!(
         "refine {:?}: loss {:.3e} gnorm {:.3e} stop {:?} iters {} wall {:.1}",

@@ -1,0 +1,111 @@
+"""gradflow: train small neural networks to machine precision and recover unknown networks.
+
+The engine is Rust (``gradflow._gradflow``); this package adds the docstrings generated from
+the engine's defaults and the optional PyTorch bridge.
+
+    >>> import gradflow
+    >>> t = gradflow.paper_teacher(2, 2)
+    >>> x, y = t.sample(500)
+    >>> net = gradflow.Net(2, [(4, "g", True), (1, "identity", True)])
+    >>> res = gradflow.train(net, net.init(0), x, y, maxtime_ode=2, maxtime_optim=2)
+"""
+
+from ._gradflow import (  # noqa: F401
+    Net,
+    Recovery,
+    Teacher,
+    TrainResult,
+    __version__,
+    deep_teacher,
+    option_defaults,
+    paper_teacher,
+    recover,
+    train,
+    train_seeds,
+)
+from ._torch import from_torch, to_torch  # noqa: F401
+
+__all__ = [
+    "Net",
+    "Recovery",
+    "Teacher",
+    "TrainResult",
+    "deep_teacher",
+    "from_torch",
+    "option_defaults",
+    "paper_family",
+    "paper_teacher",
+    "recover",
+    "to_torch",
+    "train",
+    "train_seeds",
+]
+
+
+def paper_family(activation="g"):
+    """The paper's 150 teachers (SPEC §7.4): ``d ∈ {2, 4, 8, 16, 32}``, ``r ∈ {2, 4, 8}``, ten
+    per cell, ordered by ``d``, ``r``, index, as a list of ``Teacher``."""
+    return [
+        paper_teacher(d, r, i, activation)
+        for d in (2, 4, 8, 16, 32)
+        for r in (2, 4, 8)
+        for i in range(10)
+    ]
+
+
+def _options_doc():
+    lines = ["Options (keyword arguments; the CLI's flags with underscores):", ""]
+    for name, default, help_ in option_defaults():
+        lines.append(f"    {name} = {default!r}")
+        lines.append(f"        {help_}")
+    return "\n".join(lines)
+
+
+_OPTIONS = _options_doc()
+
+_TRAIN_DOC = f"""train(net, theta0, x, y, *, loss=None, weights=None, seed=0, **options) -> TrainResult
+
+Trains ``net`` from ``theta0`` on ``(x, y)``: the gradient-flow ODE, then second-order
+refinement from its best point (SPEC §4–§5). ``x`` is ``(N, d)``, ``y`` ``(N, k)`` or
+``(N,)``; ``loss`` "mse" or "nll" (default: nll for a softmax output, else mse). Ctrl-C stops
+the run at its best point and raises ``KeyboardInterrupt``; an unknown option raises
+``TypeError``, a bad value ``ValueError``.
+
+{_OPTIONS}
+"""
+
+_TRAIN_SEEDS_DOC = f"""train_seeds(net, x, y, seeds, *, threads=None, loss=None, weights=None, **options) -> list[TrainResult]
+
+Trains one student per seed (initial point drawn from the seed with ``init``), in parallel on
+``threads`` workers (default: all cores) with the GIL released.
+
+{_OPTIONS}
+"""
+
+_RECOVER_DOC = f"""recover(x, y, *, activation="g", students=None, width=None, rho=None, layers=None, teacher=None, threads=None, **options) -> Recovery
+
+Expand-and-Cluster (SPEC §8) on the data ``(x, y)`` queried from an unknown network: trains
+the students (``width``, ``layers`` or ``rho`` × the teacher's widths; none: the expansion
+phase chooses), clusters their neurons, reconstructs and fine-tunes the network.
+``teacher=(net, theta)`` adds the comparison (``Recovery.metrics``). Keywords also take the
+recovery options of ``gradflow recover`` (``gamma``, ``beta``, ``first_seed``,
+``probe_widths``, ``finetune_time``, …) and the training options below.
+
+{_OPTIONS}
+"""
+
+
+def _wrap(f, doc):
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__qualname__ = f.__name__
+    wrapper.__doc__ = doc
+    wrapper.__wrapped__ = f
+    return wrapper
+
+
+train = _wrap(train, _TRAIN_DOC)
+train_seeds = _wrap(train_seeds, _TRAIN_SEEDS_DOC)
+recover = _wrap(recover, _RECOVER_DOC)

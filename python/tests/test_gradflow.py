@@ -1,0 +1,229 @@
+"""The Python package end to end: derivatives, training, recovery, interruption, bad input."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import gradflow
+
+ACTIVATIONS = ["g", "tanh", "sigmoid", "softplus", "gelu", "silu", "leaky_relu(0.1)", "identity"]
+
+
+def small_problem(activation="tanh", bias=True, outputs=2, depth=2, n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    layers = [(3, activation, bias)] * (depth - 1) + [(outputs, "identity", bias)]
+    net = gradflow.Net(2, layers)
+    x = rng.normal(size=(n, 2))
+    y = rng.normal(size=(n, outputs))
+    theta = rng.normal(size=net.n_params) * 0.7
+    return net, theta, x, y
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("depth", [2, 3])
+def test_gradient_and_hessian_match_finite_differences(activation, bias, depth):
+    net, theta, x, y = small_problem(activation, bias, depth=depth)
+    g = net.gradient(theta, x, y)
+    h = net.hessian(theta, x, y)
+    eps = 1e-6
+    for i in range(net.n_params):
+        e = np.zeros(net.n_params)
+        e[i] = eps
+        fd = (net.loss(theta + e, x, y) - net.loss(theta - e, x, y)) / (2 * eps)
+        assert abs(fd - g[i]) <= 1e-6 * max(1.0, abs(g[i])), (i, fd, g[i])
+        col = (net.gradient(theta + e, x, y) - net.gradient(theta - e, x, y)) / (2 * eps)
+        np.testing.assert_allclose(h[:, i], col, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h, h.T, atol=1e-12)
+    ev = net.hessian_spectrum(theta, x, y)
+    assert np.all(np.diff(ev) >= 0)
+    np.testing.assert_allclose(ev, np.linalg.eigvalsh(h), atol=1e-9)
+
+
+def test_mean_loss_predict_and_layouts():
+    net, theta, x, y = small_problem(outputs=1)
+    pred = net.predict(theta, x)
+    assert pred.shape == (40, 1)
+    assert net.loss(theta, x, y) == pytest.approx(np.mean((pred - y) ** 2), rel=1e-12)
+    # y as (N,), Fortran-ordered and integer inputs are converted.
+    assert net.loss(theta, np.asfortranarray(x), y[:, 0]) == pytest.approx(net.loss(theta, x, y), rel=1e-14)
+    xi = np.arange(80).reshape(40, 2) % 3
+    assert np.isfinite(net.loss(theta, xi, y))
+    params = net.unflatten(theta)
+    assert params[0][0].shape == (3, 2) and params[0][1].shape == (3,)
+    np.testing.assert_array_equal(net.flatten(params), theta)
+    w = np.ones(40)
+    w[:20] = 3.0
+    assert np.isfinite(net.loss(theta, x, y, weights=w))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    net, theta, x, y = small_problem()
+    path = tmp_path / "net.json"
+    net.save(path, theta)
+    net2, theta2 = gradflow.Net.load(path)
+    assert net2 == net and net2.layers == net.layers
+    np.testing.assert_array_equal(theta2, theta)
+    assert net.init(3).shape == (net.n_params,)
+    np.testing.assert_array_equal(net.init(3), net.init(3))
+
+
+def test_train_reaches_machine_precision_on_a_small_teacher(tmp_path):
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(300)
+    rng = np.random.default_rng(1)
+    theta0 = t.theta + 0.1 * rng.normal(size=t.theta.shape)
+    res = gradflow.train(t.net, theta0, x, y, maxtime_ode=10, maxtime_optim=10)
+    assert res.loss <= 1e-20, res
+    assert res.loss <= res.ode_loss
+    assert res.trajectory.shape[1] == 4 and res.loss_curve.shape[1] == 4
+    d = res.to_dict()
+    assert d["loss"] == res.loss and d["ode"]["method"] == "kencarp58"
+    res.save(tmp_path / "run.json")
+    assert (tmp_path / "run.json").stat().st_size > 0
+
+
+def test_train_seeds_runs_every_seed_in_order():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(200)
+    net = gradflow.Net(2, [(4, "g", True), (1, "identity", True)])
+    rs = gradflow.train_seeds(net, x, y, [3, 1, 2], threads=2, maxiterations_ode=20, maxiterations_optim=5)
+    assert [r.seed for r in rs] == [3, 1, 2]
+    np.testing.assert_array_equal(rs[1].init, net.init(1))
+
+
+def test_recover_finds_a_small_tanh_teacher(tmp_path):
+    teacher = gradflow.Net(2, [(2, "tanh", True), (1, "identity", True)])
+    theta = np.array([1.0, -0.5, 0.3, -0.8, 1.2, -0.4, 1.5, -1.1, 0.2])
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-np.sqrt(3), np.sqrt(3), size=(400, 2))
+    y = teacher.predict(theta, x)
+    rec = gradflow.recover(
+        x, y, activation="tanh", students=4, width=4, threads=1, teacher=(teacher, theta),
+        maxtime_ode=600, maxiterations_ode=400, maxtime_optim=600, maxiterations_optim=200,
+        finetune_time=600, gamma=0.5,
+    )
+    assert rec.widths == [2], rec.report["layers"][0]["students"]
+    assert rec.report["loss"] < 1e-20
+    assert rec.metrics["layers"][0]["teacher_width"] == 2
+    rec.write(tmp_path / "rec")
+    assert (tmp_path / "rec" / "recovered.json").exists()
+
+
+def test_help_lists_every_option_with_its_default():
+    doc = gradflow.train.__doc__
+    for name, default, _ in gradflow.option_defaults():
+        assert f"{name} = {default!r}" in doc, name
+    assert "maxtime_ode = 180.0" in doc and "maxtime_optim = 120.0" in doc
+
+
+def test_sigint_during_train_raises_keyboard_interrupt_within_a_second():
+    script = textwrap.dedent(
+        """
+        import sys, time
+        import gradflow
+        t = gradflow.paper_teacher(4, 4)
+        x, y = t.sample(30000)
+        net = gradflow.Net(4, [(16, "g", True), (1, "identity", True)])
+        print("ready", flush=True)
+        try:
+            gradflow.train(net, net.init(0), x, y, maxtime_ode=120, maxtime_optim=120)
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic(), flush=True)
+        """
+    )
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=30)
+    assert out.startswith("interrupted"), out
+    elapsed = float(out.split()[1]) - sent
+    assert elapsed <= 1.0, f"KeyboardInterrupt {elapsed:.2f} s after SIGINT"
+
+
+BAD_CALLS = [
+    lambda: gradflow.Net(2, [(3, "nope", True)]),
+    lambda: gradflow.Net(0, [(3, "g", True)]),
+    lambda: gradflow.Net(2, []),
+    lambda: gradflow.Net(2, [(0, "g", True)]),
+    lambda: gradflow.Net(-1, [(3, "g", True)]),
+    lambda: gradflow.Net(2, [("a", "g", True)]),
+    lambda: gradflow.Net.load("/nonexistent/net.json"),
+]
+
+
+def _net_calls():
+    net, theta, x, y = small_problem(outputs=1)
+    nan_x = x.copy()
+    nan_x[3, 1] = np.nan
+    return [
+        lambda: net.loss(theta[:-1], x, y),
+        lambda: net.loss(theta, x[:, :1], y),
+        lambda: net.loss(theta, x, y[:10]),
+        lambda: net.loss(theta, nan_x, y),
+        lambda: net.loss(theta, x, y, loss="hinge"),
+        lambda: net.loss(theta, x, y, weights=np.ones(3)),
+        lambda: net.loss(theta * np.nan, x, y),
+        lambda: net.loss("theta", x, y),
+        lambda: net.loss(theta, "x", y),
+        lambda: net.gradient(theta.reshape(1, -1), x, y),
+        lambda: net.hessian(theta, np.zeros((0, 2)), np.zeros((0, 1))),
+        lambda: net.predict(theta, np.ones((5, 3))),
+        lambda: net.init(0, kind="he"),
+        lambda: net.unflatten(theta[:3]),
+        lambda: net.flatten([(np.ones((3, 2)), None)]),
+        lambda: net.flatten([1, 2]),
+        lambda: net.save("/dev/null/dir/net.json", theta),
+        lambda: gradflow.train(net, theta, x, y, maxtime_odee=1),
+        lambda: gradflow.train(net, theta, x, y, ode="euler"),
+        lambda: gradflow.train(net, theta, x, y, maxtime_ode=-1),
+        lambda: gradflow.train(net, theta, x, y, maxtime_ode="fast"),
+        lambda: gradflow.train(net, theta, x, y, optim="sgd"),
+        lambda: gradflow.train(net, theta, x, y, max_memory_optim=1e-9),
+        lambda: gradflow.train_seeds(net, x, y, [0], threads=0),
+        lambda: gradflow.train_seeds(net, x, y, [-1]),
+        lambda: gradflow.paper_teacher(0, 2),
+        lambda: gradflow.paper_teacher(2, 2, activation="nope"),
+        lambda: gradflow.paper_teacher(2, 2).sample(10, inputs="cauchy"),
+        lambda: gradflow.recover(x, y, students=0),
+        lambda: gradflow.recover(x, y, gamma=2.0, width=2),
+        lambda: gradflow.recover(x, y, rho=2),
+        lambda: gradflow.recover(x, y[:5], width=2),
+        lambda: gradflow.recover(x, y, width=2, bogus=1),
+    ]
+
+
+@pytest.mark.parametrize("i", range(len(BAD_CALLS) + 33))
+def test_bad_arguments_raise_python_exceptions_never_panics(i):
+    calls = BAD_CALLS + _net_calls()
+    if i >= len(calls):
+        pytest.skip("no such call")
+    with pytest.raises((ValueError, TypeError, OSError, OverflowError)) as info:
+        calls[i]()
+    assert str(info.value), "the message must say what is wrong"
+
+
+def test_torch_round_trip():
+    torch = pytest.importorskip("torch")
+    net, theta, x, y = small_problem(activation="g", outputs=1)
+    module = gradflow.to_torch(net, theta)
+    out = module(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(out, net.predict(theta, x), rtol=1e-12, atol=1e-12)
+    net2, theta2 = gradflow.from_torch(module)
+    assert net2 == net
+    np.testing.assert_array_equal(theta2, theta)
+    with pytest.raises(ValueError):
+        gradflow.from_torch(torch.nn.Sequential(torch.nn.Conv1d(1, 1, 1)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([os.path.dirname(__file__)]))

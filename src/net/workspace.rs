@@ -1,0 +1,133 @@
+//! The buffers of an [`Objective`](super::Objective): per-layer chunk buffers of the loss and
+//! gradient, and the accumulators of the Hessian (both allocated once per objective), with the
+//! column-major views the kernels use.
+
+use faer::{MatMut, MatRef};
+
+use super::spec::{LayerLayout, NetSpec};
+
+/// Per-layer chunk buffers (column-major `chunk × k_l`).
+pub(crate) struct Workspace {
+    /// Activations (pre-activations during the forward GEMM).
+    pub a: Vec<Vec<f64>>,
+    /// First derivatives of the activations.
+    pub d1: Vec<Vec<f64>>,
+    /// Second derivatives of the activations.
+    pub d2: Vec<Vec<f64>>,
+    /// `∂ℓ/∂z_l`.
+    pub g: Vec<Vec<f64>>,
+    /// `W_{l+1}ᵀ g_{l+1}` (`∂ℓ/∂a_l`), kept for the Hessian.
+    pub h: Vec<Vec<f64>>,
+    /// Output curvature `∂²φ/∂z_L²` (`chunk × k_L²`).
+    pub curvature: Vec<f64>,
+}
+
+impl Workspace {
+    pub(super) fn new(spec: &NetSpec, chunk: usize) -> Self {
+        let per_layer = || -> Vec<Vec<f64>> {
+            spec.layers
+                .iter()
+                .map(|l| vec![0.0; chunk * l.width])
+                .collect()
+        };
+        let k = spec.output_dim();
+        Workspace {
+            a: per_layer(),
+            d1: per_layer(),
+            d2: per_layer(),
+            g: per_layer(),
+            h: per_layer(),
+            curvature: vec![0.0; chunk * k * k],
+        }
+    }
+}
+
+/// Column-major view of the first `rows × cols` values of a buffer.
+#[inline]
+pub(crate) fn cm(buf: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&buf[..rows * cols], rows, cols)
+}
+
+/// Mutable column-major view of the first `rows × cols` values of a buffer.
+#[inline]
+pub(crate) fn cm_mut(buf: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
+    MatMut::from_column_major_slice_mut(&mut buf[..rows * cols], rows, cols)
+}
+
+/// Accumulators and scratch of the Hessian (allocated once per objective).
+pub(crate) struct HessianWorkspace {
+    /// `S_ll`, one per layer: `pairs(k_l) × pairs(e_l)`.
+    pub(super) diag: Vec<Vec<f64>>,
+    /// `S1_lm` for `m < l` at index `l·L + m`: `(k_l k_m) × (e_l e_m)`.
+    pub(super) cross: Vec<Vec<f64>>,
+    /// `S2_lm` for `m < l`: `k_l × (k_{l−1}·k_m·e_m)` (`k_l × (k_{l−1}·e_m)` for `m = l−1`).
+    pub(super) cross2: Vec<Vec<f64>>,
+    /// `M_l` per layer: `chunk × k_l²`.
+    pub(super) m: Vec<Vec<f64>>,
+    /// `C_{l,m}` at index `l·L + m`: `chunk × k_l·k_m`.
+    pub(super) c: Vec<Vec<f64>>,
+    /// GEMM operands (`chunk × cols`), sized for the largest block.
+    pub(super) x: Vec<f64>,
+    pub(super) y: Vec<f64>,
+    /// Scratch for the `M` recursion and `C` products.
+    pub(super) t: Vec<f64>,
+}
+
+impl HessianWorkspace {
+    pub(super) fn new(layouts: &[LayerLayout], chunk: usize) -> Self {
+        let depth = layouts.len();
+        let npairs = |k: usize| k * (k + 1) / 2;
+        let diag = layouts
+            .iter()
+            .map(|l| vec![0.0; npairs(l.rows) * npairs(l.ext_cols())])
+            .collect();
+        let mut cross = vec![Vec::new(); depth * depth];
+        let mut cross2 = vec![Vec::new(); depth * depth];
+        let mut c = vec![Vec::new(); depth * depth];
+        let mut max_x = 0usize;
+        let mut max_y = 0usize;
+        let mut max_t = 0usize;
+        for (l, ll) in layouts.iter().enumerate() {
+            max_x = max_x.max(npairs(ll.rows));
+            max_y = max_y.max(npairs(ll.ext_cols()));
+            if l + 1 < depth {
+                max_t = max_t.max(layouts[l + 1].rows * ll.rows);
+            }
+            for (m, lm) in layouts.iter().enumerate().take(l) {
+                cross[l * depth + m] = vec![0.0; ll.rows * lm.rows * ll.ext_cols() * lm.ext_cols()];
+                let inner = if m + 1 == l { 1 } else { lm.rows };
+                cross2[l * depth + m] = vec![0.0; ll.rows * ll.cols * inner * lm.ext_cols()];
+                c[l * depth + m] = vec![0.0; chunk * ll.rows * lm.rows];
+                max_x = max_x.max(ll.rows * lm.rows);
+                max_y = max_y
+                    .max(ll.ext_cols() * lm.ext_cols())
+                    .max(ll.cols * inner * lm.ext_cols());
+                max_t = max_t.max(ll.cols);
+            }
+        }
+        HessianWorkspace {
+            diag,
+            cross,
+            cross2,
+            m: layouts
+                .iter()
+                .map(|l| vec![0.0; chunk * l.rows * l.rows])
+                .collect(),
+            c,
+            x: vec![0.0; chunk * max_x],
+            y: vec![0.0; chunk * max_y],
+            t: vec![0.0; chunk * max_t.max(1)],
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        for v in self
+            .diag
+            .iter_mut()
+            .chain(&mut self.cross)
+            .chain(&mut self.cross2)
+        {
+            v.fill(0.0);
+        }
+    }
+}
