@@ -126,8 +126,10 @@ def test_help_lists_every_option_with_its_default():
 def test_sigint_during_train_raises_keyboard_interrupt_within_a_second():
     script = textwrap.dedent(
         """
-        import sys, time
+        import signal, sys, time
         import gradflow
+        # As in an interactive session (a background job inherits SIGINT ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         t = gradflow.paper_teacher(4, 4)
         x, y = t.sample(30000)
         net = gradflow.Net(4, [(16, "g", True), (1, "identity", True)])
