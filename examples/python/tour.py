@@ -34,5 +34,5 @@ rec = gradflow.recover(
     x, y, students=6, width=4, teacher=(teacher.net, teacher.theta),
     maxtime_ode=5, maxtime_optim=5, finetune_time=5,
 )
-print(rec, "hidden widths", rec.widths, "success", rec.metrics["success"])
+print(rec, "hidden widths", rec.widths, "rmse", rec.report["rmse"], "success (rmse <= 1e-14)", rec.metrics["success"])
 rec.write("tour-recovery")  # what `gradflow recover` writes
