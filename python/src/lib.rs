@@ -456,6 +456,53 @@ fn option_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Progress
+
+/// The watch of a call: cancelled by `cancel`, and, when `progress` is a callable, reporting
+/// events to it as dicts (steps at most ten times a second per call; finished runs, fallbacks,
+/// messages and study tasks always). Exceptions raised by the callable are printed and ignored.
+fn watch_for(progress: Option<&Py<PyAny>>, cancel: &Cancel) -> Watch {
+    use gradflow::observe::Event;
+    let Some(cb) = progress else {
+        return Watch::silent().with_cancel(cancel.clone());
+    };
+    let cb = Python::attach(|py| cb.clone_ref(py));
+    let last = std::sync::Mutex::new(std::time::Instant::now() - Duration::from_secs(1));
+    Watch::new(move |e: &Event<'_>| {
+        let v = match e {
+            Event::Step { run, phase, iteration, wall, loss, gnorm } => {
+                let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
+                if l.elapsed() < Duration::from_millis(100) {
+                    return;
+                }
+                *l = std::time::Instant::now();
+                serde_json::json!({"event": "step", "stage": run.stage.to_string(), "seed": run.seed,
+                    "phase": phase.name(), "iteration": iteration, "wall": wall, "loss": loss, "gnorm": gnorm})
+            }
+            Event::RunDone { run, record } => serde_json::json!({"event": "run_done",
+                "stage": run.stage.to_string(), "seed": run.seed, "loss": record.loss,
+                "ode_stop": record.ode.outcome.stop.name(), "optim_stop": record.optim.outcome.stop.name()}),
+            Event::RunFailed { run, error } => serde_json::json!({"event": "run_failed",
+                "stage": run.stage.to_string(), "seed": run.seed, "error": error.to_string()}),
+            Event::Fallback { run, event } => serde_json::json!({"event": "fallback",
+                "seed": run.seed, "failed": event.failed.name(), "restarted_with": event.restarted_with.name()}),
+            Event::Message(m) => serde_json::json!({"event": "message", "text": m}),
+            Event::TasksPlanned { tasks, finished } => serde_json::json!({"event": "tasks_planned",
+                "tasks": tasks, "finished": finished}),
+            Event::TaskDone(line) => serde_json::json!({"event": "task_done", "text": line}),
+            _ => return,
+        };
+        Python::attach(|py| {
+            let r = json_to_py(py, &v).and_then(|d| cb.call1(py, (d,)));
+            if let Err(err) = r {
+                err.print(py);
+            }
+        });
+    })
+    .with_cancel(cancel.clone())
+}
+
+// ---------------------------------------------------------------------------------------
 // Net
 
 /// A multi-layer perceptron architecture (SPEC §2); parameters are flat float64 vectors.
@@ -941,7 +988,7 @@ impl TrainResult {
 /// Trains `net` from `theta0` on `(x, y)`: the gradient flow, then refinement (SPEC §4–§5).
 /// Options are the CLI's flags with underscores (see `gradflow.train`'s docstring).
 #[pyfunction]
-#[pyo3(signature = (net, theta0, x, y, *, loss = None, weights = None, seed = 0, **options))]
+#[pyo3(signature = (net, theta0, x, y, *, loss = None, weights = None, seed = 0, progress = None, **options))]
 fn train(
     py: Python<'_>,
     net: &Net,
@@ -951,6 +998,7 @@ fn train(
     loss: Option<&str>,
     weights: Option<&Bound<'_, PyAny>>,
     seed: u64,
+    progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<TrainResult> {
     let mut opts = train_options(options, &[])?;
@@ -962,7 +1010,7 @@ fn train(
     let record = cancellable(py, move |cancel| {
         let mut problem = TrainProblem::new(&spec, &data);
         problem.loss = kind;
-        let watch = Watch::silent().with_cancel(cancel.clone());
+        let watch = watch_for(progress.as_ref(), cancel);
         gradflow::train::train(&problem, &t, &opts, &watch)
     })?
     .map_err(py_err)?;
@@ -972,7 +1020,7 @@ fn train(
 /// Trains one student per seed in parallel (initial points drawn from the seeds with
 /// `init`), `threads` workers (default: all cores), the GIL released.
 #[pyfunction]
-#[pyo3(signature = (net, x, y, seeds, *, threads = None, loss = None, weights = None, **options))]
+#[pyo3(signature = (net, x, y, seeds, *, threads = None, loss = None, weights = None, progress = None, **options))]
 fn train_seeds(
     py: Python<'_>,
     net: &Net,
@@ -982,6 +1030,7 @@ fn train_seeds(
     threads: Option<usize>,
     loss: Option<&str>,
     weights: Option<&Bound<'_, PyAny>>,
+    progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<TrainResult>> {
     let opts = train_options(options, &[])?;
@@ -991,7 +1040,7 @@ fn train_seeds(
     let results = cancellable(py, move |cancel| {
         let mut problem = TrainProblem::new(&spec, &data);
         problem.loss = kind;
-        let watch = Watch::silent().with_cancel(cancel.clone());
+        let watch = watch_for(progress.as_ref(), cancel);
         gradflow::train::train_seeds(&problem, &seeds, &opts, threads, &watch)
     })?
     .map_err(py_err)?;
@@ -1151,7 +1200,7 @@ impl PyRecovery {
 /// Recovery options (`gamma`, `beta`, `probe_widths`, …) and training options (as `train`)
 /// are keywords.
 #[pyfunction]
-#[pyo3(signature = (x, y, *, activation = "g", students = None, width = None, rho = None, layers = None, teacher = None, threads = None, **options))]
+#[pyo3(signature = (x, y, *, activation = "g", students = None, width = None, rho = None, layers = None, teacher = None, threads = None, progress = None, **options))]
 fn recover(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
@@ -1163,6 +1212,7 @@ fn recover(
     layers: Option<Vec<usize>>,
     teacher: Option<&Bound<'_, PyAny>>,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyRecovery> {
     let mut o = RecoverOptions::default();
@@ -1239,11 +1289,73 @@ fn recover(
     let probe = NetSpec::new(d, vec![LayerSpec::new(k, Activation::Identity)]).map_err(py_err)?;
     let data = dataset_of(py, &probe, x, y, None)?;
     let inner = cancellable(py, move |cancel| {
-        let watch = Watch::silent().with_cancel(cancel.clone());
+        let watch = watch_for(progress.as_ref(), cancel);
         gradflow::cluster::recover(&data, tnet.as_ref(), &o, &[], &watch)
     })?
     .map_err(py_err)?;
     Ok(PyRecovery { inner })
+}
+
+// ---------------------------------------------------------------------------------------
+// Studies
+
+/// Runs a study (SPEC §10): `config` is a TOML file or a dict of the same keys; results go to
+/// `out`, resumable (finished tasks are skipped); `shard=(i, n)` runs shard `i` of `n`
+/// (1-based). Returns the counts `{"tasks", "ran", "skipped", "failed"}`.
+#[pyfunction]
+#[pyo3(signature = (config, out, *, shard = None, threads = None, progress = None))]
+fn study<'py>(
+    py: Python<'py>,
+    config: &Bound<'py, PyAny>,
+    out: std::path::PathBuf,
+    shard: Option<(usize, usize)>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cfg: gradflow::study::StudyConfig = if config.is_instance_of::<PyDict>() {
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (config,))?
+            .extract()?;
+        let cfg: gradflow::study::StudyConfig = serde_json::from_str(&text)
+            .map_err(|e| value_err(format!("invalid study configuration: {e}")))?;
+        cfg.check().map_err(py_err)?;
+        cfg
+    } else {
+        let path: std::path::PathBuf = config
+            .extract()
+            .map_err(|_| PyTypeError::new_err("config: expected a TOML path or a dict"))?;
+        gradflow::study::read_study_config(&path).map_err(py_err)?
+    };
+    let shard = match shard {
+        None => gradflow::study::Shard::ALL,
+        Some((i, n)) => format!("{i}/{n}").parse().map_err(py_err)?,
+    };
+    let run = cancellable(py, move |cancel| {
+        let watch = watch_for(progress.as_ref(), cancel);
+        gradflow::study::run_study(&cfg, &out, shard, threads, &watch)
+    })?
+    .map_err(py_err)?;
+    if run.interrupted {
+        return Err(PyKeyboardInterrupt::new_err(
+            "study interrupted; finished tasks are saved and skipped when it runs again",
+        ));
+    }
+    json_to_py(
+        py,
+        &serde_json::json!({"tasks": run.tasks, "ran": run.ran, "skipped": run.skipped, "failed": run.failed}),
+    )
+}
+
+/// Writes the report of one or more study folders (CSV tables, SVG figures, `summary.md`)
+/// into `out`; returns the paths written.
+#[pyfunction]
+fn report(
+    dirs: Vec<std::path::PathBuf>,
+    out: std::path::PathBuf,
+) -> PyResult<Vec<std::path::PathBuf>> {
+    let results = gradflow::study::read_results(&dirs).map_err(py_err)?;
+    gradflow::report::write_report(&results, &out).map_err(py_err)
 }
 
 #[pymodule]
@@ -1259,5 +1371,7 @@ fn _gradflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(deep_teacher, m)?)?;
     m.add_function(wrap_pyfunction!(recover, m)?)?;
     m.add_function(wrap_pyfunction!(option_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(study, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
     Ok(())
 }

@@ -229,3 +229,33 @@ def test_torch_round_trip():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([os.path.dirname(__file__)]))
+
+
+def test_progress_callable_receives_event_dicts():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(200)
+    events = []
+    gradflow.train_seeds(t.net, x, y, [0, 1], threads=1, progress=events.append,
+                         maxiterations_ode=50, maxtime_ode=600, maxiterations_optim=5, maxtime_optim=600)
+    kinds = {e["event"] for e in events}
+    assert "run_done" in kinds, events
+    done = [e for e in events if e["event"] == "run_done"]
+    assert sorted(e["seed"] for e in done) == [0, 1]
+
+
+def test_study_and_report_from_a_dict(tmp_path):
+    config = {
+        "name": "tiny", "rhos": [1], "students": 2, "samples": 200, "recover": False,
+        "family": {"dims": [2], "widths": [2], "teachers": 1},
+        "flow": {"maxtime_ode": 600.0, "maxiterations_ode": 100},
+        "refine": {"maxtime_optim": 600.0, "maxiterations_optim": 20},
+    }
+    out = tmp_path / "study"
+    run = gradflow.study(config, out, threads=1)
+    assert run["tasks"] == 2 and run["ran"] == 2
+    again = gradflow.study(config, out, threads=1)
+    assert again["ran"] == 0 and again["skipped"] == 2
+    written = gradflow.report([out], tmp_path / "report")
+    assert any(str(p).endswith("summary.md") for p in written)
+    with pytest.raises(ValueError):
+        gradflow.study({"name": "bad", "rhos": [0]}, tmp_path / "bad")

@@ -20,6 +20,8 @@ from ._gradflow import (  # noqa: F401
     option_defaults,
     paper_teacher,
     recover,
+    report,
+    study,
     train,
     train_seeds,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "paper_family",
     "paper_teacher",
     "recover",
+    "report",
+    "study",
     "to_torch",
     "train",
     "train_seeds",
@@ -63,18 +67,20 @@ def _options_doc():
 
 _OPTIONS = _options_doc()
 
-_TRAIN_DOC = f"""train(net, theta0, x, y, *, loss=None, weights=None, seed=0, **options) -> TrainResult
+_TRAIN_DOC = f"""train(net, theta0, x, y, *, loss=None, weights=None, seed=0, progress=None, **options) -> TrainResult
 
 Trains ``net`` from ``theta0`` on ``(x, y)``: the gradient-flow ODE, then second-order
 refinement from its best point (SPEC §4–§5). ``x`` is ``(N, d)``, ``y`` ``(N, k)`` or
 ``(N,)``; ``loss`` "mse" or "nll" (default: nll for a softmax output, else mse). Ctrl-C stops
 the run at its best point and raises ``KeyboardInterrupt``; an unknown option raises
-``TypeError``, a bad value ``ValueError``.
+``TypeError``, a bad value ``ValueError``. ``progress``: a callable receiving event dicts
+(``{{"event": "step", "phase", "iteration", "loss", "gnorm", "wall", …}}`` at most ten times a
+second, ``run_done``, ``fallback``, ``message``), or ``True`` for a progress line per run.
 
 {_OPTIONS}
 """
 
-_TRAIN_SEEDS_DOC = f"""train_seeds(net, x, y, seeds, *, threads=None, loss=None, weights=None, **options) -> list[TrainResult]
+_TRAIN_SEEDS_DOC = f"""train_seeds(net, x, y, seeds, *, threads=None, loss=None, weights=None, progress=None, **options) -> list[TrainResult]
 
 Trains one student per seed (initial point drawn from the seed with ``init``), in parallel on
 ``threads`` workers (default: all cores) with the GIL released.
@@ -82,7 +88,7 @@ Trains one student per seed (initial point drawn from the seed with ``init``), i
 {_OPTIONS}
 """
 
-_RECOVER_DOC = f"""recover(x, y, *, activation="g", students=None, width=None, rho=None, layers=None, teacher=None, threads=None, **options) -> Recovery
+_RECOVER_DOC = f"""recover(x, y, *, activation="g", students=None, width=None, rho=None, layers=None, teacher=None, threads=None, progress=None, **options) -> Recovery
 
 Expand-and-Cluster (SPEC §8) on the data ``(x, y)`` queried from an unknown network: trains
 the students (``width``, ``layers`` or ``rho`` × the teacher's widths; none: the expansion
@@ -95,8 +101,38 @@ recovery options of ``gradflow recover`` (``gamma``, ``beta``, ``first_seed``,
 """
 
 
+def _progress_printer():
+    """Progress as lines on stderr (a tqdm bar per call when tqdm is installed)."""
+    import sys
+
+    try:
+        from tqdm.auto import tqdm  # noqa: F401
+
+        bar = tqdm(total=None, unit="step", leave=False)
+    except ImportError:
+        bar = None
+
+    def show(e):
+        if e["event"] == "step":
+            text = f"seed {e['seed']} {e['phase']}: iteration {e['iteration']}, loss {e['loss']:.3e}, {e['wall']:.1f} s"
+            if bar is not None:
+                bar.set_description_str(text, refresh=True)
+            else:
+                print(text, file=sys.stderr, end="\r", flush=True)
+        elif e["event"] in ("run_done", "message", "task_done", "run_failed", "fallback"):
+            text = e.get("text") or ", ".join(f"{k} {v}" for k, v in e.items() if k != "event")
+            (bar.write if bar is not None else (lambda t: print(t, file=sys.stderr)))(f"{e['event']}: {text}")
+
+    return show
+
+
 def _wrap(f, doc):
     def wrapper(*args, **kwargs):
+        p = kwargs.get("progress")
+        if p is True:
+            kwargs["progress"] = _progress_printer()
+        elif p is False:
+            kwargs["progress"] = None
         return f(*args, **kwargs)
 
     wrapper.__name__ = f.__name__
@@ -109,3 +145,12 @@ def _wrap(f, doc):
 train = _wrap(train, _TRAIN_DOC)
 train_seeds = _wrap(train_seeds, _TRAIN_SEEDS_DOC)
 recover = _wrap(recover, _RECOVER_DOC)
+study = _wrap(
+    study,
+    """study(config, out, *, shard=None, threads=None, progress=None) -> dict
+
+Runs a study (a grid of teachers × ρ × seeds, SPEC §10) from a TOML path or a dict of the same
+keys, into ``out``; resumable (finished tasks are skipped) and shardable (``shard=(i, n)``).
+Returns ``{"tasks", "ran", "skipped", "failed"}``; Ctrl-C raises ``KeyboardInterrupt`` with
+the finished tasks saved.""",
+)
