@@ -123,7 +123,15 @@ def test_help_lists_every_option_with_its_default():
     assert "maxtime_ode = 180.0" in doc and "maxtime_optim = 120.0" in doc
 
 
-def test_sigint_during_train_raises_keyboard_interrupt_within_a_second():
+CALLS = {
+    "train": "gradflow.train(net, net.init(0), x, y, maxtime_ode=120, maxtime_optim=120)",
+    "train_seeds": "gradflow.train_seeds(net, x, y, [0, 1, 2, 3], threads=2, maxtime_ode=120, maxtime_optim=120)",
+    "recover": "gradflow.recover(x, y, width=16, students=4, threads=2, maxtime_ode=120, maxtime_optim=120)",
+}
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_sigint_raises_keyboard_interrupt_within_a_second(call):
     script = textwrap.dedent(
         """
         import signal, sys, time
@@ -135,12 +143,12 @@ def test_sigint_during_train_raises_keyboard_interrupt_within_a_second():
         net = gradflow.Net(4, [(16, "g", True), (1, "identity", True)])
         print("ready", flush=True)
         try:
-            gradflow.train(net, net.init(0), x, y, maxtime_ode=120, maxtime_optim=120)
+            CALL
             print("finished", flush=True)
         except KeyboardInterrupt:
             print("interrupted", time.monotonic(), flush=True)
         """
-    )
+    ).replace("CALL", CALLS[call])
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     time.sleep(1.5)
@@ -149,7 +157,7 @@ def test_sigint_during_train_raises_keyboard_interrupt_within_a_second():
     out, _ = p.communicate(timeout=30)
     assert out.startswith("interrupted"), out
     elapsed = float(out.split()[1]) - sent
-    assert elapsed <= 1.0, f"KeyboardInterrupt {elapsed:.2f} s after SIGINT"
+    assert elapsed <= 1.0, f"{call}: KeyboardInterrupt {elapsed:.2f} s after SIGINT"
 
 
 BAD_CALLS = [
