@@ -18,8 +18,8 @@ _SIMPLE = {
 def _torch():
     try:
         import torch  # noqa: F401
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("gradflow.to_torch/from_torch need PyTorch (pip install torch)") from e
+    except Exception as e:  # pragma: no cover - a missing or broken install
+        raise ImportError(f"gradflow.to_torch/from_torch need an importable PyTorch ({e})") from e
     return torch
 
 
