@@ -324,7 +324,7 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     let b = bars.clone();
     let watch = Watch::new(move |e: &Event<'_>| {
         if let Event::RunDone { run, record } = e {
-            let path = out.join(format!("seed_{}.json", run.seed));
+            let path = out.join(gradflow::io::names::solve_record(run.seed));
             let written = serde_json::to_vec(record)
                 .map_err(anyhow::Error::from)
                 .and_then(|bytes| write_atomic(&path, &bytes).map_err(anyhow::Error::from));

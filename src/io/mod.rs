@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod data_file;
+pub mod names;
 pub mod network_file;
 pub mod non_finite;
 pub mod source;

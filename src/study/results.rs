@@ -10,8 +10,7 @@ use crate::cluster::{RecoverReport, RecoveryMetrics};
 use crate::error::{Error, Result};
 use crate::train::RunRecord;
 
-/// File of the study's configuration inside its folder.
-pub const STUDY_FILE: &str = "study.json";
+pub use crate::io::names::STUDY_FILE;
 
 /// The result of one student task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,13 +80,7 @@ impl RecoveryResult {
     }
 }
 
-/// File name of a student result inside its group folder.
-pub fn student_file(seed: u64) -> String {
-    format!("seed{seed}.json")
-}
-
-/// File name of a recovery result inside its group folder.
-pub const RECOVERY_FILE: &str = "recovery.json";
+pub use crate::io::names::{STUDY_RECOVERY as RECOVERY_FILE, study_student as student_file};
 
 /// Reads a JSON result, `None` if the file does not exist. A file that exists but does not
 /// parse is reported (it cannot come from gradflow's atomic writes).

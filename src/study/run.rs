@@ -381,7 +381,7 @@ pub fn run_study(
         None => write_json(&study_file, cfg)?,
     }
     for t in &teachers {
-        let path = out.join("teachers").join(format!("{}.json", t.info.id));
+        let path = crate::io::names::study_teacher(out, &t.info.id);
         if !path.exists() {
             let meta = serde_json::json!({ "seed": t.info.data_seed, "study_teacher": t.info });
             write_network_with_meta(&path, &t.network, Some(meta))?;

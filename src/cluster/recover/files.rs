@@ -10,19 +10,9 @@ use crate::io::{write_atomic, write_network_with_meta};
 use crate::observe::RunId;
 use crate::train::RunRecord;
 
-/// The recovered network's file.
-pub const RECOVERED_FILE: &str = "recovered.json";
-/// The report's file.
-pub const REPORT_FILE: &str = "report.json";
-/// The folder of the student records.
-pub const STUDENTS_DIR: &str = "students";
-
-/// The record file of student run `run` in the recovery folder `dir`
-/// (`students/layer_1_seed_3.json`, `students/probe_w8_seed_1000000.json`, …).
-pub fn student_file(dir: &Path, run: RunId) -> PathBuf {
-    dir.join(STUDENTS_DIR)
-        .join(format!("{}_seed_{}.json", run.stage.file_stem(), run.seed))
-}
+pub use crate::io::names::{
+    RECOVERED_FILE, REPORT_FILE, STUDENTS_DIR, recovery_student as student_file,
+};
 
 /// Writes one student record (atomically), creating `students/` if needed.
 pub fn write_student(dir: &Path, run: RunId, record: &RunRecord) -> Result<()> {
@@ -75,11 +65,11 @@ pub fn write_recovery(dir: &Path, rec: &Recovery) -> Result<(PathBuf, PathBuf)> 
             l.clustered
         );
         write_atomic(
-            &dir.join(format!("layer{}_similarity.svg", l.layer)),
+            &crate::io::names::layer_figure(dir, l.layer, "similarity"),
             crate::cluster::figures::similarity_svg(c, &title).as_bytes(),
         )?;
         write_atomic(
-            &dir.join(format!("layer{}_dendrogram.svg", l.layer)),
+            &crate::io::names::layer_figure(dir, l.layer, "dendrogram"),
             crate::cluster::figures::dendrogram_svg(c, &title).as_bytes(),
         )?;
     }
