@@ -79,6 +79,23 @@ crate::named::named_enum!(StopReason, "stop reason", {
     NoProgress => "no_progress", Skipped => "skipped", Interrupted => "interrupted",
 });
 
+/// How a phase ended: the fields every phase result shares (flow, refinement, the record).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseOutcome {
+    /// Why the phase stopped.
+    pub stop: StopReason,
+    /// Mean loss at the end of the phase (best point).
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
+    pub loss: f64,
+    /// Gradient ∞-norm at that point.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
+    pub gnorm: f64,
+    /// Work counters.
+    pub counters: Counters,
+    /// Wall time (s).
+    pub wall: f64,
+}
+
 /// Budgets and tolerances of one phase.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
@@ -196,6 +213,18 @@ impl Monitor {
     /// The limits.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// How the phase ended, with stop reason `stop`: the best point's loss and gradient norm,
+    /// the counters and the wall time so far.
+    pub fn outcome(&self, stop: StopReason) -> PhaseOutcome {
+        PhaseOutcome {
+            stop,
+            loss: self.best_loss,
+            gnorm: self.best_gnorm,
+            counters: self.counters,
+            wall: self.elapsed(),
+        }
     }
 
     /// Seconds since the phase started.

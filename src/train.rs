@@ -6,28 +6,13 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_watched};
-use crate::monitor::{Counters, StopReason, TrajectoryPoint};
+use crate::monitor::{StopReason, TrajectoryPoint};
 use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
 use crate::observe::{Event, RunId, Stage, Watch};
 use crate::optim::{RefineConfig, RefineResult, Refiner, refine_watched};
 use crate::rng::Stream;
 
-/// How a phase ended: the fields every phase result shares (flow, refinement, the record).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PhaseOutcome {
-    /// Why the phase stopped.
-    pub stop: StopReason,
-    /// Mean loss at the end of the phase (best point).
-    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
-    pub loss: f64,
-    /// Gradient ∞-norm at that point.
-    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
-    pub gnorm: f64,
-    /// Work counters.
-    pub counters: Counters,
-    /// Wall time (s).
-    pub wall: f64,
-}
+pub use crate::monitor::PhaseOutcome;
 
 /// The method of a phase: an integrator (phase 1) or a refiner (phase 2), written by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,14 +213,14 @@ pub struct TrainOptions {
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
         method: Method::Flow(f.integrator),
-        outcome: f.outcome(),
+        outcome: f.outcome,
     }
 }
 
 fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     PhaseRecord {
         method: Method::Refine(r.refiner),
-        outcome: r.outcome(),
+        outcome: r.outcome,
     }
 }
 
@@ -258,7 +243,7 @@ pub fn train(
     let r = refine_watched(&mut obj, &f.x, &opts.refine, watch)?;
     // The refinement starts at the flow's best point, so its best is never worse.
     let scale = obj.mean_scale();
-    let loss_sum = r.loss / scale;
+    let loss_sum = r.outcome.loss / scale;
     let spec = problem.spec;
     Ok(RunRecord {
         gradflow_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -269,9 +254,9 @@ pub fn train(
         init: x0.to_vec(),
         ode_x: f.x.clone(),
         x: r.x.clone(),
-        loss: r.loss,
-        ode_loss: f.loss,
-        gnorm: r.gnorm,
+        loss: r.outcome.loss,
+        ode_loss: f.outcome.loss,
+        gnorm: r.outcome.gnorm,
         rmse: obj.rmse_of(loss_sum),
         ode: phase_of_flow(&f),
         optim: phase_of_refine(&r),

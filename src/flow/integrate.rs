@@ -247,12 +247,8 @@ fn flow_with_failure(
         integrator: first,
         x: monitor.best_x.clone(),
         final_x,
-        loss: monitor.best_loss,
-        gnorm: monitor.best_gnorm,
-        stop,
+        outcome: monitor.outcome(stop),
         t,
-        counters: monitor.counters,
-        wall: monitor.elapsed(),
         trajectory: std::mem::take(&mut monitor.trajectory),
         events,
     })
@@ -279,7 +275,7 @@ mod tests {
         assert!(!r.events.is_empty(), "the failure was not recorded");
         assert_eq!(r.events[0].failed, Integrator::KenCarp58);
         assert_eq!(r.events[0].restarted_with, Integrator::Bdf);
-        assert!(r.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
-        assert_ne!(r.stop, StopReason::NoProgress);
+        assert!(r.outcome.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
+        assert_ne!(r.outcome.stop, StopReason::NoProgress);
     }
 }

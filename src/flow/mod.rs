@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use integrate::{run_flow, run_flow_watched};
 
-use crate::monitor::{Counters, Limits, StopReason, TrajectoryPoint};
+use crate::monitor::{Limits, TrajectoryPoint};
 
 /// Gradient-flow integrators (SPEC §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,39 +184,20 @@ pub struct FlowEvent {
 /// Result of the gradient-flow phase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowResult {
+    /// How the phase ended: stop reason, loss and gradient norm at the best point, work
+    /// counters, wall time.
+    #[serde(flatten)]
+    pub outcome: crate::train::PhaseOutcome,
     /// The integrator the phase started with.
     pub integrator: Integrator,
     /// Best parameters ever evaluated (the phase's result).
     pub x: Vec<f64>,
     /// The integrator's state at the end (the ODE solution at `t`).
     pub final_x: Vec<f64>,
-    /// Mean loss at `x`.
-    pub loss: f64,
-    /// ∞-norm of the mean gradient at `x`.
-    pub gnorm: f64,
-    /// Why the phase stopped.
-    pub stop: StopReason,
     /// ODE time reached.
     pub t: f64,
-    /// Work counters.
-    pub counters: Counters,
-    /// Wall time (s).
-    pub wall: f64,
     /// Log-spaced trajectory.
     pub trajectory: Vec<TrajectoryPoint>,
     /// Failures and fallbacks.
     pub events: Vec<FlowEvent>,
-}
-
-impl FlowResult {
-    /// How the phase ended.
-    pub fn outcome(&self) -> crate::train::PhaseOutcome {
-        crate::train::PhaseOutcome {
-            stop: self.stop,
-            loss: self.loss,
-            gnorm: self.gnorm,
-            counters: self.counters,
-            wall: self.wall,
-        }
-    }
 }

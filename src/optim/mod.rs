@@ -44,7 +44,7 @@ pub use problem::MeanLoss;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::monitor::{Counters, Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
+use crate::monitor::{Limits, Monitor, StopReason, TrajectoryPoint, fill_best_gnorm};
 pub(crate) use crate::monitor::{eval_gradient, eval_loss, inf_norm};
 use crate::named::Named;
 use crate::net::{Curvature, Objective};
@@ -214,35 +214,16 @@ impl RefineConfig {
 /// Result of the refinement phase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RefineResult {
+    /// How the phase ended: stop reason, loss and gradient norm at the best point, work
+    /// counters, wall time.
+    #[serde(flatten)]
+    pub outcome: crate::train::PhaseOutcome,
     /// The method.
     pub refiner: Refiner,
     /// Best parameters ever evaluated.
     pub x: Vec<f64>,
-    /// Mean loss at `x`.
-    pub loss: f64,
-    /// ∞-norm of the mean gradient at `x`.
-    pub gnorm: f64,
-    /// Why the phase stopped.
-    pub stop: StopReason,
-    /// Work counters.
-    pub counters: Counters,
-    /// Wall time (s).
-    pub wall: f64,
     /// Loss curve (iteration, loss).
     pub trajectory: Vec<TrajectoryPoint>,
-}
-
-impl RefineResult {
-    /// How the phase ended.
-    pub fn outcome(&self) -> crate::train::PhaseOutcome {
-        crate::train::PhaseOutcome {
-            stop: self.stop,
-            loss: self.loss,
-            gnorm: self.gnorm,
-            counters: self.counters,
-            wall: self.wall,
-        }
-    }
 }
 
 /// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
@@ -374,11 +355,7 @@ pub fn refine_watched(
     Ok(RefineResult {
         refiner,
         x: monitor.best_x.clone(),
-        loss: monitor.best_loss,
-        gnorm: monitor.best_gnorm,
-        stop,
-        counters: monitor.counters,
-        wall: monitor.elapsed(),
+        outcome: monitor.outcome(stop),
         trajectory: std::mem::take(&mut monitor.trajectory),
     })
 }

@@ -72,7 +72,7 @@ fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
             c
         };
         let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
-        assert_eq!(r.stop, StopReason::MaxT, "{method:?}");
+        assert_eq!(r.outcome.stop, StopReason::MaxT, "{method:?}");
         if method == Integrator::Rk4 {
             // Fixed steps land on t_end up to round-off.
             assert!((r.t - t_end).abs() < 1e-9, "{method:?}: t = {}", r.t);
@@ -109,8 +109,12 @@ fn discrete_baselines_decrease_the_loss() {
             c
         };
         let r = run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &cfg).unwrap();
-        assert_eq!(r.stop, StopReason::MaxIterations);
-        assert!(r.loss < 0.5 * l0, "{method:?}: {} vs {l0}", r.loss);
+        assert_eq!(r.outcome.stop, StopReason::MaxIterations);
+        assert!(
+            r.outcome.loss < 0.5 * l0,
+            "{method:?}: {} vs {l0}",
+            r.outcome.loss
+        );
     }
 }
 
@@ -143,11 +147,11 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
         };
         let r = refine(&mut obj, &x0, &cfg).unwrap();
         assert!(
-            r.loss <= 1e-28,
+            r.outcome.loss <= 1e-28,
             "{refiner:?}: loss {:e} ({:?}, {} iterations)",
-            r.loss,
-            r.stop,
-            r.counters.iterations
+            r.outcome.loss,
+            r.outcome.stop,
+            r.outcome.counters.iterations
         );
     }
 }
@@ -164,8 +168,8 @@ fn after_short_flow(m: usize, n: usize, seed: u64, steps: usize) -> (Problem, Ve
         c
     };
     let f = run_flow(p.objective(), &p.start, &flow).unwrap();
-    assert_eq!(f.stop, StopReason::MaxIterations);
-    (p, f.x, f.loss)
+    assert_eq!(f.outcome.stop, StopReason::MaxIterations);
+    (p, f.x, f.outcome.loss)
 }
 
 /// `iterations` of `refiner` (with `tr_model`) from `x`.
@@ -196,11 +200,11 @@ fn newton_tr_follows_a_curved_valley_to_machine_precision() {
     let (p, x, start) = after_short_flow(16, 5000, 1, 60);
     let r = refine_for(&p, &x, Refiner::NewtonTr, TrModel::Exact, 150);
     assert!(
-        r.loss <= 1e-28,
+        r.outcome.loss <= 1e-28,
         "loss {:e} after {} iterations ({:?}), from {start:e}",
-        r.loss,
-        r.counters.iterations,
-        r.stop,
+        r.outcome.loss,
+        r.outcome.counters.iterations,
+        r.outcome.stop,
     );
 }
 
@@ -213,14 +217,14 @@ fn adaptive_newton_tr_keeps_the_exact_hessian_at_a_minimum_with_nonzero_loss() {
     let (p, x, _) = after_short_flow(4, 3000, 1, 100);
     let adaptive = refine_for(&p, &x, Refiner::NewtonTr, TrModel::Adaptive, 150);
     assert!(
-        adaptive.gnorm <= 1e-12 && adaptive.loss > 1e-3,
+        adaptive.outcome.gnorm <= 1e-12 && adaptive.outcome.loss > 1e-3,
         "newton-tr: loss {:e}, gnorm {:e} after {} iterations",
-        adaptive.loss,
-        adaptive.gnorm,
-        adaptive.counters.iterations
+        adaptive.outcome.loss,
+        adaptive.outcome.gnorm,
+        adaptive.outcome.counters.iterations
     );
     let lm = refine_for(&p, &x, Refiner::Lm, TrModel::Adaptive, 150);
-    assert!(lm.gnorm > 1e-8, "lm gnorm {:e}", lm.gnorm);
+    assert!(lm.outcome.gnorm > 1e-8, "lm gnorm {:e}", lm.outcome.gnorm);
 }
 
 /// Near zero loss the residual term of the Hessian is noise in the flat directions of an
@@ -230,7 +234,11 @@ fn adaptive_newton_tr_keeps_the_exact_hessian_at_a_minimum_with_nonzero_loss() {
 #[test]
 fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
     let (p, x, _) = after_short_flow(16, 3000, 5, 100);
-    let run = |tr_model| refine_for(&p, &x, Refiner::NewtonTr, tr_model, 300).loss;
+    let run = |tr_model| {
+        refine_for(&p, &x, Refiner::NewtonTr, tr_model, 300)
+            .outcome
+            .loss
+    };
     let (adaptive, exact) = (run(TrModel::Adaptive), run(TrModel::Exact));
     assert!(
         adaptive <= 1e-18 && adaptive < 1e-2 * exact,
@@ -241,7 +249,7 @@ fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
 #[test]
 fn every_stop_reason_can_be_triggered() {
     let (p, x0) = near_teacher(1e-1);
-    let flow = |cfg: FlowConfig| run_flow(p.objective(), &x0, &cfg).unwrap().stop;
+    let flow = |cfg: FlowConfig| run_flow(p.objective(), &x0, &cfg).unwrap().outcome.stop;
     let base = {
         let mut c = FlowConfig::default();
         c.maxtime_ode = 20.0;
@@ -309,7 +317,7 @@ fn every_stop_reason_can_be_triggered() {
         c
     })
     .unwrap();
-    assert_eq!(skipped.stop, StopReason::Skipped);
+    assert_eq!(skipped.outcome.stop, StopReason::Skipped);
 }
 
 #[test]
@@ -323,7 +331,7 @@ fn runs_are_deterministic_per_seed() {
     let a = run_flow(p.objective(), &x0, &cfg).unwrap();
     let b = run_flow(p.objective(), &x0, &cfg).unwrap();
     assert_eq!(a.x, b.x);
-    assert_eq!(a.counters, b.counters);
+    assert_eq!(a.outcome.counters, b.outcome.counters);
     let rc = {
         let mut c = RefineConfig::default();
         c.maxiterations_optim = 5;
@@ -356,11 +364,11 @@ fn a_converged_flow_with_every_tolerance_off_still_terminates() {
     assert!(t0.elapsed().as_secs_f64() < 15.0, "took {:?}", t0.elapsed());
     assert!(
         matches!(
-            r.stop,
+            r.outcome.stop,
             StopReason::MaxT | StopReason::MinGradNorm | StopReason::MinLoss
         ),
         "{:?}",
-        r.stop
+        r.outcome.stop
     );
 }
 
@@ -553,8 +561,8 @@ fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteratio
         };
         let mut obj = p.objective();
         let r = gradflow::optim::refine_watched(&mut obj, &p.start, &cfg, &watch).unwrap();
-        assert_eq!(r.stop, StopReason::MaxIterations, "{refiner}");
-        assert_eq!(r.counters.iterations, 3, "{refiner}");
+        assert_eq!(r.outcome.stop, StopReason::MaxIterations, "{refiner}");
+        assert_eq!(r.outcome.counters.iterations, 3, "{refiner}");
         let steps = steps.lock().unwrap().clone();
         let iterations: Vec<usize> = steps.iter().map(|s| s.0).collect();
         assert_eq!(iterations, [1, 2, 3], "{refiner}");
@@ -564,7 +572,7 @@ fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteratio
         );
         assert_eq!(
             steps[2].1.to_bits(),
-            r.loss.to_bits(),
+            r.outcome.loss.to_bits(),
             "{refiner}: the last step reports the best loss"
         );
     }

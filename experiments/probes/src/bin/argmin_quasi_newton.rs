@@ -53,7 +53,7 @@ fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
     let f = run_flow(p.objective(), &p.start, &flow).expect("flow");
     let mut out = format!(
         "{seed},ode,{:e},{},{:.2},\n",
-        f.loss, f.counters.gradient_evals, f.wall
+        f.outcome.loss, f.outcome.counters.gradient_evals, f.outcome.wall
     );
     for refiner in [Refiner::Bfgs, Refiner::Lbfgs] {
         let mut obj = p.objective();
@@ -66,7 +66,7 @@ fn one_seed(seed: u64, ode: f64, optim: f64) -> String {
         let r = refine(&mut obj, &f.x, &cfg).expect("refine");
         out += &format!(
             "{seed},gradflow-{refiner},{:e},{},{:.2},\n",
-            r.loss, r.counters.gradient_evals, r.wall
+            r.outcome.loss, r.outcome.counters.gradient_evals, r.outcome.wall
         );
     }
     let timeout = std::time::Duration::from_secs_f64(optim);

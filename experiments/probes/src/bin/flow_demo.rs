@@ -24,14 +24,14 @@ fn main() {
     println!(
         "{:?}: loss {:.3e} gnorm {:.3e} stop {:?} t {:.3e} steps {} f {} h {} wall {:.1}s events {}",
         r.integrator,
-        r.loss,
-        r.gnorm,
-        r.stop,
+        r.outcome.loss,
+        r.outcome.gnorm,
+        r.outcome.stop,
         r.t,
-        r.counters.iterations,
-        r.counters.gradient_evals,
-        r.counters.hessian_evals,
-        r.wall,
+        r.outcome.counters.iterations,
+        r.outcome.counters.gradient_evals,
+        r.outcome.counters.hessian_evals,
+        r.outcome.wall,
         r.events.len()
     );
     for e in &r.events {

@@ -63,7 +63,7 @@ fn main() {
         .expect("reference");
         eprintln!(
             "{name}: reference loss {:.3e} in {:.1}s",
-            reference.loss, reference.wall
+            reference.outcome.loss, reference.outcome.wall
         );
         let mut runs: Vec<(Integrator, f64)> = Vec::new();
         for m in [
@@ -103,17 +103,17 @@ fn main() {
                 .to_string();
             eprintln!(
                 "  {method_name:>9} tol/dt {tol:.0e}: error {error:.2e}, {:.2}s, {} steps",
-                r.wall, r.counters.iterations
+                r.outcome.wall, r.outcome.counters.iterations
             );
             rows.push(Row {
                 problem: name.clone(),
                 method: method_name,
                 tol,
                 error,
-                wall: r.wall,
-                grads: r.counters.gradient_evals,
-                hessians: r.counters.hessian_evals,
-                steps: r.counters.iterations,
+                wall: r.outcome.wall,
+                grads: r.outcome.counters.gradient_evals,
+                hessians: r.outcome.counters.hessian_evals,
+                steps: r.outcome.counters.iterations,
             });
         }
     }

@@ -35,13 +35,13 @@ fn main() {
         "seed {seed} start {:.3e} refine {:?} ({tr_model:?}): loss {:.3e} gnorm {:.3e} stop {:?} iters {} evals {}/{}/{} wall {:.1}",
         run["ode_loss"].as_f64().unwrap_or(f64::NAN),
         r.refiner,
-        r.loss,
-        r.gnorm,
-        r.stop,
-        r.counters.iterations,
-        r.counters.loss_evals,
-        r.counters.gradient_evals,
-        r.counters.hessian_evals,
-        r.wall
+        r.outcome.loss,
+        r.outcome.gnorm,
+        r.outcome.stop,
+        r.outcome.counters.iterations,
+        r.outcome.counters.loss_evals,
+        r.outcome.counters.gradient_evals,
+        r.outcome.counters.hessian_evals,
+        r.outcome.wall
     );
 }

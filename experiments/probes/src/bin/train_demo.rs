@@ -19,12 +19,12 @@ fn main() {
     .unwrap();
     println!(
         "flow: loss {:.3e} gnorm {:.3e} stop {:?} t {:.3e} steps {} wall {:.1} events {}",
-        f.loss,
-        f.gnorm,
-        f.stop,
+        f.outcome.loss,
+        f.outcome.gnorm,
+        f.outcome.stop,
         f.t,
-        f.counters.iterations,
-        f.wall,
+        f.outcome.counters.iterations,
+        f.outcome.wall,
         f.events.len()
     );
     let mut obj = p.objective();
@@ -37,6 +37,11 @@ fn main() {
     .unwrap();
     println!(
         "refine {:?}: loss {:.3e} gnorm {:.3e} stop {:?} iters {} wall {:.1}",
-        r.refiner, r.loss, r.gnorm, r.stop, r.counters.iterations, r.wall
+        r.refiner,
+        r.outcome.loss,
+        r.outcome.gnorm,
+        r.outcome.stop,
+        r.outcome.counters.iterations,
+        r.outcome.wall
     );
 }
