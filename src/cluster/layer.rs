@@ -376,54 +376,15 @@ pub fn cluster_layer(
     cfg: &ClusterConfig,
 ) -> Result<LayerClustering> {
     validate(students, cfg)?;
-    let dim = students[0].neurons[0].incoming.len();
-    let reference = reference_direction(dim);
-    let mut points = Vec::new();
-    let mut canon = Vec::new();
-    let mut owner = Vec::new();
-    let mut offbound = Vec::new();
-    let mut negligible = Vec::new();
-    let out_norm = |n: &Neuron| n.outgoing.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-    for (si, s) in students.iter().enumerate() {
-        let mut canonical: Vec<Option<Neuron>> = s
-            .neurons
-            .iter()
-            .map(|n| Some(canonicalise(n, symmetry, &reference).0))
-            .collect();
-        let largest = canonical.iter().flatten().map(out_norm).fold(0.0, f64::max);
-        for (j, n) in s.neurons.iter().enumerate() {
-            let c = canonical[j].take().expect("each neuron is taken once");
-            if out_norm(&c) < cfg.negligible_outgoing * largest {
-                negligible.push(Member {
-                    student: s.id,
-                    neuron: j,
-                });
-                continue;
-            }
-            if has_bias {
-                let (w, b) = n.incoming.split_at(dim - 1);
-                let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-                if b[0].abs() > cfg.offbound_distance * wn {
-                    offbound.push(Member {
-                        student: s.id,
-                        neuron: j,
-                    });
-                    continue;
-                }
-            }
-            points.push(c.incoming.clone());
-            canon.push(c);
-            owner.push((si, j));
-        }
-    }
-    let dendrogram = Dendrogram::average_linkage(&points);
+    let obs = observations(students, symmetry, has_bias, cfg);
+    let dendrogram = Dendrogram::average_linkage(&obs.points);
     let min_size = cfg.gamma * students.len() as f64;
-    let groups: Vec<usize> = owner.iter().map(|o| o.0).collect();
+    let groups: Vec<usize> = obs.owner.iter().map(|o| o.0).collect();
     let counts = dendrogram.large_cluster_counts(min_size, &groups);
     let (first, end) = first_plateau(&counts);
     let j = plateau_end_keeping_aligned(
         &dendrogram,
-        &points,
+        &obs.points,
         &groups,
         min_size,
         cfg.beta,
@@ -442,63 +403,7 @@ pub fn cluster_layer(
     }
     let mut clusters: Vec<Cluster> = groups
         .into_iter()
-        .map(|(_, idx)| {
-            let median_angle = median_angle(&points, &idx);
-            let mut distinct: Vec<usize> = idx.iter().map(|&i| owner[i].0).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let dropped = if (distinct.len() as f64) < min_size {
-                Some(DropReason::TooSmall)
-            } else if median_angle > cfg.beta {
-                Some(DropReason::Unaligned)
-            } else {
-                None
-            };
-            let mut winner_outliers = Vec::new();
-            let (neuron, winner) = if dropped.is_none() {
-                let best = *distinct
-                    .iter()
-                    .min_by(|&&a, &&b| students[a].loss.total_cmp(&students[b].loss))
-                    .unwrap_or(&distinct[0]);
-                let (mine, outliers) = winner_copies(&points, &idx, |i| owner[i].0 == best);
-                winner_outliers = outliers
-                    .iter()
-                    .map(|&i| Member {
-                        student: students[owner[i].0].id,
-                        neuron: owner[i].1,
-                    })
-                    .collect();
-                let mut incoming = vec![0.0; dim];
-                let mut outgoing = vec![0.0; canon[mine[0]].outgoing.len()];
-                for &i in &mine {
-                    for (acc, v) in incoming.iter_mut().zip(&canon[i].incoming) {
-                        *acc += v / mine.len() as f64;
-                    }
-                    for (acc, v) in outgoing.iter_mut().zip(&canon[i].outgoing) {
-                        *acc += v;
-                    }
-                }
-                (Some(Neuron { incoming, outgoing }), Some(students[best].id))
-            } else {
-                (None, None)
-            };
-            Cluster {
-                members: idx
-                    .iter()
-                    .map(|&i| Member {
-                        student: students[owner[i].0].id,
-                        neuron: owner[i].1,
-                    })
-                    .collect(),
-                students: distinct.len(),
-                median_angle,
-                dropped,
-                neuron,
-                winner,
-                winner_outliers,
-                observations: idx,
-            }
-        })
+        .map(|(_, idx)| cluster_of(idx, &obs, students, min_size, cfg))
         .collect();
     clusters.sort_by_key(|c| (c.dropped.is_some(), std::cmp::Reverse(c.members.len())));
     Ok(LayerClustering {
@@ -509,8 +414,133 @@ pub fn cluster_layer(
         cut,
         dendrogram,
         clusters,
-        offbound,
-        negligible,
-        points,
+        offbound: obs.offbound,
+        negligible: obs.negligible,
+        points: obs.points,
     })
+}
+
+/// The neurons of a layer's students prepared for clustering.
+struct Observations {
+    /// Canonical incoming vectors of the neurons that are clustered.
+    points: Vec<Vec<f64>>,
+    /// The canonical neurons behind `points`.
+    canon: Vec<Neuron>,
+    /// `(student index, neuron index)` of each point.
+    owner: Vec<(usize, usize)>,
+    /// Neurons set aside as constant/linear-type (kink far from the data).
+    offbound: Vec<Member>,
+    /// Neurons set aside as zero-type (negligible outgoing weights).
+    negligible: Vec<Member>,
+}
+
+/// Canonicalises every student neuron (SPEC §8) and sets aside the zero-type and
+/// constant/linear-type ones.
+fn observations(
+    students: &[StudentLayer],
+    symmetry: SymmetryClass,
+    has_bias: bool,
+    cfg: &ClusterConfig,
+) -> Observations {
+    let dim = students[0].neurons[0].incoming.len();
+    let reference = reference_direction(dim);
+    let mut obs = Observations {
+        points: Vec::new(),
+        canon: Vec::new(),
+        owner: Vec::new(),
+        offbound: Vec::new(),
+        negligible: Vec::new(),
+    };
+    let out_norm = |n: &Neuron| n.outgoing.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+    for (si, s) in students.iter().enumerate() {
+        let canonical: Vec<Neuron> = s
+            .neurons
+            .iter()
+            .map(|n| canonicalise(n, symmetry, &reference).0)
+            .collect();
+        let largest = canonical.iter().map(out_norm).fold(0.0, f64::max);
+        for (j, (n, c)) in s.neurons.iter().zip(canonical).enumerate() {
+            let member = Member {
+                student: s.id,
+                neuron: j,
+            };
+            if out_norm(&c) < cfg.negligible_outgoing * largest {
+                obs.negligible.push(member);
+                continue;
+            }
+            if has_bias {
+                let (w, b) = n.incoming.split_at(dim - 1);
+                let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if b[0].abs() > cfg.offbound_distance * wn {
+                    obs.offbound.push(member);
+                    continue;
+                }
+            }
+            obs.points.push(c.incoming.clone());
+            obs.canon.push(c);
+            obs.owner.push((si, j));
+        }
+    }
+    obs
+}
+
+/// One cluster of the cut (observations `idx`): kept or dropped (too few students, or not
+/// aligned), and when kept its neuron — the mean incoming and summed outgoing weights of the
+/// copies held by the lowest-loss student among its members.
+fn cluster_of(
+    idx: Vec<usize>,
+    obs: &Observations,
+    students: &[StudentLayer],
+    min_size: f64,
+    cfg: &ClusterConfig,
+) -> Cluster {
+    let (points, owner, canon) = (&obs.points, &obs.owner, &obs.canon);
+    let member = |i: usize| Member {
+        student: students[owner[i].0].id,
+        neuron: owner[i].1,
+    };
+    let median_angle = median_angle(points, &idx);
+    let mut distinct: Vec<usize> = idx.iter().map(|&i| owner[i].0).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let dropped = if (distinct.len() as f64) < min_size {
+        Some(DropReason::TooSmall)
+    } else if median_angle > cfg.beta {
+        Some(DropReason::Unaligned)
+    } else {
+        None
+    };
+    let mut winner_outliers = Vec::new();
+    let (neuron, winner) = if dropped.is_none() {
+        let best = *distinct
+            .iter()
+            .min_by(|&&a, &&b| students[a].loss.total_cmp(&students[b].loss))
+            .unwrap_or(&distinct[0]);
+        let (mine, outliers) = winner_copies(points, &idx, |i| owner[i].0 == best);
+        winner_outliers = outliers.iter().map(|&i| member(i)).collect();
+        let dim = canon[mine[0]].incoming.len();
+        let mut incoming = vec![0.0; dim];
+        let mut outgoing = vec![0.0; canon[mine[0]].outgoing.len()];
+        for &i in &mine {
+            for (acc, v) in incoming.iter_mut().zip(&canon[i].incoming) {
+                *acc += v / mine.len() as f64;
+            }
+            for (acc, v) in outgoing.iter_mut().zip(&canon[i].outgoing) {
+                *acc += v;
+            }
+        }
+        (Some(Neuron { incoming, outgoing }), Some(students[best].id))
+    } else {
+        (None, None)
+    };
+    Cluster {
+        members: idx.iter().map(|&i| member(i)).collect(),
+        students: distinct.len(),
+        median_angle,
+        dropped,
+        neuron,
+        winner,
+        winner_outliers,
+        observations: idx,
+    }
 }
