@@ -158,58 +158,17 @@ fn flow_with_failure(
             "flow.max_memory_gib",
             "tsit5",
         )?;
-        let mut eqn = FlowEquations::new(obj, monitor, &x, cfg.tau);
-        eqn.state.get_mut().poison_after = poison.take();
-        let mut problem: OdeSolverProblem<FlowEquations<'_>> = OdeBuilder::<M>::new()
-            .rtol(cfg.reltol)
-            .atol(vec![cfg.abstol; n])
-            .t0(t)
-            .build_from_eqn(eqn)
-            .map_err(|e| Error::Numerical {
-                routine: "gradient flow setup".into(),
-                reason: e.to_string(),
-            })?;
-        // diffsol caps the *cumulative* number of Newton failures over a solver's life (default
-        // 50): a long gradient flow meets that many isolated, harmless failures (each one just
-        // shrinks the step), so the cap would abort healthy runs. Our stop rules bound the run.
-        problem.ode_options.max_nonlinear_solver_failures = usize::MAX / 2;
-        problem.ode_options.update_jacobian_after_steps = cfg.jacobian_refresh;
-        problem.ode_options.update_rhs_jacobian_after_steps = cfg.jacobian_refresh;
-        let outcome = {
-            let setup = |e: diffsol::DiffsolError| (t, e.to_string());
-            let max_t = cfg.max_t.unwrap_or(f64::INFINITY);
-            let fx = &mut final_x;
-            match method {
-                Integrator::KenCarp58 => {
-                    let tab = kencarp58_tableau();
-                    problem
-                        .rk_state(&tab)
-                        .and_then(|state| problem.sdirk_solver::<FaerLU<f64>, M>(state, tab))
-                        .map_err(setup)
-                        .and_then(|s| drive(s, max_t, fx))
-                }
-                Integrator::TrBdf2 => problem
-                    .tr_bdf2::<FaerLU<f64>>()
-                    .map_err(setup)
-                    .and_then(|s| drive(s, max_t, fx)),
-                Integrator::Esdirk34 => problem
-                    .esdirk34::<FaerLU<f64>>()
-                    .map_err(setup)
-                    .and_then(|s| drive(s, max_t, fx)),
-                Integrator::Bdf => problem
-                    .bdf::<FaerLU<f64>>()
-                    .map_err(setup)
-                    .and_then(|s| drive(s, max_t, fx)),
-                Integrator::Tsit5 => problem
-                    .tsit45()
-                    .map_err(setup)
-                    .and_then(|s| drive(s, max_t, fx)),
-                Integrator::Rk4 | Integrator::Gd | Integrator::Adam => unreachable!(),
-            }
-        };
-        let state = problem.eqn.into_state();
-        obj = state.obj;
-        monitor = state.monitor;
+        let (o, m, outcome) = diffsol_segment(
+            method,
+            obj,
+            monitor,
+            &x,
+            t,
+            cfg,
+            poison.take(),
+            &mut final_x,
+        )?;
+        (obj, monitor) = (o, m);
         match outcome {
             Ok((t_end, stop)) => {
                 t = t_end;
@@ -252,6 +211,79 @@ fn flow_with_failure(
         trajectory: std::mem::take(&mut monitor.trajectory),
         events,
     })
+}
+
+/// How a diffsol segment of the flow ended: at `(t, stop)`, or failed at `t` with the error.
+type SegmentEnd = std::result::Result<(f64, StopReason), (f64, String)>;
+
+/// Integrates the flow from `x` at time `t` with the diffsol method `method` until a stop rule
+/// holds or the solver fails; returns the objective and monitor back with how it ended.
+/// `poison`: the testing hook of [`flow_with_failure`].
+#[allow(clippy::too_many_arguments)]
+fn diffsol_segment<'d>(
+    method: Integrator,
+    obj: Objective<'d>,
+    monitor: Monitor,
+    x: &[f64],
+    t: f64,
+    cfg: &FlowConfig,
+    poison: Option<usize>,
+    final_x: &mut Vec<f64>,
+) -> Result<(Objective<'d>, Monitor, SegmentEnd)> {
+    let n = x.len();
+    let mut eqn = FlowEquations::new(obj, monitor, x, cfg.tau);
+    eqn.state.get_mut().poison_after = poison;
+    let mut problem: OdeSolverProblem<FlowEquations<'_>> = OdeBuilder::<M>::new()
+        .rtol(cfg.reltol)
+        .atol(vec![cfg.abstol; n])
+        .t0(t)
+        .build_from_eqn(eqn)
+        .map_err(|e| Error::Numerical {
+            routine: "gradient flow setup".into(),
+            reason: e.to_string(),
+        })?;
+    // diffsol caps the *cumulative* number of Newton failures over a solver's life (default
+    // 50): a long gradient flow meets that many isolated, harmless failures (each one just
+    // shrinks the step), so the cap would abort healthy runs. Our stop rules bound the run.
+    problem.ode_options.max_nonlinear_solver_failures = usize::MAX / 2;
+    problem.ode_options.update_jacobian_after_steps = cfg.jacobian_refresh;
+    problem.ode_options.update_rhs_jacobian_after_steps = cfg.jacobian_refresh;
+    let outcome = {
+        let setup = |e: diffsol::DiffsolError| (t, e.to_string());
+        let max_t = cfg.max_t.unwrap_or(f64::INFINITY);
+        let fx = final_x;
+        match method {
+            Integrator::KenCarp58 => {
+                let tab = kencarp58_tableau();
+                problem
+                    .rk_state(&tab)
+                    .and_then(|state| problem.sdirk_solver::<FaerLU<f64>, M>(state, tab))
+                    .map_err(setup)
+                    .and_then(|s| drive(s, max_t, fx))
+            }
+            Integrator::TrBdf2 => problem
+                .tr_bdf2::<FaerLU<f64>>()
+                .map_err(setup)
+                .and_then(|s| drive(s, max_t, fx)),
+            Integrator::Esdirk34 => problem
+                .esdirk34::<FaerLU<f64>>()
+                .map_err(setup)
+                .and_then(|s| drive(s, max_t, fx)),
+            Integrator::Bdf => problem
+                .bdf::<FaerLU<f64>>()
+                .map_err(setup)
+                .and_then(|s| drive(s, max_t, fx)),
+            Integrator::Tsit5 => problem
+                .tsit45()
+                .map_err(setup)
+                .and_then(|s| drive(s, max_t, fx)),
+            Integrator::Rk4 | Integrator::Gd | Integrator::Adam => {
+                Err((t, format!("{method} is not a diffsol method")))
+            }
+        }
+    };
+    let state = problem.eqn.into_state();
+    Ok((state.obj, state.monitor, outcome))
 }
 
 #[cfg(test)]
