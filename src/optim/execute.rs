@@ -15,7 +15,8 @@ use argmin::core::{Executor, IterState, KV, Solver, State, TerminationReason, Te
 
 use super::problem::MeanLoss;
 use crate::error::{Error, Result};
-use crate::monitor::StopReason;
+use crate::monitor::{Monitor, StopReason};
+use crate::net::Objective;
 use crate::observe::{Event, Phase, Watch};
 
 /// The iteration state of gradflow's refiners: parameters and gradients as `Vec<f64>`, no
@@ -25,14 +26,78 @@ pub type RefineState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
 /// The key under which refiners report the gradient norm at the best point in their `KV`.
 pub(crate) const GNORM: &str = "gnorm";
 
-/// A gradflow refiner: an argmin solver that knows which of gradflow's stop rules ended it.
-pub(crate) trait Refine<'a, 'o: 'a>: Solver<MeanLoss<'a, 'o>, RefineState> {
-    /// The stop rule that ended the run, once one holds.
-    fn stop_reason(&self) -> Option<StopReason>;
+/// One of gradflow's refiners, run as an argmin solver by [`Stepper`].
+pub(crate) trait Iterate {
+    /// The method's name.
+    fn name(&self) -> &'static str;
+
+    /// Prepares for a run from `x` (buffers; some methods evaluate there); returns the cost
+    /// at `x` when it was evaluated.
+    fn start(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &[f64],
+    ) -> Result<Option<f64>>;
+
+    /// One iteration from `x` (updated in place); the stop rule that holds afterwards, if any.
+    fn iterate(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut Vec<f64>,
+        iteration: usize,
+    ) -> Result<Option<StopReason>>;
+
+    /// The mean loss at `x` after the last iteration.
+    fn cost(&self) -> f64;
+}
+
+/// An [`Iterate`] as an argmin [`Solver`]: one `next_iter` per iteration, terminated through
+/// [`Solver::terminate`] once one of gradflow's stop rules holds (kept typed for the result).
+pub(crate) struct Stepper<S> {
+    inner: S,
+    stop: Option<StopReason>,
+}
+
+impl<'a, 'o: 'a, S: Iterate> Solver<MeanLoss<'a, 'o>, RefineState> for Stepper<S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut argmin::core::Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let x = param_of(&mut state)?;
+        let cost = self.inner.start(obj, monitor, &x)?;
+        let state = state.param(x);
+        Ok((cost.map_or(state.clone(), |c| state.cost(c)), None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut argmin::core::Problem<MeanLoss<'a, 'o>>,
+        mut state: RefineState,
+    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
+        let (obj, monitor) = problem_of(problem)?.parts();
+        let mut x = param_of(&mut state)?;
+        self.stop = self
+            .inner
+            .iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
+        let gnorm = monitor.best_gnorm;
+        Ok((state.param(x).cost(self.inner.cost()), report(gnorm)))
+    }
+
+    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
+        termination(self.stop)
+    }
 }
 
 /// What [`Solver::terminate`] returns for a refiner whose stop rule is `stop`.
-pub(crate) fn termination(stop: Option<StopReason>) -> TerminationStatus {
+fn termination(stop: Option<StopReason>) -> TerminationStatus {
     match stop {
         Some(stop) => TerminationStatus::Terminated(TerminationReason::SolverExit(
             crate::named::Named::name(stop).to_string(),
@@ -42,19 +107,19 @@ pub(crate) fn termination(stop: Option<StopReason>) -> TerminationStatus {
 }
 
 /// The `KV` of an iteration: the gradient ∞-norm at the best point.
-pub(crate) fn report(gnorm: f64) -> Option<KV> {
+fn report(gnorm: f64) -> Option<KV> {
     Some(argmin::kv!(GNORM => gnorm;))
 }
 
 /// The parameters of the state (argmin errors when absent, never a panic).
-pub(crate) fn param_of(state: &mut RefineState) -> Result<Vec<f64>, argmin::core::Error> {
+fn param_of(state: &mut RefineState) -> Result<Vec<f64>, argmin::core::Error> {
     state
         .take_param()
         .ok_or_else(|| argmin::core::Error::msg("the refinement state has no parameters"))
 }
 
 /// The problem inside argmin's wrapper.
-pub(crate) fn problem_of<'p, 'a, 'o>(
+fn problem_of<'p, 'a, 'o>(
     problem: &'p mut argmin::core::Problem<MeanLoss<'a, 'o>>,
 ) -> Result<&'p mut MeanLoss<'a, 'o>, argmin::core::Error> {
     problem
@@ -89,7 +154,7 @@ impl<I: State<Float = f64>> Observe<I> for WatchObserver {
 
 /// Runs `solver` on `problem` from `x0` with argmin's executor; returns the problem (with its
 /// monitor) and why the run stopped.
-pub(crate) fn execute<'a, 'o: 'a, S: Refine<'a, 'o>>(
+pub(crate) fn execute<'a, 'o: 'a, S: Iterate>(
     problem: MeanLoss<'a, 'o>,
     solver: S,
     x0: &[f64],
@@ -98,6 +163,10 @@ pub(crate) fn execute<'a, 'o: 'a, S: Refine<'a, 'o>>(
     watch: &Watch,
 ) -> Result<(MeanLoss<'a, 'o>, StopReason)> {
     let name = solver.name().to_string();
+    let solver = Stepper {
+        inner: solver,
+        stop: None,
+    };
     let observer = WatchObserver {
         watch: watch.clone(),
         start: Instant::now(),
@@ -117,16 +186,16 @@ pub(crate) fn execute<'a, 'o: 'a, S: Refine<'a, 'o>>(
                 reason: e.to_string(),
             },
         })?;
-    let stop =
-        res.solver
-            .stop_reason()
-            .unwrap_or_else(|| match res.state.get_termination_reason() {
-                Some(TerminationReason::MaxItersReached) => StopReason::MaxIterations,
-                Some(TerminationReason::TargetCostReached) => StopReason::MinLoss,
-                Some(TerminationReason::Interrupt) => StopReason::Interrupted,
-                Some(TerminationReason::Timeout) => StopReason::MaxTime,
-                _ => StopReason::NoProgress,
-            });
+    let stop = res
+        .solver
+        .stop
+        .unwrap_or_else(|| match res.state.get_termination_reason() {
+            Some(TerminationReason::MaxItersReached) => StopReason::MaxIterations,
+            Some(TerminationReason::TargetCostReached) => StopReason::MinLoss,
+            Some(TerminationReason::Interrupt) => StopReason::Interrupted,
+            Some(TerminationReason::Timeout) => StopReason::MaxTime,
+            _ => StopReason::NoProgress,
+        });
     let problem = res.problem.problem.take().ok_or_else(|| Error::Numerical {
         routine: name,
         reason: "argmin did not return the problem".into(),

@@ -2,10 +2,7 @@
 //! definite the direction is taken with the eigenvalues' absolute values (a saddle-free Newton
 //! direction), which is always a descent direction.
 
-use argmin::core::{KV, Problem, Solver, State, TerminationStatus};
-
-use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
-use super::problem::MeanLoss;
+use super::execute::Iterate;
 use super::{SecondOrder, eval_loss, second_order_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
@@ -19,12 +16,11 @@ pub(super) struct Newton {
     h: Vec<f64>,
     dir: Vec<f64>,
     trial: Vec<f64>,
-    stop: Option<StopReason>,
 }
 
 impl Newton {
     /// One step from `x` (updated in place); the stop rule that holds afterwards, if any.
-    fn iterate(
+    fn step(
         &mut self,
         obj: &mut Objective<'_>,
         monitor: &mut Monitor,
@@ -79,43 +75,36 @@ impl Newton {
     }
 }
 
-impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for Newton {
-    fn name(&self) -> &str {
+impl Iterate for Newton {
+    fn name(&self) -> &'static str {
         "newton"
     }
 
-    fn init(
+    fn start(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let n = problem_of(problem)?.parts().0.n_params();
+        obj: &mut Objective<'_>,
+        _: &mut Monitor,
+        _: &[f64],
+    ) -> Result<Option<f64>> {
+        let n = obj.n_params();
         self.g = vec![0.0; n];
         self.h = vec![0.0; n * n];
         self.dir = vec![0.0; n];
         self.trial = vec![0.0; n];
-        Ok((state, None))
+        Ok(None)
     }
 
-    fn next_iter(
+    fn iterate(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        mut state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, monitor) = problem_of(problem)?.parts();
-        let mut x = param_of(&mut state)?;
-        self.stop = self.iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
-        let gnorm = monitor.best_gnorm;
-        Ok((state.param(x).cost(self.loss), report(gnorm)))
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut Vec<f64>,
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        self.step(obj, monitor, x, iteration)
     }
 
-    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
-        termination(self.stop)
-    }
-}
-
-impl<'a, 'o: 'a> Refine<'a, 'o> for Newton {
-    fn stop_reason(&self) -> Option<StopReason> {
-        self.stop
+    fn cost(&self) -> f64 {
+        self.loss
     }
 }

@@ -33,10 +33,7 @@
 
 use gradflow_solvers::trust_region;
 
-use argmin::core::{KV, Problem, Solver, State, TerminationStatus};
-
-use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
-use super::problem::MeanLoss;
+use super::execute::Iterate;
 use super::{SecondOrder, eval_loss, second_order_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
@@ -162,7 +159,6 @@ pub(super) struct NewtonTr {
     ghat: Vec<f64>,
     step: Vec<f64>,
     accelerated: Vec<f64>,
-    stop: Option<StopReason>,
 }
 
 impl NewtonTr {
@@ -183,14 +179,13 @@ impl NewtonTr {
             ghat: Vec::new(),
             step: Vec::new(),
             accelerated: Vec::new(),
-            stop: None,
         }
     }
 
     /// One outer iteration from `x` (updated in place on acceptance): the model at `x`, then
     /// trial steps in a shrinking region until one decreases the loss. Returns the stop rule
     /// that holds afterwards, if any.
-    fn iterate(
+    fn outer(
         &mut self,
         obj: &mut Objective<'_>,
         monitor: &mut Monitor,
@@ -286,20 +281,20 @@ impl NewtonTr {
     }
 }
 
-impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for NewtonTr {
-    fn name(&self) -> &str {
+impl Iterate for NewtonTr {
+    fn name(&self) -> &'static str {
         match self.model {
             TrModel::GaussNewton => "lm",
             TrModel::Exact | TrModel::Adaptive => "newton-tr",
         }
     }
 
-    fn init(
+    fn start(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, _) = problem_of(problem)?.parts();
+        obj: &mut Objective<'_>,
+        _: &mut Monitor,
+        _: &[f64],
+    ) -> Result<Option<f64>> {
         let n = obj.n_params();
         self.accel = Acceleration::new(obj);
         self.adaptive = self.model == TrModel::Adaptive && self.accel.is_some();
@@ -309,29 +304,21 @@ impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for NewtonTr {
         self.ghat = vec![0.0; n];
         self.step = vec![0.0; n];
         self.accelerated = vec![0.0; n];
-        Ok((state, None))
+        Ok(None)
     }
 
-    fn next_iter(
+    fn iterate(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        mut state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, monitor) = problem_of(problem)?.parts();
-        let mut x = param_of(&mut state)?;
-        self.stop = self.iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
-        let gnorm = monitor.best_gnorm;
-        Ok((state.param(x).cost(self.loss), report(gnorm)))
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut Vec<f64>,
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        self.outer(obj, monitor, x, iteration)
     }
 
-    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
-        termination(self.stop)
-    }
-}
-
-impl<'a, 'o: 'a> Refine<'a, 'o> for NewtonTr {
-    fn stop_reason(&self) -> Option<StopReason> {
-        self.stop
+    fn cost(&self) -> f64 {
+        self.loss
     }
 }
 

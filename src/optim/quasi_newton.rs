@@ -4,11 +4,9 @@
 
 use std::collections::VecDeque;
 
-use argmin::core::{KV, Problem, Solver, TerminationStatus};
-
-use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
-use super::problem::MeanLoss;
+use super::execute::Iterate;
 use super::{eval_gradient, eval_loss, inf_norm, step_to};
+use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
@@ -115,7 +113,6 @@ pub(super) struct QuasiNewton {
     trial: Vec<f64>,
     hy: Vec<f64>,
     first: bool,
-    stop: Option<StopReason>,
 }
 
 impl QuasiNewton {
@@ -131,12 +128,11 @@ impl QuasiNewton {
             trial: Vec::new(),
             hy: Vec::new(),
             first: true,
-            stop: None,
         }
     }
 
     /// One accepted step from `x` (updated in place); the stop rule that holds, if any.
-    fn iterate(
+    fn step(
         &mut self,
         obj: &mut Objective<'_>,
         monitor: &mut Monitor,
@@ -188,8 +184,8 @@ impl QuasiNewton {
     }
 }
 
-impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for QuasiNewton {
-    fn name(&self) -> &str {
+impl Iterate for QuasiNewton {
+    fn name(&self) -> &'static str {
         if self.memory.is_some() {
             "lbfgs"
         } else {
@@ -197,12 +193,12 @@ impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for QuasiNewton {
         }
     }
 
-    fn init(
+    fn start(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        mut state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, monitor) = problem_of(problem)?.parts();
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &[f64],
+    ) -> Result<Option<f64>> {
         let n = obj.n_params();
         self.curvature = match self.memory {
             None => {
@@ -221,36 +217,22 @@ impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for QuasiNewton {
         self.g_new = vec![0.0; n];
         self.dir = vec![0.0; n];
         self.trial = vec![0.0; n];
-        let x = param_of(&mut state)?;
-        self.loss = eval_gradient(obj, monitor, &x, &mut self.g);
-        Ok((state.param(x).cost(self.loss), None))
+        self.loss = eval_gradient(obj, monitor, x, &mut self.g);
+        Ok(Some(self.loss))
     }
 
-    fn next_iter(
+    fn iterate(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        mut state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, monitor) = problem_of(problem)?.parts();
-        let mut x = param_of(&mut state)?;
-        self.stop = self.iterate(
-            obj,
-            monitor,
-            &mut x,
-            argmin::core::State::get_iter(&state) as usize,
-        );
-        let gnorm = monitor.best_gnorm;
-        Ok((state.param(x).cost(self.loss), report(gnorm)))
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut Vec<f64>,
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        Ok(self.step(obj, monitor, x, iteration))
     }
 
-    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
-        termination(self.stop)
-    }
-}
-
-impl<'a, 'o: 'a> Refine<'a, 'o> for QuasiNewton {
-    fn stop_reason(&self) -> Option<StopReason> {
-        self.stop
+    fn cost(&self) -> f64 {
+        self.loss
     }
 }
 

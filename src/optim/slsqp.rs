@@ -5,11 +5,9 @@
 
 use std::cell::RefCell;
 
-use argmin::core::{KV, Problem, Solver, TerminationStatus};
-
-use super::execute::{Refine, RefineState, param_of, problem_of, report, termination};
+use super::execute::Iterate;
 use super::inf_norm;
-use super::problem::MeanLoss;
+use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::Objective;
 
@@ -24,7 +22,7 @@ const EVALS_PER_CALL: usize = 100_000;
 /// means round-off level.
 #[derive(Default)]
 pub(super) struct Slsqp {
-    stop: Option<StopReason>,
+    loss: f64,
 }
 
 impl Slsqp {
@@ -71,34 +69,30 @@ impl Slsqp {
     }
 }
 
-impl<'a, 'o: 'a> Solver<MeanLoss<'a, 'o>, RefineState> for Slsqp {
-    fn name(&self) -> &str {
+impl Iterate for Slsqp {
+    fn name(&self) -> &'static str {
         "slsqp"
     }
 
-    fn next_iter(
+    fn start(&mut self, _: &mut Objective<'_>, _: &mut Monitor, _: &[f64]) -> Result<Option<f64>> {
+        Ok(None)
+    }
+
+    /// One SLSQP call from `x`; `x` becomes the best point evaluated.
+    fn iterate(
         &mut self,
-        problem: &mut Problem<MeanLoss<'a, 'o>>,
-        mut state: RefineState,
-    ) -> std::result::Result<(RefineState, Option<KV>), argmin::core::Error> {
-        let (obj, monitor) = problem_of(problem)?.parts();
-        let start = param_of(&mut state)?;
-        self.stop = Self::call(obj, monitor, &start);
-        let (x, loss, gnorm) = (
-            monitor.best_x.clone(),
-            monitor.best_loss,
-            monitor.best_gnorm,
-        );
-        Ok((state.param(x).cost(loss), report(gnorm)))
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut Vec<f64>,
+        _iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        let stop = Self::call(obj, monitor, x);
+        x.copy_from_slice(&monitor.best_x);
+        self.loss = monitor.best_loss;
+        Ok(stop)
     }
 
-    fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
-        termination(self.stop)
-    }
-}
-
-impl<'a, 'o: 'a> Refine<'a, 'o> for Slsqp {
-    fn stop_reason(&self) -> Option<StopReason> {
-        self.stop
+    fn cost(&self) -> f64 {
+        self.loss
     }
 }
