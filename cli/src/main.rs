@@ -4,6 +4,7 @@
 mod args;
 mod cli;
 mod progress;
+mod recover_cmd;
 mod solve;
 mod study_cmd;
 

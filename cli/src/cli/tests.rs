@@ -1,0 +1,119 @@
+//! Default parity: each command parsed without option flags resolves to the library's
+//! defaults exactly (the CLI has no defaults of its own, except the demo's budgets).
+use super::*;
+use gradflow::cluster::RecoverOptions;
+use gradflow::flow::FlowConfig;
+use gradflow::optim::RefineConfig;
+use gradflow::train::TrainOptions;
+
+fn parse(args: &[&str]) -> Command {
+    let mut all = vec!["gradflow"];
+    all.extend_from_slice(args);
+    Cli::try_parse_from(all).expect("parses").command
+}
+
+#[test]
+fn solve_without_flags_is_the_library_default() {
+    let Command::Solve { args, config, .. } = parse(&["solve", "--teacher", "t.json"]) else {
+        panic!("solve")
+    };
+    let c = args.resolve(config.as_deref()).unwrap();
+    let expect = crate::solve::SolveConfig {
+        teacher: Some("t.json".into()),
+        ..Default::default()
+    };
+    assert_eq!(c, expect);
+    let t = TrainOptions::default();
+    assert_eq!((c.flow, c.refine, c.init), (t.flow, t.refine, t.init));
+    // With no problem at all: the demo, whose only difference is its budgets.
+    let Command::Solve { args, config, .. } = parse(&["solve"]) else {
+        panic!("solve")
+    };
+    let demo = args.resolve(config.as_deref()).unwrap();
+    assert_eq!(demo, crate::solve::SolveConfig::demo());
+    let flow = {
+        let mut c = FlowConfig::default();
+        c.maxtime_ode = crate::solve::DEMO_MAXTIME;
+        c
+    };
+    let refine = {
+        let mut c = RefineConfig::default();
+        c.maxtime_optim = crate::solve::DEMO_MAXTIME;
+        c
+    };
+    assert_eq!((demo.flow, demo.refine), (flow, refine));
+}
+
+#[test]
+fn recover_without_flags_is_the_library_default() {
+    let Command::Recover { args, .. } = parse(&["recover"]) else {
+        panic!("recover")
+    };
+    assert_eq!(args.options(), RecoverOptions::default());
+}
+
+#[test]
+fn eval_without_flags_is_the_library_default() {
+    let Command::Eval { args, .. } = parse(&["eval"]) else {
+        panic!("eval")
+    };
+    assert_eq!(args.options(), EvalOptions::default());
+}
+
+#[test]
+fn teacher_without_flags_is_the_library_default() {
+    let Command::Teacher { args, .. } = parse(&["teacher"]) else {
+        panic!("teacher")
+    };
+    assert_eq!(args.resolve(), TeacherConfigArgs::default());
+}
+
+#[test]
+fn a_study_without_flow_or_refine_tables_uses_the_library_defaults() {
+    let cfg: gradflow::study::StudyConfig =
+        toml::from_str("name = \"s\"\nrhos = [2]\n[family]\ndims = [2]\nwidths = [2]\n").unwrap();
+    assert_eq!(cfg.flow, FlowConfig::default());
+    assert_eq!(cfg.refine, RefineConfig::default());
+}
+
+#[test]
+fn flags_override_and_errors_name_flag_and_field() {
+    let Command::Solve { args, config, .. } = parse(&[
+        "solve",
+        "--maxtime-ode",
+        "3",
+        "--optim",
+        "lm",
+        "--max-memory-optim",
+        "2",
+        "--minloss-optim",
+        "1e-20",
+        "--patience-optim",
+        "7",
+        "--min-gnorm",
+        "1e-9",
+    ]) else {
+        panic!("solve")
+    };
+    let c = args.resolve(config.as_deref()).unwrap();
+    assert_eq!(c.flow.maxtime_ode.to_bits(), 3.0f64.to_bits());
+    assert_eq!(c.refine.refiner, Some(gradflow::optim::Refiner::Lm));
+    assert_eq!(c.refine.max_memory_gib, Some(2.0));
+    assert_eq!(c.flow.max_memory_gib, None);
+    assert_eq!((c.refine.minloss, c.refine.patience), (1e-20, 7));
+    assert_eq!((c.flow.minloss, c.flow.patience), (2e-32, usize::MAX));
+    assert_eq!((c.flow.min_gnorm, c.refine.min_gnorm), (1e-9, 1e-15));
+    let e = flag_error(
+        gradflow::Error::invalid("refine.max_memory_gib", "too small"),
+        "solve",
+    );
+    assert_eq!(
+        e.to_string(),
+        "--max-memory-optim (refine.max_memory_gib): too small"
+    );
+    let e = flag_error(
+        gradflow::Error::invalid("flow.max_memory_gib", "x"),
+        "solve",
+    );
+    assert!(e.to_string().starts_with("--max-memory-ode "), "{e}");
+}

@@ -1,0 +1,354 @@
+//! `Net`: the architecture, its parameters, loss, derivatives and predictions.
+
+use super::*;
+
+/// A multi-layer perceptron architecture (SPEC §2); parameters are flat float64 vectors.
+#[pyclass(module = "gradflow._gradflow", name = "Net", frozen)]
+#[derive(Clone)]
+pub(crate) struct Net {
+    pub(crate) spec: NetSpec,
+}
+
+pub(crate) fn activation_of(name: &str) -> PyResult<Activation> {
+    name.parse::<Activation>().map_err(py_err)
+}
+
+pub(crate) fn loss_of(name: Option<&str>, spec: &NetSpec) -> PyResult<Loss> {
+    match name {
+        None => Ok(Loss::for_spec(spec)),
+        Some(n) => n.parse::<Loss>().map_err(py_err),
+    }
+}
+
+impl Net {
+    fn objective_data(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Dataset> {
+        dataset_of(py, &self.spec, x, y, weights)
+    }
+}
+
+#[pymethods]
+impl Net {
+    /// `Net(input_dim, layers)`: `layers` is a list of `(width, activation, bias)` tuples, e.g.
+    /// `[(16, "g", True), (1, "identity", True)]`; activation names as in network files.
+    #[new]
+    fn new(input_dim: usize, layers: Vec<(usize, String, bool)>) -> PyResult<Self> {
+        let layers = layers
+            .into_iter()
+            .map(|(w, a, b)| Ok(LayerSpec::new(w, activation_of(&a)?).with_bias(b)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Net {
+            spec: NetSpec::new(input_dim, layers).map_err(py_err)?,
+        })
+    }
+
+    /// Reads a network JSON file: `(net, theta)` (`theta` is None for an architecture-only file).
+    #[staticmethod]
+    fn load<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<(Net, Bound<'py, PyAny>)> {
+        let rec = gradflow::io::read_network_record(&path).map_err(py_err)?;
+        let net = gradflow::io::read_network(&path).ok();
+        let spec = match &net {
+            Some(n) => n.spec.clone(),
+            None => gradflow::io::read_spec(&path).map_err(py_err)?,
+        };
+        let _ = rec;
+        let theta = match net {
+            Some(n) => array1(py, n.params).into_any(),
+            None => py.None().into_bound(py),
+        };
+        Ok((Net { spec }, theta))
+    }
+
+    /// Writes the network with parameters `theta` as a network JSON file.
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        theta: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let net = Network::new(self.spec.clone(), t).map_err(py_err)?;
+        gradflow::io::write_network(&path, &net).map_err(py_err)
+    }
+
+    /// Number of parameters.
+    #[getter]
+    fn n_params(&self) -> usize {
+        self.spec.n_params()
+    }
+
+    /// Input dimension `d`.
+    #[getter]
+    fn input_dim(&self) -> usize {
+        self.spec.input_dim
+    }
+
+    /// Output dimension `k`.
+    #[getter]
+    fn output_dim(&self) -> usize {
+        self.spec.output_dim()
+    }
+
+    /// The layers as `(width, activation, bias)` tuples.
+    #[getter]
+    fn layers(&self) -> Vec<(usize, String, bool)> {
+        self.spec
+            .layers
+            .iter()
+            .map(|l| (l.width, l.activation.to_string(), l.bias))
+            .collect()
+    }
+
+    /// The architecture as `d-k1-…-kL`.
+    #[getter]
+    fn shape(&self) -> String {
+        self.spec.shape_string()
+    }
+
+    fn __repr__(&self) -> String {
+        let layers: Vec<String> = self
+            .spec
+            .layers
+            .iter()
+            .map(|l| {
+                format!(
+                    "({}, '{}', {})",
+                    l.width,
+                    l.activation,
+                    if l.bias { "True" } else { "False" }
+                )
+            })
+            .collect();
+        format!("Net({}, [{}])", self.spec.input_dim, layers.join(", "))
+    }
+
+    /// Initial parameters drawn from `seed` (`kind`: "glorot_normal" or "glorot_uniform"), in
+    /// the flat layout of SPEC §2.
+    #[pyo3(signature = (seed, kind = "glorot_normal"))]
+    fn init<'py>(
+        &self,
+        py: Python<'py>,
+        seed: u64,
+        kind: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let init: Init = kind.parse().map_err(py_err)?;
+        Ok(array1(py, init.draw_seeded(&self.spec, seed)))
+    }
+
+    /// The flat vector as a list of `(W, b)` per layer (`W` is `k_l × k_{l−1}`, `b` None for a
+    /// layer without bias).
+    fn unflatten<'py>(
+        &self,
+        py: Python<'py>,
+        theta: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let out = PyList::empty(py);
+        for lay in self.spec.layouts() {
+            let wb = array2(py, t[lay.weight.clone()].to_vec(), lay.rows, lay.cols)?;
+            let b = match &lay.bias {
+                Some(r) => array1(py, t[r.clone()].to_vec()).into_any(),
+                None => py.None().into_bound(py),
+            };
+            out.append(PyTuple::new(py, [wb, b])?)?;
+        }
+        Ok(out)
+    }
+
+    /// The flat vector of a list of `(W, b)` per layer (the inverse of `unflatten`).
+    fn flatten<'py>(
+        &self,
+        py: Python<'py>,
+        params: Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let layouts = self.spec.layouts();
+        if params.len() != layouts.len() {
+            return Err(value_err(format!(
+                "params: expected {} layers, got {}",
+                layouts.len(),
+                params.len()
+            )));
+        }
+        let mut flat = Vec::with_capacity(self.spec.n_params());
+        for (l, (lay, p)) in layouts.iter().zip(&params).enumerate() {
+            let (w, b): (Bound<'py, PyAny>, Bound<'py, PyAny>) = p
+                .extract()
+                .map_err(|_| value_err(format!("params[{l}]: expected a (W, b) pair")))?;
+            let wa = as_f64(py, &w, "W")?;
+            if wa.shape() != [lay.rows, lay.cols] {
+                return Err(value_err(format!(
+                    "params[{l}]: W must have shape ({}, {}), got {:?}",
+                    lay.rows,
+                    lay.cols,
+                    wa.shape()
+                )));
+            }
+            flat.extend_from_slice(wa.as_slice().map_err(|e| value_err(e.to_string()))?);
+            match (lay.bias.is_some(), b.is_none()) {
+                (true, false) => {
+                    let ba = as_f64(py, &b, "b")?;
+                    if ba.shape() != [lay.rows] {
+                        return Err(value_err(format!(
+                            "params[{l}]: b must have shape ({},), got {:?}",
+                            lay.rows,
+                            ba.shape()
+                        )));
+                    }
+                    flat.extend_from_slice(ba.as_slice().map_err(|e| value_err(e.to_string()))?);
+                }
+                (false, true) => {}
+                (true, true) => {
+                    return Err(value_err(format!(
+                        "params[{l}]: the layer has a bias, got None"
+                    )));
+                }
+                (false, false) => {
+                    return Err(value_err(format!(
+                        "params[{l}]: the layer has no bias, got one"
+                    )));
+                }
+            }
+        }
+        Ok(array1(py, flat))
+    }
+
+    /// Mean loss (SPEC §3) of `theta` on `(x, y)`; `loss`: "mse" or "nll" (default: nll for a
+    /// softmax output, else mse); `weights`: optional per-sample weights.
+    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    fn loss(
+        &self,
+        py: Python<'_>,
+        theta: &Bound<'_, PyAny>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        loss: Option<&str>,
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<f64> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let data = self.objective_data(py, x, y, weights)?;
+        let kind = loss_of(loss, &self.spec)?;
+        let spec = &self.spec;
+        py.detach(|| {
+            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            Ok(obj.loss(&t) * obj.mean_scale())
+        })
+    }
+
+    /// Gradient of the mean loss (flat, SPEC §2 layout); same arguments as `loss`.
+    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    fn gradient<'py>(
+        &self,
+        py: Python<'py>,
+        theta: &Bound<'py, PyAny>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        loss: Option<&str>,
+        weights: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let data = self.objective_data(py, x, y, weights)?;
+        let kind = loss_of(loss, &self.spec)?;
+        let spec = &self.spec;
+        let g = py.detach(|| -> PyResult<Vec<f64>> {
+            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            let mut g = vec![0.0; t.len()];
+            obj.gradient_into(&t, &mut g);
+            let s = obj.mean_scale();
+            g.iter_mut().for_each(|v| *v *= s);
+            Ok(g)
+        })?;
+        Ok(array1(py, g))
+    }
+
+    /// Exact Hessian of the mean loss (`P × P`); same arguments as `loss`.
+    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    fn hessian<'py>(
+        &self,
+        py: Python<'py>,
+        theta: &Bound<'py, PyAny>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        loss: Option<&str>,
+        weights: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.spec.n_params();
+        let h = self.hessian_of(py, theta, x, y, loss, weights)?;
+        array2(py, h, p, p)
+    }
+
+    /// Eigenvalues of the Hessian of the mean loss, ascending; same arguments as `loss`.
+    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    fn hessian_spectrum<'py>(
+        &self,
+        py: Python<'py>,
+        theta: &Bound<'py, PyAny>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        loss: Option<&str>,
+        weights: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let p = self.spec.n_params();
+        let h = self.hessian_of(py, theta, x, y, loss, weights)?;
+        let ev = py.detach(|| symmetric_eigenvalues(&h, p)).map_err(py_err)?;
+        Ok(array1(py, ev))
+    }
+
+    /// Outputs of the network at `theta` for inputs `x` (`N × d`): an `N × k` array.
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        theta: &Bound<'py, PyAny>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let (xs, n) = inputs_of(py, self.spec.input_dim, x)?;
+        let k = self.spec.output_dim();
+        let net = Network::new(self.spec.clone(), t).map_err(py_err)?;
+        let out = py.detach(|| net.predict(&xs)).map_err(py_err)?;
+        array2(py, out, n, k)
+    }
+
+    fn __eq__(&self, other: &Net) -> bool {
+        self.spec == other.spec
+    }
+}
+
+impl Net {
+    fn hessian_of(
+        &self,
+        py: Python<'_>,
+        theta: &Bound<'_, PyAny>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        loss: Option<&str>,
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<f64>> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let data = self.objective_data(py, x, y, weights)?;
+        let kind = loss_of(loss, &self.spec)?;
+        let spec = &self.spec;
+        gradflow::memory::check_dense(
+            "hessian",
+            2,
+            t.len(),
+            None,
+            "hessian",
+            "hessian_spectrum on a smaller net",
+        )
+        .map_err(py_err)?;
+        py.detach(|| -> PyResult<Vec<f64>> {
+            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            let p = t.len();
+            let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
+            obj.hessian_into(&t, &mut g, &mut h);
+            let s = obj.mean_scale();
+            h.iter_mut().for_each(|v| *v *= s);
+            Ok(h)
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! The training options by keyword, with their Rust defaults.
+
+use super::*;
+
+/// Which options struct an option belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum Table {
+    Flow,
+    Refine,
+    Train,
+}
+
+/// The training options: the Python keyword (the CLI flag with underscores), its table and
+/// field, and its help. Defaults are read from the library's `Default` impls.
+pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
+    (
+        "ode",
+        Table::Flow,
+        "integrator",
+        "integrator (default: by size: kencarp58 up to 1024 parameters, tr-bdf2 up to 1e4, tsit5 above)",
+    ),
+    (
+        "abstol",
+        Table::Flow,
+        "abstol",
+        "absolute tolerance of the integrator",
+    ),
+    (
+        "reltol",
+        Table::Flow,
+        "reltol",
+        "relative tolerance of the integrator",
+    ),
+    ("tau", Table::Flow, "tau", "time scale of dθ/dt = −τ∇L_sum"),
+    (
+        "minloss",
+        Table::Flow,
+        "minloss",
+        "stop the flow when the mean loss reaches this",
+    ),
+    (
+        "min_gnorm",
+        Table::Flow,
+        "min_gnorm",
+        "stop the flow when the ∞-norm of the mean gradient reaches this",
+    ),
+    (
+        "patience",
+        Table::Flow,
+        "patience",
+        "stop the flow after this many evaluations without improvement",
+    ),
+    (
+        "maxtime_ode",
+        Table::Flow,
+        "maxtime_ode",
+        "wall-clock budget of the flow (s)",
+    ),
+    (
+        "maxiterations_ode",
+        Table::Flow,
+        "maxiterations_ode",
+        "step budget of the flow",
+    ),
+    ("max_t", Table::Flow, "max_t", "ODE time limit (None: none)"),
+    (
+        "jacobian_refresh",
+        Table::Flow,
+        "jacobian_refresh",
+        "refresh the Hessian at least every this many steps",
+    ),
+    ("dt", Table::Flow, "dt", "fixed step of rk4"),
+    ("lr", Table::Flow, "lr", "learning rate of gd and adam"),
+    (
+        "batch_size",
+        Table::Flow,
+        "batch_size",
+        "mini-batch size of gd and adam (None: full batch)",
+    ),
+    (
+        "trajectory_points",
+        Table::Flow,
+        "trajectory_points",
+        "approximate number of trajectory points",
+    ),
+    (
+        "trajectory_x",
+        Table::Flow,
+        "trajectory_x",
+        "keep θ at every trajectory point",
+    ),
+    (
+        "max_memory_ode",
+        Table::Flow,
+        "max_memory_gib",
+        "cap (GiB) on the dense P×P matrices of the flow (None: half the machine's memory)",
+    ),
+    (
+        "optim",
+        Table::Refine,
+        "refiner",
+        "refinement method (default: newton-tr up to 1024 parameters, bfgs up to 1e4, lbfgs above)",
+    ),
+    (
+        "maxtime_optim",
+        Table::Refine,
+        "maxtime_optim",
+        "wall-clock budget of the refinement (s)",
+    ),
+    (
+        "maxiterations_optim",
+        Table::Refine,
+        "maxiterations_optim",
+        "iteration budget of the refinement",
+    ),
+    (
+        "minloss_optim",
+        Table::Refine,
+        "minloss",
+        "stop the refinement when the mean loss reaches this",
+    ),
+    (
+        "min_gnorm_optim",
+        Table::Refine,
+        "min_gnorm",
+        "stop the refinement when the gradient ∞-norm reaches this",
+    ),
+    (
+        "patience_optim",
+        Table::Refine,
+        "patience",
+        "stop the refinement after this many evaluations without improvement",
+    ),
+    (
+        "tr_model",
+        Table::Refine,
+        "tr_model",
+        "model matrix of newton-tr: adaptive, exact or gauss-newton",
+    ),
+    (
+        "max_memory_optim",
+        Table::Refine,
+        "max_memory_gib",
+        "cap (GiB) on the dense P×P matrices of the refiner (None: half the machine's memory)",
+    ),
+    (
+        "init",
+        Table::Train,
+        "init",
+        "initialisation of train_seeds: glorot_normal or glorot_uniform",
+    ),
+];
+
+pub(crate) fn table_json(t: Table) -> serde_json::Value {
+    let o = TrainOptions::default();
+    match t {
+        Table::Flow => serde_json::to_value(&o.flow),
+        Table::Refine => serde_json::to_value(&o.refine),
+        Table::Train => Ok(serde_json::json!({ "init": o.init })),
+    }
+    .unwrap_or_default()
+}
+
+/// The training options from keyword arguments (unknown names raise `TypeError`; values that
+/// do not fit raise `ValueError` naming the option). `skip` lists keywords the caller handles.
+pub(crate) fn train_options(
+    kwargs: Option<&Bound<'_, PyDict>>,
+    skip: &[String],
+) -> PyResult<TrainOptions> {
+    let mut flow = table_json(Table::Flow);
+    let mut refine = table_json(Table::Refine);
+    let mut init = TrainOptions::default().init;
+    if let Some(kw) = kwargs {
+        for (k, v) in kw.iter() {
+            let name: String = k.extract()?;
+            if skip.contains(&name) {
+                continue;
+            }
+            let Some(&(_, table, field, _)) = OPTIONS.iter().find(|o| o.0 == name) else {
+                return Err(PyTypeError::new_err(format!(
+                    "unknown option `{name}` (known: {})",
+                    OPTIONS.iter().map(|o| o.0).collect::<Vec<_>>().join(", ")
+                )));
+            };
+            let value = py_to_json(&name, &v)?;
+            match table {
+                Table::Flow => flow[field] = value,
+                Table::Refine => refine[field] = value,
+                Table::Train => {
+                    let s: String = v
+                        .extract()
+                        .map_err(|_| value_err(format!("option {name}: expected a string")))?;
+                    init = s
+                        .parse::<Init>()
+                        .map_err(|e| value_err(format!("option {name}: {e}")))?;
+                }
+            }
+        }
+    }
+    let bad =
+        |name: &'static str| move |e: serde_json::Error| value_err(format!("option {name}: {e}"));
+    let mut o = TrainOptions::default();
+    o.flow = serde_json::from_value::<FlowConfig>(flow).map_err(bad("of the flow"))?;
+    o.refine = serde_json::from_value::<RefineConfig>(refine).map_err(bad("of the refinement"))?;
+    o.init = init;
+    Ok(o)
+}
+
+/// Every training option with its default and help, for the docstrings (`help(gradflow.train)`).
+#[pyfunction]
+pub(crate) fn option_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for &(name, table, field, help) in OPTIONS {
+        let default = table_json(table)[field].clone();
+        list.append((name, json_to_py(py, &default)?, help))?;
+    }
+    Ok(list)
+}

@@ -1,0 +1,194 @@
+//! `train`, `train_seeds` and their `TrainResult`.
+
+use super::*;
+
+/// The record of one training run (SPEC §6).
+#[pyclass(module = "gradflow._gradflow", name = "TrainResult", frozen)]
+pub(crate) struct TrainResult {
+    pub(crate) record: RunRecord,
+}
+
+pub(crate) fn points<'py>(
+    py: Python<'py>,
+    pts: &[gradflow::monitor::TrajectoryPoint],
+) -> PyResult<Bound<'py, PyAny>> {
+    let v: Vec<f64> = pts
+        .iter()
+        .flat_map(|p| [p.t, p.loss, p.gnorm, p.wall])
+        .collect();
+    array2(py, v, pts.len(), 4)
+}
+
+#[pymethods]
+impl TrainResult {
+    /// Best parameters overall.
+    #[getter]
+    fn x<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.record.x.clone())
+    }
+    /// Final mean loss.
+    #[getter]
+    fn loss(&self) -> f64 {
+        self.record.loss
+    }
+    /// Best parameters of the gradient flow.
+    #[getter]
+    fn ode_x<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.record.ode_x.clone())
+    }
+    /// Mean loss after the gradient flow.
+    #[getter]
+    fn ode_loss(&self) -> f64 {
+        self.record.ode_loss
+    }
+    /// ∞-norm of the mean gradient at `x`.
+    #[getter]
+    fn gnorm(&self) -> f64 {
+        self.record.gnorm
+    }
+    /// Root-mean-square error at `x` (MSE only; None otherwise).
+    #[getter]
+    fn rmse(&self) -> Option<f64> {
+        self.record.rmse
+    }
+    /// The initial parameters.
+    #[getter]
+    fn init<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.record.init.clone())
+    }
+    /// The seed.
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.record.seed
+    }
+    /// Why the gradient flow stopped (e.g. "max_time", "min_loss").
+    #[getter]
+    fn ode_stop(&self) -> &'static str {
+        self.record.ode.outcome.stop.name()
+    }
+    /// Why the refinement stopped.
+    #[getter]
+    fn optim_stop(&self) -> &'static str {
+        self.record.optim.outcome.stop.name()
+    }
+    /// Wall time of the flow (s).
+    #[getter]
+    fn ode_time(&self) -> f64 {
+        self.record.ode.outcome.wall
+    }
+    /// Wall time of the refinement (s).
+    #[getter]
+    fn optim_time(&self) -> f64 {
+        self.record.optim.outcome.wall
+    }
+    /// Total wall time (s).
+    #[getter]
+    fn total_time(&self) -> f64 {
+        self.record.total_time
+    }
+    /// Work counters of both phases: `{"ode": {...}, "optim": {...}}`.
+    #[getter]
+    fn counters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::json!({
+            "ode": self.record.ode.outcome.counters,
+            "optim": self.record.optim.outcome.counters,
+        });
+        json_to_py(py, &v)
+    }
+    /// Gradient-flow trajectory: columns t, loss, gnorm, wall.
+    #[getter]
+    fn trajectory<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        points(py, &self.record.trajectory)
+    }
+    /// Refinement loss curve: columns iteration, loss, gnorm, wall.
+    #[getter]
+    fn loss_curve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        points(py, &self.record.loss_curve)
+    }
+    /// The whole record as a dict (the JSON `gradflow solve` writes).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(&self.record).map_err(|e| value_err(e.to_string()))?;
+        json_to_py(py, &v)
+    }
+    /// Writes the record as `gradflow solve` does (JSON).
+    fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
+        let bytes = serde_json::to_vec(&self.record).map_err(|e| value_err(e.to_string()))?;
+        gradflow::io::write_atomic(&path, &bytes).map_err(py_err)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "TrainResult(seed={}, loss={:.3e}, ode_loss={:.3e}, stops={}/{}, time={:.1}s)",
+            self.record.seed,
+            self.record.loss,
+            self.record.ode_loss,
+            self.ode_stop(),
+            self.optim_stop(),
+            self.record.total_time
+        )
+    }
+}
+
+/// Trains `net` from `theta0` on `(x, y)`: the gradient flow, then refinement (SPEC §4–§5).
+/// Options are the CLI's flags with underscores (see `gradflow.train`'s docstring).
+#[pyfunction]
+#[pyo3(signature = (net, theta0, x, y, *, loss = None, weights = None, seed = 0, progress = None, **options))]
+pub(crate) fn train(
+    py: Python<'_>,
+    net: &Net,
+    theta0: &Bound<'_, PyAny>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    loss: Option<&str>,
+    weights: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    progress: Option<Py<PyAny>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<TrainResult> {
+    let mut opts = train_options(options, &[])?;
+    opts.seed = seed;
+    let t = theta_of(py, &net.spec, theta0, "theta0")?;
+    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let kind = loss_of(loss, &net.spec)?;
+    let spec = net.spec.clone();
+    let record = cancellable(py, move |cancel| {
+        let mut problem = TrainProblem::new(&spec, &data);
+        problem.loss = kind;
+        let watch = watch_for(progress.as_ref(), cancel);
+        gradflow::train::train(&problem, &t, &opts, &watch)
+    })?
+    .map_err(py_err)?;
+    Ok(TrainResult { record })
+}
+
+/// Trains one student per seed in parallel (initial points drawn from the seeds with
+/// `init`), `threads` workers (default: all cores), the GIL released.
+#[pyfunction]
+#[pyo3(signature = (net, x, y, seeds, *, threads = None, loss = None, weights = None, progress = None, **options))]
+pub(crate) fn train_seeds(
+    py: Python<'_>,
+    net: &Net,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    seeds: Vec<u64>,
+    threads: Option<usize>,
+    loss: Option<&str>,
+    weights: Option<&Bound<'_, PyAny>>,
+    progress: Option<Py<PyAny>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<TrainResult>> {
+    let opts = train_options(options, &[])?;
+    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let kind = loss_of(loss, &net.spec)?;
+    let spec = net.spec.clone();
+    let results = cancellable(py, move |cancel| {
+        let mut problem = TrainProblem::new(&spec, &data);
+        problem.loss = kind;
+        let watch = watch_for(progress.as_ref(), cancel);
+        gradflow::train::train_seeds(&problem, &seeds, &opts, threads, &watch)
+    })?
+    .map_err(py_err)?;
+    results
+        .into_iter()
+        .map(|(_, r)| r.map(|record| TrainResult { record }).map_err(py_err))
+        .collect()
+}
