@@ -21,14 +21,20 @@ pub(crate) fn loss_of(name: Option<&str>, spec: &NetSpec) -> PyResult<Loss> {
 }
 
 impl Net {
-    fn objective_data(
+    /// The arguments of `loss`, `gradient` and `hessian`: the parameters, the data set and the
+    /// loss, checked against the architecture.
+    fn arguments(
         &self,
         py: Python<'_>,
+        theta: &Bound<'_, PyAny>,
         x: &Bound<'_, PyAny>,
         y: &Bound<'_, PyAny>,
+        loss: Option<&str>,
         weights: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Dataset> {
-        dataset_of(py, &self.spec, x, y, weights)
+    ) -> PyResult<(Vec<f64>, Dataset, Loss)> {
+        let t = theta_of(py, &self.spec, theta, "theta")?;
+        let data = dataset_of(py, &self.spec, x, y, weights)?;
+        Ok((t, data, loss_of(loss, &self.spec)?))
     }
 }
 
@@ -229,9 +235,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<f64> {
-        let t = theta_of(py, &self.spec, theta, "theta")?;
-        let data = self.objective_data(py, x, y, weights)?;
-        let kind = loss_of(loss, &self.spec)?;
+        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
         let spec = &self.spec;
         py.detach(|| {
             let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
@@ -250,9 +254,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let t = theta_of(py, &self.spec, theta, "theta")?;
-        let data = self.objective_data(py, x, y, weights)?;
-        let kind = loss_of(loss, &self.spec)?;
+        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
         let spec = &self.spec;
         let g = py.detach(|| -> PyResult<Vec<f64>> {
             let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
@@ -328,9 +330,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<f64>> {
-        let t = theta_of(py, &self.spec, theta, "theta")?;
-        let data = self.objective_data(py, x, y, weights)?;
-        let kind = loss_of(loss, &self.spec)?;
+        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
         let spec = &self.spec;
         gradflow::memory::check_dense(
             "hessian",

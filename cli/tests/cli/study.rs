@@ -50,8 +50,9 @@ fn ok(out: &Output) {
     );
 }
 
-fn study(cfg: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> Output {
-    let mut args = vec![
+/// `gradflow study` on `cfg` into `out`, one thread, no progress bar.
+fn study_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
         "study",
         "--config",
         s(cfg),
@@ -60,7 +61,11 @@ fn study(cfg: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> O
         "--threads",
         "1",
         "--quiet",
-    ];
+    ]
+}
+
+fn study(cfg: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> Output {
+    let mut args = study_args(cfg, out);
     args.extend_from_slice(extra);
     gradflow(&args, env)
 }
@@ -68,18 +73,8 @@ fn study(cfg: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> O
 /// Runs a study and kills it (SIGKILL) once `n` tasks have reported finishing.
 fn study_killed_after(cfg: &Path, out: &Path, n: usize) -> std::process::ExitStatus {
     use std::io::BufRead;
-    let args = [
-        "study",
-        "--config",
-        s(cfg),
-        "--out",
-        s(out),
-        "--threads",
-        "1",
-        "--quiet",
-    ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_gradflow"))
-        .args(args)
+        .args(study_args(cfg, out))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
