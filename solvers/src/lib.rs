@@ -7,6 +7,9 @@
 //!   function to check them;
 //! - [`dirk`]: a fixed-step DIRK integrator with Newton stage solves, used to verify tableaux
 //!   on textbook problems (observed order of convergence);
+//! - [`rosenbrock_tableau`] and [`rosenbrock`]: Rosenbrock methods (Rodas5P, ROS34PW2) with
+//!   their order conditions and stability function, and an adaptive dense-matrix driver (one
+//!   Jacobian and one LU factorisation per step, no Newton iterations);
 //! - [`trust_region`]: the exact trust-region subproblem (Moré–Sorensen) on an
 //!   eigendecomposition, for Newton trust-region refinement with indefinite Hessians.
 //!
@@ -15,7 +18,10 @@
 #![warn(missing_docs)]
 
 pub mod dirk;
+pub mod rosenbrock;
+pub mod rosenbrock_tableau;
 pub mod tableau;
 pub mod trust_region;
 
+pub use rosenbrock_tableau::RosenbrockTableau;
 pub use tableau::ButcherTableau;

@@ -1,4 +1,4 @@
-//! The phase driver: builds the diffsol problem, steps the chosen method, applies the stop
+//! The phase driver: builds the diffsol problem (or the Rosenbrock driver), steps the chosen method, applies the stop
 //! rules after every accepted step, and restarts from the best point on solver failures.
 
 use diffsol::{
@@ -158,17 +158,31 @@ fn flow_with_failure(
             "flow.max_memory_gib",
             "tsit5",
         )?;
-        let (o, m, outcome) = diffsol_segment(
-            method,
-            obj,
-            monitor,
-            &x,
-            t,
-            cfg,
-            poison.take(),
-            &mut final_x,
-        )?;
-        (obj, monitor) = (o, m);
+        let outcome = if method.is_rosenbrock() {
+            super::rosenbrock::segment(
+                method,
+                &mut obj,
+                &mut monitor,
+                &x,
+                t,
+                cfg,
+                poison.take(),
+                &mut final_x,
+            )
+        } else {
+            let (o, m, outcome) = diffsol_segment(
+                method,
+                obj,
+                monitor,
+                &x,
+                t,
+                cfg,
+                poison.take(),
+                &mut final_x,
+            )?;
+            (obj, monitor) = (o, m);
+            outcome
+        };
         match outcome {
             Ok((t_end, stop)) => {
                 t = t_end;
@@ -214,7 +228,7 @@ fn flow_with_failure(
 }
 
 /// How a diffsol segment of the flow ended: at `(t, stop)`, or failed at `t` with the error.
-type SegmentEnd = std::result::Result<(f64, StopReason), (f64, String)>;
+pub(super) type SegmentEnd = std::result::Result<(f64, StopReason), (f64, String)>;
 
 /// Integrates the flow from `x` at time `t` with the diffsol method `method` until a stop rule
 /// holds or the solver fails; returns the objective and monitor back with how it ended.
@@ -277,9 +291,11 @@ fn diffsol_segment<'d>(
                 .tsit45()
                 .map_err(setup)
                 .and_then(|s| drive(s, max_t, fx)),
-            Integrator::Rk4 | Integrator::Gd | Integrator::Adam => {
-                Err((t, format!("{method} is not a diffsol method")))
-            }
+            Integrator::Rk4
+            | Integrator::Gd
+            | Integrator::Adam
+            | Integrator::Rodas5P
+            | Integrator::Ros34Pw2 => Err((t, format!("{method} is not a diffsol method"))),
         }
     };
     let state = problem.eqn.into_state();
@@ -309,5 +325,31 @@ mod tests {
         assert_eq!(r.events[0].restarted_with, Integrator::Bdf);
         assert!(r.outcome.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
         assert_ne!(r.outcome.stop, StopReason::NoProgress);
+    }
+
+    #[test]
+    fn a_failed_rosenbrock_flow_falls_back_to_kencarp58_from_the_best_point() {
+        let p = Problem::teacher_student(2, 3, 3, 400, 11, 0).unwrap();
+        let mut rng = crate::rng::Stream::new(5, 0);
+        let t = &p.teacher.as_ref().unwrap().params;
+        let x0: Vec<f64> = t.iter().map(|v| v + 0.3 * rng.normal()).collect();
+        let cfg = FlowConfig {
+            integrator: Some(Integrator::Rodas5P),
+            maxiterations_ode: 80,
+            ..FlowConfig::default()
+        };
+        let r = flow_with_failure(p.objective(), &x0, &cfg, &Watch::silent(), Some(40)).unwrap();
+        assert_eq!(r.events.len(), 1, "{:?}", r.events);
+        assert_eq!(r.events[0].failed, Integrator::Rodas5P);
+        assert_eq!(r.events[0].restarted_with, Integrator::KenCarp58);
+        assert!(r.outcome.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
+        assert_eq!(r.outcome.stop, StopReason::MaxIterations);
+        // Without the failure, the run evaluates one Hessian per step (the first at the start).
+        let clean = run_flow(p.objective(), &x0, &cfg).unwrap();
+        let c = clean.outcome.counters;
+        assert!(
+            c.hessian_evals >= c.iterations && c.hessian_evals <= c.iterations + 1,
+            "{c:?}"
+        );
     }
 }

@@ -2,13 +2,15 @@
 //!
 //! Implicit methods run on diffsol's SDIRK and BDF machinery with the analytic Hessian as the
 //! Jacobian ([`equations`]); `kencarp58` is Kennedy & Carpenter's 5th-order ESDIRK from
-//! [`gradflow_solvers::tableau`]. Explicit `tsit5` also runs on diffsol; `rk4`, `gd` and `adam`
+//! [`gradflow_solvers::tableau`]. The Rosenbrock methods `rodas5p` and `ros34pw2` run on
+//! gradflow-solvers' own driver ([`gradflow_solvers::rosenbrock`]). Explicit `tsit5` also runs on diffsol; `rk4`, `gd` and `adam`
 //! are simple loops here ([`discrete`]). A solver failure restarts the flow from the best point
 //! with a more robust method and is recorded ([`FlowEvent`]).
 
 mod discrete;
 pub(crate) mod equations;
 mod integrate;
+mod rosenbrock;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,15 @@ pub enum Integrator {
     TrBdf2,
     /// ESDIRK3(4) of diffsol.
     Esdirk34,
+    /// Rodas5P (Steinebach 2023): 8-stage 5th-order stiffly accurate L-stable Rosenbrock
+    /// method with the exact Hessian as Jacobian: one Hessian and one LU per step, no Newton
+    /// iterations.
+    #[serde(rename = "rodas5p")]
+    Rodas5P,
+    /// ROS34PW2 (Rang & Angermann 2005): 4-stage 3rd-order L-stable Rosenbrock W-method
+    /// (honours `jacobian_refresh` > 1).
+    #[serde(rename = "ros34pw2")]
+    Ros34Pw2,
     /// Variable-order BDF.
     Bdf,
     /// Tsitouras 5(4) explicit Runge–Kutta.
@@ -40,7 +51,8 @@ pub enum Integrator {
 }
 
 crate::named::named_enum!(Integrator, "integrator", {
-    KenCarp58 => "kencarp58", TrBdf2 => "tr-bdf2", Esdirk34 => "esdirk34", Bdf => "bdf",
+    KenCarp58 => "kencarp58", TrBdf2 => "tr-bdf2", Esdirk34 => "esdirk34",
+    Rodas5P => "rodas5p", Ros34Pw2 => "ros34pw2", Bdf => "bdf",
     Tsit5 => "tsit5", Rk4 => "rk4", Gd => "gd", Adam => "adam",
 });
 
@@ -57,9 +69,16 @@ impl Integrator {
         }
     }
 
+    /// Whether the method runs on gradflow-solvers' Rosenbrock driver.
+    pub fn is_rosenbrock(self) -> bool {
+        matches!(self, Integrator::Rodas5P | Integrator::Ros34Pw2)
+    }
+
     /// Dense `P × P` matrices the method keeps (Hessian, Jacobian, factorisation).
     pub fn dense_matrices(self) -> usize {
         match self {
+            // The Jacobian (the Hessian, written in place) and the factored W.
+            Integrator::Rodas5P | Integrator::Ros34Pw2 => 2,
             Integrator::KenCarp58 | Integrator::TrBdf2 | Integrator::Esdirk34 | Integrator::Bdf => {
                 3
             }
@@ -72,6 +91,7 @@ impl Integrator {
         match self {
             Integrator::Bdf => Integrator::TrBdf2,
             Integrator::KenCarp58 | Integrator::TrBdf2 | Integrator::Esdirk34 => Integrator::Bdf,
+            Integrator::Rodas5P | Integrator::Ros34Pw2 => Integrator::KenCarp58,
             Integrator::Tsit5 | Integrator::Rk4 | Integrator::Gd | Integrator::Adam => {
                 Integrator::KenCarp58
             }

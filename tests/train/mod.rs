@@ -57,6 +57,8 @@ fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
         (Integrator::KenCarp58, 1e-5),
         (Integrator::TrBdf2, 1e-4),
         (Integrator::Esdirk34, 1e-4),
+        (Integrator::Rodas5P, 1e-5),
+        (Integrator::Ros34Pw2, 1e-5),
         (Integrator::Bdf, 1e-4),
         (Integrator::Tsit5, 1e-5),
         (Integrator::Rk4, 1e-6),

@@ -1,0 +1,133 @@
+//! The gradient flow on gradflow-solvers' Rosenbrock driver ([`gradflow_solvers::rosenbrock`]):
+//! the exact Hessian is the Jacobian, evaluated with the gradient in one pass at the start of
+//! each step, then one gradient per further stage. Every evaluation is recorded in the phase's
+//! [`Monitor`] (best point ever evaluated); stop rules apply after every accepted step, as for
+//! the diffsol methods.
+
+use gradflow_solvers::RosenbrockTableau;
+use gradflow_solvers::rosenbrock::{Rosenbrock, RosenbrockOptions, RosenbrockSystem};
+
+use super::integrate::SegmentEnd;
+use super::{FlowConfig, Integrator};
+use crate::monitor::{Monitor, StopReason, inf_norm};
+use crate::net::Objective;
+
+/// `dθ/dt = −τ∇L_sum(θ)` with Jacobian `−τH_sum(θ)`, recording every evaluation.
+struct GradientFlow<'o, 'd> {
+    obj: &'o mut Objective<'d>,
+    monitor: &'o mut Monitor,
+    tau: f64,
+    scale: f64,
+    /// Testing hook: after this many right-hand sides, return NaN.
+    poison_after: Option<usize>,
+    evals: usize,
+}
+
+impl GradientFlow<'_, '_> {
+    /// Whether the run was cancelled: the equations then freeze (zero right-hand side and
+    /// Jacobian), the step in progress completes at once and the stop rule ends the run.
+    fn frozen(&self, f: &mut [f64], jac: Option<&mut [f64]>) -> bool {
+        if !self.monitor.watch().is_cancelled() {
+            return false;
+        }
+        f.fill(0.0);
+        if let Some(j) = jac {
+            j.fill(0.0);
+        }
+        true
+    }
+
+    fn finish(&mut self, y: &[f64], loss: f64, f: &mut [f64]) {
+        self.evals += 1;
+        if self.poison_after.is_some_and(|k| self.evals > k) {
+            f.fill(f64::NAN);
+            return;
+        }
+        let gnorm = inf_norm(f) * self.scale;
+        self.monitor.record(y, loss * self.scale, gnorm);
+        f.iter_mut().for_each(|v| *v *= -self.tau);
+    }
+}
+
+impl RosenbrockSystem for GradientFlow<'_, '_> {
+    fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
+        if self.frozen(f, None) {
+            return;
+        }
+        let loss = self.obj.gradient_into(y, f);
+        self.finish(y, loss, f);
+    }
+
+    fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
+        if self.frozen(f, Some(jac)) {
+            return;
+        }
+        let loss = self.obj.hessian_into(y, f, jac);
+        self.monitor.record_hessian();
+        jac.iter_mut().for_each(|v| *v *= -self.tau);
+        self.finish(y, loss, f);
+    }
+}
+
+/// The tableau of a Rosenbrock integrator.
+fn tableau(method: Integrator) -> Option<RosenbrockTableau> {
+    match method {
+        Integrator::Rodas5P => Some(RosenbrockTableau::rodas5p()),
+        Integrator::Ros34Pw2 => Some(RosenbrockTableau::ros34pw2()),
+        _ => None,
+    }
+}
+
+/// Integrates the flow from `x` at time `t` with a Rosenbrock method until a stop rule holds
+/// or the solver fails (`Err((t, message))`); the state at the end goes to `final_x`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn segment(
+    method: Integrator,
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    t: f64,
+    cfg: &FlowConfig,
+    poison: Option<usize>,
+    final_x: &mut Vec<f64>,
+) -> SegmentEnd {
+    let Some(tab) = tableau(method) else {
+        return Err((t, format!("{method} is not a Rosenbrock method")));
+    };
+    let scale = obj.mean_scale();
+    let mut sys = GradientFlow {
+        obj,
+        monitor,
+        tau: cfg.tau,
+        scale,
+        poison_after: poison,
+        evals: 0,
+    };
+    let mut opts = RosenbrockOptions::default();
+    opts.rtol = cfg.reltol;
+    opts.atol = cfg.abstol;
+    opts.jacobian_refresh = cfg.jacobian_refresh;
+    let mut solver = Rosenbrock::new(tab, &mut sys, x, t, opts).map_err(|e| (t, e.to_string()))?;
+    let max_t = cfg.max_t.unwrap_or(f64::INFINITY);
+    if max_t.is_finite() {
+        solver.set_stop_time(max_t);
+    }
+    loop {
+        let t_now = solver
+            .step(&mut sys)
+            .map_err(|e| (solver.t(), e.to_string()))?;
+        let y = solver.y();
+        final_x.clear();
+        final_x.extend_from_slice(y);
+        let m = &mut *sys.monitor;
+        m.step();
+        let (best, gn) = (m.best_loss, m.best_gnorm);
+        m.observe(t_now, best, gn, y);
+        if t_now >= max_t {
+            return Ok((t_now, StopReason::MaxT));
+        }
+        if let Some(stop) = m.should_stop(t_now) {
+            return Ok((t_now, stop));
+        }
+    }
+}
