@@ -25,7 +25,7 @@ pub enum Method {
 }
 
 /// Per-phase summary in the record: the method and how the phase ended (one flat JSON object:
-/// `{"method": "kencarp58", "stop": …, "loss": …, "gnorm": …, "counters": …, "wall": …}`).
+/// `{"method": "rodas5p", "stop": …, "loss": …, "gnorm": …, "counters": …, "wall": …}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhaseRecord {
     /// The method.

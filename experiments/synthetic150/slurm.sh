@@ -18,6 +18,7 @@ set -euo pipefail
 cd "${SLURM_SUBMIT_DIR:-$(dirname "$0")/../..}"
 SHARDS=${SLURM_ARRAY_TASK_COUNT:-100}
 CONFIG=${CONFIG:-experiments/synthetic150/full.toml}
-exec target/release/gradflow study --config "$CONFIG" \
+# OUT: the study folder (default: results/<name> next to the configuration).
+exec target/release/gradflow study --config "$CONFIG" ${OUT:+--out "$OUT"} \
   --shard "${SLURM_ARRAY_TASK_ID}/${SHARDS}" \
   --threads "${SLURM_CPUS_PER_TASK:-1}" --quiet

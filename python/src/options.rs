@@ -17,7 +17,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "ode",
         Table::Flow,
         "integrator",
-        "integrator (default: by size: kencarp58 up to 1024 parameters, tr-bdf2 up to 1e4, tsit5 above)",
+        "integrator (default: by size: rodas5p up to 1024 parameters, tr-bdf2 up to 1e4, tsit5 above)",
     ),
     (
         "abstol",

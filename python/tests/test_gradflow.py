@@ -84,7 +84,7 @@ def test_train_reaches_machine_precision_on_a_small_teacher(tmp_path):
     assert res.loss <= res.ode_loss
     assert res.trajectory.shape[1] == 4 and res.loss_curve.shape[1] == 4
     d = res.to_dict()
-    assert d["loss"] == res.loss and d["ode"]["method"] == "kencarp58"
+    assert d["loss"] == res.loss and d["ode"]["method"] == "rodas5p"
     res.save(tmp_path / "run.json")
     assert (tmp_path / "run.json").stat().st_size > 0
 

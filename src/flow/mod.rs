@@ -57,11 +57,12 @@ crate::named::named_enum!(Integrator, "integrator", {
 });
 
 impl Integrator {
-    /// The default for a problem size: `kencarp58` up to 1024 parameters, `tr-bdf2` up to 10⁴,
-    /// then the explicit `tsit5` (no `P × P` matrices).
+    /// The default for a problem size: `rodas5p` up to 1024 parameters, `tr-bdf2` up to 10⁴,
+    /// then the explicit `tsit5` (no `P × P` matrices). Chosen by measurement
+    /// (`experiments/integrators/time-to-target.md`).
     pub fn default_for(n_params: usize) -> Self {
         if n_params <= 1024 {
-            Integrator::KenCarp58
+            Integrator::Rodas5P
         } else if n_params <= 10_000 {
             Integrator::TrBdf2
         } else {
@@ -112,7 +113,7 @@ impl Integrator {
 #[serde(default)]
 #[non_exhaustive]
 pub struct FlowConfig {
-    /// Integrator (default: kencarp58 up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above).
+    /// Integrator (default: rodas5p up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above).
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
     pub abstol: f64,

@@ -159,12 +159,14 @@ fn every_refiner_reaches_machine_precision_from_a_nearby_point() {
 }
 
 /// The paper teacher `4 → 4 → 1` with `n` samples, a width-`m` student (seed `seed`) after
-/// `steps` gradient-flow steps (a deterministic start for the refiners).
+/// `steps` KenCarp58 steps (a deterministic start for the refiners).
 fn after_short_flow(m: usize, n: usize, seed: u64, steps: usize) -> (Problem, Vec<f64>, f64) {
     let p =
         Problem::teacher_student(4, 4, m, n, gradflow::teacher::paper_seed(4, 4, 0), seed).unwrap();
     let flow = {
         let mut c = FlowConfig::default();
+        // The starts (and the iteration counts quoted below) are KenCarp58's.
+        c.integrator = Some(Integrator::KenCarp58);
         c.maxiterations_ode = steps;
         c.maxtime_ode = 600.0;
         c
