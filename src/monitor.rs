@@ -130,6 +130,7 @@ pub struct Counters {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrajectoryPoint {
     /// ODE time (gradient flow) or iteration number (refinement).
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_infinity")]
     pub t: f64,
     /// Mean loss at the point.
     #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]

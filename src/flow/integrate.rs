@@ -352,4 +352,29 @@ mod tests {
             "{c:?}"
         );
     }
+
+    #[test]
+    fn a_converged_rosenbrock_flow_ends_with_max_t_at_a_finite_time() {
+        // At the teacher the gradient vanishes to round-off, the error estimate with it, and
+        // the steps grow ×6 each until the ODE time would overflow.
+        let p = Problem::teacher_student(2, 3, 3, 400, 11, 0).unwrap();
+        let x0 = p.teacher.as_ref().unwrap().params.clone();
+        let cfg = FlowConfig {
+            integrator: Some(Integrator::Rodas5P),
+            // Only the time axis ends this run (the loss at the teacher is exactly 0).
+            minloss: -1.0,
+            min_gnorm: -1.0,
+            maxtime_ode: 30.0,
+            ..FlowConfig::default()
+        };
+        let r = run_flow(p.objective(), &x0, &cfg).unwrap();
+        assert_eq!(r.outcome.stop, StopReason::MaxT);
+        assert!(r.t.is_finite() && r.t > 1e300, "t = {:e}", r.t);
+        assert!(r.trajectory.iter().all(|q| q.t.is_finite()));
+        assert!(r.events.is_empty(), "{:?}", r.events);
+        // Records written before this rule may hold an infinite time (JSON null): it reads back.
+        let q: crate::monitor::TrajectoryPoint =
+            serde_json::from_str(r#"{"t":null,"loss":0.5,"gnorm":null,"wall":1.0}"#).unwrap();
+        assert!(q.t.is_infinite() && q.gnorm.is_nan());
+    }
 }

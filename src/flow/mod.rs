@@ -193,6 +193,7 @@ impl FlowConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowEvent {
     /// ODE time of the failure.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_infinity")]
     pub t: f64,
     /// The method that failed.
     pub failed: Integrator,
@@ -216,6 +217,7 @@ pub struct FlowResult {
     /// The integrator's state at the end (the ODE solution at `t`).
     pub final_x: Vec<f64>,
     /// ODE time reached.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_infinity")]
     pub t: f64,
     /// Log-spaced trajectory.
     pub trajectory: Vec<TrajectoryPoint>,

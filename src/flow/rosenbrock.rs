@@ -123,7 +123,10 @@ pub(super) fn segment(
         m.step();
         let (best, gn) = (m.best_loss, m.best_gnorm);
         m.observe(t_now, best, gn, y);
-        if t_now >= max_t {
+        // A converged flow's steps grow without bound: once the next step would overflow
+        // the ODE time, the time axis is exhausted (as for diffsol's methods, whose time then
+        // becomes infinite), and t stays finite in the records.
+        if t_now >= max_t || !(t_now + solver.h()).is_finite() {
             return Ok((t_now, StopReason::MaxT));
         }
         if let Some(stop) = m.should_stop(t_now) {

@@ -23,3 +23,9 @@ use serde::{Deserialize, Deserializer};
 pub fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
+
+/// A number, or +∞ for `null`: for ODE times, which become infinite (never NaN) once a
+/// converged gradient flow's steps overflow.
+pub fn f64_or_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+}
