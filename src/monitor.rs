@@ -302,6 +302,20 @@ impl Monitor {
         }
     }
 
+    /// After an accepted step of an adaptive integrator at ODE time `t` with state `x`: counts
+    /// the step, adds the trajectory point, and returns the stop rule that holds —
+    /// [`StopReason::MaxT`] when the integrator's time axis is exhausted (`time_exhausted`).
+    pub fn accept_step(&mut self, t: f64, x: &[f64], time_exhausted: bool) -> Option<StopReason> {
+        self.step();
+        let (best, gnorm) = (self.best_loss, self.best_gnorm);
+        self.observe(t, best, gnorm, x);
+        if time_exhausted {
+            Some(StopReason::MaxT)
+        } else {
+            self.should_stop(t)
+        }
+    }
+
     /// The first stop rule that holds, checked after an accepted step at ODE time `t`.
     pub fn should_stop(&self, t: f64) -> Option<StopReason> {
         let l = &self.limits;

@@ -5,14 +5,6 @@
 #   bash demo_time_to_target.sh OLD_GRADFLOW NEW_GRADFLOW OUT_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-old=$1 new=$2 out=$3
-seeds=${SEEDS:-0..10}
-mkdir -p "$out"
-run() {
-  "$1" solve --seeds "$seeds" --maxtime-ode 60 --maxtime-optim 60 --minloss 1e-20 \
-    --minloss-optim 1e-20 --threads 1 --quiet -o "$2" > "$2.log" 2>&1
-}
-run "$old" "$out/old" &
-run "$new" "$out/new" &
-wait
-python3 "$here/time_to_target.py" "$out/old" "$out/new"
+SEEDS=${SEEDS:-0..10} EXTRA="--minloss 1e-20 --minloss-optim 1e-20" \
+  bash "$here/../training/demo_precision_compare.sh" "$@"
+python3 "$here/time_to_target.py" "$3/old" "$3/new"

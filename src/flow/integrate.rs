@@ -1,5 +1,6 @@
-//! The phase driver: builds the diffsol problem (or the Rosenbrock driver), steps the chosen method, applies the stop
-//! rules after every accepted step, and restarts from the best point on solver failures.
+//! The phase driver: builds the diffsol problem (or hands over to the Rosenbrock driver),
+//! steps the chosen method, applies the stop rules after every accepted step, and restarts
+//! from the best point on solver failures.
 
 use diffsol::{
     FaerLU, OdeBuilder, OdeSolverMethod, OdeSolverProblem, Tableau, TableauMat, TableauVec, Vector,
@@ -82,14 +83,12 @@ fn drive<'a, 'd: 'a, S: OdeSolverMethod<'a, FlowEquations<'d>>>(
         last_y.clear();
         last_y.extend((0..y.len()).map(|i| y[i]));
         let eqn = &solver.problem().eqn;
-        let mut fs = eqn.state.borrow_mut();
-        fs.monitor.step();
-        let (best, gn) = (fs.monitor.best_loss, fs.monitor.best_gnorm);
-        fs.monitor.observe(t, best, gn, last_y);
-        if reached {
-            return Ok((t, StopReason::MaxT));
-        }
-        if let Some(stop) = fs.monitor.should_stop(t) {
+        if let Some(stop) = eqn
+            .state
+            .borrow_mut()
+            .monitor
+            .accept_step(t, last_y, reached)
+        {
             return Ok((t, stop));
         }
         if !(0..y.len()).all(|i| y[i].is_finite()) {

@@ -9,7 +9,7 @@ use gradflow_solvers::rosenbrock::{Rosenbrock, RosenbrockOptions, RosenbrockSyst
 
 use super::integrate::SegmentEnd;
 use super::{FlowConfig, Integrator};
-use crate::monitor::{Monitor, StopReason, inf_norm};
+use crate::monitor::{Monitor, inf_norm};
 use crate::net::Objective;
 
 /// `dθ/dt = −τ∇L_sum(θ)` with Jacobian `−τH_sum(θ)`, recording every evaluation.
@@ -119,17 +119,11 @@ pub(super) fn segment(
         let y = solver.y();
         final_x.clear();
         final_x.extend_from_slice(y);
-        let m = &mut *sys.monitor;
-        m.step();
-        let (best, gn) = (m.best_loss, m.best_gnorm);
-        m.observe(t_now, best, gn, y);
         // A converged flow's steps grow without bound: once the next step would overflow
         // the ODE time, the time axis is exhausted (as for diffsol's methods, whose time then
         // becomes infinite), and t stays finite in the records.
-        if t_now >= max_t || !(t_now + solver.h()).is_finite() {
-            return Ok((t_now, StopReason::MaxT));
-        }
-        if let Some(stop) = m.should_stop(t_now) {
+        let exhausted = t_now >= max_t || !(t_now + solver.h()).is_finite();
+        if let Some(stop) = sys.monitor.accept_step(t_now, y, exhausted) {
             return Ok((t_now, stop));
         }
     }

@@ -15,106 +15,9 @@ use faer::{Mat, Par};
 
 use crate::rosenbrock_tableau::RosenbrockTableau;
 
-/// The system `y' = f(y)`, evaluated by the integrator.
-pub trait RosenbrockSystem {
-    /// Writes `f(y)` into `f`.
-    fn rhs(&mut self, y: &[f64], f: &mut [f64]);
-    /// Writes `f(y)` into `f` and the Jacobian `∂f/∂y` (row-major `n × n`) into `jac`.
-    fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]);
-}
+mod options;
 
-/// Options of [`Rosenbrock`].
-///
-/// ```
-/// use gradflow_solvers::rosenbrock::RosenbrockOptions;
-/// let o = RosenbrockOptions::default();
-/// assert_eq!((o.rtol, o.atol, o.jacobian_refresh), (1e-6, 1e-6, 1));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RosenbrockOptions {
-    /// Relative tolerance.
-    pub rtol: f64,
-    /// Absolute tolerance.
-    pub atol: f64,
-    /// First step (default: the Hairer–Wanner starting-step heuristic).
-    pub h0: Option<f64>,
-    /// Refresh the Jacobian at least every this many accepted steps; only W-methods use a
-    /// value above 1 (a classical Rosenbrock method needs the exact Jacobian every step).
-    pub jacobian_refresh: usize,
-    /// Rejections in a row after which a step gives up.
-    pub max_rejections: usize,
-}
-
-impl Default for RosenbrockOptions {
-    fn default() -> Self {
-        RosenbrockOptions {
-            rtol: 1e-6,
-            atol: 1e-6,
-            h0: None,
-            jacobian_refresh: 1,
-            max_rejections: 60,
-        }
-    }
-}
-
-/// Why a step could not be completed.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum RosenbrockError {
-    /// The step size fell below the resolution of `t`.
-    StepTooSmall {
-        /// Time of the failure.
-        t: f64,
-        /// The step size.
-        h: f64,
-    },
-    /// Too many rejections in a row (the error estimate stayed above 1 or non-finite).
-    TooManyRejections {
-        /// Time of the failure.
-        t: f64,
-        /// The last step size tried.
-        h: f64,
-    },
-    /// The right-hand side or the Jacobian at the current point is not finite.
-    NonFinite {
-        /// Time of the failure.
-        t: f64,
-    },
-}
-
-impl std::fmt::Display for RosenbrockError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RosenbrockError::StepTooSmall { t, h } => {
-                write!(f, "step size {h:e} too small at t = {t:e}")
-            }
-            RosenbrockError::TooManyRejections { t, h } => {
-                write!(f, "too many rejected steps at t = {t:e} (last h = {h:e})")
-            }
-            RosenbrockError::NonFinite { t } => {
-                write!(f, "non-finite right-hand side or Jacobian at t = {t:e}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for RosenbrockError {}
-
-/// Work counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RosenbrockStats {
-    /// Accepted steps.
-    pub steps: usize,
-    /// Rejected steps.
-    pub rejected: usize,
-    /// Right-hand-side evaluations (without those that came with a Jacobian).
-    pub rhs_evals: usize,
-    /// Jacobian evaluations (each with a right-hand side).
-    pub jacobian_evals: usize,
-    /// LU factorisations.
-    pub factorisations: usize,
-}
+pub use options::{RosenbrockError, RosenbrockOptions, RosenbrockStats, RosenbrockSystem};
 
 /// The integrator's state.
 pub struct Rosenbrock {
@@ -139,7 +42,9 @@ pub struct Rosenbrock {
     k: Vec<Vec<f64>>,
     u: Vec<f64>,
     rhs: Vec<f64>,
+    /// The state before the last accepted step (dense output) and the candidate buffer.
     y_prev: Vec<f64>,
+    y_new: Vec<f64>,
     h_prev: f64,
     tstop: f64,
     /// No step growth right after a rejection.
@@ -179,6 +84,7 @@ impl Rosenbrock {
             u: vec![0.0; n],
             rhs: vec![0.0; n],
             y_prev: y0.to_vec(),
+            y_new: vec![0.0; n],
             h_prev: 0.0,
             tstop: f64::INFINITY,
             just_rejected: false,
@@ -390,59 +296,54 @@ impl Rosenbrock {
     /// Takes one accepted step (retrying with smaller steps after rejections); returns the new
     /// time.
     pub fn step(&mut self, sys: &mut impl RosenbrockSystem) -> Result<f64, RosenbrockError> {
-        let n = self.n();
-        // The candidate point lives in `y_prev` (its old value is not needed until the step is
-        // accepted, when it takes the old `y`).
-        let mut candidate = std::mem::take(&mut self.y_prev);
-        candidate.resize(n, 0.0);
+        let mut candidate = std::mem::take(&mut self.y_new);
+        let result = self.step_into(sys, &mut candidate);
+        self.y_new = candidate;
+        result
+    }
+
+    /// [`Rosenbrock::step`] with the candidate point in `candidate`; on acceptance the buffers
+    /// rotate (`y_prev` ← `y` ← candidate) and `candidate` holds the stale one.
+    fn step_into(
+        &mut self,
+        sys: &mut impl RosenbrockSystem,
+        candidate: &mut Vec<f64>,
+    ) -> Result<f64, RosenbrockError> {
         let q = self.tab.embedded_order as f64 + 1.0;
         let mut rejections = 0;
         loop {
             // A classical method needs the Jacobian at y; a W-method keeps it for
             // `jacobian_refresh` steps but retries a rejected step with a fresh one.
             let stale = self.jac_age > 0 && (!self.tab.w_method || rejections > 0);
-            let needs_jac =
-                !self.jac_valid || stale || self.jac_age >= self.opts.jacobian_refresh.max(1);
-            if needs_jac {
-                if let Err(e) = self.refresh_jacobian(sys) {
-                    self.y_prev = candidate;
-                    return Err(e);
-                }
+            if !self.jac_valid || stale || self.jac_age >= self.opts.jacobian_refresh.max(1) {
+                self.refresh_jacobian(sys)?;
             } else if !self.f0_valid {
                 sys.rhs(&self.y, &mut self.f0);
                 self.stats.rhs_evals += 1;
                 self.f0_valid = true;
                 if !self.f0.iter().all(|v| v.is_finite()) {
-                    self.y_prev = candidate;
                     return Err(RosenbrockError::NonFinite { t: self.t });
                 }
             }
-            let mut h = self.h;
             let remaining = self.tstop - self.t;
-            let last = h >= remaining;
-            if last {
-                h = remaining;
-            }
+            let last = self.h >= remaining;
+            let h = if last { remaining } else { self.h };
             if !(h > 4.0 * f64::EPSILON * self.t.abs() && h >= f64::MIN_POSITIVE) {
-                self.y_prev = candidate;
                 return Err(RosenbrockError::StepTooSmall { t: self.t, h });
             }
-            let err = self.attempt(sys, h, &mut candidate);
+            let err = self.attempt(sys, h, candidate);
+            // h ← h·clamp(0.9·err^(−1/q), 0.2, 6), no growth after a rejection; a non-finite
+            // step shrinks by 4.
+            let raw = if err.is_finite() {
+                0.9 * err.powf(-1.0 / q)
+            } else {
+                0.25
+            };
             if err <= 1.0 {
-                let fac = if err == 0.0 {
-                    6.0
-                } else {
-                    (0.9 * err.powf(-1.0 / q)).clamp(0.2, 6.0)
-                };
-                let fac = if self.just_rejected {
-                    fac.min(1.0)
-                } else {
-                    fac
-                };
+                let fac = raw.clamp(0.2, if self.just_rejected { 1.0 } else { 6.0 });
                 self.just_rejected = false;
-                // The candidate becomes y; the old y is kept for dense output.
-                std::mem::swap(&mut self.y, &mut candidate);
-                self.y_prev = candidate;
+                std::mem::swap(&mut self.y_prev, &mut self.y);
+                std::mem::swap(&mut self.y, candidate);
                 self.h_prev = h;
                 self.t = if last { self.tstop } else { self.t + h };
                 self.h = if last { self.h.max(h) } else { h * fac };
@@ -455,14 +356,8 @@ impl Rosenbrock {
             self.stats.rejected += 1;
             rejections += 1;
             self.just_rejected = true;
-            let fac = if err.is_finite() {
-                (0.9 * err.powf(-1.0 / q)).clamp(0.2, 1.0)
-            } else {
-                0.25
-            };
-            self.h = h * fac;
+            self.h = h * raw.clamp(0.2, 1.0);
             if rejections >= self.opts.max_rejections {
-                self.y_prev = candidate;
                 return Err(RosenbrockError::TooManyRejections {
                     t: self.t,
                     h: self.h,
@@ -524,237 +419,4 @@ pub fn integrate_fixed(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The unforced Van der Pol oscillator with μ (stiff for large μ).
-    struct VanDerPol(f64);
-
-    impl RosenbrockSystem for VanDerPol {
-        fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
-            f[0] = y[1];
-            f[1] = self.0 * (1.0 - y[0] * y[0]) * y[1] - y[0];
-        }
-        fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
-            self.rhs(y, f);
-            jac.copy_from_slice(&[
-                0.0,
-                1.0,
-                -2.0 * self.0 * y[0] * y[1] - 1.0,
-                self.0 * (1.0 - y[0] * y[0]),
-            ]);
-        }
-    }
-
-    /// Robertson's chemical kinetics (Hairer & Wanner II, §IV.1), a classic stiff test.
-    struct Robertson;
-
-    impl RosenbrockSystem for Robertson {
-        fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
-            f[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
-            f[2] = 3e7 * y[1] * y[1];
-            f[1] = -f[0] - f[2];
-        }
-        fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
-            self.rhs(y, f);
-            jac.copy_from_slice(&[
-                -0.04,
-                1e4 * y[2],
-                1e4 * y[1],
-                0.04,
-                -1e4 * y[2] - 6e7 * y[1],
-                -1e4 * y[1],
-                0.0,
-                6e7 * y[1],
-                0.0,
-            ]);
-        }
-    }
-
-    fn err(a: &[f64], b: &[f64]) -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
-    }
-
-    fn observed_orders(tab: &RosenbrockTableau, steps: &[usize]) -> Vec<f64> {
-        let y0 = [2.0, 0.0];
-        let reference = integrate_fixed(tab, &mut VanDerPol(0.3), &y0, 0.0, 2.0, 4096).unwrap();
-        let errors: Vec<f64> = steps
-            .iter()
-            .map(|&s| {
-                err(
-                    &integrate_fixed(tab, &mut VanDerPol(0.3), &y0, 0.0, 2.0, s).unwrap(),
-                    &reference,
-                )
-            })
-            .collect();
-        errors.windows(2).map(|w| (w[0] / w[1]).log2()).collect()
-    }
-
-    #[test]
-    fn rodas5p_converges_with_order_five() {
-        for p in observed_orders(&RosenbrockTableau::rodas5p(), &[16, 32, 64, 128]) {
-            assert!(p > 4.6 && p < 5.8, "observed order {p}");
-        }
-    }
-
-    #[test]
-    fn ros34pw2_converges_with_order_three() {
-        for p in observed_orders(&RosenbrockTableau::ros34pw2(), &[16, 32, 64, 128]) {
-            assert!(p > 2.7 && p < 3.4, "observed order {p}");
-        }
-    }
-
-    #[test]
-    #[allow(clippy::excessive_precision)]
-    fn adaptive_steps_solve_robertson_to_the_reference() {
-        // Reference y(40) from Hairer & Wanner's test set.
-        let reference = [
-            0.715_827_068_719_316_5,
-            9.185_534_764_557_202e-6,
-            0.284_163_745_745_818_6,
-        ];
-        for tab in [RosenbrockTableau::rodas5p(), RosenbrockTableau::ros34pw2()] {
-            let name = tab.name;
-            let opts = RosenbrockOptions {
-                rtol: 1e-9,
-                atol: 1e-13,
-                ..Default::default()
-            };
-            let mut r = Rosenbrock::new(tab, &mut Robertson, &[1.0, 0.0, 0.0], 0.0, opts).unwrap();
-            r.set_stop_time(40.0);
-            while r.t() < 40.0 {
-                r.step(&mut Robertson).unwrap();
-            }
-            let rel = (0..3)
-                .map(|i| ((r.y()[i] - reference[i]) / reference[i]).abs())
-                .fold(0.0, f64::max);
-            assert!(
-                rel < 1e-6,
-                "{name}: relative error {rel:e}, {:?}",
-                r.stats()
-            );
-            assert!(r.stats().steps < 3000, "{name}: {:?}", r.stats());
-        }
-    }
-
-    #[test]
-    fn a_stiff_van_der_pol_takes_few_steps_and_stays_on_the_limit_cycle() {
-        for tab in [RosenbrockTableau::rodas5p(), RosenbrockTableau::ros34pw2()] {
-            let name = tab.name;
-            let mut sys = VanDerPol(1e3);
-            let mut r = Rosenbrock::new(
-                tab,
-                &mut sys,
-                &[2.0, 0.0],
-                0.0,
-                RosenbrockOptions::default(),
-            )
-            .unwrap();
-            r.set_stop_time(1000.0);
-            while r.t() < 1000.0 {
-                r.step(&mut sys).unwrap();
-            }
-            // An explicit method would need ~10⁶ steps (stiffness ratio μ² = 10⁶ over t = 1000).
-            assert!(r.stats().steps < 5000, "{name}: {:?}", r.stats());
-            assert!(r.y()[0].abs() < 2.1, "{name}: {:?}", r.y());
-            assert!(r.stats().factorisations >= r.stats().steps, "{name}");
-        }
-    }
-
-    #[test]
-    fn the_w_method_keeps_converging_with_a_stale_jacobian() {
-        let y0 = [2.0, 0.0];
-        let exact = integrate_fixed(
-            &RosenbrockTableau::rodas5p(),
-            &mut VanDerPol(5.0),
-            &y0,
-            0.0,
-            3.0,
-            8192,
-        )
-        .unwrap();
-        let opts = RosenbrockOptions {
-            rtol: 1e-8,
-            atol: 1e-10,
-            jacobian_refresh: 4,
-            ..Default::default()
-        };
-        let mut sys = VanDerPol(5.0);
-        let mut r =
-            Rosenbrock::new(RosenbrockTableau::ros34pw2(), &mut sys, &y0, 0.0, opts).unwrap();
-        r.set_stop_time(3.0);
-        while r.t() < 3.0 {
-            r.step(&mut sys).unwrap();
-        }
-        let st = r.stats();
-        assert!(err(r.y(), &exact) < 1e-5, "{:e}", err(r.y(), &exact));
-        assert!(st.jacobian_evals * 2 < st.steps + st.rejected, "{st:?}");
-    }
-
-    #[test]
-    fn rodas5p_dense_output_is_accurate_inside_the_step() {
-        let y0 = [2.0, 0.0];
-        let tab = RosenbrockTableau::rodas5p();
-        let mut sys = VanDerPol(0.3);
-        let h = 0.1;
-        let opts = RosenbrockOptions {
-            h0: Some(h),
-            rtol: 1e30,
-            atol: 1e30,
-            ..Default::default()
-        };
-        let mut r = Rosenbrock::new(tab.clone(), &mut sys, &y0, 0.0, opts).unwrap();
-        r.step(&mut sys).unwrap();
-        for theta in [0.25, 0.5, 0.75] {
-            let mut out = [0.0; 2];
-            assert!(r.dense(theta, &mut out));
-            let reference =
-                integrate_fixed(&tab, &mut VanDerPol(0.3), &y0, 0.0, theta * h, 64).unwrap();
-            // Order-4 interpolation on h = 0.1: errors around h⁵ ≈ 1e-5 at most.
-            assert!(
-                err(&out, &reference) < 1e-6,
-                "θ = {theta}: {:e}",
-                err(&out, &reference)
-            );
-        }
-        let mut end = [0.0; 2];
-        r.dense(1.0, &mut end);
-        assert!(err(&end, r.y()) < 1e-14);
-        assert!(
-            !Rosenbrock::new(
-                RosenbrockTableau::ros34pw2(),
-                &mut sys,
-                &y0,
-                0.0,
-                RosenbrockOptions::default()
-            )
-            .unwrap()
-            .dense(0.5, &mut end)
-        );
-    }
-
-    #[test]
-    fn a_non_finite_right_hand_side_is_an_error_not_a_panic() {
-        struct Bad;
-        impl RosenbrockSystem for Bad {
-            fn rhs(&mut self, _y: &[f64], f: &mut [f64]) {
-                f[0] = f64::NAN;
-            }
-            fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
-                self.rhs(y, f);
-                jac[0] = -1.0;
-            }
-        }
-        let r = Rosenbrock::new(
-            RosenbrockTableau::rodas5p(),
-            &mut Bad,
-            &[1.0],
-            0.0,
-            RosenbrockOptions::default(),
-        );
-        assert!(matches!(r, Err(RosenbrockError::NonFinite { .. })));
-    }
-}
+mod tests;
