@@ -150,6 +150,7 @@ pub mod error;
 pub mod eval;
 pub mod flow;
 pub mod io;
+pub mod landscape;
 pub mod memory;
 pub mod monitor;
 pub mod named;

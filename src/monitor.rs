@@ -143,6 +143,10 @@ pub struct TrajectoryPoint {
     /// Parameters, when requested.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x: Option<Vec<f64>>,
+    /// Euclidean norm of the parameters at the point (absent in records written before
+    /// gradflow kept it); the end-state certificate reads the norm's growth from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norm: Option<f64>,
 }
 
 /// Tracks one phase (see the module docs).
@@ -285,6 +289,7 @@ impl Monitor {
                 gnorm,
                 wall: self.elapsed(),
                 x: self.keep_x.then(|| x.to_vec()),
+                norm: Some(x.iter().map(|v| v * v).sum::<f64>().sqrt()),
             });
             // Next log-spaced mark above t (t may be huge, or infinite once a flow has converged).
             if t.is_finite() && self.next_t > 0.0 {

@@ -108,11 +108,61 @@ impl Problem {
         )
     }
 
+    /// A channel to infinity with a known limit (Martinelli et al. 2025): the teacher is a
+    /// 2-3-1 `g` network whose neurons 0 and 1 are the pair `w̄ ± εu` with outgoing weights
+    /// `s/2 ± c/(2ε)` at `ε = 10⁻⁵` (nearly the limit `sσ(w̄·x) + c(u·x)σ'(w̄·x)`); the student is
+    /// the same network at `ε = eps`, so gradient flow from it follows the channel (the pair
+    /// closes, the outgoing weights diverge, the norm grows). 400 Gaussian samples.
+    pub fn channel(eps: f64) -> Result<Self> {
+        let spec = NetSpec::new(
+            2,
+            vec![
+                LayerSpec::new(3, Activation::G),
+                LayerSpec::new(1, Activation::Identity),
+            ],
+        )?;
+        let teacher = Network::new(spec.clone(), channel_pair(1e-5))?;
+        let data = sample_data(&teacher, 400, InputDistribution::Gaussian, 3)?;
+        Ok(Problem {
+            name: format!("channel-{eps}"),
+            data,
+            student: spec,
+            start: channel_pair(eps),
+            teacher: Some(teacher),
+        })
+    }
+
     /// The MSE objective of the student on the data.
     pub fn objective(&self) -> Objective<'_> {
         Objective::new(&self.student, &self.data, Loss::Mse)
             .expect("reference problems are consistent")
     }
+}
+
+/// The parameters of [`Problem::channel`]'s network at pair distance `eps`: neurons 0 and 1 are
+/// `w̄ ± eps·u` (`w̄ = (1, −0.5; 0.3)`, `u = (0.2, 0.1; 0)`, weights; bias) with outgoing
+/// weights `0.25 ± 0.5/eps`; neuron 2 is `(−0.7, 0.4; 0.1)` with outgoing weight 0.8; the
+/// output bias is 0.05. Layout (SPEC §2): `W₁` row-major, `b₁`, `W₂`, `b₂`.
+pub fn channel_pair(eps: f64) -> Vec<f64> {
+    let (wbar, u) = ([1.0, -0.5, 0.3], [0.2, 0.1, 0.0]);
+    let (s, c) = (0.5, 1.0);
+    let wi: Vec<f64> = (0..3).map(|k| wbar[k] + eps * u[k]).collect();
+    let wj: Vec<f64> = (0..3).map(|k| wbar[k] - eps * u[k]).collect();
+    vec![
+        wi[0],
+        wi[1],
+        wj[0],
+        wj[1],
+        -0.7,
+        0.4,
+        wi[2],
+        wj[2],
+        0.1,
+        s / 2.0 + c / (2.0 * eps),
+        s / 2.0 - c / (2.0 * eps),
+        0.8,
+        0.05,
+    ]
 }
 
 /// The benchmark shapes of the performance targets.

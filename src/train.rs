@@ -6,8 +6,11 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_watched};
+use crate::landscape::{CertifyOptions, EndState, Jump, OnChannel, certify, detect_channel, jump};
 use crate::monitor::{StopReason, TrajectoryPoint};
-use crate::net::{Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective};
+use crate::net::{
+    Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective, Regularisers,
+};
 use crate::observe::{Event, RunId, Stage, Watch};
 use crate::optim::{RefineConfig, RefineResult, Refiner, refine_watched};
 use crate::rng::Stream;
@@ -84,6 +87,20 @@ pub struct RunRecord {
     /// The refinement options of the run (as `flow`, else `config.refine`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine: Option<RefineConfig>,
+    /// The regularisers of the objective, when there were any (the losses above then include
+    /// them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regularisers: Option<Regularisers>,
+    /// Mean loss of the data alone at `x`, when there were regularisers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<f64>,
+    /// The jump along a channel at the flow's end (`on_channel = jump`, when one was found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_jump: Option<Jump>,
+    /// What the run ended at, with the evidence (absent in records written before gradflow
+    /// certified end states, and when [`TrainOptions::certify`] is `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_state: Option<EndState>,
     /// The full configuration that produced the run (provenance).
     pub config: serde_json::Value,
 }
@@ -175,8 +192,8 @@ impl<'a> TrainProblem<'a> {
         }
     }
 
-    fn objective(&self) -> Result<Objective<'a>> {
-        let o = Objective::new(self.spec, self.data, self.loss)?;
+    fn objective(&self, reg: &Regularisers) -> Result<Objective<'a>> {
+        let o = Objective::new(self.spec, self.data, self.loss)?.with_regularisers(reg)?;
         match self.frozen {
             Some(m) => o.with_frozen(m),
             None => Ok(o),
@@ -193,8 +210,9 @@ impl<'a> TrainProblem<'a> {
 /// assert_eq!((o.flow.maxtime_ode, o.refine.maxtime_optim), (180.0, 120.0));
 /// assert_eq!((o.seed, o.init), (0, gradflow::net::Init::GlorotNormal));
 /// assert!(o.provenance.is_null());
+/// assert_eq!(o.certify, Some(gradflow::landscape::CertifyOptions::default()));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct TrainOptions {
@@ -208,6 +226,33 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Stored verbatim in the record's `config`, e.g. the command line's whole configuration.
     pub provenance: serde_json::Value,
+    /// The end-state certificate's thresholds (`None`: no certificate in the record; channels
+    /// are then detected with the default thresholds).
+    pub certify: Option<CertifyOptions>,
+    /// What to do when the flow ends in a channel to infinity (checked once, at the flow's
+    /// end, with [`detect_channel`]).
+    pub on_channel: OnChannel,
+    /// Regularisers added to the objective of both phases (and the certificate).
+    pub regularisers: Regularisers,
+}
+
+/// Halvings of the pair distance in one [`jump`] at the flow's end (a factor 2¹⁰ ≈ 10³ nearer
+/// the channel's limit).
+pub const JUMP_HALVINGS: usize = 10;
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            flow: FlowConfig::default(),
+            refine: RefineConfig::default(),
+            init: Init::default(),
+            seed: 0,
+            provenance: serde_json::Value::Null,
+            certify: Some(CertifyOptions::default()),
+            on_channel: OnChannel::Continue,
+            regularisers: Regularisers::default(),
+        }
+    }
 }
 
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
@@ -238,13 +283,49 @@ pub fn train(
     let start = std::time::Instant::now();
     // Refinement options are checked before the flow spends its budget.
     opts.refine.check(problem.spec.n_params())?;
-    let f = run_flow_watched(problem.objective()?, x0, &opts.flow, watch)?;
-    let mut obj = problem.objective()?;
-    let r = refine_watched(&mut obj, &f.x, &opts.refine, watch)?;
+    if let Some(c) = &opts.certify {
+        c.check()?;
+    }
+    let reg = &opts.regularisers;
+    let f = run_flow_watched(problem.objective(reg)?, x0, &opts.flow, watch)?;
+    let mut obj = problem.objective(reg)?;
+    let mut refine_cfg = opts.refine.clone();
+    let mut from = f.x.clone();
+    let mut channel_jump = None;
+    if opts.on_channel != OnChannel::Continue && !watch.is_cancelled() {
+        let thresholds = opts.certify.clone().unwrap_or_default();
+        if let Some(bundles) = detect_channel(problem.spec, &f.x, &f.trajectory, &thresholds)? {
+            if opts.on_channel == OnChannel::Stop {
+                refine_cfg.maxtime_optim = 0.0;
+            } else {
+                let j = jump(&mut obj, &f.x, &bundles, JUMP_HALVINGS)?;
+                from.copy_from_slice(&j.x);
+                channel_jump = Some(j);
+            }
+        }
+    }
+    let r = refine_watched(&mut obj, &from, &refine_cfg, watch)?;
     // The refinement starts at the flow's best point, so its best is never worse.
     let scale = obj.mean_scale();
-    let loss_sum = r.outcome.loss / scale;
+    let mut loss_sum = r.outcome.loss / scale;
+    let mut data_loss = None;
+    if !reg.is_empty() {
+        // The record's loss is the regularised objective; the rmse is of the data alone.
+        loss_sum = problem.objective(&Regularisers::default())?.loss(&r.x);
+        data_loss = Some(loss_sum * scale);
+    }
     let spec = problem.spec;
+    let end_state = match &opts.certify {
+        Some(c) if !r.x.is_empty() => {
+            // An interrupted run returns at once: its certificate skips the spectrum.
+            let mut c = c.clone();
+            if watch.is_cancelled() {
+                c.spectrum_max_params = 0;
+            }
+            Some(certify(&mut obj, &r.x, &f.trajectory, &c)?)
+        }
+        _ => None,
+    };
     Ok(RunRecord {
         gradflow_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: opts.seed,
@@ -266,6 +347,10 @@ pub fn train(
         events: f.events,
         flow: Some(opts.flow.clone()),
         refine: Some(opts.refine.clone()),
+        channel_jump,
+        regularisers: (!reg.is_empty()).then(|| reg.clone()),
+        data_loss,
+        end_state,
         config: opts.provenance.clone(),
     })
 }

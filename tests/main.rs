@@ -3,5 +3,6 @@
 mod cluster;
 mod derivatives;
 mod io;
+mod landscape;
 mod teacher;
 mod train;

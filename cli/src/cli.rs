@@ -85,6 +85,12 @@ enum Command {
         #[command(flatten)]
         args: crate::study_cmd::ReportArgs,
     },
+    /// The end-state certificate (zero_loss, minimum, saddle, channel, unconverged) of saved
+    /// run records, recomputed on the data their configuration names.
+    Certify {
+        #[command(flatten)]
+        args: crate::certify_cmd::CertifyArgs,
+    },
     /// Loss, gradient, Hessian and spectrum of a network on data.
     Eval {
         #[command(flatten)]
@@ -163,6 +169,10 @@ pub fn run(cancel: &Cancel) -> Result<u8> {
         }
         Command::Eval { args, output } => {
             eval(&args, output)?;
+            false
+        }
+        Command::Certify { args } => {
+            crate::certify_cmd::certify_cmd(&args)?;
             false
         }
         Command::Study { args } => crate::study_cmd::study(&args, cancel)?,

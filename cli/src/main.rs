@@ -2,6 +2,7 @@
 //! Every flag is an overlay on a library option (see `args`); Ctrl-C cancels cleanly.
 
 mod args;
+mod certify_cmd;
 mod cli;
 mod progress;
 mod recover_cmd;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use gradflow::cancel::Cancel;
 use gradflow::io::{DataSource, ProblemSource, write_atomic};
+use gradflow::landscape::{CertifyOptions, OnChannel};
 use gradflow::monitor::StopReason;
+use gradflow::named::Named;
 use gradflow::net::{Activation, Init};
 use gradflow::observe::{Event, Watch};
 use gradflow::train::{RunRecord, TrainOptions, TrainProblem, student_for, train_seeds};
@@ -100,6 +102,10 @@ pub struct SolveConfig {
     pub flow: gradflow::flow::FlowConfig,
     /// Refinement options.
     pub refine: gradflow::optim::RefineConfig,
+    /// What to do when the flow ends in a channel to infinity.
+    pub on_channel: OnChannel,
+    /// The end-state certificate's thresholds.
+    pub certify: CertifyOptions,
 }
 
 impl Default for SolveConfig {
@@ -119,6 +125,8 @@ impl Default for SolveConfig {
             init: t.init,
             flow: t.flow,
             refine: t.refine,
+            on_channel: t.on_channel,
+            certify: t.certify.unwrap_or_default(),
         }
     }
 }
@@ -219,6 +227,10 @@ pub struct SolveArgs {
     pub threads: Option<usize>,
     #[arg(long, value_parser = named::<Init>(), help = d("Initialisation of the students", Init::default()))]
     pub init: Option<Init>,
+    #[arg(long, value_parser = named::<OnChannel>(), help = d("When the flow ends in a channel to infinity: continue (refine as usual), stop (skip the refinement) or jump (move along the channel towards its limit, then refine)", OnChannel::default()))]
+    pub on_channel: Option<OnChannel>,
+    #[arg(long, help = d("Mean loss at or below which a run is certified zero_loss", CertifyOptions::default().loss_floor))]
+    pub loss_floor: Option<f64>,
     #[command(flatten)]
     pub flow: FlowArgs,
     #[command(flatten)]
@@ -233,7 +245,10 @@ impl SolveArgs {
             c,
             [width, rho, threads, layers, teacher, data, data_seed]
         );
-        overlay!(self, c, [activation, samples, seeds, init]);
+        overlay!(self, c, [activation, samples, seeds, init, on_channel]);
+        if let Some(f) = self.loss_floor {
+            c.certify.loss_floor = f;
+        }
         self.flow.apply(&mut c.flow);
         self.refine.apply(&mut c.refine);
     }
@@ -265,17 +280,22 @@ fn why(stop: StopReason) -> &'static str {
     }
 }
 
-/// One sentence on where a run ended and why.
+/// One sentence on where a run ended and why: its certified end state, then how the phases
+/// stopped.
 pub fn explain(rec: &RunRecord) -> String {
-    let level = if rec.loss <= 1e-20 {
-        "machine precision"
-    } else if rec.loss <= 1e-10 {
-        "near zero loss"
-    } else {
-        "not converged to zero loss"
+    let state = match &rec.end_state {
+        Some(e) => e.summary(),
+        None => "not certified".into(),
+    };
+    let jumped = match &rec.channel_jump {
+        Some(j) => format!(
+            "; jumped along the channel ({} halvings, loss {:.2e} -> {:.2e})",
+            j.halvings, j.loss_before, j.loss_after
+        ),
+        None => String::new(),
     };
     format!(
-        "{level}; flow: {}, refinement: {}",
+        "{state}{jumped}; flow: {}, refinement: {}",
         why(rec.ode.outcome.stop),
         why(rec.optim.outcome.stop)
     )
@@ -319,6 +339,8 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     opts.flow = cfg.flow.clone();
     opts.refine = cfg.refine.clone();
     opts.init = cfg.init;
+    opts.on_channel = cfg.on_channel;
+    opts.certify = Some(cfg.certify.clone());
     opts.provenance = serde_json::to_value(cfg)?;
     let out = output.to_path_buf();
     let b = bars.clone();
@@ -350,14 +372,14 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     bars.clear();
     println!(
-        "{:>6} {:>12} {:>10} {:>10} {:>15} {:>15} {:>8}  outcome",
-        "seed", "loss", "gnorm", "ode_loss", "stop_ode", "stop_optim", "time_s"
+        "{:>6} {:>12} {:>10} {:>10} {:>15} {:>15} {:>8} {:>11}  outcome",
+        "seed", "loss", "gnorm", "ode_loss", "stop_ode", "stop_optim", "time_s", "end_state"
     );
     let mut failures = 0;
     for (seed, r) in &results {
         match r {
             Ok(rec) => println!(
-                "{:>6} {:>12.3e} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1}  {}",
+                "{:>6} {:>12.3e} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1} {:>11}  {}",
                 seed,
                 rec.loss,
                 rec.gnorm,
@@ -365,6 +387,7 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
                 rec.ode.outcome.stop,
                 rec.optim.outcome.stop,
                 rec.total_time,
+                rec.end_state.as_ref().map_or("-", |e| e.kind.name()),
                 explain(rec)
             ),
             Err(e) => {

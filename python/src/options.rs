@@ -1,6 +1,7 @@
 //! The training options by keyword, with their Rust defaults.
 
 use super::*;
+use gradflow::landscape::{CertifyOptions, OnChannel};
 
 /// Which options struct an option belongs to.
 #[derive(Clone, Copy)]
@@ -8,6 +9,7 @@ pub(crate) enum Table {
     Flow,
     Refine,
     Train,
+    Certify,
 }
 
 /// The training options: the Python keyword (the CLI flag with underscores), its table and
@@ -149,6 +151,42 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "init",
         "initialisation of train_seeds: glorot_normal or glorot_uniform",
     ),
+    (
+        "on_channel",
+        Table::Train,
+        "on_channel",
+        "when the flow ends in a channel to infinity: continue (refine as usual), stop (skip the refinement) or jump (move along the channel towards its limit, then refine)",
+    ),
+    (
+        "loss_floor",
+        Table::Certify,
+        "loss_floor",
+        "mean loss at or below which the end state is zero_loss",
+    ),
+    (
+        "gnorm_tol",
+        Table::Certify,
+        "gnorm_tol",
+        "gradient ∞-norm at or below which the end point is stationary (minimum or saddle)",
+    ),
+    (
+        "eig_rel_tol",
+        Table::Certify,
+        "eig_rel_tol",
+        "a stationary point is a minimum when λ_min ≥ −eig_rel_tol·λ_max",
+    ),
+    (
+        "channel_cosine_distance",
+        Table::Certify,
+        "channel_cosine_distance",
+        "largest cosine distance between the input vectors of a channel's neurons",
+    ),
+    (
+        "channel_min_outgoing",
+        Table::Certify,
+        "channel_min_outgoing",
+        "smallest outgoing-weight norm of a channel's neurons",
+    ),
 ];
 
 pub(crate) fn table_json(t: Table) -> serde_json::Value {
@@ -156,7 +194,8 @@ pub(crate) fn table_json(t: Table) -> serde_json::Value {
     match t {
         Table::Flow => serde_json::to_value(&o.flow),
         Table::Refine => serde_json::to_value(&o.refine),
-        Table::Train => Ok(serde_json::json!({ "init": o.init })),
+        Table::Train => Ok(serde_json::json!({ "init": o.init, "on_channel": o.on_channel })),
+        Table::Certify => serde_json::to_value(o.certify.unwrap_or_default()),
     }
     .unwrap_or_default()
 }
@@ -169,7 +208,9 @@ pub(crate) fn train_options(
 ) -> PyResult<TrainOptions> {
     let mut flow = table_json(Table::Flow);
     let mut refine = table_json(Table::Refine);
-    let mut init = TrainOptions::default().init;
+    let mut certify = table_json(Table::Certify);
+    let defaults = TrainOptions::default();
+    let (mut init, mut on_channel) = (defaults.init, defaults.on_channel);
     if let Some(kw) = kwargs {
         for (k, v) in kw.iter() {
             let name: String = k.extract()?;
@@ -186,13 +227,17 @@ pub(crate) fn train_options(
             match table {
                 Table::Flow => flow[field] = value,
                 Table::Refine => refine[field] = value,
+                Table::Certify => certify[field] = value,
                 Table::Train => {
                     let s: String = v
                         .extract()
                         .map_err(|_| value_err(format!("option {name}: expected a string")))?;
-                    init = s
-                        .parse::<Init>()
-                        .map_err(|e| value_err(format!("option {name}: {e}")))?;
+                    let bad = |e: gradflow::Error| value_err(format!("option {name}: {e}"));
+                    if field == "on_channel" {
+                        on_channel = s.parse::<OnChannel>().map_err(bad)?;
+                    } else {
+                        init = s.parse::<Init>().map_err(bad)?;
+                    }
                 }
             }
         }
@@ -202,7 +247,10 @@ pub(crate) fn train_options(
     let mut o = TrainOptions::default();
     o.flow = serde_json::from_value::<FlowConfig>(flow).map_err(bad("of the flow"))?;
     o.refine = serde_json::from_value::<RefineConfig>(refine).map_err(bad("of the refinement"))?;
+    o.certify =
+        Some(serde_json::from_value::<CertifyOptions>(certify).map_err(bad("of the certificate"))?);
     o.init = init;
+    o.on_channel = on_channel;
     Ok(o)
 }
 

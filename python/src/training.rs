@@ -95,6 +95,31 @@ impl TrainResult {
         });
         json_to_py(py, &v)
     }
+    /// What the run ended at, with the evidence: a dict with `kind` (`zero_loss`, `minimum`,
+    /// `saddle`, `channel`, `stationary` or `unconverged`), `loss`, `gnorm`, `lambda_min`,
+    /// `lambda_max`, `param_norm`, `norm_growth`, `power_law`, and for channels `channels`
+    /// (neurons, cosine distance, outgoing norms), for saddles `descent_support`.
+    /// None when the run was trained without a certificate.
+    #[getter]
+    fn end_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v =
+            serde_json::to_value(&self.record.end_state).map_err(|e| value_err(e.to_string()))?;
+        json_to_py(py, &v)
+    }
+    /// The end state's kind (`end_state["kind"]`), or None.
+    #[getter]
+    fn end_kind(&self) -> Option<&'static str> {
+        use gradflow::named::Named;
+        self.record.end_state.as_ref().map(|e| e.kind.name())
+    }
+    /// The jump along a channel at the flow's end (`on_channel="jump"`), or None: `loss_before`,
+    /// `loss_after`, `halvings`, `pairs`.
+    #[getter]
+    fn channel_jump<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(&self.record.channel_jump)
+            .map_err(|e| value_err(e.to_string()))?;
+        json_to_py(py, &v)
+    }
     /// Gradient-flow trajectory: columns t, loss, gnorm, wall.
     #[getter]
     fn trajectory<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -117,12 +142,13 @@ impl TrainResult {
     }
     fn __repr__(&self) -> String {
         format!(
-            "TrainResult(seed={}, loss={:.3e}, ode_loss={:.3e}, stops={}/{}, time={:.1}s)",
+            "TrainResult(seed={}, loss={:.3e}, ode_loss={:.3e}, stops={}/{}, end={}, time={:.1}s)",
             self.record.seed,
             self.record.loss,
             self.record.ode_loss,
             self.ode_stop(),
             self.optim_stop(),
+            self.end_kind().unwrap_or("-"),
             self.record.total_time
         )
     }

@@ -87,6 +87,29 @@ def test_train_reaches_machine_precision_on_a_small_teacher(tmp_path):
     assert d["loss"] == res.loss and d["ode"]["method"] == "rodas5p"
     res.save(tmp_path / "run.json")
     assert (tmp_path / "run.json").stat().st_size > 0
+    # The end state is certified, with its evidence recomputed at the returned point.
+    assert res.end_kind == "zero_loss" and res.end_state["kind"] == "zero_loss"
+    assert res.end_state["loss"] <= 1e-20 and res.end_state["lambda_min"] is not None
+    assert d["end_state"]["kind"] == "zero_loss" and res.channel_jump is None
+
+
+def test_end_states_of_a_narrow_student_and_the_certificate_options():
+    # One neuron for a teacher of two converges to a minimum above the floor.
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(300)
+    net = gradflow.Net(2, [(1, "g", True), (1, "identity", True)])
+    res = gradflow.train(net, net.init(5), x, y, maxtime_ode=5, maxtime_optim=5)
+    e = res.end_state
+    assert e["kind"] == "minimum", e
+    assert e["loss"] > 1e-6 and e["gnorm"] <= 1e-10
+    assert e["lambda_min"] >= -1e-9 * e["lambda_max"]
+    assert abs(e["loss"] - net.loss(res.x, x, y)) <= 1e-12 * e["loss"]
+    # A floor above that loss certifies it as zero loss; stopping on channels changes nothing here.
+    res2 = gradflow.train(net, net.init(5), x, y, maxtime_ode=5, maxtime_optim=5,
+                          loss_floor=1.0, on_channel="stop")
+    assert res2.end_kind == "zero_loss"
+    with pytest.raises(ValueError, match="on_channel"):
+        gradflow.train(net, net.init(5), x, y, on_channel="leap")
 
 
 def test_train_seeds_runs_every_seed_in_order():

@@ -49,12 +49,12 @@ fn rk4(
     }
     let n = x.len();
     let scale = obj.mean_scale();
-    let (h, tau) = (cfg.dt, cfg.tau);
+    let (h, tau) = (cfg.dt, cfg.taus(n));
     let (mut k1, mut k2, mut k3, mut k4) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let mut y = vec![0.0; n];
     let stage = |y: &mut [f64], x: &[f64], c: f64, k: &[f64]| {
-        for ((y, x), k) in y.iter_mut().zip(x).zip(k) {
-            *y = x - c * h * tau * k;
+        for (((y, x), k), t) in y.iter_mut().zip(x).zip(k).zip(&tau) {
+            *y = x - c * h * t * k;
         }
     };
     let mut t = t0;
@@ -68,7 +68,7 @@ fn rk4(
         stage(&mut y, x, 1.0, &k3);
         eval(obj, monitor, &y, &mut k4);
         for i in 0..n {
-            x[i] -= h * tau * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0;
+            x[i] -= h * tau[i] * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0;
         }
         t += h;
         monitor.step();
@@ -97,17 +97,21 @@ impl Update {
         }
     }
 
-    /// Applies step `k` (1-based) with gradient `grad` and learning rate `lr`.
-    fn apply(&mut self, x: &mut [f64], grad: &[f64], lr: f64, k: i32) {
+    /// Applies step `k` (1-based) with gradient `grad` and per-parameter learning rates `lr`.
+    fn apply(&mut self, x: &mut [f64], grad: &[f64], lr: &[f64], k: i32) {
         match self {
-            Update::Gd => x.iter_mut().zip(grad).for_each(|(x, g)| *x -= lr * g),
+            Update::Gd => {
+                for ((x, g), r) in x.iter_mut().zip(grad).zip(lr) {
+                    *x -= r * g;
+                }
+            }
             Update::Adam { m1, m2 } => {
                 let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
                 let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
                 for i in 0..x.len() {
                     m1[i] = b1 * m1[i] + (1.0 - b1) * grad[i];
                     m2[i] = b2 * m2[i] + (1.0 - b2) * grad[i] * grad[i];
-                    x[i] -= lr * (m1[i] / c1) / ((m2[i] / c2).sqrt() + eps);
+                    x[i] -= lr[i] * (m1[i] / c1) / ((m2[i] / c2).sqrt() + eps);
                 }
             }
         }
@@ -149,8 +153,21 @@ fn first_order(
         None
     };
     let mut batch_obj = match &data {
-        Some(d) => Some(Objective::new(obj.spec(), d, obj.loss_kind())?),
+        Some(d) => {
+            // The same objective on the shuffled copy: regularisers and frozen parameters too.
+            let b = Objective::new(obj.spec(), d, obj.loss_kind())?
+                .with_regularisers(obj.regularisers())?;
+            Some(if obj.frozen_mask.is_empty() {
+                b
+            } else {
+                b.with_frozen(&obj.frozen_mask)?
+            })
+        }
         None => None,
+    };
+    let rates: Vec<f64> = match &cfg.tau_params {
+        Some(f) => f.iter().map(|f| cfg.lr * f).collect(),
+        None => vec![cfg.lr; n],
     };
     let (mut g, mut gb) = (vec![0.0; n], vec![0.0; n]);
     let mut offset = 0;
@@ -179,7 +196,7 @@ fn first_order(
         };
         monitor.step();
         t += 1.0;
-        update.apply(x, grad, cfg.lr, monitor.counters.iterations as i32);
+        update.apply(x, grad, &rates, monitor.counters.iterations as i32);
         if !x.iter().all(|v| v.is_finite()) {
             return Ok((t, StopReason::NoProgress));
         }

@@ -39,7 +39,8 @@ pub(crate) struct FlowState<'d> {
 /// The gradient-flow equations.
 pub(crate) struct FlowEquations<'d> {
     pub state: RefCell<FlowState<'d>>,
-    tau: f64,
+    /// The time scale of each parameter.
+    tau: Vec<f64>,
     scale: f64,
     x0: Vec<f64>,
     ctx: FaerContext,
@@ -47,7 +48,7 @@ pub(crate) struct FlowEquations<'d> {
 }
 
 impl<'d> FlowEquations<'d> {
-    pub fn new(obj: Objective<'d>, monitor: Monitor, x0: &[f64], tau: f64) -> Self {
+    pub fn new(obj: Objective<'d>, monitor: Monitor, x0: &[f64], tau: Vec<f64>) -> Self {
         let n = x0.len();
         let scale = obj.mean_scale();
         let ctx = FaerContext::default();
@@ -162,7 +163,7 @@ impl NonLinearOp for FlowRhs<'_, '_> {
             st.monitor.record(&st.x, loss * eqn.scale, gnorm);
         }
         for (i, g) in st.grad.iter().enumerate() {
-            y[i] = -eqn.tau * g;
+            y[i] = -eqn.tau[i] * g;
         }
     }
 }
@@ -193,7 +194,7 @@ impl NonLinearOpJacobian for FlowRhs<'_, '_> {
         for i in 0..n {
             let row = &st.hess[i * n..(i + 1) * n];
             let s: f64 = (0..n).map(|j| row[j] * v[j]).sum();
-            y[i] = -eqn.tau * s;
+            y[i] = -eqn.tau[i] * s;
         }
     }
 
@@ -203,7 +204,7 @@ impl NonLinearOpJacobian for FlowRhs<'_, '_> {
         let n = eqn.x0.len();
         for i in 0..n {
             for j in 0..n {
-                y[(i, j)] = -eqn.tau * st.hess[i * n + j];
+                y[(i, j)] = -eqn.tau[i] * st.hess[i * n + j];
             }
         }
     }

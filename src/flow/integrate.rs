@@ -50,6 +50,14 @@ fn check(cfg: &FlowConfig) -> Result<()> {
     pos("flow.abstol", cfg.abstol)?;
     pos("flow.reltol", cfg.reltol)?;
     pos("flow.tau", cfg.tau)?;
+    if let Some(f) = &cfg.tau_params
+        && let Some(v) = f.iter().find(|v| !(v.is_finite() && **v > 0.0))
+    {
+        return Err(Error::invalid(
+            "flow.tau_params",
+            format!("every factor must be positive and finite, got {v}"),
+        ));
+    }
     pos("flow.maxtime_ode", cfg.maxtime_ode)?;
     if cfg.jacobian_refresh == 0 {
         return Err(Error::invalid(
@@ -126,13 +134,23 @@ fn flow_with_failure(
     check(cfg)?;
     obj.spec().check_params(x0)?;
     let n = x0.len();
+    if let Some(f) = &cfg.tau_params
+        && f.len() != n
+    {
+        return Err(Error::Length {
+            what: "flow.tau_params".into(),
+            expected: n,
+            got: f.len(),
+        });
+    }
+    let tau_max = cfg.taus(n).into_iter().fold(0.0, f64::max);
     let first = cfg.integrator.unwrap_or_else(|| Integrator::default_for(n));
     let mut monitor = Monitor::new(
         cfg.limits(),
         x0,
         cfg.trajectory_points,
-        1e-3 / cfg.tau,
-        1e9 / cfg.tau,
+        1e-3 / tau_max,
+        1e9 / tau_max,
         cfg.trajectory_x,
     )
     .watched(Phase::Flow, watch);
@@ -244,7 +262,7 @@ fn diffsol_segment<'d>(
     final_x: &mut Vec<f64>,
 ) -> Result<(Objective<'d>, Monitor, SegmentEnd)> {
     let n = x.len();
-    let mut eqn = FlowEquations::new(obj, monitor, x, cfg.tau);
+    let mut eqn = FlowEquations::new(obj, monitor, x, cfg.taus(n));
     eqn.state.get_mut().poison_after = poison;
     let mut problem: OdeSolverProblem<FlowEquations<'_>> = OdeBuilder::<M>::new()
         .rtol(cfg.reltol)

@@ -121,6 +121,12 @@ pub struct FlowConfig {
     pub reltol: f64,
     /// Time scale τ of dθ/dt = −τ∇L_sum.
     pub tau: f64,
+    /// Per-parameter factors of the time scale: `dθ_i/dt = −τ·τ_i ∂L_sum/∂θ_i` (one positive
+    /// factor per parameter, in the flat layout of SPEC §2; `None`: all 1). Integrators and
+    /// `rk4` use them; `gd` and `adam` scale their learning rate by them.
+    /// [`NetSpec::layer_factors`](crate::net::NetSpec::layer_factors) builds one from
+    /// per-layer weight and bias factors.
+    pub tau_params: Option<Vec<f64>>,
     /// Stop when the mean loss reaches this.
     pub minloss: f64,
     /// Stop when the ∞-norm of the mean gradient reaches this.
@@ -158,6 +164,7 @@ impl Default for FlowConfig {
             abstol: 1e-6,
             reltol: 1e-6,
             tau: 1.0,
+            tau_params: None,
             minloss: 2e-32,
             min_gnorm: 1e-15,
             patience: usize::MAX,
@@ -176,6 +183,14 @@ impl Default for FlowConfig {
 }
 
 impl FlowConfig {
+    /// The time scale of each of `n` parameters: `τ·τ_i`.
+    pub(crate) fn taus(&self, n: usize) -> Vec<f64> {
+        match &self.tau_params {
+            Some(f) => f.iter().map(|f| self.tau * f).collect(),
+            None => vec![self.tau; n],
+        }
+    }
+
     /// The stop rules of the phase.
     pub fn limits(&self) -> Limits {
         Limits {

@@ -12,11 +12,13 @@ use super::{FlowConfig, Integrator};
 use crate::monitor::{Monitor, inf_norm};
 use crate::net::Objective;
 
-/// `dθ/dt = −τ∇L_sum(θ)` with Jacobian `−τH_sum(θ)`, recording every evaluation.
+/// `dθ/dt = −τ∇L_sum(θ)` with Jacobian `−τH_sum(θ)` (`τ` diagonal: one time scale per
+/// parameter), recording every evaluation.
 struct GradientFlow<'o, 'd> {
     obj: &'o mut Objective<'d>,
     monitor: &'o mut Monitor,
-    tau: f64,
+    /// The time scale of each parameter.
+    tau: Vec<f64>,
     scale: f64,
     /// Testing hook: after this many right-hand sides, return NaN.
     poison_after: Option<usize>,
@@ -45,7 +47,7 @@ impl GradientFlow<'_, '_> {
         }
         let gnorm = inf_norm(f) * self.scale;
         self.monitor.record(y, loss * self.scale, gnorm);
-        f.iter_mut().for_each(|v| *v *= -self.tau);
+        f.iter_mut().zip(&self.tau).for_each(|(v, t)| *v *= -t);
     }
 }
 
@@ -64,7 +66,10 @@ impl RosenbrockSystem for GradientFlow<'_, '_> {
         }
         let loss = self.obj.hessian_into(y, f, jac);
         self.monitor.record_hessian();
-        jac.iter_mut().for_each(|v| *v *= -self.tau);
+        let n = self.tau.len();
+        for (row, t) in jac.chunks_exact_mut(n).zip(&self.tau) {
+            row.iter_mut().for_each(|v| *v *= -t);
+        }
         self.finish(y, loss, f);
     }
 }
@@ -98,7 +103,7 @@ pub(super) fn segment(
     let mut sys = GradientFlow {
         obj,
         monitor,
-        tau: cfg.tau,
+        tau: cfg.taus(x.len()),
         scale,
         poison_after: poison,
         evals: 0,

@@ -143,6 +143,7 @@ impl Objective<'_> {
         }
         self.scatter(&hw, hess);
         self.hess = Some(hw);
+        total += self.add_regularisers(params, 1.0, Some(grad), Some(hess));
         if !self.frozen.is_empty() {
             self.mask_gradient(grad);
             self.mask_hessian(hess);

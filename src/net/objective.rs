@@ -7,13 +7,15 @@
 //! the chunk, never with `N·P`.
 //!
 //! Conventions (SPEC §3): the methods return and differentiate the **sum** loss
-//! `L_sum = Σ_i w_i φ_i`; [`Objective::mean_scale`] converts to the reported mean loss.
+//! `L_sum = Σ_i w_i φ_i` (plus the regularisers, [`Objective::with_regularisers`]);
+//! [`Objective::mean_scale`] converts to the reported mean loss.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::data::Dataset;
 use super::loss::{Loss, OutputChunk};
+use super::regulariser::Regularisers;
 use super::simd;
 use super::spec::{LayerLayout, NetSpec};
 use super::workspace::{HessianWorkspace, Workspace};
@@ -37,6 +39,8 @@ pub struct Objective<'a> {
     pub(crate) frozen: Vec<usize>,
     /// `true` for frozen parameters (empty when none is).
     pub(crate) frozen_mask: Vec<bool>,
+    /// Regularisers added to the sum loss (see [`Objective::with_regularisers`]).
+    pub(crate) reg: Regularisers,
 }
 
 impl<'a> Objective<'a> {
@@ -87,7 +91,40 @@ impl<'a> Objective<'a> {
             hess: None,
             frozen: Vec::new(),
             frozen_mask: Vec::new(),
+            reg: Regularisers::default(),
         })
+    }
+
+    /// Adds regularisers to the objective: every loss, gradient and Hessian (and Gauss–Newton
+    /// matrix) includes them, exactly (see [`Regularisers`]).
+    ///
+    /// # Errors
+    /// If they do not fit the network (the error names the field).
+    pub fn with_regularisers(mut self, reg: &Regularisers) -> Result<Self> {
+        reg.check(&self.spec)?;
+        self.reg = reg.clone();
+        Ok(self)
+    }
+
+    /// The regularisers.
+    pub fn regularisers(&self) -> &Regularisers {
+        &self.reg
+    }
+
+    /// Adds the regularisers' value (returned), gradient and Hessian, scaled by `fraction` of
+    /// the data (1 for the full sum loss, the batch's share for a mini-batch).
+    pub(crate) fn add_regularisers(
+        &self,
+        params: &[f64],
+        fraction: f64,
+        grad: Option<&mut [f64]>,
+        hess: Option<&mut [f64]>,
+    ) -> f64 {
+        if self.reg.is_empty() {
+            return 0.0;
+        }
+        let n = self.data.effective_size() * fraction;
+        self.reg.add(&self.layouts, n, params, grad, hess)
     }
 
     /// Freezes the parameters whose `mask` entry is `true`: their gradient entries are zero and
@@ -181,7 +218,7 @@ impl<'a> Objective<'a> {
             self.forward(params, i0, n, 1);
             total += self.output(i0, n, false);
         }
-        total
+        total + self.add_regularisers(params, 1.0, None, None)
     }
 
     /// Sum loss at `params`; writes its gradient into `grad`.
@@ -215,6 +252,8 @@ impl<'a> Objective<'a> {
             self.backward(params, i0, n, grad, false);
             i0 += n;
         }
+        let fraction = rows.len() as f64 / self.data.n_samples() as f64;
+        total += self.add_regularisers(params, fraction, Some(grad), None);
         self.mask_gradient(grad);
         total
     }

@@ -207,6 +207,41 @@ impl NetSpec {
             .collect()
     }
 
+    /// A per-parameter vector (e.g. [`FlowConfig::tau_params`](crate::flow::FlowConfig)) from
+    /// one factor per layer for its weights and one for its biases.
+    ///
+    /// ```
+    /// use gradflow::net::{Activation, NetSpec};
+    /// let spec = NetSpec::shallow(2, 3, Activation::G, 1); // W1 (6), b1 (3), W2 (3), b2 (1)
+    /// let v = spec.layer_factors(&[1.0, 0.5], &[2.0, 1.0]).unwrap();
+    /// assert_eq!(v, [[1.0; 6].as_slice(), &[2.0; 3], &[0.5; 3], &[1.0]].concat());
+    /// ```
+    ///
+    /// # Errors
+    /// If either list does not have one factor per layer.
+    pub fn layer_factors(&self, weights: &[f64], biases: &[f64]) -> Result<Vec<f64>> {
+        for (what, v) in [("weight", weights), ("bias", biases)] {
+            if v.len() != self.depth() {
+                return Err(Error::Length {
+                    what: format!(
+                        "per-layer {what} factors of the {} network",
+                        self.shape_string()
+                    ),
+                    expected: self.depth(),
+                    got: v.len(),
+                });
+            }
+        }
+        let mut out = vec![0.0; self.n_params()];
+        for (l, lay) in self.layouts().iter().enumerate() {
+            out[lay.weight.clone()].fill(weights[l]);
+            if let Some(b) = &lay.bias {
+                out[b.clone()].fill(biases[l]);
+            }
+        }
+        Ok(out)
+    }
+
     /// Architecture as `d-k1-…-kL`, e.g. `4-16-1`.
     pub fn shape_string(&self) -> String {
         std::iter::once(self.input_dim)

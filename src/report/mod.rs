@@ -23,6 +23,7 @@ pub fn write_report(results: &StudyResults, out: &Path) -> Result<Vec<PathBuf>> 
         ),
         ("cells.csv", tables::cells_csv(results)),
         ("headline.csv", tables::headline_csv(results)),
+        ("end_states.csv", tables::end_states_csv(results)),
         ("timing.csv", tables::timing_csv(results)),
         ("student_losses.svg", plots::student_losses_svg(results)?),
         ("recovery_losses.svg", plots::recovery_losses_svg(results)?),

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::tables::{cells, headline_rows, tally};
+use super::tables::{cells, end_state_counts, headline_rows, tally};
+use crate::landscape::EndKind;
+use crate::named::Named;
 use crate::study::{StudyConfig, StudyResults};
 
 fn budget(cfg: &StudyConfig) -> String {
@@ -136,6 +138,7 @@ pub fn summary_md(results: &StudyResults) -> String {
         }
         md.push('\n');
     }
+    md.push_str(&end_states_md(results));
     let failed: Vec<String> = results
         .recoveries
         .iter()
@@ -156,9 +159,35 @@ pub fn summary_md(results: &StudyResults) -> String {
         "\n## Files\n\n\
          - `student_losses.svg`: final loss of every student, one row per teacher, one panel per ρ (paper Fig. 4B/C).\n\
          - `recovery_losses.svg`: loss after Expand-and-Cluster per teacher and ρ (paper Fig. 5B).\n\
-         - `students.csv`, `recoveries.csv`, `cells.csv`, `headline.csv`: the tables.\n\
+         - `students.csv`, `recoveries.csv`, `cells.csv`, `headline.csv`, `end_states.csv`: the tables.\n\
          - `timing.csv`, `timing.md`: wall time of every task (the only files that differ between repeated runs).\n",
     );
+    md
+}
+
+/// The `## End states` section: what the students ended at, per ρ (paper Fig. 5's question:
+/// why students fail).
+fn end_states_md(results: &StudyResults) -> String {
+    let mut md = String::from(
+        "\n## End states\n\nWhat each student ended at (its certificate: `zero_loss` ≤ the loss \
+         floor; `minimum`/`saddle`: stationary, by the Hessian's extreme eigenvalues; `channel`: \
+         near-parallel neurons with diverging opposite outgoing weights and a power-law loss; \
+         `stationary`: too large for the spectrum; `unconverged`: still moving).\n\n| ρ |",
+    );
+    for k in EndKind::ALL {
+        let _ = write!(md, " {} |", k.name());
+    }
+    md.push_str(" uncertified |\n|---|");
+    md.push_str(&"---|".repeat(EndKind::ALL.len() + 1));
+    md.push('\n');
+    for (rho, counts, none) in end_state_counts(results) {
+        let total = counts.iter().sum::<usize>() + none;
+        let _ = write!(md, "| {rho} |");
+        for c in counts.iter().chain([&none]) {
+            let _ = write!(md, " {} |", frac(*c, total));
+        }
+        md.push('\n');
+    }
     md
 }
 

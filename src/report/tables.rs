@@ -4,6 +4,7 @@
 use crate::named::Named;
 use std::fmt::Write;
 
+use crate::landscape::EndKind;
 use crate::study::{RecoveryResult, StudentResult, StudyResults};
 
 pub use crate::cluster::metrics::SUCCESS_RMSE;
@@ -49,17 +50,60 @@ pub fn student_success(s: &StudentResult) -> bool {
         .is_some_and(|r| r <= SUCCESS_RMSE)
 }
 
+/// The certified end state of a student, if its record has one.
+pub fn end_kind(s: &StudentResult) -> Option<EndKind> {
+    s.record.as_ref()?.end_state.as_ref().map(|e| e.kind)
+}
+
+/// Students per ρ and end state: `(rho, counts per [`EndKind::ALL`], not certified)`.
+pub fn end_state_counts(results: &StudyResults) -> Vec<(usize, Vec<usize>, usize)> {
+    results
+        .config
+        .rhos
+        .iter()
+        .map(|&rho| {
+            let of_rho: Vec<&StudentResult> =
+                results.students.iter().filter(|s| s.rho == rho).collect();
+            let counts = EndKind::ALL
+                .iter()
+                .map(|&k| of_rho.iter().filter(|s| end_kind(s) == Some(k)).count())
+                .collect();
+            let none = of_rho.iter().filter(|s| end_kind(s).is_none()).count();
+            (rho, counts, none)
+        })
+        .collect()
+}
+
+/// `end_states.csv`: one row per (ρ, end state) with the count and the fraction of the ρ's
+/// students (`uncertified`: failed runs and records without a certificate).
+pub fn end_states_csv(results: &StudyResults) -> String {
+    let mut out = String::from("rho,end_state,students,fraction\n");
+    for (rho, counts, none) in end_state_counts(results) {
+        let total = counts.iter().sum::<usize>() + none;
+        let names = EndKind::ALL.iter().map(|k| k.name()).chain(["uncertified"]);
+        for (name, c) in names.zip(counts.iter().copied().chain([none])) {
+            let f = if total > 0 {
+                c as f64 / total as f64
+            } else {
+                0.0
+            };
+            let _ = writeln!(out, "{rho},{name},{c},{f:.4}");
+        }
+    }
+    out
+}
+
 /// One row per student task.
 pub fn students_csv(students: &[StudentResult]) -> String {
     let mut out = String::from(
-        "teacher,d,r,teacher_widths,rho,seed,loss,ode_loss,gnorm,rmse,success,ode_stop,optim_stop,error\n",
+        "teacher,d,r,teacher_widths,rho,seed,loss,ode_loss,gnorm,rmse,success,ode_stop,optim_stop,end_state,error\n",
     );
     for s in students {
         let t = &s.teacher;
         let rec = s.record.as_ref();
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             t.id,
             t.d,
             t.r,
@@ -73,6 +117,7 @@ pub fn students_csv(students: &[StudentResult]) -> String {
             student_success(s),
             rec.map(|r| r.ode.outcome.stop.name()).unwrap_or_default(),
             rec.map(|r| r.optim.outcome.stop.name()).unwrap_or_default(),
+            end_kind(s).map(EndKind::name).unwrap_or_default(),
             csv_text(s.error.as_deref().unwrap_or_default()),
         );
     }

@@ -9,19 +9,19 @@ use proptest::test_runner::{Config, RngSeed};
 
 /// A random network and data set.
 #[derive(Debug, Clone)]
-struct Case {
-    spec: NetSpec,
-    loss: Loss,
-    n: usize,
-    weighted: bool,
-    seed: u64,
+pub(crate) struct Case {
+    pub(crate) spec: NetSpec,
+    pub(crate) loss: Loss,
+    pub(crate) n: usize,
+    pub(crate) weighted: bool,
+    pub(crate) seed: u64,
 }
 
 fn activation() -> impl Strategy<Value = Activation> {
     proptest::sample::select(Activation::all_examples())
 }
 
-fn case() -> impl Strategy<Value = Case> {
+pub(crate) fn case() -> impl Strategy<Value = Case> {
     (
         1usize..=3,                                                                  // input dim
         proptest::collection::vec((1usize..=3, activation(), any::<bool>()), 1..=3), // hidden
@@ -59,7 +59,7 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
-fn data_for(case: &Case) -> Dataset {
+pub(crate) fn data_for(case: &Case) -> Dataset {
     let mut rng = Stream::new(case.seed, 9);
     let (d, k, n) = (case.spec.input_dim, case.spec.output_dim(), case.n);
     let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
@@ -86,14 +86,14 @@ fn data_for(case: &Case) -> Dataset {
     }
 }
 
-fn params_for(case: &Case) -> Vec<f64> {
+pub(crate) fn params_for(case: &Case) -> Vec<f64> {
     let mut rng = Stream::new(case.seed, 10);
     (0..case.spec.n_params())
         .map(|_| 0.6 * rng.normal())
         .collect()
 }
 
-fn max_abs(v: &[f64]) -> f64 {
+pub(crate) fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
@@ -224,7 +224,7 @@ fn check_gauss_newton(
     Ok(())
 }
 
-fn config(cases: u32) -> Config {
+pub(crate) fn config(cases: u32) -> Config {
     Config {
         cases,
         rng_seed: RngSeed::Fixed(20_241_121),

@@ -2,3 +2,4 @@
 
 mod finite_differences;
 mod loss_conventions;
+mod regularisers;

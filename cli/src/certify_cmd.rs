@@ -1,0 +1,65 @@
+//! `gradflow certify`: the end-state certificate of saved run records, recomputed on the data
+//! their configuration names.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use gradflow::io::write_atomic;
+use gradflow::landscape::certify;
+use gradflow::net::Objective;
+use gradflow::train::RunRecord;
+
+use crate::solve::read_config;
+
+/// Flags of `gradflow certify`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CertifyArgs {
+    /// Run records (JSON, as `gradflow solve` writes them).
+    #[arg(required = true)]
+    pub records: Vec<PathBuf>,
+    /// Write the certificate into each record (`end_state`), replacing any there.
+    #[arg(long)]
+    pub update: bool,
+    /// Mean loss at or below which a run is certified zero_loss [default: the record's
+    /// configuration, else 1e-20].
+    #[arg(long)]
+    pub loss_floor: Option<f64>,
+}
+
+/// Runs `gradflow certify`: one line per record.
+pub fn certify_cmd(args: &CertifyArgs) -> Result<()> {
+    let mut cache: Option<(String, gradflow::io::LoadedProblem)> = None;
+    println!("{:<40} {:>11}  evidence", "record", "end_state");
+    for path in &args.records {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut rec: RunRecord = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a run record", path.display()))?;
+        let cfg = read_config(path)?;
+        let key = format!("{:?}", cfg.source()?);
+        if cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            cache = Some((key, cfg.source()?.load()?));
+        }
+        let data = &cache.as_ref().expect("loaded").1.data;
+        let mut opts = cfg.certify.clone();
+        if let Some(f) = args.loss_floor {
+            opts.loss_floor = f;
+        }
+        let mut obj = Objective::new(&rec.network, data, rec.loss_kind)
+            .with_context(|| format!("{}: the record does not fit its data", path.display()))?;
+        let state = certify(&mut obj, &rec.x, &rec.trajectory, &opts)
+            .map_err(|e| crate::cli::flag_error(e, "certify"))?;
+        println!(
+            "{:<40} {:>11}  {}",
+            path.display(),
+            state.kind.to_string(),
+            state.summary()
+        );
+        if args.update {
+            rec.end_state = Some(state);
+            write_atomic(path, &serde_json::to_vec(&rec)?)?;
+        }
+    }
+    Ok(())
+}
