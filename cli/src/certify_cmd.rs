@@ -1,16 +1,16 @@
 //! `gradflow certify`: the end-state certificate of saved run records, recomputed on the data
 //! their configuration names.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use gradflow::io::write_atomic;
+use gradflow::io::{LoadedProblem, write_atomic};
 use gradflow::landscape::certify;
 use gradflow::net::Objective;
 use gradflow::train::RunRecord;
 
-use crate::solve::read_config;
+use crate::solve::{SolveConfig, read_config};
 
 /// Flags of `gradflow certify`.
 #[derive(clap::Args, Clone, Debug)]
@@ -27,16 +27,27 @@ pub struct CertifyArgs {
     pub loss_floor: Option<f64>,
 }
 
+/// A run record, its configuration and the data (and teacher) that configuration names.
+pub fn load_record(path: &Path) -> Result<(RunRecord, SolveConfig, LoadedProblem)> {
+    let (rec, cfg) = read_record(path)?;
+    let loaded = cfg.source()?.load()?;
+    Ok((rec, cfg, loaded))
+}
+
+fn read_record(path: &Path) -> Result<(RunRecord, SolveConfig)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let rec: RunRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a run record", path.display()))?;
+    Ok((rec, read_config(path)?))
+}
+
 /// Runs `gradflow certify`: one line per record.
 pub fn certify_cmd(args: &CertifyArgs) -> Result<()> {
-    let mut cache: Option<(String, gradflow::io::LoadedProblem)> = None;
+    let mut cache: Option<(String, LoadedProblem)> = None;
     println!("{:<40} {:>11}  evidence", "record", "end_state");
     for path in &args.records {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
-        let mut rec: RunRecord = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a run record", path.display()))?;
-        let cfg = read_config(path)?;
+        let (mut rec, cfg) = read_record(path)?;
         let key = format!("{:?}", cfg.source()?);
         if cache.as_ref().is_none_or(|(k, _)| *k != key) {
             cache = Some((key, cfg.source()?.load()?));

@@ -91,6 +91,12 @@ enum Command {
         #[command(flatten)]
         args: crate::certify_cmd::CertifyArgs,
     },
+    /// A 2-D loss slice through a saved run's end point (CSV, SVG heat map with contours),
+    /// optionally minimised over the plane's orthogonal complement.
+    Landscape {
+        #[command(flatten)]
+        args: crate::landscape_cmd::LandscapeArgs,
+    },
     /// Loss, gradient, Hessian and spectrum of a network on data.
     Eval {
         #[command(flatten)]
@@ -173,6 +179,10 @@ pub fn run(cancel: &Cancel) -> Result<u8> {
         }
         Command::Certify { args } => {
             crate::certify_cmd::certify_cmd(&args)?;
+            false
+        }
+        Command::Landscape { args } => {
+            crate::landscape_cmd::landscape_cmd(&args)?;
             false
         }
         Command::Study { args } => crate::study_cmd::study(&args, cancel)?,

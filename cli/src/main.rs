@@ -4,6 +4,7 @@
 mod args;
 mod certify_cmd;
 mod cli;
+mod landscape_cmd;
 mod progress;
 mod recover_cmd;
 mod solve;

@@ -12,6 +12,7 @@ use gradflow::landscape::{CertifyOptions, OnChannel};
 use gradflow::monitor::StopReason;
 use gradflow::named::Named;
 use gradflow::net::{Activation, Init};
+use gradflow::net::{Merge, Regularisers};
 use gradflow::observe::{Event, Watch};
 use gradflow::train::{RunRecord, TrainOptions, TrainProblem, student_for, train_seeds};
 
@@ -106,6 +107,13 @@ pub struct SolveConfig {
     pub on_channel: OnChannel,
     /// The end-state certificate's thresholds.
     pub certify: CertifyOptions,
+    /// Regularisers of the objective (`maxnorm`, `merge`).
+    pub regularisers: Regularisers,
+    /// Per-layer factors of the time scale for weights (one per layer; sets
+    /// `flow.tau_params` once the student is known).
+    pub tau_weights: Option<Vec<f64>>,
+    /// Per-layer factors of the time scale for biases (default: the weights' factors).
+    pub tau_biases: Option<Vec<f64>>,
 }
 
 impl Default for SolveConfig {
@@ -127,6 +135,9 @@ impl Default for SolveConfig {
             refine: t.refine,
             on_channel: t.on_channel,
             certify: t.certify.unwrap_or_default(),
+            regularisers: t.regularisers,
+            tau_weights: None,
+            tau_biases: None,
         }
     }
 }
@@ -231,6 +242,26 @@ pub struct SolveArgs {
     pub on_channel: Option<OnChannel>,
     #[arg(long, help = d("Mean loss at or below which a run is certified zero_loss", CertifyOptions::default().loss_floor))]
     pub loss_floor: Option<f64>,
+    #[arg(
+        long,
+        help = "Radius M of the maxnorm barrier: adds N·⅓(‖θ‖ − M)³ to the sum loss beyond it [default: none]"
+    )]
+    pub maxnorm: Option<f64>,
+    #[arg(long, value_parser = merge, value_name = "LAYER:I:J:LAMBDA",
+        help = "Merge regulariser: N·λ/2·‖v_i − v_j‖² on the incoming vectors of neurons I and J of hidden layer LAYER (1-based) [default: none]")]
+    pub merge: Option<Merge>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        help = "Per-layer time-scale factors of the weights, one per layer: dθ/dt = −τ·f_l·∇L [default: 1]"
+    )]
+    pub tau_weights: Option<Vec<f64>>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        help = "Per-layer time-scale factors of the biases [default: those of the weights]"
+    )]
+    pub tau_biases: Option<Vec<f64>>,
     #[command(flatten)]
     pub flow: FlowArgs,
     #[command(flatten)]
@@ -249,6 +280,13 @@ impl SolveArgs {
         if let Some(f) = self.loss_floor {
             c.certify.loss_floor = f;
         }
+        if let Some(m) = self.maxnorm {
+            c.regularisers.maxnorm = Some(m);
+        }
+        if let Some(m) = self.merge {
+            c.regularisers.merge = Some(m);
+        }
+        overlay_opt!(self, c, [tau_weights, tau_biases]);
         self.flow.apply(&mut c.flow);
         self.refine.apply(&mut c.refine);
     }
@@ -263,6 +301,22 @@ impl SolveArgs {
         self.apply(&mut c);
         Ok(c)
     }
+}
+
+/// `LAYER:I:J:LAMBDA` of `--merge`.
+fn merge(s: &str) -> Result<Merge, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let bad = || format!("`{s}` is not LAYER:I:J:LAMBDA, e.g. 1:3:7:0.1");
+    if parts.len() != 4 {
+        return Err(bad());
+    }
+    let int = |t: &str| t.trim().parse::<usize>().map_err(|_| bad());
+    Ok(Merge {
+        layer: int(parts[0])?,
+        i: int(parts[1])?,
+        j: int(parts[2])?,
+        lambda: parts[3].trim().parse::<f64>().map_err(|_| bad())?,
+    })
 }
 
 /// Why a phase stopped, in words.
@@ -340,6 +394,17 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     opts.refine = cfg.refine.clone();
     opts.init = cfg.init;
     opts.on_channel = cfg.on_channel;
+    opts.regularisers = cfg.regularisers.clone();
+    if cfg.tau_weights.is_some() || cfg.tau_biases.is_some() {
+        let ones = vec![1.0; student.depth()];
+        let w = cfg.tau_weights.clone().unwrap_or_else(|| ones.clone());
+        let b = cfg.tau_biases.clone().unwrap_or_else(|| w.clone());
+        opts.flow.tau_params = Some(
+            student
+                .layer_factors(&w, &b)
+                .context("--tau-weights/--tau-biases")?,
+        );
+    }
     opts.certify = Some(cfg.certify.clone());
     opts.provenance = serde_json::to_value(cfg)?;
     let out = output.to_path_buf();

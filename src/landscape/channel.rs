@@ -15,9 +15,9 @@ use crate::cluster::neuron::{cosine, layer_neurons, reference_direction};
 use crate::error::Result;
 use crate::net::{NetSpec, Network, SymmetryClass};
 
-/// A bundle of hidden neurons of one layer on a channel: input vectors (with bias) pairwise
-/// within the cosine-distance threshold (after the activation's sign symmetry), outgoing weights
-/// large and of opposite signs.
+/// A bundle of hidden neurons of one layer on a channel: input vectors (with bias) linked by
+/// cosine distances within the threshold (after the activation's sign symmetry), outgoing
+/// weights of both signs that largely cancel (see [`find_channels`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelBundle {
     /// Hidden layer, 1-based as in SPEC §2.
@@ -33,7 +33,15 @@ pub struct ChannelBundle {
     pub outgoing_norms: Vec<f64>,
     /// Norm of the bundle's summed outgoing weights (finite along a channel).
     pub summed_outgoing_norm: f64,
+    /// Weight `½‖a_i − a_j‖·‖v_i − v_j‖` of the derivative-type neuron the main pair tends to
+    /// (finite along a channel).
+    #[serde(default)]
+    pub derivative_weight: f64,
 }
+
+/// Smallest derivative-type weight of a channel's main pair: below it the pair is a dead pair
+/// (identical neurons whose outgoing weights cancel exactly), a flat direction, not a channel.
+pub const MIN_DERIVATIVE_WEIGHT: f64 = 1e-3;
 
 fn flip_for(class: SymmetryClass) -> bool {
     matches!(
@@ -76,10 +84,13 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// The channel bundles at `x` (see [`ChannelBundle`]): pairs of neurons with cosine distance
-/// below `opts.channel_cosine_distance`, outgoing norms at least `opts.channel_min_outgoing`,
-/// opposite outgoing directions that mostly cancel (`‖a_i + a_j‖ ≤ ½ max ‖a‖`), joined into
-/// bundles when they share a neuron.
+/// The channel bundles at `x` (see [`ChannelBundle`]): the groups of a hidden layer's neurons
+/// whose input vectors are near-parallel (linked by cosine distances below
+/// `opts.channel_cosine_distance`), with outgoing weights of both signs that cancel by at least
+/// `opts.channel_min_cancellation`: `Σ‖a_k‖ − ‖Σ a_k‖ ≥ channel_min_cancellation` (two neurons
+/// with outgoing weights 14 and −15 cancel by 28; a dead pair 0.6 and −0.6 by only 1.2), and
+/// whose main pair carries a derivative-type neuron of weight at least
+/// [`MIN_DERIVATIVE_WEIGHT`].
 ///
 /// # Errors
 /// If `x` does not fit `spec`.
@@ -102,28 +113,13 @@ pub fn find_channels(
             }
             i
         }
-        let mut any = false;
         for i in 0..k {
             for j in i + 1..k {
-                let (wi, ai, _) = &ns[i];
-                let (wj, aj, _) = &ns[j];
-                let large =
-                    norm(ai) >= opts.channel_min_outgoing && norm(aj) >= opts.channel_min_outgoing;
-                let sum: Vec<f64> = ai.iter().zip(aj).map(|(p, q)| p + q).collect();
-                let cancel = norm(&sum) <= 0.5 * norm(ai).max(norm(aj));
-                if large
-                    && cancel
-                    && dot(ai, aj) < 0.0
-                    && 1.0 - cosine(wi, wj) < opts.channel_cosine_distance
-                {
+                if 1.0 - cosine(&ns[i].0, &ns[j].0) < opts.channel_cosine_distance {
                     let (ri, rj) = (find(&mut root, i), find(&mut root, j));
                     root[ri.max(rj)] = ri.min(rj);
-                    any = true;
                 }
             }
-        }
-        if !any {
-            continue;
         }
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for i in 0..k {
@@ -134,21 +130,46 @@ pub fn find_channels(
             }
         }
         for g in groups.into_iter().filter(|g| g.len() >= 2) {
+            let outs = ns[g[0]].1.len();
+            let summed: Vec<f64> = (0..outs)
+                .map(|o| g.iter().map(|&i| ns[i].1[o]).sum())
+                .collect();
+            let norms: Vec<f64> = g.iter().map(|&i| norm(&ns[i].1)).collect();
+            let cancelled = norms.iter().sum::<f64>() - norm(&summed);
+            let lead = g[norms
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(p, _)| p)];
+            // The largest partner pointing the other way, and the weight of the pair's
+            // derivative-type neuron ½‖a_i − a_j‖·‖v_i − v_j‖ (none for a dead pair that cancels
+            // exactly: identical neurons with opposite outgoing weights).
+            let partner = g
+                .iter()
+                .copied()
+                .filter(|&i| dot(&ns[lead].1, &ns[i].1) < 0.0)
+                .max_by(|&p, &q| norm(&ns[p].1).total_cmp(&norm(&ns[q].1)));
+            let Some(partner) = partner else { continue };
+            let diff = |u: &[f64], v: &[f64]| {
+                norm(&u.iter().zip(v).map(|(p, q)| p - q).collect::<Vec<f64>>())
+            };
+            let derivative =
+                0.5 * diff(&ns[lead].1, &ns[partner].1) * diff(&ns[lead].0, &ns[partner].0);
+            if cancelled < opts.channel_min_cancellation || derivative < MIN_DERIVATIVE_WEIGHT {
+                continue;
+            }
             let mut worst = 0.0f64;
             for (a, &i) in g.iter().enumerate() {
                 for &j in &g[a + 1..] {
                     worst = worst.max(1.0 - cosine(&ns[i].0, &ns[j].0));
                 }
             }
-            let outs = ns[g[0]].1.len();
-            let summed: Vec<f64> = (0..outs)
-                .map(|o| g.iter().map(|&i| ns[i].1[o]).sum())
-                .collect();
             bundles.push(ChannelBundle {
                 layer: l + 1,
                 flipped: g.iter().map(|&i| ns[i].2).collect(),
-                outgoing_norms: g.iter().map(|&i| norm(&ns[i].1)).collect(),
+                outgoing_norms: norms,
                 summed_outgoing_norm: norm(&summed),
+                derivative_weight: derivative,
                 cosine_distance: worst,
                 neurons: g,
             });

@@ -49,7 +49,7 @@ crate::named::named_enum!(EndKind, "end state", {
 /// use gradflow::landscape::CertifyOptions;
 /// let o = CertifyOptions::default();
 /// assert_eq!((o.loss_floor, o.gnorm_tol, o.eig_rel_tol), (1e-20, 1e-10, 1e-9));
-/// assert_eq!((o.channel_cosine_distance, o.channel_min_outgoing), (1e-2, 2.0));
+/// assert_eq!((o.channel_cosine_distance, o.channel_min_cancellation), (1e-2, 2.0));
 /// assert_eq!((o.channel_min_exponent, o.channel_min_norm_growth), (0.05, 1.0));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,9 +67,9 @@ pub struct CertifyOptions {
     /// training the demo's channels are younger (pairs at 5·10⁻³ with outgoing weights ≈ 13 and
     /// still growing), hence 10⁻².
     pub channel_cosine_distance: f64,
-    /// Smallest norm of a channel neuron's outgoing weights (the pair's outgoing weights must
-    /// also mostly cancel: `‖a_i + a_j‖ ≤ ½ max(‖a_i‖, ‖a_j‖)`).
-    pub channel_min_outgoing: f64,
+    /// Smallest cancellation `Σ‖a_k‖ − ‖Σ a_k‖` of a channel bundle's outgoing weights (see
+    /// [`find_channels`]).
+    pub channel_min_cancellation: f64,
     /// Smallest power-law exponent `α` of the loss, `L ∝ t^−α`, over the last two decades of
     /// the flow's time.
     pub channel_min_exponent: f64,
@@ -89,7 +89,7 @@ impl Default for CertifyOptions {
             gnorm_tol: 1e-10,
             eig_rel_tol: 1e-9,
             channel_cosine_distance: 1e-2,
-            channel_min_outgoing: 2.0,
+            channel_min_cancellation: 2.0,
             channel_min_exponent: 0.05,
             channel_min_norm_growth: 1.0,
             spectrum_max_params: 4096,
@@ -108,7 +108,10 @@ impl CertifyOptions {
                 "certify.channel_cosine_distance",
                 self.channel_cosine_distance,
             ),
-            ("certify.channel_min_outgoing", self.channel_min_outgoing),
+            (
+                "certify.channel_min_cancellation",
+                self.channel_min_cancellation,
+            ),
         ];
         for (field, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -238,10 +241,20 @@ impl EndState {
                 "stationary: loss {:.2e}, gnorm {:.1e}, {lambda}",
                 self.loss, self.gnorm
             ),
-            EndKind::Unconverged => format!(
-                "unconverged: loss {:.2e}, gnorm {:.1e}",
-                self.loss, self.gnorm
-            ),
+            EndKind::Unconverged => {
+                let law = self
+                    .power_law
+                    .map(|l| format!(", flow's loss ∝ t^-{:.2}", l.exponent))
+                    .unwrap_or_default();
+                let growth = self
+                    .norm_growth
+                    .map(|g| format!(", norm ×{g:.2}"))
+                    .unwrap_or_default();
+                format!(
+                    "unconverged: loss {:.2e}, gnorm {:.1e} above the tolerance{law}{growth}",
+                    self.loss, self.gnorm
+                )
+            }
         }
     }
 }

@@ -32,4 +32,4 @@ pub use network::Network;
 pub use objective::Objective;
 pub use regulariser::{Merge, Regularisers};
 pub use spec::{LayerLayout, LayerSpec, NetSpec};
-pub use spectrum::symmetric_eigenvalues;
+pub use spectrum::{lowest_eigenpair, symmetric_eigenvalues};

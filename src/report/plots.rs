@@ -20,7 +20,7 @@ struct Dot {
 
 /// Viridis-like colour of `t ∈ [0, 1]` (dark purple → yellow), by linear interpolation of five
 /// stops of matplotlib's viridis map.
-fn viridis(t: f64) -> RGBColor {
+pub(crate) fn viridis(t: f64) -> RGBColor {
     const STOPS: [(f64, f64, f64); 5] = [
         (68.0, 1.0, 84.0),
         (59.0, 82.0, 139.0),
