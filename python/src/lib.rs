@@ -31,6 +31,7 @@ use gradflow::train::{RunRecord, TrainOptions, TrainProblem};
 
 mod convert;
 mod errors;
+mod landscape;
 mod net;
 mod options;
 mod progress;
@@ -41,6 +42,7 @@ mod training;
 
 use convert::*;
 use errors::*;
+use landscape::*;
 use net::*;
 use options::*;
 use progress::*;
@@ -64,5 +66,12 @@ fn _gradflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(option_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(study, m)?)?;
     m.add_function(wrap_pyfunction!(report, m)?)?;
+    m.add_function(wrap_pyfunction!(certify, m)?)?;
+    m.add_function(wrap_pyfunction!(split_neuron, m)?)?;
+    m.add_function(wrap_pyfunction!(add_neuron, m)?)?;
+    m.add_function(wrap_pyfunction!(remove_neuron, m)?)?;
+    m.add_function(wrap_pyfunction!(prune, m)?)?;
+    m.add_function(wrap_pyfunction!(embed_teacher, m)?)?;
+    m.add_function(wrap_pyfunction!(loss_slice, m)?)?;
     Ok(())
 }

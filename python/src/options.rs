@@ -2,6 +2,7 @@
 
 use super::*;
 use gradflow::landscape::{CertifyOptions, OnChannel};
+use gradflow::net::Regularisers;
 
 /// Which options struct an option belongs to.
 #[derive(Clone, Copy)]
@@ -10,6 +11,7 @@ pub(crate) enum Table {
     Refine,
     Train,
     Certify,
+    Regularisers,
 }
 
 /// The training options: the Python keyword (the CLI flag with underscores), its table and
@@ -158,6 +160,24 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "when the flow ends in a channel to infinity: continue (refine as usual), stop (skip the refinement) or jump (move along the channel towards its limit, then refine)",
     ),
     (
+        "tau_params",
+        Table::Flow,
+        "tau_params",
+        "per-parameter time-scale factors, one per parameter (flat layout): dθ_i/dt = −τ·τ_i ∂L/∂θ_i (None: all 1)",
+    ),
+    (
+        "maxnorm",
+        Table::Regularisers,
+        "maxnorm",
+        "radius M of the maxnorm barrier: adds N·⅓(‖θ‖ − M)³ to the sum loss beyond it (None: no barrier)",
+    ),
+    (
+        "merge",
+        Table::Regularisers,
+        "merge",
+        "merge regulariser (layer, i, j, lambda): N·λ/2·‖v_i − v_j‖² on the incoming vectors of two neurons of a hidden layer (None: none)",
+    ),
+    (
         "loss_floor",
         Table::Certify,
         "loss_floor",
@@ -182,10 +202,10 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "largest cosine distance between the input vectors of a channel's neurons",
     ),
     (
-        "channel_min_outgoing",
+        "channel_min_cancellation",
         Table::Certify,
-        "channel_min_outgoing",
-        "smallest outgoing-weight norm of a channel's neurons",
+        "channel_min_cancellation",
+        "smallest cancellation Σ‖a_k‖ − ‖Σa_k‖ of a channel bundle's outgoing weights",
     ),
 ];
 
@@ -196,6 +216,7 @@ pub(crate) fn table_json(t: Table) -> serde_json::Value {
         Table::Refine => serde_json::to_value(&o.refine),
         Table::Train => Ok(serde_json::json!({ "init": o.init, "on_channel": o.on_channel })),
         Table::Certify => serde_json::to_value(o.certify.unwrap_or_default()),
+        Table::Regularisers => serde_json::to_value(&o.regularisers),
     }
     .unwrap_or_default()
 }
@@ -209,6 +230,7 @@ pub(crate) fn train_options(
     let mut flow = table_json(Table::Flow);
     let mut refine = table_json(Table::Refine);
     let mut certify = table_json(Table::Certify);
+    let mut regularisers = table_json(Table::Regularisers);
     let defaults = TrainOptions::default();
     let (mut init, mut on_channel) = (defaults.init, defaults.on_channel);
     if let Some(kw) = kwargs {
@@ -228,6 +250,7 @@ pub(crate) fn train_options(
                 Table::Flow => flow[field] = value,
                 Table::Refine => refine[field] = value,
                 Table::Certify => certify[field] = value,
+                Table::Regularisers => regularisers[field] = value,
                 Table::Train => {
                     let s: String = v
                         .extract()
@@ -249,6 +272,8 @@ pub(crate) fn train_options(
     o.refine = serde_json::from_value::<RefineConfig>(refine).map_err(bad("of the refinement"))?;
     o.certify =
         Some(serde_json::from_value::<CertifyOptions>(certify).map_err(bad("of the certificate"))?);
+    o.regularisers =
+        serde_json::from_value::<Regularisers>(regularisers).map_err(bad("of the regularisers"))?;
     o.init = init;
     o.on_channel = on_channel;
     Ok(o)

@@ -110,6 +110,40 @@ def test_end_states_of_a_narrow_student_and_the_certificate_options():
     assert res2.end_kind == "zero_loss"
     with pytest.raises(ValueError, match="on_channel"):
         gradflow.train(net, net.init(5), x, y, on_channel="leap")
+    # The same certificate from the function, at the returned point.
+    c = gradflow.certify(net, res.x, x, y, trajectory=res.trajectory)
+    assert c["kind"] == "minimum" and abs(c["loss"] - e["loss"]) <= 1e-15
+
+
+def test_regularisers_time_scales_surgery_and_slices():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(200)
+    net = gradflow.Net(2, [(3, "g", True), (1, "identity", True)])
+    theta0 = net.init(1)
+    radius = 0.5 * np.linalg.norm(theta0)
+    res = gradflow.train(net, theta0, x, y, maxiterations_ode=40, maxtime_optim=0,
+                         maxnorm=radius, merge=(1, 0, 1, 0.1), tau_params=np.full(net.n_params, 0.5))
+    d = res.to_dict()
+    assert d["regularisers"]["maxnorm"] == radius and d["regularisers"]["merge"]["layer"] == 1
+    assert d["flow"]["tau_params"] == [0.5] * net.n_params
+    assert d["data_loss"] <= res.loss
+    with pytest.raises(ValueError, match="maxnorm"):
+        gradflow.train(net, theta0, x, y, maxnorm=-1.0)
+    # Surgery keeps the function; pruning undoes a split.
+    net2, th2 = gradflow.split_neuron(net, theta0, 1, 2, 0.25)
+    assert net2.n_params == net.n_params + 4
+    np.testing.assert_allclose(net2.predict(th2, x), net.predict(theta0, x), rtol=0, atol=1e-13)
+    net3, th3, actions = gradflow.prune(net2, th2)
+    assert net3 == net and actions[0]["action"] == "duplicate"
+    np.testing.assert_allclose(th3, theta0, rtol=0, atol=1e-15)
+    tn, tth = t.net, t.theta
+    z = gradflow.embed_teacher(net2, th2, tn, tth)
+    assert net2.loss(z, x, y) < 1e-26
+    # A slice through the start and the embedded teacher: zero at alpha = 1.
+    v1 = z - th2
+    v2 = np.random.default_rng(0).normal(size=v1.shape)
+    s = gradflow.loss_slice(net2, th2, v1, v2, x, y, alpha=(0.0, 1.0), beta=(-0.1, 0.1), points=(3, 3))
+    assert s["loss"].shape == (3, 3) and s["loss"][1, 2] < 1e-26
 
 
 def test_train_seeds_runs_every_seed_in_order():

@@ -1,0 +1,226 @@
+//! The landscape toolkit: certificates, neuron surgery and loss slices.
+
+use super::*;
+use gradflow::landscape::{self as ls, CertifyOptions, SliceOptions};
+
+fn to_py<'py>(
+    py: Python<'py>,
+    v: serde_json::Result<serde_json::Value>,
+) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py(py, &v.map_err(|e| value_err(e.to_string()))?)
+}
+
+fn vec_of(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f64>> {
+    let a = as_f64(py, obj, what)?;
+    Ok(a.as_slice().map_err(|e| value_err(e.to_string()))?.to_vec())
+}
+
+/// The end-state certificate of `theta` on `(x, y)` (see `TrainResult.end_state`): a dict
+/// with `kind` and the evidence. Thresholds as keywords (`loss_floor`, `gnorm_tol`,
+/// `eig_rel_tol`, `channel_cosine_distance`, `channel_min_cancellation`). Without a
+/// trajectory the channel's power law cannot be fitted, so a channel needs `trajectory`: the
+/// `TrainResult.trajectory` array (columns t, loss, gnorm, wall).
+#[pyfunction]
+#[pyo3(signature = (net, theta, x, y, *, trajectory = None, loss = None, weights = None, **thresholds))]
+pub(crate) fn certify<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    trajectory: Option<&Bound<'py, PyAny>>,
+    loss: Option<&str>,
+    weights: Option<&Bound<'py, PyAny>>,
+    thresholds: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let kind = loss_of(loss, &net.spec)?;
+    let mut opts = serde_json::to_value(CertifyOptions::default()).unwrap_or_default();
+    if let Some(kw) = thresholds {
+        for (k, v) in kw.iter() {
+            let name: String = k.extract()?;
+            if opts.get(&name).is_none() {
+                return Err(PyTypeError::new_err(format!("unknown threshold `{name}`")));
+            }
+            opts[&name] = py_to_json(&name, &v)?;
+        }
+    }
+    let opts: CertifyOptions =
+        serde_json::from_value(opts).map_err(|e| value_err(format!("thresholds: {e}")))?;
+    let points: Vec<gradflow::monitor::TrajectoryPoint> = match trajectory {
+        Some(tr) if !tr.is_none() => {
+            let a = as_f64(py, tr, "trajectory")?;
+            if a.ndim() != 2 || a.shape()[1] != 4 {
+                return Err(value_err(
+                    "trajectory: expected an (n, 4) array (t, loss, gnorm, wall)",
+                ));
+            }
+            let v = a.as_slice().map_err(|e| value_err(e.to_string()))?;
+            v.chunks_exact(4)
+                .map(|r| {
+                    serde_json::from_value(serde_json::json!({
+                        "t": r[0], "loss": r[1], "gnorm": r[2], "wall": r[3]
+                    }))
+                    .map_err(|e| value_err(e.to_string()))
+                })
+                .collect::<PyResult<_>>()?
+        }
+        _ => Vec::new(),
+    };
+    let spec = &net.spec;
+    let state = py
+        .detach(|| {
+            let mut obj = Objective::new(spec, &data, kind)?;
+            ls::certify(&mut obj, &t, &points, &opts)
+        })
+        .map_err(py_err)?;
+    to_py(py, serde_json::to_value(&state))
+}
+
+fn surgery<'py>(
+    py: Python<'py>,
+    r: gradflow::Result<(NetSpec, Vec<f64>)>,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>)> {
+    let (spec, x) = r.map_err(py_err)?;
+    Ok((Net { spec }, array1(py, x)))
+}
+
+/// Splits neuron `neuron` of hidden layer `layer` (1-based) into two copies with outgoing
+/// weights `gamma·a` and `(1 − gamma)·a` (the copy is the layer's new last neuron); the
+/// function is unchanged. Returns `(net, theta)`.
+#[pyfunction]
+#[pyo3(signature = (net, theta, layer, neuron, gamma = 0.5))]
+pub(crate) fn split_neuron<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    layer: usize,
+    neuron: usize,
+    gamma: f64,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>)> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    surgery(py, ls::split_neuron(&net.spec, &t, layer, neuron, gamma))
+}
+
+/// Adds a neuron at the end of hidden layer `layer` (1-based) with incoming weights
+/// `incoming`, bias `bias` and outgoing weights `outgoing` (default zeros: the function is
+/// unchanged). Returns `(net, theta)`.
+#[pyfunction]
+#[pyo3(signature = (net, theta, layer, incoming, bias = 0.0, outgoing = None))]
+pub(crate) fn add_neuron<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    layer: usize,
+    incoming: &Bound<'py, PyAny>,
+    bias: f64,
+    outgoing: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>)> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    let inc = vec_of(py, incoming, "incoming")?;
+    let next = net.spec.layers.get(layer).map_or(0, |l| l.width);
+    let out = match outgoing {
+        Some(o) if !o.is_none() => vec_of(py, o, "outgoing")?,
+        _ => vec![0.0; next],
+    };
+    surgery(py, ls::add_neuron(&net.spec, &t, layer, &inc, bias, &out))
+}
+
+/// Removes neuron `neuron` of hidden layer `layer` (1-based). Returns `(net, theta)`.
+#[pyfunction]
+pub(crate) fn remove_neuron<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    layer: usize,
+    neuron: usize,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>)> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    surgery(py, ls::remove_neuron(&net.spec, &t, layer, neuron))
+}
+
+/// Removes dead neurons (all outgoing weights within `tol` of zero) and merges duplicates
+/// (incoming vectors within `tol`), adding their outgoing weights. Returns
+/// `(net, theta, actions)`, `actions` a list of dicts.
+#[pyfunction]
+#[pyo3(signature = (net, theta, tol = 0.0))]
+pub(crate) fn prune<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    tol: f64,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>, Bound<'py, PyAny>)> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    let (spec, x, done) = ls::prune(&net.spec, &t, tol).map_err(py_err)?;
+    Ok((
+        Net { spec },
+        array1(py, x),
+        to_py(py, serde_json::to_value(&done))?,
+    ))
+}
+
+/// A zero-loss point of the wider one-hidden-layer student `net` near `theta`: the teacher's
+/// neurons replace the most aligned student neurons, the others get zero outgoing weights.
+#[pyfunction]
+pub(crate) fn embed_teacher<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta: &Bound<'py, PyAny>,
+    teacher: &Net,
+    teacher_theta: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let t = theta_of(py, &net.spec, theta, "theta")?;
+    let tt = theta_of(py, &teacher.spec, teacher_theta, "teacher_theta")?;
+    let tn = Network::new(teacher.spec.clone(), tt).map_err(py_err)?;
+    Ok(array1(
+        py,
+        ls::embed_teacher(&net.spec, &t, &tn).map_err(py_err)?,
+    ))
+}
+
+/// The mean loss on the plane `theta0 + α v1 + β v2` over a grid (`points = (nα, nβ)`),
+/// minimised over the plane's orthogonal complement with `minimise_steps > 0` damped Newton
+/// steps per point. Returns a dict: `alpha` (nα), `beta` (nβ), `loss` (nβ × nα array).
+#[pyfunction]
+#[pyo3(signature = (net, theta0, v1, v2, x, y, *, alpha = (-0.5, 1.5), beta = (-1.0, 1.0), points = (41, 41), minimise_steps = 0, loss = None, weights = None))]
+pub(crate) fn loss_slice<'py>(
+    py: Python<'py>,
+    net: &Net,
+    theta0: &Bound<'py, PyAny>,
+    v1: &Bound<'py, PyAny>,
+    v2: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    alpha: (f64, f64),
+    beta: (f64, f64),
+    points: (usize, usize),
+    minimise_steps: usize,
+    loss: Option<&str>,
+    weights: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let spec = &net.spec;
+    let t0 = theta_of(py, spec, theta0, "theta0")?;
+    let a = theta_of(py, spec, v1, "v1")?;
+    let b = theta_of(py, spec, v2, "v2")?;
+    let data = dataset_of(py, spec, x, y, weights)?;
+    let kind = loss_of(loss, spec)?;
+    let mut opts = SliceOptions::default();
+    opts.alpha = alpha;
+    opts.beta = beta;
+    opts.points = points;
+    opts.minimise_steps = minimise_steps;
+    let s = py
+        .detach(|| {
+            let mut obj = Objective::new(spec, &data, kind)?;
+            ls::loss_slice(&mut obj, &t0, &a, &b, &opts)
+        })
+        .map_err(py_err)?;
+    let out = PyDict::new(py);
+    let (na, nb) = (s.alpha.len(), s.beta.len());
+    out.set_item("alpha", array1(py, s.alpha))?;
+    out.set_item("beta", array1(py, s.beta))?;
+    out.set_item("loss", array2(py, s.loss, nb, na)?)?;
+    out.set_item("minimised", s.minimised)?;
+    Ok(out)
+}
