@@ -62,6 +62,43 @@
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 //!
+//! ## What did the run end at? Certificates, channels, regularisers, slices
+//!
+//! Every record carries an end-state certificate ([`landscape::certify`]): `zero_loss`,
+//! `minimum` or `saddle` (by the recomputed gradient and the Hessian's extreme eigenvalues),
+//! `channel` (a channel to infinity: near-parallel neurons with diverging, cancelling outgoing
+//! weights, the norm growing and the loss a power law of time; Martinelli et al. 2025) or
+//! `unconverged`. `TrainOptions::on_channel` can stop such runs or jump along the channel;
+//! [`net::Regularisers`] add the `maxnorm` barrier or the `merge` pair term to the objective:
+//!
+//! ```
+//! use gradflow::flow::Integrator;
+//! use gradflow::landscape::{EndKind, OnChannel};
+//! use gradflow::observe::Watch;
+//! use gradflow::reference::Problem;
+//! use gradflow::train::{TrainOptions, TrainProblem, train};
+//!
+//! // A pair of neurons one step from a channel with a known limit.
+//! let p = Problem::channel(0.2)?;
+//! let mut opts = TrainOptions::default();
+//! opts.flow.integrator = Some(Integrator::Rodas5P);
+//! opts.flow.maxtime_ode = 1.0;
+//! opts.refine.maxtime_optim = 0.5;
+//! let problem = TrainProblem::new(&p.student, &p.data);
+//! let run = train(&problem, &p.start, &opts, &Watch::silent())?;
+//! let end = run.end_state.as_ref().unwrap();
+//! println!("{}", end.summary()); // e.g. "channel: layer 1 neurons 0,1 (cosine distance …"
+//! // Jump along it at the flow's end (the pair 2¹⁰ times nearer its limit), then refine.
+//! opts.on_channel = OnChannel::Jump;
+//! let jumped = train(&problem, &p.start, &opts, &Watch::silent())?;
+//! assert!(jumped.channel_jump.is_some() || end.kind != EndKind::Channel);
+//! # Ok::<(), gradflow::Error>(())
+//! ```
+//!
+//! [`landscape`] also has neuron surgery (`split_neuron`, `add_neuron`, `remove_neuron`,
+//! `prune`, `embed_teacher`), `trajectory_distance` and 2-D loss slices ([`landscape::loss_slice`],
+//! optionally minimised over the plane's complement; `gradflow landscape` draws them).
+//!
 //! ## Your own optimiser: argmin on a gradflow objective
 //!
 //! The refiners of [`optim`] are [argmin](https://docs.rs/argmin) solvers run by argmin's
@@ -139,6 +176,7 @@
 //! - [`named`]: the closed sets of choices and their names.
 //! - [`reference`](mod@reference): reference problems shared by tests and benchmarks.
 //! - [`flow`], [`optim`], [`monitor`], [`train`]: the two-phase training.
+//! - [`landscape`]: end-state certificates, channels, neuron surgery, loss slices.
 //! - [`cluster`]: Expand-and-Cluster and `gradflow recover`.
 //! - [`rng`]: seeded, portable random streams.
 #![deny(clippy::float_cmp)]

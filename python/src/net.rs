@@ -41,12 +41,36 @@ impl Net {
 #[pymethods]
 impl Net {
     /// `Net(input_dim, layers)`: `layers` is a list of `(width, activation, bias)` tuples, e.g.
-    /// `[(16, "g", True), (1, "identity", True)]`; activation names as in network files.
+    /// `[(16, "g", True), (1, "identity", True)]`; activation names as in network files. A
+    /// hidden layer may give one activation per neuron: `(3, ["g", "tanh", "tanh"], True)`.
     #[new]
-    fn new(input_dim: usize, layers: Vec<(usize, String, bool)>) -> PyResult<Self> {
+    fn new(input_dim: usize, layers: Vec<(usize, Bound<'_, PyAny>, bool)>) -> PyResult<Self> {
         let layers = layers
             .into_iter()
-            .map(|(w, a, b)| Ok(LayerSpec::new(w, activation_of(&a)?).with_bias(b)))
+            .map(|(w, a, b)| {
+                let layer = if let Ok(name) = a.extract::<String>() {
+                    LayerSpec::new(w, activation_of(&name)?)
+                } else {
+                    let names: Vec<String> = a.extract().map_err(|_| {
+                        PyTypeError::new_err(
+                            "a layer's activation is a name or a list of names (one per neuron)",
+                        )
+                    })?;
+                    if names.len() != w || names.is_empty() {
+                        return Err(value_err(format!(
+                            "{} per-neuron activations for a layer of width {w}",
+                            names.len()
+                        )));
+                    }
+                    LayerSpec::mixed(
+                        names
+                            .iter()
+                            .map(|n| activation_of(n))
+                            .collect::<PyResult<Vec<_>>>()?,
+                    )
+                };
+                Ok(layer.with_bias(b))
+            })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Net {
             spec: NetSpec::new(input_dim, layers).map_err(py_err)?,
@@ -100,13 +124,25 @@ impl Net {
         self.spec.output_dim()
     }
 
-    /// The layers as `(width, activation, bias)` tuples.
+    /// The layers as `(width, activation, bias)` tuples (`activation` a list of names for a
+    /// mixed layer).
     #[getter]
-    fn layers(&self) -> Vec<(usize, String, bool)> {
+    fn layers<'py>(&self, py: Python<'py>) -> PyResult<Vec<(usize, Bound<'py, PyAny>, bool)>> {
         self.spec
             .layers
             .iter()
-            .map(|l| (l.width, l.activation.to_string(), l.bias))
+            .map(|l| {
+                let act = match &l.neurons {
+                    Some(n) => n
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .into_pyobject(py)?
+                        .into_any(),
+                    None => l.activation.to_string().into_pyobject(py)?.into_any(),
+                };
+                Ok((l.width, act, l.bias))
+            })
             .collect()
     }
 
@@ -122,10 +158,16 @@ impl Net {
             .layers
             .iter()
             .map(|l| {
+                let act = match &l.neurons {
+                    Some(n) => {
+                        let names: Vec<String> = n.iter().map(|a| format!("'{a}'")).collect();
+                        format!("[{}]", names.join(", "))
+                    }
+                    None => format!("'{}'", l.activation),
+                };
                 format!(
-                    "({}, '{}', {})",
+                    "({}, {act}, {})",
                     l.width,
-                    l.activation,
                     if l.bias { "True" } else { "False" }
                 )
             })

@@ -46,6 +46,27 @@ def test_gradient_and_hessian_match_finite_differences(activation, bias, depth):
     np.testing.assert_allclose(ev, np.linalg.eigvalsh(h), atol=1e-9)
 
 
+def test_mixed_layers_have_exact_derivatives_and_round_trip(tmp_path):
+    rng = np.random.default_rng(3)
+    net = gradflow.Net(2, [(3, ["g", "tanh", "leaky_relu(0.1)"], True), (1, "identity", True)])
+    assert net.layers[0][1] == ["g", "tanh", "leaky_relu(0.1)"]
+    x, y = rng.normal(size=(30, 2)), rng.normal(size=(30, 1))
+    theta = rng.normal(size=net.n_params)
+    g = net.gradient(theta, x, y)
+    eps = 1e-6
+    for i in range(net.n_params):
+        e = np.zeros(net.n_params)
+        e[i] = eps
+        fd = (net.loss(theta + e, x, y) - net.loss(theta - e, x, y)) / (2 * eps)
+        assert abs(fd - g[i]) <= 1e-6 * max(1.0, abs(g[i]))
+    net.save(tmp_path / "mixed.json", theta)
+    net2, theta2 = gradflow.Net.load(tmp_path / "mixed.json")
+    assert net2 == net and "tanh" in repr(net2)
+    np.testing.assert_array_equal(theta2, theta)
+    with pytest.raises(ValueError):
+        gradflow.Net(2, [(3, ["g", "tanh"], True), (1, "identity", True)])
+
+
 def test_mean_loss_predict_and_layouts():
     net, theta, x, y = small_problem(outputs=1)
     pred = net.predict(theta, x)

@@ -56,12 +56,14 @@ type Comparable = (Vec<f64>, Vec<f64>, bool);
 /// One hidden layer's neurons in the form they are compared in: incoming vectors negated (and
 /// outgoing weights negated for odd activations) where the reference direction says so.
 fn comparable(net: &Network, l: usize) -> Result<Vec<Comparable>> {
-    let class = net.spec.layers[l].activation.symmetry();
+    let layer = &net.spec.layers[l];
     let neurons = layer_neurons(net, l)?;
     let reference = reference_direction(neurons.first().map_or(0, |n| n.incoming.len()));
     Ok(neurons
         .into_iter()
-        .map(|n| {
+        .enumerate()
+        .map(|(u, n)| {
+            let class = layer.activation_of(u).symmetry();
             let dot: f64 = n.incoming.iter().zip(&reference).map(|(a, b)| a * b).sum();
             let flip = flip_for(class) && dot < 0.0;
             let (mut w, mut a) = (n.incoming, n.outgoing);
@@ -113,9 +115,13 @@ pub fn find_channels(
             }
             i
         }
+        let layer = &spec.layers[l];
         for i in 0..k {
             for j in i + 1..k {
-                if 1.0 - cosine(&ns[i].0, &ns[j].0) < opts.channel_cosine_distance {
+                // Only neurons of one activation form a channel (mixed layers).
+                if layer.activation_of(i) == layer.activation_of(j)
+                    && 1.0 - cosine(&ns[i].0, &ns[j].0) < opts.channel_cosine_distance
+                {
                     let (ri, rj) = (find(&mut root, i), find(&mut root, j));
                     root[ri.max(rj)] = ri.min(rj);
                 }
@@ -216,7 +222,9 @@ pub struct Jump {
 /// The pair of a bundle to move: the neuron with the largest outgoing weights and, among those
 /// pointing the other way, the largest partner.
 fn pair_of(b: &ChannelBundle, spec: &NetSpec, x: &[f64]) -> Result<Option<(usize, usize)>> {
-    let class = spec.layers[b.layer - 1].activation.symmetry();
+    let class = spec.layers[b.layer - 1]
+        .activation_of(b.neurons[0])
+        .symmetry();
     if class == SymmetryClass::OddPlusConstant && b.flipped.iter().any(|&f| f) {
         // Flipping such a neuron moves a constant into the next bias: not done here.
         return Ok(None);
@@ -244,7 +252,7 @@ fn pair_of(b: &ChannelBundle, spec: &NetSpec, x: &[f64]) -> Result<Option<(usize
 fn halve(spec: &NetSpec, x: &mut [f64], l: usize, i: usize, j: usize) {
     let layouts = spec.layouts();
     let (lay, next) = (&layouts[l], &layouts[l + 1]);
-    let class = spec.layers[l].activation.symmetry();
+    let class = spec.layers[l].activation_of(i).symmetry();
     let net = Network::new(spec.clone(), x.to_vec()).expect("x fits spec");
     let ns = comparable(&net, l).expect("hidden layer");
     let (wi, ai, fi) = &ns[i];

@@ -80,8 +80,8 @@ impl Network {
             if layer.activation == Activation::Softmax {
                 softmax_in_place(&mut z);
             } else {
-                for v in &mut z {
-                    *v = layer.activation.eval(*v);
+                for (u, v) in z.iter_mut().enumerate() {
+                    *v = layer.activation_of(u).eval(*v);
                 }
             }
             a = z;

@@ -301,9 +301,11 @@ impl<'a> Objective<'a> {
             }
             let bias = lay.bias.as_ref().map(|b| &params[b.clone()]);
             if l + 1 < depth {
-                // Bias add fused with the activation, column by column.
-                let act = &self.spec.layers[l].activation;
+                // Bias add fused with the activation, column by column (each neuron's own
+                // activation in a mixed layer).
+                let layer = &self.spec.layers[l];
                 for u in 0..k {
+                    let act = layer.activation_of(u);
                     let col = u * n..(u + 1) * n;
                     let shift = bias.map_or(0.0, |b| b[u]);
                     let d1 = (order >= 1).then(|| &mut self.ws.d1[l][col.clone()]);

@@ -11,17 +11,22 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use crate::error::{Error, Result};
 
-/// One layer: its width, activation and whether it has a bias.
+/// One layer: its width, activation (one for the layer, or one per neuron) and whether it has
+/// a bias.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(into = "super::layer_record::LayerRecord")]
 #[serde(try_from = "super::layer_record::LayerRecord")]
 pub struct LayerSpec {
     /// Number of neurons `k_l`.
     pub width: usize,
-    /// Activation applied to every neuron of the layer.
+    /// Activation applied to every neuron of the layer (the first neuron's when `neurons`
+    /// gives one per neuron).
     pub activation: Activation,
     /// Whether the layer has a bias vector.
     pub bias: bool,
+    /// Per-neuron activations of a mixed hidden layer (one per neuron), as MLPGradientFlow.jl
+    /// v0.3 allows; `None`: every neuron has `activation`. Build with [`LayerSpec::mixed`].
+    pub neurons: Option<Vec<Activation>>,
 }
 
 impl LayerSpec {
@@ -31,7 +36,43 @@ impl LayerSpec {
             width,
             activation,
             bias: true,
+            neurons: None,
         }
+    }
+
+    /// A hidden layer with one activation per neuron (a layer of equal activations when they
+    /// all agree).
+    ///
+    /// ```
+    /// use gradflow::net::{Activation, LayerSpec};
+    /// let l = LayerSpec::mixed(vec![Activation::G, Activation::Tanh, Activation::Tanh]);
+    /// assert_eq!((l.width, l.activation_of(2)), (3, &Activation::Tanh));
+    /// assert!(l.is_mixed() && !LayerSpec::mixed(vec![Activation::G; 2]).is_mixed());
+    /// ```
+    ///
+    /// # Panics
+    /// If `activations` is empty.
+    pub fn mixed(activations: Vec<Activation>) -> Self {
+        assert!(!activations.is_empty(), "a layer needs at least one neuron");
+        let first = activations[0].clone();
+        let uniform = activations.iter().all(|a| *a == first);
+        LayerSpec {
+            width: activations.len(),
+            activation: first,
+            bias: true,
+            neurons: (!uniform).then_some(activations),
+        }
+    }
+
+    /// The activation of neuron `u`.
+    #[inline]
+    pub fn activation_of(&self, u: usize) -> &Activation {
+        self.neurons.as_ref().map_or(&self.activation, |n| &n[u])
+    }
+
+    /// Whether the neurons have different activations.
+    pub fn is_mixed(&self) -> bool {
+        self.neurons.is_some()
     }
 
     /// The same layer with or without bias.
@@ -91,6 +132,30 @@ impl LayerLayout {
     }
 }
 
+fn check_activation(act: &Activation, l: usize, depth: usize) -> Result<()> {
+    let bad = |reason: String| Err(Error::InvalidNetwork { reason });
+    if act.is_softmax() && l + 1 != depth {
+        return bad(format!(
+            "layer {}: softmax is only allowed on the output layer",
+            l + 1
+        ));
+    }
+    if let Activation::LeakyRelu { alpha } = act
+        && !alpha.is_finite()
+    {
+        return bad(format!("layer {}: leaky_relu alpha must be finite", l + 1));
+    }
+    if let Activation::Polynomial { coefficients } = act
+        && (coefficients.is_empty() || coefficients.iter().any(|c| !c.is_finite()))
+    {
+        return bad(format!(
+            "layer {}: polynomial needs finite coefficients",
+            l + 1
+        ));
+    }
+    Ok(())
+}
+
 /// A multi-layer perceptron architecture: input dimension and layers (SPEC §2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetSpec {
@@ -132,24 +197,24 @@ impl NetSpec {
             if layer.width == 0 {
                 return bad(format!("layer {} has width 0", l + 1));
             }
-            if layer.activation.is_softmax() && l + 1 != self.layers.len() {
-                return bad(format!(
-                    "layer {}: softmax is only allowed on the output layer",
-                    l + 1
-                ));
+            if let Some(n) = &layer.neurons {
+                if n.len() != layer.width {
+                    return bad(format!(
+                        "layer {}: {} per-neuron activations for {} neurons",
+                        l + 1,
+                        n.len(),
+                        layer.width
+                    ));
+                }
+                if l + 1 == self.layers.len() {
+                    return bad(format!(
+                        "layer {}: per-neuron activations are for hidden layers",
+                        l + 1
+                    ));
+                }
             }
-            if let Activation::LeakyRelu { alpha } = layer.activation
-                && !alpha.is_finite()
-            {
-                return bad(format!("layer {}: leaky_relu alpha must be finite", l + 1));
-            }
-            if let Activation::Polynomial { coefficients } = &layer.activation
-                && (coefficients.is_empty() || coefficients.iter().any(|c| !c.is_finite()))
-            {
-                return bad(format!(
-                    "layer {}: polynomial needs finite coefficients",
-                    l + 1
-                ));
+            for act in (0..layer.width).map(|u| layer.activation_of(u)) {
+                check_activation(act, l, self.layers.len())?;
             }
         }
         Ok(())

@@ -23,10 +23,18 @@ fn activation() -> impl Strategy<Value = Activation> {
 
 pub(crate) fn case() -> impl Strategy<Value = Case> {
     (
-        1usize..=3,                                                                  // input dim
-        proptest::collection::vec((1usize..=3, activation(), any::<bool>()), 1..=3), // hidden
-        1usize..=3,                                                                  // outputs
-        any::<bool>(),                                                               // output bias
+        1usize..=3, // input dim
+        proptest::collection::vec(
+            (
+                1usize..=3,
+                activation(),
+                proptest::option::of(activation()), // a second activation: a mixed layer
+                any::<bool>(),
+            ),
+            1..=3,
+        ), // hidden
+        1usize..=3, // outputs
+        any::<bool>(), // output bias
         prop_oneof![Just(Loss::Mse), Just(Loss::Nll)],
         prop_oneof![
             Just(Activation::Identity),
@@ -41,7 +49,16 @@ pub(crate) fn case() -> impl Strategy<Value = Case> {
             |(d, hidden, k, out_bias, loss, out_act, n, weighted, seed)| {
                 let mut layers: Vec<LayerSpec> = hidden
                     .into_iter()
-                    .map(|(w, a, b)| LayerSpec::new(w, a).with_bias(b))
+                    .map(|(w, a, second, b)| match second {
+                        // Alternating activations, e.g. [a, b, a].
+                        Some(s) if w >= 2 => LayerSpec::mixed(
+                            (0..w)
+                                .map(|u| if u % 2 == 0 { a.clone() } else { s.clone() })
+                                .collect(),
+                        )
+                        .with_bias(b),
+                        _ => LayerSpec::new(w, a).with_bias(b),
+                    })
                     .collect();
                 let (k, out_act) = match loss {
                     Loss::Nll => (k.max(2), Activation::Softmax),
@@ -239,6 +256,33 @@ proptest! {
     #[test]
     fn gradient_and_hessian_match_finite_differences(case in case(), chunk in 1usize..=5) {
         check(&case, chunk)?;
+    }
+}
+
+/// Every activation next to every other in one mixed hidden layer, deterministically.
+#[test]
+fn every_pair_of_activations_in_a_mixed_layer() {
+    let all = Activation::all_examples();
+    for (i, a) in all.iter().enumerate() {
+        let b = &all[(i + 1) % all.len()];
+        let c = &all[(i + 5) % all.len()];
+        let spec = NetSpec::new(
+            2,
+            vec![
+                LayerSpec::mixed(vec![a.clone(), b.clone(), a.clone(), c.clone()]),
+                LayerSpec::mixed(vec![c.clone(), a.clone()]).with_bias(i % 2 == 0),
+                LayerSpec::new(2, Activation::Identity),
+            ],
+        )
+        .unwrap();
+        let case = Case {
+            spec,
+            loss: Loss::Mse,
+            n: 6,
+            weighted: i % 3 == 0,
+            seed: 200 + i as u64,
+        };
+        check(&case, 4).unwrap();
     }
 }
 
