@@ -88,7 +88,7 @@
 //! let run = train(&problem, &p.start, &opts, &Watch::silent())?;
 //! let end = run.end_state.as_ref().unwrap();
 //! println!("{}", end.summary()); // e.g. "channel: layer 1 neurons 0,1 (cosine distance …"
-//! // Jump along it at the flow's end (the pair 2¹⁰ times nearer its limit), then refine.
+//! // Jump along it at the flow's end (the pair nearer its limit), then refine.
 //! opts.on_channel = OnChannel::Jump;
 //! let jumped = train(&problem, &p.start, &opts, &Watch::silent())?;
 //! assert!(jumped.channel_jump.is_some() || end.kind != EndKind::Channel);

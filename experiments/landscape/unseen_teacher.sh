@@ -14,6 +14,7 @@ mkdir -p "$out"
 "$g" teacher --d 8 --r 4 --index 7 -o "$out/teacher.json"
 "$g" data --net "$out/teacher.json" -n 30000 -o "$out/data.npz"
 for rho in 1 2; do
+  mkdir -p "$out/rho$rho"
   "$g" solve --teacher "$out/teacher.json" --rho "$rho" --seeds 0..10 --maxtime-ode 20 \
     --maxtime-optim 20 --threads 2 --quiet -o "$out/rho$rho" | tee "$out/rho$rho/table.txt"
 done

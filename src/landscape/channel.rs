@@ -213,7 +213,8 @@ pub struct Jump {
     pub loss_before: f64,
     /// Mean loss after.
     pub loss_after: f64,
-    /// Halvings done (0 when no bundle had a pair to move).
+    /// Halvings done (0 when no bundle had a pair to move, or the first one raised the loss
+    /// beyond the limit).
     pub halvings: usize,
     /// The pairs moved: `(layer, i, j)`, layer 1-based.
     pub pairs: Vec<(usize, usize, usize)>,
@@ -285,10 +286,12 @@ fn halve(spec: &NetSpec, x: &mut [f64], l: usize, i: usize, j: usize) {
 }
 
 /// Moves each bundle's main pair along its channel towards the limit: halves the distance of
-/// their input vectors `halvings` times while keeping the sum of their outgoing weights and the
-/// product `(a_i − a_j)(w_i − w_j)` (the Flat Channels paper's jump, which keeps the limit
-/// network fixed). The loss right after a jump may be higher than before — the rest of the
-/// network had adapted to the pair's old distance — so a jump is followed by refinement.
+/// their input vectors, keeping the sum of their outgoing weights and the product
+/// `(a_i − a_j)(w_i − w_j)` (the Flat Channels paper's jump, which keeps the limit network
+/// fixed): the largest number of halvings up to `halvings` whose mean loss stays within
+/// `max_loss_ratio` times its value before the jump (the rest of the network adapted to the
+/// pair's old distance, so the loss right after a jump may rise a little; a jump is followed by
+/// refinement).
 ///
 /// # Errors
 /// If `x` does not fit the objective's network.
@@ -297,6 +300,7 @@ pub fn jump(
     x: &[f64],
     bundles: &[ChannelBundle],
     halvings: usize,
+    max_loss_ratio: f64,
 ) -> Result<Jump> {
     let spec = obj.spec().clone();
     spec.check_params(x)?;
@@ -308,16 +312,23 @@ pub fn jump(
     }
     let scale = obj.mean_scale();
     let loss_before = obj.loss(x) * scale;
-    let mut y = x.to_vec();
-    let done = if pairs.is_empty() { 0 } else { halvings };
-    for _ in 0..done {
+    // Every halving count up to `halvings` is evaluated (the loss along a jump need not be
+    // monotone); the largest within the loss limit is kept.
+    let (mut best, mut loss_after, mut done) = (x.to_vec(), loss_before, 0);
+    let mut trial = x.to_vec();
+    for k in 1..=if pairs.is_empty() { 0 } else { halvings } {
         for &(layer, i, j) in &pairs {
-            halve(&spec, &mut y, layer - 1, i, j);
+            halve(&spec, &mut trial, layer - 1, i, j);
+        }
+        let l = obj.loss(&trial) * scale;
+        if l.is_finite() && l <= max_loss_ratio * loss_before {
+            best.copy_from_slice(&trial);
+            loss_after = l;
+            done = k;
         }
     }
-    let loss_after = obj.loss(&y) * scale;
     Ok(Jump {
-        x: y,
+        x: best,
         loss_before,
         loss_after,
         halvings: done,
@@ -385,7 +396,7 @@ mod tests {
         let mut obj = p.objective();
         let bundles = find_channels(&spec, &x, &CertifyOptions::default()).unwrap();
         // From the student, the limit is 2·10⁴ times nearer: ten halvings approach it.
-        let j = jump(&mut obj, &x, &bundles, 10).unwrap();
+        let j = jump(&mut obj, &x, &bundles, 10, 2.0).unwrap();
         assert_eq!((j.pairs.clone(), j.halvings), (vec![(1, 0, 1)], 10));
         assert!(j.loss_after < 1e-4 * j.loss_before, "{j:?}");
         let sum = |v: &[f64]| v[9] + v[10];

@@ -170,7 +170,8 @@ pub struct EndState {
     pub lambda_max: Option<f64>,
     /// Euclidean norm of the parameters.
     pub param_norm: f64,
-    /// The norm at the end over the norm at the start of the power-law window.
+    /// The norm at the end over the norm at the start of the power-law window (1 when a
+    /// `maxnorm` barrier holds the norm at its radius).
     pub norm_growth: Option<f64>,
     /// The loss's power law over the end of the flow, where the trajectory has one.
     pub power_law: Option<PowerLaw>,
@@ -402,9 +403,15 @@ pub fn certify(
     let gnorm = inf_norm(&g) * scale;
     let param_norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
     let law = power_law(trajectory);
-    let growth = law
+    let mut growth = law
         .as_ref()
         .and_then(|l| norm_growth(trajectory, param_norm, l));
+    // A maxnorm barrier holds the norm: a run that reached it no longer drifts to infinity.
+    if let Some(m) = obj.regularisers().maxnorm
+        && param_norm >= 0.99 * m
+    {
+        growth = Some(1.0);
+    }
     let channels = find_channels(obj.spec(), x, opts)?;
     let mut state = EndState {
         kind: EndKind::Unconverged,
