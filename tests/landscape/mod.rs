@@ -47,11 +47,13 @@ fn a_flow_along_a_channel_is_certified_channel_and_stops_or_jumps_on_request() {
     assert_eq!(stopped.optim.outcome.stop, StopReason::Skipped);
     assert_eq!(stopped.end_state.as_ref().unwrap().kind, EndKind::Channel);
 
-    // The jump moves the pair 2¹⁰ times nearer its limit (sum and product kept), and the
-    // refinement that follows starts there.
+    // The jump moves the pair towards its limit (sum and product kept) as far as the loss stays
+    // within ten times its value, and the refinement that follows starts there.
     let jumped = channel_run(2.0, 2.0, |o| o.on_channel = OnChannel::Jump);
     let j = jumped.channel_jump.as_ref().expect("a jump");
-    assert_eq!((j.halvings, j.pairs.clone()), (10, vec![(1, 0, 1)]));
+    assert!(j.halvings >= 3, "{j:?}");
+    assert_eq!(j.pairs, vec![(1, 0, 1)]);
+    assert!(j.loss_after <= 10.0 * j.loss_before);
     assert!(jumped.loss <= j.loss_after);
     let d = |x: &[f64]| ((x[0] - x[2]).powi(2) + (x[1] - x[3]).powi(2)).sqrt();
     assert!(
