@@ -300,7 +300,7 @@ pub fn train(
     let mut channel_jump = None;
     if opts.on_channel != OnChannel::Continue && !watch.is_cancelled() {
         let thresholds = opts.certify.clone().unwrap_or_default();
-        if let Some(bundles) = detect_channel(problem.spec, &f.x, &f.trajectory, &thresholds)? {
+        if let Some(bundles) = detect_channel(&obj, &f.x, &f.trajectory, &thresholds)? {
             if opts.on_channel == OnChannel::Stop {
                 refine_cfg.maxtime_optim = 0.0;
             } else {
@@ -311,24 +311,30 @@ pub fn train(
         }
     }
     let r = refine_watched(&mut obj, &from, &refine_cfg, watch)?;
-    // The refinement starts at the flow's best point, so its best is never worse.
+    // The refinement starts at the flow's best point, so its best is never worse — unless a
+    // jump moved its start: then the better of the two is the run's result.
+    let (x_best, loss_best, gnorm_best) = if r.outcome.loss <= f.outcome.loss {
+        (&r.x, r.outcome.loss, r.outcome.gnorm)
+    } else {
+        (&f.x, f.outcome.loss, f.outcome.gnorm)
+    };
     let scale = obj.mean_scale();
-    let mut loss_sum = r.outcome.loss / scale;
+    let mut loss_sum = loss_best / scale;
     let mut data_loss = None;
     if !reg.is_empty() {
         // The record's loss is the regularised objective; the rmse is of the data alone.
-        loss_sum = problem.objective(&Regularisers::default())?.loss(&r.x);
+        loss_sum = problem.objective(&Regularisers::default())?.loss(x_best);
         data_loss = Some(loss_sum * scale);
     }
     let spec = problem.spec;
     let end_state = match &opts.certify {
-        Some(c) if !r.x.is_empty() => {
+        Some(c) if !x_best.is_empty() => {
             // An interrupted run returns at once: its certificate skips the spectrum.
             let mut c = c.clone();
             if watch.is_cancelled() {
                 c.spectrum_max_params = 0;
             }
-            Some(certify(&mut obj, &r.x, &f.trajectory, &c)?)
+            Some(certify(&mut obj, x_best, &f.trajectory, &c)?)
         }
         _ => None,
     };
@@ -340,10 +346,10 @@ pub fn train(
         loss_kind: problem.loss,
         init: x0.to_vec(),
         ode_x: f.x.clone(),
-        x: r.x.clone(),
-        loss: r.outcome.loss,
+        x: x_best.clone(),
+        loss: loss_best,
         ode_loss: f.outcome.loss,
-        gnorm: r.outcome.gnorm,
+        gnorm: gnorm_best,
         rmse: obj.rmse_of(loss_sum),
         ode: phase_of_flow(&f),
         optim: phase_of_refine(&r),
@@ -352,7 +358,8 @@ pub fn train(
         loss_curve: r.trajectory,
         events: f.events,
         flow: Some(opts.flow.clone()),
-        refine: Some(opts.refine.clone()),
+        // What ran: `on_channel = stop` skips the refinement (budget 0).
+        refine: Some(refine_cfg.clone()),
         channel_jump,
         regularisers: (!reg.is_empty()).then(|| reg.clone()),
         data_loss,

@@ -306,6 +306,24 @@ pub fn jump(
     spec.check_params(x)?;
     let mut pairs = Vec::new();
     for b in bundles {
+        let fits = b.layer >= 1
+            && b.layer < spec.depth()
+            && b.neurons.len() >= 2
+            && b.flipped.len() == b.neurons.len()
+            && b.neurons
+                .iter()
+                .all(|&u| u < spec.layers[b.layer - 1].width);
+        if !fits {
+            return Err(crate::error::Error::invalid(
+                "bundles",
+                format!(
+                    "a channel bundle (layer {}, neurons {:?}) does not fit the {} network",
+                    b.layer,
+                    b.neurons,
+                    spec.shape_string()
+                ),
+            ));
+        }
         if let Some((i, j)) = pair_of(b, &spec, x)? {
             pairs.push((b.layer, i, j));
         }

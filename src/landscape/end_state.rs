@@ -360,23 +360,37 @@ fn is_channel(
     !bundles.is_empty() && falling && growing
 }
 
-/// The channel bundles at `x` when the whole channel signature holds there, given the flow's
-/// `trajectory` that led to it (`None` otherwise). Cheaper than [`certify`]: no Hessian.
+/// The norm growth over the power-law window, 1 when the objective's `maxnorm` barrier holds
+/// the norm at its radius (a run at the barrier no longer drifts to infinity).
+fn growth_of(
+    obj: &Objective<'_>,
+    trajectory: &[TrajectoryPoint],
+    end_norm: f64,
+    law: Option<&PowerLaw>,
+) -> Option<f64> {
+    if let Some(m) = obj.regularisers().maxnorm
+        && end_norm >= 0.99 * m
+    {
+        return Some(1.0);
+    }
+    law.and_then(|l| norm_growth(trajectory, end_norm, l))
+}
+
+/// The channel bundles at `x` when the whole channel signature holds there on `obj`, given the
+/// flow's `trajectory` that led to it (`None` otherwise). Cheaper than [`certify`]: no Hessian.
 ///
 /// # Errors
-/// If `x` does not fit `spec`.
+/// If `x` does not fit the objective's network.
 pub fn detect_channel(
-    spec: &crate::net::NetSpec,
+    obj: &Objective<'_>,
     x: &[f64],
     trajectory: &[TrajectoryPoint],
     opts: &CertifyOptions,
 ) -> Result<Option<Vec<ChannelBundle>>> {
-    let bundles = find_channels(spec, x, opts)?;
+    let bundles = find_channels(obj.spec(), x, opts)?;
     let law = power_law(trajectory);
     let end_norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let growth = law
-        .as_ref()
-        .and_then(|l| norm_growth(trajectory, end_norm, l));
+    let growth = growth_of(obj, trajectory, end_norm, law.as_ref());
     Ok(is_channel(&bundles, law, growth, opts).then_some(bundles))
 }
 
@@ -403,15 +417,7 @@ pub fn certify(
     let gnorm = inf_norm(&g) * scale;
     let param_norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
     let law = power_law(trajectory);
-    let mut growth = law
-        .as_ref()
-        .and_then(|l| norm_growth(trajectory, param_norm, l));
-    // A maxnorm barrier holds the norm: a run that reached it no longer drifts to infinity.
-    if let Some(m) = obj.regularisers().maxnorm
-        && param_norm >= 0.99 * m
-    {
-        growth = Some(1.0);
-    }
+    let growth = growth_of(obj, trajectory, param_norm, law.as_ref());
     let channels = find_channels(obj.spec(), x, opts)?;
     let mut state = EndState {
         kind: EndKind::Unconverged,

@@ -109,6 +109,11 @@ fn minimise_complement(
         theta.copy_from_slice(base);
         loss = plain;
     }
+    if !loss.is_finite() {
+        // Nothing to minimise from (an overflowing point): report it as it is.
+        z.fill(0.0);
+        return Ok(loss);
+    }
     let mut mu = 1e-3;
     for _ in 0..steps {
         obj.hessian_into(&theta, &mut g, &mut h);
@@ -246,7 +251,15 @@ impl LossSlice {
         let logs: Vec<f64> = self
             .loss
             .iter()
-            .map(|&l| if l > 0.0 { l.log10().max(floor) } else { floor })
+            .map(|&l| {
+                if l.is_nan() {
+                    f64::NAN
+                } else if l > 0.0 {
+                    l.log10().max(floor)
+                } else {
+                    floor
+                }
+            })
             .collect();
         let finite = logs.iter().copied().filter(|v| v.is_finite());
         let lo = finite.clone().fold(f64::INFINITY, f64::min);

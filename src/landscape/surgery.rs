@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::monitor::TrajectoryPoint;
-use crate::net::{LayerSpec, NetSpec};
+use crate::net::{Activation, LayerSpec, NetSpec};
 
 /// One layer unpacked: the incoming weights of each unit (rows) and its biases.
 struct Unpacked {
     rows: Vec<Vec<f64>>,
     bias: Option<Vec<f64>>,
+    /// Each unit's activation (mixed layers keep theirs through surgery).
+    acts: Vec<Activation>,
 }
 
 fn unpack(spec: &NetSpec, x: &[f64]) -> Result<Vec<Unpacked>> {
@@ -24,11 +26,15 @@ fn unpack(spec: &NetSpec, x: &[f64]) -> Result<Vec<Unpacked>> {
     Ok(spec
         .layouts()
         .iter()
-        .map(|lay| Unpacked {
+        .zip(&spec.layers)
+        .map(|(lay, layer)| Unpacked {
             rows: (0..lay.rows)
                 .map(|u| x[lay.w(u, 0)..lay.w(u, 0) + lay.cols].to_vec())
                 .collect(),
             bias: lay.bias.as_ref().map(|b| x[b.clone()].to_vec()),
+            acts: (0..lay.rows)
+                .map(|u| layer.activation_of(u).clone())
+                .collect(),
         })
         .collect())
 }
@@ -41,6 +47,8 @@ fn pack(input_dim: usize, old: &NetSpec, layers: &[Unpacked]) -> Result<(NetSpec
         .map(|(l, u)| {
             let mut s = l.clone();
             s.width = u.rows.len();
+            s.activation = u.acts[0].clone();
+            s.neurons = (!u.acts.iter().all(|a| *a == u.acts[0])).then(|| u.acts.clone());
             s
         })
         .collect();
@@ -105,6 +113,8 @@ pub fn split_neuron(
     let mut ls = unpack(spec, x)?;
     let row = ls[l].rows[i].clone();
     ls[l].rows.push(row);
+    let act = ls[l].acts[i].clone();
+    ls[l].acts.push(act);
     if let Some(b) = &mut ls[l].bias {
         b.push(b[i]);
     }
@@ -118,7 +128,8 @@ pub fn split_neuron(
 
 /// Adds a neuron at the end of hidden layer `layer` with incoming weights `incoming` (one per
 /// input of the layer), bias `bias` (ignored for a bias-free layer) and outgoing weights
-/// `outgoing` (one per unit of the next layer; zeros keep the function).
+/// `outgoing` (one per unit of the next layer; zeros keep the function). It gets the layer's
+/// activation (the first neuron's in a mixed layer).
 ///
 /// # Errors
 /// A layer that does not exist or vectors of the wrong length.
@@ -148,6 +159,8 @@ pub fn add_neuron(
         }
     }
     ls[l].rows.push(incoming.to_vec());
+    let act = spec.layers[l].activation.clone();
+    ls[l].acts.push(act);
     if let Some(b) = &mut ls[l].bias {
         b.push(bias);
     }
@@ -177,6 +190,7 @@ pub fn remove_neuron(
     }
     let mut ls = unpack(spec, x)?;
     ls[l].rows.remove(i);
+    ls[l].acts.remove(i);
     if let Some(b) = &mut ls[l].bias {
         b.remove(i);
     }
@@ -250,7 +264,8 @@ pub fn prune(spec: &NetSpec, x: &[f64], tol: f64) -> Result<(NetSpec, Vec<f64>, 
             for u in 0..width {
                 for v in u + 1..width {
                     let (a, b) = (incoming(u), incoming(v));
-                    if a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= tol) {
+                    let same_activation = ls[l].acts[u] == ls[l].acts[v];
+                    if same_activation && a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= tol) {
                         let layouts = spec.layouts();
                         let next = &layouts[l + 1];
                         for o in 0..next.rows {
@@ -290,13 +305,15 @@ pub fn embed_teacher(spec: &NetSpec, x: &[f64], teacher: &crate::net::Network) -
         && spec.layers[0].activation == t.layers[0].activation
         && spec.layers[1].activation == t.layers[1].activation
         && spec.layers[0].bias == t.layers[0].bias
-        && spec.layers[1].bias == t.layers[1].bias;
+        && spec.layers[1].bias == t.layers[1].bias
+        && !spec.layers[0].is_mixed()
+        && !t.layers[0].is_mixed();
     if !same || spec.layers[0].width < t.layers[0].width {
         return Err(Error::invalid(
             "teacher",
             format!(
                 "cannot embed the {} teacher into the {} student (one hidden layer each, the same \
-                 activations and biases, the student at least as wide)",
+                 activations, not mixed, and biases, the student at least as wide)",
                 t.shape_string(),
                 spec.shape_string()
             ),
@@ -452,6 +469,23 @@ mod tests {
         let (s5, x5, done) = prune(&s4, &x4, 0.0).unwrap();
         assert_eq!((s5, done.len()), (spec.clone(), 1));
         assert!(close(&x5, &x));
+        // Mixed layers keep each neuron's activation through a split and its undoing.
+        let mixed = NetSpec::new(
+            3,
+            vec![
+                LayerSpec::mixed(vec![Activation::Tanh, Activation::G, Activation::Tanh]),
+                LayerSpec::new(1, Activation::Identity),
+            ],
+        )
+        .unwrap();
+        let mut rng = Stream::new(9, 0);
+        let xm: Vec<f64> = (0..mixed.n_params()).map(|_| rng.normal()).collect();
+        let (sm, xs) = split_neuron(&mixed, &xm, 1, 1, 0.4).unwrap();
+        assert_eq!(sm.layers[0].activation_of(3), &Activation::G);
+        assert!(close(&outputs(&sm, &xs), &outputs(&mixed, &xm)));
+        let (back, xb, _) = prune(&sm, &xs, 0.0).unwrap();
+        assert_eq!(back, mixed);
+        assert!(close(&xb, &xm));
         let p = crate::reference::Problem::teacher_student(2, 2, 5, 50, 3, 1).unwrap();
         let t = p.teacher.as_ref().unwrap();
         let z = embed_teacher(&p.student, &p.start, t).unwrap();

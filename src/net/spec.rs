@@ -212,6 +212,12 @@ impl NetSpec {
                         l + 1
                     ));
                 }
+                if n.first() != Some(&layer.activation) {
+                    return bad(format!(
+                        "layer {}: `activation` must be the first neuron's activation",
+                        l + 1
+                    ));
+                }
             }
             for act in (0..layer.width).map(|u| layer.activation_of(u)) {
                 check_activation(act, l, self.layers.len())?;
