@@ -240,7 +240,7 @@ pub struct SolveArgs {
     pub init: Option<Init>,
     #[arg(long, value_parser = named::<OnChannel>(), help = d("When the flow ends in a channel to infinity: continue (refine as usual), stop (skip the refinement) or jump (move along the channel towards its limit, then refine)", OnChannel::default()))]
     pub on_channel: Option<OnChannel>,
-    #[arg(long, help = d("Mean loss at or below which a run is certified zero_loss", CertifyOptions::default().loss_floor))]
+    #[arg(long, help = d("Mean loss at or below which a run is certified zero_loss", format!("{:e}", CertifyOptions::default().loss_floor)))]
     pub loss_floor: Option<f64>,
     #[arg(
         long,
@@ -394,6 +394,9 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     opts.refine = cfg.refine.clone();
     opts.init = cfg.init;
     opts.on_channel = cfg.on_channel;
+    cfg.regularisers
+        .check(&student)
+        .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     opts.regularisers = cfg.regularisers.clone();
     if cfg.tau_weights.is_some() || cfg.tau_biases.is_some() {
         let ones = vec![1.0; student.depth()];
