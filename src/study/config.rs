@@ -172,6 +172,12 @@ pub struct StudyConfig {
     pub refine_by_rho: BTreeMap<String, RefineConfig>,
     /// Expand-and-Cluster options.
     pub recovery: RecoveryOptions,
+    /// What a student does when its flow ends in a channel (`continue`, `stop`, `jump`).
+    pub on_channel: crate::landscape::OnChannel,
+    /// Regularisers of every student's objective (`[regularisers] maxnorm = 50.0`).
+    pub regularisers: crate::net::Regularisers,
+    /// Thresholds of the students' end-state certificates.
+    pub certify: crate::landscape::CertifyOptions,
 }
 
 impl Default for StudyConfig {
@@ -191,6 +197,9 @@ impl Default for StudyConfig {
             refine: RefineConfig::default(),
             refine_by_rho: BTreeMap::new(),
             recovery: RecoveryOptions::default(),
+            on_channel: crate::landscape::OnChannel::Continue,
+            regularisers: crate::net::Regularisers::default(),
+            certify: crate::landscape::CertifyOptions::default(),
         }
     }
 }
@@ -232,6 +241,12 @@ impl StudyConfig {
             if k.parse::<usize>().is_err() {
                 return bad("refine_by_rho", &format!("key `{k}` is not a ρ"));
             }
+        }
+        self.certify.check()?;
+        if let Some(m) = self.regularisers.maxnorm
+            && !(m.is_finite() && m > 0.0)
+        {
+            return bad("regularisers.maxnorm", "must be a positive radius");
         }
         let min_students = if self.recover { 2 } else { 1 };
         let widths: Vec<usize> = self

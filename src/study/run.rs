@@ -137,6 +137,9 @@ impl Runner<'_> {
             refine: self.cfg.refine_for(g.rho).clone(),
             seed,
             provenance: config,
+            on_channel: self.cfg.on_channel,
+            regularisers: self.cfg.regularisers.clone(),
+            certify: Some(self.cfg.certify.clone()),
             ..TrainOptions::default()
         };
         let run = train(
