@@ -311,3 +311,34 @@ pub fn read_study_config(path: &Path) -> Result<StudyConfig> {
     }
     Ok(cfg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landscape_options_parse_and_default() {
+        let c: StudyConfig = toml::from_str(
+            r#"
+            on_channel = "jump"
+            [family]
+            [regularisers]
+            maxnorm = 50.0
+            [certify]
+            loss_floor = 1e-18
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.on_channel, crate::landscape::OnChannel::Jump);
+        assert_eq!(c.regularisers.maxnorm, Some(50.0));
+        assert_eq!(c.certify.loss_floor, 1e-18);
+        c.check().unwrap();
+        // A configuration written before these fields existed reads back equal to the defaults.
+        let old: StudyConfig = toml::from_str("[family]").unwrap();
+        assert_eq!(old.on_channel, crate::landscape::OnChannel::Continue);
+        assert!(old.regularisers.is_empty());
+        let mut bad = old.clone();
+        bad.regularisers.maxnorm = Some(0.0);
+        assert!(bad.check().unwrap_err().to_string().contains("maxnorm"));
+    }
+}
