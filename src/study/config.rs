@@ -331,7 +331,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.on_channel, crate::landscape::OnChannel::Jump);
         assert_eq!(c.regularisers.maxnorm, Some(50.0));
-        assert_eq!(c.certify.loss_floor, 1e-18);
+        assert!((c.certify.loss_floor - 1e-18).abs() < 1e-30);
         c.check().unwrap();
         // A configuration written before these fields existed reads back equal to the defaults.
         let old: StudyConfig = toml::from_str("[family]").unwrap();
