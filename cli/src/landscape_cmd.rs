@@ -76,7 +76,7 @@ pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
         Some(path) => (point_of(Path::new(path))?, "through"),
         None => {
             let (_, _, h) = obj.hessian(&theta0);
-            let (_, u) = gradflow::net::lowest_eigenpair(&h, p)?;
+            let (_, u, _) = gradflow::net::lowest_eigenpair(&h, p)?;
             let n0 = theta0.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
             let v: Vec<f64> = u.iter().map(|u| 0.1 * n0 * u).collect();
             (

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::channel::{ChannelBundle, find_channels};
 use crate::error::{Error, Result};
 use crate::monitor::{TrajectoryPoint, inf_norm};
-use crate::net::Objective;
+use crate::net::{Objective, lowest_eigenpair};
 
 /// The state a run ended at (`end_state.kind` in records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -228,35 +228,32 @@ impl EndState {
                         )
                     })
                     .collect();
-                let law = self
-                    .power_law
-                    .map(|l| format!(", loss ∝ t^-{:.2}", l.exponent))
-                    .unwrap_or_default();
-                let growth = self
-                    .norm_growth
-                    .map(|g| format!(", norm ×{g:.2}"))
-                    .unwrap_or_default();
-                format!("channel: {}{law}{growth}", bundles.join("; "))
+                format!("channel: {}{}", bundles.join("; "), self.trend("loss"))
             }
             EndKind::Stationary => format!(
                 "stationary: loss {:.2e}, gnorm {:.1e}, {lambda}",
                 self.loss, self.gnorm
             ),
-            EndKind::Unconverged => {
-                let law = self
-                    .power_law
-                    .map(|l| format!(", flow's loss ∝ t^-{:.2}", l.exponent))
-                    .unwrap_or_default();
-                let growth = self
-                    .norm_growth
-                    .map(|g| format!(", norm ×{g:.2}"))
-                    .unwrap_or_default();
-                format!(
-                    "unconverged: loss {:.2e}, gnorm {:.1e} above the tolerance{law}{growth}",
-                    self.loss, self.gnorm
-                )
-            }
+            EndKind::Unconverged => format!(
+                "unconverged: loss {:.2e}, gnorm {:.1e} above the tolerance{}",
+                self.loss,
+                self.gnorm,
+                self.trend("flow's loss")
+            ),
         }
+    }
+
+    /// `, <what> ∝ t^-α, norm ×g` for the parts of the trend that were measured.
+    fn trend(&self, what: &str) -> String {
+        let law = self
+            .power_law
+            .map(|l| format!(", {what} ∝ t^-{:.2}", l.exponent))
+            .unwrap_or_default();
+        let growth = self
+            .norm_growth
+            .map(|g| format!(", norm ×{g:.2}"))
+            .unwrap_or_default();
+        format!("{law}{growth}")
     }
 }
 
@@ -434,19 +431,17 @@ pub fn certify(
     if !(loss.is_finite() && gnorm.is_finite()) {
         return Ok(state);
     }
+    // A Hessian that overflows (or a failed decomposition) leaves the spectrum out: the
+    // certificate then says `stationary` rather than failing the run.
     let min_eigenvector = if p <= opts.spectrum_max_params {
         let mut h = vec![0.0; p * p];
         obj.hessian_into(x, &mut g, &mut h);
         h.iter_mut().for_each(|v| *v *= scale);
-        let eig = faer::MatRef::from_column_major_slice(&h, p, p)
-            .self_adjoint_eigen(faer::Side::Lower)
-            .map_err(|e| Error::Numerical {
-                routine: "certificate's Hessian eigendecomposition".into(),
-                reason: format!("{e:?}"),
-            })?;
-        state.lambda_min = Some(eig.S()[0]);
-        state.lambda_max = Some(eig.S()[p - 1]);
-        Some((0..p).map(|i| eig.U()[(i, 0)]).collect::<Vec<f64>>())
+        lowest_eigenpair(&h, p).ok().map(|(lmin, v, lmax)| {
+            state.lambda_min = Some(lmin);
+            state.lambda_max = Some(lmax);
+            v
+        })
     } else {
         None
     };

@@ -5,9 +5,8 @@ use faer::{MatRef, Side};
 
 use crate::error::{Error, Result};
 
-/// Eigenvalues (ascending) of the symmetric `p × p` matrix stored in `a` (row- or
-/// column-major: only the lower triangle is read).
-pub fn symmetric_eigenvalues(a: &[f64], p: usize) -> Result<Vec<f64>> {
+/// Checks a symmetric `p × p` matrix's length and finiteness.
+fn check_symmetric(a: &[f64], p: usize) -> Result<()> {
     if a.len() != p * p {
         return Err(Error::Length {
             what: "symmetric matrix".into(),
@@ -21,24 +20,38 @@ pub fn symmetric_eigenvalues(a: &[f64], p: usize) -> Result<Vec<f64>> {
             reason: format!("non-finite Hessian entry at ({}, {})", i / p, i % p),
         });
     }
-    let m = MatRef::from_column_major_slice(a, p, p);
-    m.self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| Error::Numerical {
-            routine: "symmetric eigendecomposition".into(),
-            reason: format!("{e:?}"),
-        })
+    Ok(())
 }
 
-/// The lowest eigenvalue of the symmetric `p × p` matrix `a` and its unit eigenvector.
-pub fn lowest_eigenpair(a: &[f64], p: usize) -> Result<(f64, Vec<f64>)> {
-    symmetric_eigenvalues(a, p)?; // the checks
+fn faer_error(e: impl std::fmt::Debug) -> Error {
+    Error::Numerical {
+        routine: "symmetric eigendecomposition".into(),
+        reason: format!("{e:?}"),
+    }
+}
+
+/// Eigenvalues (ascending) of the symmetric `p × p` matrix stored in `a` (row- or
+/// column-major: only the lower triangle is read).
+pub fn symmetric_eigenvalues(a: &[f64], p: usize) -> Result<Vec<f64>> {
+    check_symmetric(a, p)?;
+    MatRef::from_column_major_slice(a, p, p)
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(faer_error)
+}
+
+/// The lowest eigenvalue of the symmetric `p × p` matrix `a`, its unit eigenvector, and the
+/// largest eigenvalue (one eigendecomposition).
+pub fn lowest_eigenpair(a: &[f64], p: usize) -> Result<(f64, Vec<f64>, f64)> {
+    check_symmetric(a, p)?;
     let eig = MatRef::from_column_major_slice(a, p, p)
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Numerical {
-            routine: "symmetric eigendecomposition".into(),
-            reason: format!("{e:?}"),
-        })?;
-    Ok((eig.S()[0], (0..p).map(|i| eig.U()[(i, 0)]).collect()))
+        .map_err(faer_error)?;
+    let u = eig.U();
+    Ok((
+        eig.S()[0],
+        (0..p).map(|i| u[(i, 0)]).collect(),
+        eig.S()[p - 1],
+    ))
 }
 
 #[cfg(test)]
@@ -50,7 +63,8 @@ mod tests {
         // [[2,1],[1,2]] has eigenvalues 1 and 3.
         let ev = symmetric_eigenvalues(&[2.0, 1.0, 1.0, 2.0], 2).unwrap();
         assert!((ev[0] - 1.0).abs() < 1e-14 && (ev[1] - 3.0).abs() < 1e-14);
-        let (l, v) = lowest_eigenpair(&[2.0, 1.0, 1.0, 2.0], 2).unwrap();
+        let (l, v, top) = lowest_eigenpair(&[2.0, 1.0, 1.0, 2.0], 2).unwrap();
         assert!((l - 1.0).abs() < 1e-14 && (v[0] + v[1]).abs() < 1e-14);
+        assert!((top - 3.0).abs() < 1e-14);
     }
 }
