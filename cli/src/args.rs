@@ -62,7 +62,7 @@ pub(crate) use overlay_opt;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FlowArgs {
     #[arg(long = "ode", value_parser = named::<Integrator>(),
-        help = "Integrator [default: rodas5p up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above]")]
+        help = "Integrator [default: rodas5p up to 1024 parameters, tr-bdf2 up to 10⁴, mini-batch adam above]")]
     pub integrator: Option<Integrator>,
     #[arg(long, help = d("Absolute tolerance of the integrator", flow().abstol))]
     pub abstol: Option<f64>,
@@ -88,8 +88,15 @@ pub struct FlowArgs {
     pub dt: Option<f64>,
     #[arg(long, help = d("Learning rate of gd and adam (on the mean loss)", flow().lr))]
     pub lr: Option<f64>,
-    #[arg(long, help = "Mini-batch size of gd and adam [default: full batch]")]
+    #[arg(
+        long,
+        help = "Mini-batch size of gd and adam [default: full batch; 640 when adam is the default for the size]"
+    )]
     pub batch_size: Option<usize>,
+    #[arg(long, help = d("Plateau schedule of gd and adam: lower the learning rate after this many epochs without a new lowest loss (0: never)", flow().lr_patience))]
+    pub lr_patience: Option<usize>,
+    #[arg(long, help = d("Factor of the plateau schedule", flow().lr_decay))]
+    pub lr_decay: Option<f64>,
     #[arg(long, help = d("Approximate number of trajectory points (log-spaced in t)", flow().trajectory_points))]
     pub trajectory_points: Option<usize>,
     #[arg(long, help = "Keep θ at every trajectory point")]
@@ -125,6 +132,8 @@ impl FlowArgs {
                 jacobian_refresh,
                 dt,
                 lr,
+                lr_patience,
+                lr_decay,
                 trajectory_points
             ]
         );

@@ -9,12 +9,15 @@ use clap::{Parser, Subcommand};
 use gradflow::cancel::Cancel;
 use gradflow::eval::{EvalOptions, evaluate};
 use gradflow::io::{
-    DataSource, read_data, read_network, read_network_record, write_atomic, write_data,
-    write_network_with_meta,
+    DataSource, read_data, read_inputs, read_network, read_network_record, write_atomic,
+    write_data, write_network_with_meta,
 };
+use gradflow::named::Named;
 use gradflow::net::{Activation, Loss};
 use gradflow::teacher::command::{TeacherConfigArgs, run_teacher};
-use gradflow::teacher::{InputDistribution, sample_data};
+use gradflow::teacher::{
+    ClassifierOptions, InputDistribution, logit_network, sample_data, train_classifier,
+};
 
 use crate::args::{activation, d, named, overlay, overlay_opt};
 use crate::recover_cmd::{RecoverArgs, recover_cmd};
@@ -58,7 +61,8 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Write a synthetic teacher network (the paper's construction), or the whole family.
+    /// Write a synthetic teacher network (the paper's construction), the whole family, or a
+    /// classifier trained on labelled data (`--train`).
     Teacher {
         #[command(flatten)]
         args: TeacherArgs,
@@ -66,7 +70,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Sample a data set from a network.
+    /// Label inputs with a network: sampled ones (`--inputs gaussian|uniform`) or a file's
+    /// (`--inputs FILE`); the outputs are the network's or a classifier's logits.
     Data {
         #[command(flatten)]
         args: DataArgs,
@@ -166,8 +171,12 @@ pub fn run(cancel: &Cancel) -> Result<u8> {
             quiet,
         } => recover_cmd(&args, &output, quiet, cancel)?,
         Command::Teacher { args, output } => {
-            teacher(&args.resolve(), output)?;
-            false
+            if args.train.is_some() {
+                train_teacher(&args, output, cancel)?
+            } else {
+                teacher(&args.resolve(), output)?;
+                false
+            }
         }
         Command::Data { args, output } => {
             data(&args, &output)?;
@@ -223,6 +232,20 @@ pub struct TeacherArgs {
     pub family: bool,
     #[arg(long, help = d("Size of the standardisation sample", TeacherConfigArgs::default().n_standardise))]
     pub n_standardise: Option<usize>,
+    /// Train a softmax classifier on labelled data instead (`.npz` with one-hot `y`, IDX
+    /// images,labels, CIFAR-10 .bin): `--widths d,h…,classes`, Adam with early stopping.
+    #[arg(long, value_name = "DATA")]
+    pub train: Option<String>,
+    #[arg(long, help = d("--train: largest number of epochs", ClassifierOptions::default().epochs))]
+    pub epochs: Option<usize>,
+    #[arg(long, help = d("--train: Adam's learning rate", ClassifierOptions::default().lr))]
+    pub lr: Option<f64>,
+    #[arg(long, help = d("--train: mini-batch size", ClassifierOptions::default().batch_size))]
+    pub batch_size: Option<usize>,
+    #[arg(long, help = d("--train: stop after this many epochs without a lower held-out loss", ClassifierOptions::default().patience))]
+    pub patience: Option<usize>,
+    #[arg(long, help = d("--train: fraction of the samples held out for early stopping", ClassifierOptions::default().validation_fraction))]
+    pub validation_fraction: Option<f64>,
 }
 
 impl TeacherArgs {
@@ -248,8 +271,24 @@ pub struct DataArgs {
         help = "Seed of the data stream [default: the teacher seed recorded in the network file, else 0]"
     )]
     pub seed: Option<u64>,
-    #[arg(long, value_parser = named::<InputDistribution>(), help = d("Input distribution", InputDistribution::default()))]
-    pub inputs: Option<InputDistribution>,
+    /// Inputs: a distribution (gaussian, uniform) sampled `--samples` times, or a data file
+    /// whose inputs are labelled (`.npz`, `X.npy,Y.npy`, CSV, IDX images, CIFAR-10 .bin)
+    /// [default: gaussian].
+    #[arg(long, value_name = "DIST|FILE")]
+    pub inputs: Option<String>,
+    /// Outputs: the network's own (`network`; probabilities for a softmax output layer) or
+    /// a classifier's `logits` (pre-softmax, the paper's queries).
+    #[arg(long, value_enum, default_value_t = Outputs::Network)]
+    pub outputs: Outputs,
+}
+
+/// What `gradflow data` writes as targets.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outputs {
+    /// The network's outputs.
+    Network,
+    /// The pre-softmax outputs of a softmax classifier.
+    Logits,
 }
 
 /// Flags of `gradflow eval` (overlays on [`EvalOptions`]).
@@ -343,22 +382,163 @@ fn teacher(args: &TeacherConfigArgs, output: Option<PathBuf>) -> Result<()> {
 
 fn data(args: &DataArgs, output: &str) -> Result<()> {
     let dest = DataSource::parse(output)?;
-    let samples = args.samples.unwrap_or(gradflow::teacher::PAPER_SAMPLES);
-    if samples == 0 {
-        bail!("--samples: must be at least 1");
-    }
     let record = read_network_record(&args.net)?;
-    let net = record.to_network().map_err(|e| e.in_file(&args.net))?;
-    let seed = args.seed.unwrap_or_else(|| record.data_seed());
-    let ds = sample_data(&net, samples, args.inputs.unwrap_or_default(), seed)?;
+    let mut net = record.to_network().map_err(|e| e.in_file(&args.net))?;
+    if args.outputs == Outputs::Logits {
+        if !net
+            .spec
+            .layers
+            .last()
+            .is_some_and(|l| l.activation.is_softmax())
+        {
+            bail!(
+                "--outputs logits: {} has no softmax output layer (its outputs are already what it computes)",
+                args.net.display()
+            );
+        }
+        net = logit_network(&net);
+    }
+    let dist = match args.inputs.as_deref() {
+        None => Some(InputDistribution::default()),
+        Some(text) => InputDistribution::from_name(text).ok(),
+    };
+    let (ds, what) = match dist {
+        Some(dist) => {
+            let samples = args.samples.unwrap_or(gradflow::teacher::PAPER_SAMPLES);
+            if samples == 0 {
+                bail!("--samples: must be at least 1");
+            }
+            let seed = args.seed.unwrap_or_else(|| record.data_seed());
+            (
+                sample_data(&net, samples, dist, seed)?,
+                format!("seed {seed}"),
+            )
+        }
+        None => {
+            let source =
+                DataSource::parse(args.inputs.as_deref().unwrap_or_default()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--inputs: neither an input distribution (gaussian, uniform) nor a data file ({e})"
+                    )
+                })?;
+            if args.samples.is_some() || args.seed.is_some() {
+                bail!(
+                    "--samples and --seed sample inputs from a distribution; --inputs names a file"
+                );
+            }
+            let inputs = read_inputs(&source)?;
+            if inputs.input_dim() != net.spec.input_dim {
+                bail!(
+                    "--inputs {source}: {} inputs per sample, the network {} takes {}",
+                    inputs.input_dim(),
+                    net.spec.shape_string(),
+                    net.spec.input_dim
+                );
+            }
+            let y = net.predict(&inputs.x_row_major())?;
+            let ds = gradflow::net::Dataset::from_row_major(
+                &inputs.x_row_major(),
+                inputs.input_dim(),
+                &y,
+                net.spec.output_dim(),
+            )?;
+            (ds, format!("inputs of {source}"))
+        }
+    };
     write_data(&dest, &ds)?;
     eprintln!(
-        "wrote {} samples (d = {}, k = {}, seed {seed}) to {dest}",
+        "wrote {} samples (d = {}, k = {}, {what}) to {dest}",
         ds.n_samples(),
         ds.input_dim(),
         ds.output_dim()
     );
     Ok(())
+}
+
+/// `gradflow teacher --train DATA`: a softmax classifier trained with Adam and early stopping.
+fn train_teacher(args: &TeacherArgs, output: Option<PathBuf>, cancel: &Cancel) -> Result<bool> {
+    let text = args.train.as_deref().unwrap_or_default();
+    let source = DataSource::parse(text).map_err(|e| anyhow::anyhow!("--train: {e}"))?;
+    let data = read_data(&source)?;
+    let Some(widths) = &args.widths else {
+        bail!(
+            "--train needs --widths d,h…,classes (the data have {} inputs and {} classes), e.g. --widths {},20,{}",
+            data.input_dim(),
+            data.output_dim(),
+            data.input_dim(),
+            data.output_dim()
+        );
+    };
+    if widths.len() < 3
+        || widths[0] != data.input_dim()
+        || widths[widths.len() - 1] != data.output_dim()
+    {
+        bail!(
+            "--widths {}: give d,h…,classes with d = {} inputs and {} classes of {source} and at least one hidden layer",
+            widths
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            data.input_dim(),
+            data.output_dim()
+        );
+    }
+    let mut o = ClassifierOptions::default();
+    o.hidden = widths[1..widths.len() - 1].to_vec();
+    overlay!(
+        args,
+        o,
+        [
+            activation,
+            epochs,
+            lr,
+            batch_size,
+            patience,
+            validation_fraction
+        ]
+    );
+    if let Some(s) = args.seed {
+        o.seed = s;
+    }
+    let watch = gradflow::observe::Watch::new(|e: &gradflow::observe::Event<'_>| {
+        if let gradflow::observe::Event::Message(m) = e {
+            eprintln!("{m}");
+        }
+    })
+    .with_cancel(cancel.clone());
+    let (net, report) =
+        train_classifier(&data, &o, &watch).map_err(|e| flag_error(e, "teacher"))?;
+    let meta = serde_json::json!({
+        "trained_on": source.to_string(),
+        "options": o,
+        "training": report,
+    });
+    eprintln!(
+        "trained {} ({}) for {} epochs ({:?}; best epoch {}): accuracy {:.4} train, {:.4} held out; cross-entropy {:.4e} / {:.4e}; {:.1} s",
+        net.spec.shape_string(),
+        o.activation.name(),
+        report.epochs,
+        report.stop,
+        report.best_epoch,
+        report.train_accuracy,
+        report.validation_accuracy,
+        report.train_loss,
+        report.validation_loss,
+        report.time
+    );
+    match output {
+        Some(path) => {
+            write_network_with_meta(&path, &net, Some(meta))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut rec = gradflow::io::network_file::NetworkRecord::from_network(&net);
+            rec.meta = Some(meta);
+            println!("{}", serde_json::to_string_pretty(&rec)?);
+        }
+    }
+    Ok(report.stop == gradflow::teacher::ClassifierStop::Interrupted)
 }
 
 fn eval(args: &EvalArgs, output: Option<PathBuf>) -> Result<()> {

@@ -67,6 +67,13 @@ pub struct RecoverArgs {
     pub student_loss_ratio: Option<f64>,
     #[arg(
         long,
+        value_name = "FRACTION|none",
+        value_parser = mask_std,
+        help = d("Inputs whose standard deviation over the data is at most this fraction of the largest input's are left out of the clustering and the metrics ('none': no input)", RecoverOptions::default().input_mask_std.map_or("none".into(), |v| v.to_string()))
+    )]
+    pub input_mask_std: Option<Option<f64>>,
+    #[arg(
+        long,
         help = "Worker threads (one student per thread) [default: all cores]"
     )]
     pub threads: Option<usize>,
@@ -117,6 +124,9 @@ impl RecoverArgs {
             ]
         );
         overlay_opt!(self, o, [width, layers, rho, threads]);
+        if let Some(m) = self.input_mask_std {
+            o.input_mask_std = m;
+        }
         self.flow.apply(&mut o.flow);
         self.refine.apply(&mut o.refine);
         o
@@ -265,4 +275,14 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
             m.success
         );
     }
+}
+
+/// `--input-mask-std`: a fraction, or `none`.
+fn mask_std(s: &str) -> Result<Option<f64>, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    s.parse::<f64>()
+        .map(Some)
+        .map_err(|_| format!("`{s}`: give a fraction such as 0.01, or none"))
 }

@@ -21,7 +21,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "ode",
         Table::Flow,
         "integrator",
-        "integrator (default: by size: rodas5p up to 1024 parameters, tr-bdf2 up to 1e4, tsit5 above)",
+        "integrator (default: by size: rodas5p up to 1024 parameters, tr-bdf2 up to 1e4, mini-batch adam above)",
     ),
     (
         "abstol",
@@ -79,7 +79,19 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "batch_size",
         Table::Flow,
         "batch_size",
-        "mini-batch size of gd and adam (None: full batch)",
+        "mini-batch size of gd and adam (None: full batch; 640 when adam is the default for the size)",
+    ),
+    (
+        "lr_patience",
+        Table::Flow,
+        "lr_patience",
+        "plateau schedule of gd and adam: lower the learning rate after this many epochs without a new lowest loss (0: never)",
+    ),
+    (
+        "lr_decay",
+        Table::Flow,
+        "lr_decay",
+        "factor of the plateau schedule",
     ),
     (
         "trajectory_points",

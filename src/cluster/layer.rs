@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dendrogram::{Cut, Dendrogram, first_plateau};
-use super::neuron::{Neuron, canonicalise, cosine, reference_direction};
+use super::neuron::{Neuron, canonicalise_masked, cosine, reference_direction};
 use crate::error::{Error, Result};
 use crate::net::SymmetryClass;
 
@@ -375,8 +375,31 @@ pub fn cluster_layer(
     has_bias: bool,
     cfg: &ClusterConfig,
 ) -> Result<LayerClustering> {
+    cluster_layer_masked(students, symmetry, has_bias, cfg, &[])
+}
+
+/// [`cluster_layer`] with the incoming coordinates `ignore` (uninformative inputs, see
+/// [`uninformative_inputs`](super::uninformative_inputs)) left out of the canonical sign and
+/// scale, the distances, the angles and the off-boundary test; the collapsed neurons keep
+/// every coordinate.
+pub fn cluster_layer_masked(
+    students: &[StudentLayer],
+    symmetry: SymmetryClass,
+    has_bias: bool,
+    cfg: &ClusterConfig,
+    ignore: &[usize],
+) -> Result<LayerClustering> {
     validate(students, cfg)?;
-    let obs = observations(students, symmetry, has_bias, cfg);
+    if let Some(&i) = ignore
+        .iter()
+        .find(|&&i| i >= students[0].neurons[0].incoming.len() - usize::from(has_bias))
+    {
+        return Err(Error::invalid(
+            "input mask",
+            format!("input {i} is not an input of the layer"),
+        ));
+    }
+    let obs = observations(students, symmetry, has_bias, cfg, ignore);
     let dendrogram = Dendrogram::average_linkage(&obs.points);
     let min_size = cfg.gamma * students.len() as f64;
     let groups: Vec<usize> = obs.owner.iter().map(|o| o.0).collect();
@@ -441,6 +464,7 @@ fn observations(
     symmetry: SymmetryClass,
     has_bias: bool,
     cfg: &ClusterConfig,
+    ignore: &[usize],
 ) -> Observations {
     let dim = students[0].neurons[0].incoming.len();
     let reference = reference_direction(dim);
@@ -456,7 +480,7 @@ fn observations(
         let canonical: Vec<Neuron> = s
             .neurons
             .iter()
-            .map(|n| canonicalise(n, symmetry, &reference).0)
+            .map(|n| canonicalise_masked(n, symmetry, &reference, ignore).0)
             .collect();
         let largest = canonical.iter().map(out_norm).fold(0.0, f64::max);
         for (j, (n, c)) in s.neurons.iter().zip(canonical).enumerate() {
@@ -470,13 +494,23 @@ fn observations(
             }
             if has_bias {
                 let (w, b) = n.incoming.split_at(dim - 1);
-                let wn = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let wn = w
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !ignore.contains(i))
+                    .map(|(_, x)| x * x)
+                    .sum::<f64>()
+                    .sqrt();
                 if b[0].abs() > cfg.offbound_distance * wn {
                     obs.offbound.push(member);
                     continue;
                 }
             }
-            obs.points.push(c.incoming.clone());
+            let mut point = c.incoming.clone();
+            for &i in ignore {
+                point[i] = 0.0;
+            }
+            obs.points.push(point);
             obs.canon.push(c);
             obs.owner.push((si, j));
         }

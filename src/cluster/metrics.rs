@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::assignment::min_cost_assignment;
-use super::neuron::{canonicalise, cosine, reference_direction};
+use super::neuron::{canonicalise_masked, cosine, reference_direction};
 use crate::error::Result;
 use crate::net::{Dataset, Loss, Network, Objective, SymmetryClass};
 
@@ -71,6 +71,12 @@ pub struct RecoveryMetrics {
 /// weights). For comparison only: for odd+constant and even+linear classes the function
 /// changes by a constant or a linear term.
 pub fn canonical_network(net: &Network) -> Network {
+    canonical_network_masked(net, &[])
+}
+
+/// [`canonical_network`] with the first layer's signs and scales decided without the inputs
+/// `ignore` ([`canonicalise_masked`]).
+pub fn canonical_network_masked(net: &Network, ignore: &[usize]) -> Network {
     let mut out = net.clone();
     let layouts = net.spec.layouts();
     for l in 0..net.spec.depth().saturating_sub(1) {
@@ -85,10 +91,11 @@ pub fn canonical_network(net: &Network) -> Network {
                 incoming.push(out.params[b.start + j]);
             }
             let outgoing: Vec<f64> = (0..next.rows).map(|o| out.params[next.w(o, j)]).collect();
-            let (c, _) = canonicalise(
+            let (c, _) = canonicalise_masked(
                 &super::neuron::Neuron { incoming, outgoing },
                 class,
                 &reference,
+                if l == 0 { ignore } else { &[] },
             );
             out.params[lay.w(j, 0)..lay.w(j, 0) + lay.cols]
                 .copy_from_slice(&c.incoming[..lay.cols]);
@@ -128,24 +135,27 @@ fn row(net: &Network, l: usize, j: usize, cols: &[usize]) -> Vec<f64> {
 /// matrix) of canonical incoming vectors, restricted to the inputs matched in the layer below.
 ///
 /// `linear_neurons[l]` neurons of hidden layer `l` represent an affine term: they take part in
-/// the matching but are not counted in `m̂`.
+/// the matching but are not counted in `m̂`. The inputs `ignore_inputs` (uninformative ones,
+/// [`uninformative_inputs`](super::uninformative_inputs)) are left out of the first layer's
+/// vectors.
 pub fn compare(
     teacher: &Network,
     recovered: &Network,
     data: &Dataset,
     linear_neurons: &[usize],
+    ignore_inputs: &[usize],
 ) -> Result<RecoveryMetrics> {
     let mut obj = Objective::new(&recovered.spec, data, Loss::Mse)?;
     let loss_sum = obj.loss(&recovered.params);
     let loss = loss_sum * obj.mean_scale();
     let rmse = obj.rmse_of(loss_sum).unwrap_or(f64::NAN);
-    let t = canonical_network(teacher);
-    let s = canonical_network(recovered);
+    let t = canonical_network_masked(teacher, ignore_inputs);
+    let s = canonical_network_masked(recovered, ignore_inputs);
     let hidden = teacher.spec.depth().min(recovered.spec.depth()) - 1;
     // Input coordinates matched so far: (teacher index, recovered index).
     let mut pairs: Vec<(usize, usize)> = (0..teacher.spec.input_dim)
         .map(|i| (i, i))
-        .filter(|&(i, _)| i < recovered.spec.input_dim)
+        .filter(|&(i, _)| i < recovered.spec.input_dim && !ignore_inputs.contains(&i))
         .collect();
     let mut layers = Vec::new();
     for l in 0..hidden {

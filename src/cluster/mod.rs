@@ -13,14 +13,18 @@
 pub mod assignment;
 pub mod dendrogram;
 pub mod figures;
+mod input_mask;
 pub mod layer;
 pub mod metrics;
 pub mod neuron;
 mod recover;
 
-pub use layer::{ClusterConfig, DropReason, LayerClustering, StudentLayer, cluster_layer};
+pub use input_mask::uninformative_inputs;
+pub use layer::{
+    ClusterConfig, DropReason, LayerClustering, StudentLayer, cluster_layer, cluster_layer_masked,
+};
 pub use metrics::{RecoveryMetrics, compare};
-pub use neuron::{Neuron, canonicalise, layer_neurons};
+pub use neuron::{Neuron, canonicalise, canonicalise_masked, layer_neurons};
 pub use recover::{
     BiasDrop, LayerReport, Probe, RECOVERED_FILE, REPORT_FILE, RecoverOptions, RecoverReport,
     Recovery, STUDENTS_DIR, StudentSummary, read_saved_students, recover, student_file,

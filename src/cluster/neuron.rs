@@ -114,6 +114,41 @@ pub fn canonicalise(
     (n, info)
 }
 
+/// [`canonicalise`] decided on the incoming vector without the coordinates `ignore` (inputs
+/// that carry no information, whose weights are arbitrary), applied to the whole neuron: the
+/// sign and the scale come from the informative coordinates only. Returns the canonical
+/// neuron (all coordinates) and what was done.
+pub fn canonicalise_masked(
+    neuron: &Neuron,
+    class: SymmetryClass,
+    reference: &[f64],
+    ignore: &[usize],
+) -> (Neuron, Canonical) {
+    if ignore.is_empty() {
+        return canonicalise(neuron, class, reference);
+    }
+    let mut masked = neuron.clone();
+    for &i in ignore {
+        if let Some(v) = masked.incoming.get_mut(i) {
+            *v = 0.0;
+        }
+    }
+    let (_, info) = canonicalise(&masked, class, reference);
+    let mut n = neuron.clone();
+    let sign = if info.flipped { -1.0 } else { 1.0 };
+    n.incoming.iter_mut().for_each(|x| *x *= sign / info.scale);
+    let out_sign =
+        if info.flipped && matches!(class, SymmetryClass::Odd | SymmetryClass::OddPlusConstant) {
+            -1.0
+        } else {
+            1.0
+        };
+    n.outgoing
+        .iter_mut()
+        .for_each(|a| *a *= out_sign * info.scale);
+    (n, info)
+}
+
 /// Euclidean distance.
 pub fn distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter()

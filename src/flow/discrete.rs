@@ -85,34 +85,61 @@ fn rk4(
 enum Update {
     /// `θ ← θ − η g`.
     Gd,
-    /// Adam (Kingma & Ba 2015) with β₁ = 0.9, β₂ = 0.999, ε = 1e-8: the moment estimates.
-    Adam { m1: Vec<f64>, m2: Vec<f64> },
+    /// Adam ([`crate::optim::adam`]).
+    Adam(crate::optim::adam::Adam),
 }
 
 impl Update {
     fn adam(n: usize) -> Self {
-        Update::Adam {
-            m1: vec![0.0; n],
-            m2: vec![0.0; n],
-        }
+        Update::Adam(crate::optim::adam::Adam::new(n))
     }
 
-    /// Applies step `k` (1-based) with gradient `grad` and per-parameter learning rates `lr`.
-    fn apply(&mut self, x: &mut [f64], grad: &[f64], lr: &[f64], k: i32) {
+    /// Applies one step with gradient `grad` and per-parameter learning rates `lr` scaled by
+    /// `factor` (the plateau schedule's).
+    fn apply(&mut self, x: &mut [f64], grad: &[f64], lr: &[f64], factor: f64) {
         match self {
             Update::Gd => {
                 for ((x, g), r) in x.iter_mut().zip(grad).zip(lr) {
-                    *x -= r * g;
+                    *x -= factor * r * g;
                 }
             }
-            Update::Adam { m1, m2 } => {
-                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-                let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
-                for i in 0..x.len() {
-                    m1[i] = b1 * m1[i] + (1.0 - b1) * grad[i];
-                    m2[i] = b2 * m2[i] + (1.0 - b2) * grad[i] * grad[i];
-                    x[i] -= lr[i] * (m1[i] / c1) / ((m2[i] / c2).sqrt() + eps);
-                }
+            Update::Adam(a) => a.step(x, grad, |i| factor * lr[i]),
+        }
+    }
+}
+
+/// The plateau schedule: the learning-rate factor halves (`decay`) after `patience` epochs
+/// without a new lowest loss.
+pub(crate) struct Plateau {
+    patience: usize,
+    decay: f64,
+    best: f64,
+    stale: usize,
+    /// The current factor of the learning rate.
+    pub(crate) factor: f64,
+}
+
+impl Plateau {
+    pub(crate) fn new(patience: usize, decay: f64) -> Self {
+        Plateau {
+            patience,
+            decay,
+            best: f64::INFINITY,
+            stale: 0,
+            factor: 1.0,
+        }
+    }
+
+    /// Records the loss at the end of an epoch.
+    pub(crate) fn epoch(&mut self, loss: f64) {
+        if loss < self.best {
+            self.best = loss;
+            self.stale = 0;
+        } else if self.patience > 0 {
+            self.stale += 1;
+            if self.stale >= self.patience {
+                self.factor *= self.decay;
+                self.stale = 0;
             }
         }
     }
@@ -143,6 +170,10 @@ fn first_order(
     if !(cfg.lr > 0.0 && cfg.lr.is_finite()) {
         return Err(Error::invalid("flow.lr", "must be positive"));
     }
+    if !(cfg.lr_decay > 0.0 && cfg.lr_decay <= 1.0) {
+        return Err(Error::invalid("flow.lr_decay", "must lie in (0, 1]"));
+    }
+    let mut schedule = Plateau::new(cfg.lr_patience, cfg.lr_decay);
     let n = x.len();
     let scale = obj.mean_scale();
     let total = obj.data().n_samples();
@@ -175,6 +206,7 @@ fn first_order(
     loop {
         if offset == 0 {
             let l = eval(obj, monitor, x, &mut g);
+            schedule.epoch(l);
             monitor.observe(t, l, inf_norm(&g) * scale, x);
             if let Some(stop) = monitor.should_stop(t) {
                 return Ok((t, stop));
@@ -196,7 +228,7 @@ fn first_order(
         };
         monitor.step();
         t += 1.0;
-        update.apply(x, grad, &rates, monitor.counters.iterations as i32);
+        update.apply(x, grad, &rates, schedule.factor);
         if !x.iter().all(|v| v.is_finite()) {
             return Ok((t, StopReason::NoProgress));
         }

@@ -162,6 +162,19 @@ fn flow_with_failure(
     let mut final_x = x0.to_vec();
     let stop = loop {
         if matches!(method, Integrator::Rk4 | Integrator::Gd | Integrator::Adam) {
+            let auto_batch;
+            let cfg = if cfg.integrator.is_none()
+                && method == Integrator::Adam
+                && cfg.batch_size.is_none()
+            {
+                // The first-order path chosen by size: the paper's mini-batches.
+                let mut c = cfg.clone();
+                c.batch_size = Some(super::FIRST_ORDER_BATCH);
+                auto_batch = c;
+                &auto_batch
+            } else {
+                cfg
+            };
             let (t_end, stop) = discrete::run(method, &mut obj, &mut monitor, &mut x, t, cfg)?;
             t = t_end;
             final_x.copy_from_slice(&x);

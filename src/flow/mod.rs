@@ -57,16 +57,26 @@ crate::named::named_enum!(Integrator, "integrator", {
 });
 
 impl Integrator {
-    /// The default for a problem size: `rodas5p` up to 1024 parameters, `tr-bdf2` up to 10⁴,
-    /// then the explicit `tsit5` (no `P × P` matrices). Chosen by measurement
-    /// (`experiments/integrators/time-to-target.md`).
+    /// The default for a problem size: `rodas5p` up to 1024 parameters, `tr-bdf2` up to
+    /// [`FIRST_ORDER_PARAMS`], then the first-order path: `adam` on mini-batches of
+    /// [`FIRST_ORDER_BATCH`] samples with the plateau schedule (`lr_patience`, `lr_decay`), as
+    /// the Expand-and-Cluster paper trains its large students (no `P × P` matrices; the
+    /// refinement after it defaults to `lbfgs`). Chosen by measurement
+    /// (`experiments/integrators/time-to-target.md`, `experiments/digits/`).
+    ///
+    /// ```
+    /// use gradflow::flow::Integrator;
+    /// assert_eq!(Integrator::default_for(193), Integrator::Rodas5P);
+    /// assert_eq!(Integrator::default_for(5_000), Integrator::TrBdf2);
+    /// assert_eq!(Integrator::default_for(95_410), Integrator::Adam);
+    /// ```
     pub fn default_for(n_params: usize) -> Self {
         if n_params <= 1024 {
             Integrator::Rodas5P
-        } else if n_params <= 10_000 {
+        } else if n_params <= FIRST_ORDER_PARAMS {
             Integrator::TrBdf2
         } else {
-            Integrator::Tsit5
+            Integrator::Adam
         }
     }
 
@@ -100,6 +110,12 @@ impl Integrator {
     }
 }
 
+/// Above this many parameters the default flow is the first-order path (mini-batch Adam).
+pub const FIRST_ORDER_PARAMS: usize = 10_000;
+
+/// Mini-batch size of the first-order path when it is chosen by default (the paper's 640).
+pub const FIRST_ORDER_BATCH: usize = 640;
+
 /// Options of the gradient-flow phase.
 ///
 /// ```
@@ -108,12 +124,14 @@ impl Integrator {
 /// assert_eq!((c.abstol, c.reltol, c.tau), (1e-6, 1e-6, 1.0));
 /// assert_eq!((c.minloss, c.min_gnorm, c.maxtime_ode), (2e-32, 1e-15, 180.0));
 /// assert_eq!(c.jacobian_refresh, 1);
+/// assert_eq!((c.lr, c.lr_patience, c.lr_decay), (1e-2, 100, 0.5));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct FlowConfig {
-    /// Integrator (default: rodas5p up to 1024 parameters, tr-bdf2 up to 10⁴, tsit5 above).
+    /// Integrator (default: [`Integrator::default_for`] the parameter count — rodas5p up to
+    /// 1024 parameters, tr-bdf2 up to 10⁴, mini-batch adam above).
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
     pub abstol: f64,
@@ -146,8 +164,15 @@ pub struct FlowConfig {
     pub dt: f64,
     /// Learning rate of `gd` and `adam` (on the mean loss).
     pub lr: f64,
-    /// Mini-batch size of `gd` and `adam` (default: full batch).
+    /// Mini-batch size of `gd` and `adam` (default: full batch; [`FIRST_ORDER_BATCH`] when
+    /// `adam` is the default for the size).
     pub batch_size: Option<usize>,
+    /// Plateau schedule of `gd` and `adam`: the learning rate is multiplied by `lr_decay` after
+    /// this many epochs without a new lowest loss (0: constant learning rate). The paper
+    /// lowers it after 100 epochs without progress; the factor 0.5 is our choice.
+    pub lr_patience: usize,
+    /// Factor of the plateau schedule (in `(0, 1]`).
+    pub lr_decay: f64,
     /// Approximate number of trajectory points (log-spaced in t).
     pub trajectory_points: usize,
     /// Keep θ at every trajectory point.
@@ -175,6 +200,8 @@ impl Default for FlowConfig {
             dt: 1e-3,
             lr: 1e-2,
             batch_size: None,
+            lr_patience: 100,
+            lr_decay: 0.5,
             trajectory_points: 100,
             trajectory_x: false,
             max_memory_gib: None,

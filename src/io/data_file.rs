@@ -6,6 +6,11 @@
 //! - **CSV**: a header naming every column; columns whose names start with `x` are inputs,
 //!   with `y` targets, a column named `w` holds per-sample weights (e.g. `x1,x2,y`).
 //!
+//! - **IDX** (MNIST, FashionMNIST; gzipped or not): `IMAGES,LABELS` (e.g.
+//!   `train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz`), or the images alone as a query
+//!   set; recognised by `idx` or `ubyte` in the file name ([`super::image_data`]).
+//! - **CIFAR-10 binary batches**: one or more `*.bin` files joined by commas.
+//!
 //! Arrays may be float64 (the native type), float32 or integers (converted exactly), in C or
 //! Fortran order. Writers produce float64 `.npz` (uncompressed), `.npy` pairs or CSV with
 //! 17 significant digits, atomically.
@@ -34,23 +39,56 @@ pub enum DataSource {
     },
     /// A CSV file with a header.
     Csv(PathBuf),
+    /// IDX images (`N × rows × cols`) and optionally their IDX labels.
+    Idx {
+        /// The images.
+        images: PathBuf,
+        /// The labels (one-hot targets); without them the targets are one zero column.
+        labels: Option<PathBuf>,
+    },
+    /// CIFAR-10 binary batches, concatenated in this order.
+    Cifar(Vec<PathBuf>),
 }
 
 impl DataSource {
-    /// Recognises the format from the path(s): `*.npz`, `X.npy,Y.npy`, `*.csv`.
+    /// Recognises the format from the path(s): `*.npz`, `X.npy,Y.npy`, `*.csv`,
+    /// `IMAGES[,LABELS]` in IDX, `*.bin[,*.bin…]` CIFAR-10 batches.
     pub fn parse(text: &str) -> Result<Self> {
-        if let Some((x, y)) = text.split_once(',') {
-            let (x, y) = (PathBuf::from(x.trim()), PathBuf::from(y.trim()));
-            if has_ext(&x, "npy") && has_ext(&y, "npy") {
-                return Ok(DataSource::NpyPair { x, y });
+        if text.contains(',') {
+            let parts: Vec<PathBuf> = text.split(',').map(|p| PathBuf::from(p.trim())).collect();
+            if parts.iter().all(|p| is_cifar(p)) {
+                return Ok(DataSource::Cifar(parts));
+            }
+            if let [x, y] = &parts[..] {
+                if has_ext(x, "npy") && has_ext(y, "npy") {
+                    return Ok(DataSource::NpyPair {
+                        x: x.clone(),
+                        y: y.clone(),
+                    });
+                }
+                if is_idx(x) && is_idx(y) {
+                    return Ok(DataSource::Idx {
+                        images: x.clone(),
+                        labels: Some(y.clone()),
+                    });
+                }
             }
             return Err(Error::invalid(
                 "data",
-                format!("`{text}`: two paths must both be .npy files (X.npy,Y.npy)"),
+                format!(
+                    "`{text}`: paths joined by commas must be X.npy,Y.npy, IDX images,labels or CIFAR-10 .bin batches"
+                ),
             ));
         }
         let p = PathBuf::from(text);
-        if has_ext(&p, "npz") {
+        if is_idx(&p) {
+            Ok(DataSource::Idx {
+                images: p,
+                labels: None,
+            })
+        } else if is_cifar(&p) {
+            Ok(DataSource::Cifar(vec![p]))
+        } else if has_ext(&p, "npz") {
             Ok(DataSource::Npz(p))
         } else if has_ext(&p, "csv") {
             Ok(DataSource::Csv(p))
@@ -62,7 +100,9 @@ impl DataSource {
         } else {
             Err(Error::invalid(
                 "data",
-                format!("`{text}`: unknown data format (use .npz, X.npy,Y.npy or .csv)"),
+                format!(
+                    "`{text}`: unknown data format (use .npz, X.npy,Y.npy, .csv, IDX images[,labels] or CIFAR-10 .bin)"
+                ),
             ))
         }
     }
@@ -72,6 +112,8 @@ impl DataSource {
         match self {
             DataSource::Npz(p) | DataSource::Csv(p) => p,
             DataSource::NpyPair { x, .. } => x,
+            DataSource::Idx { images, .. } => images,
+            DataSource::Cifar(p) => &p[0],
         }
     }
 }
@@ -81,8 +123,39 @@ impl fmt::Display for DataSource {
         match self {
             DataSource::Npz(p) | DataSource::Csv(p) => write!(f, "{}", p.display()),
             DataSource::NpyPair { x, y } => write!(f, "{},{}", x.display(), y.display()),
+            DataSource::Idx { images, labels } => {
+                write!(f, "{}", images.display())?;
+                match labels {
+                    Some(l) => write!(f, ",{}", l.display()),
+                    None => Ok(()),
+                }
+            }
+            DataSource::Cifar(p) => {
+                let names: Vec<String> = p.iter().map(|p| p.display().to_string()).collect();
+                write!(f, "{}", names.join(","))
+            }
         }
     }
+}
+
+/// The file name without a trailing `.gz`, lower case.
+fn stem_name(p: &Path) -> String {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.strip_suffix(".gz").map(str::to_string).unwrap_or(name)
+}
+
+/// IDX files by name: `idx` or `ubyte` in it (MNIST's `train-images-idx3-ubyte.gz`).
+fn is_idx(p: &Path) -> bool {
+    let n = stem_name(p);
+    n.contains("idx") || n.ends_with("ubyte")
+}
+
+/// CIFAR-10 binary batches by name: `*.bin` (gzipped or not).
+fn is_cifar(p: &Path) -> bool {
+    stem_name(p).ends_with(".bin")
 }
 
 fn has_ext(p: &Path, ext: &str) -> bool {
@@ -107,7 +180,46 @@ pub fn read_data(source: &DataSource) -> Result<Dataset> {
             assemble(xa, ya, None).map_err(|e| e.in_file(y))
         }
         DataSource::Csv(p) => read_csv(p).map_err(|e| e.in_file(p)),
+        DataSource::Idx { images, labels } => {
+            super::image_data::read_idx_dataset(images, labels.as_deref())
+        }
+        DataSource::Cifar(p) => super::image_data::read_cifar(p),
     }
+}
+
+/// Reads only the inputs of a data source (a query set): `.npz` archives need no `y`, IDX
+/// images no labels. The targets of the result are one zero column.
+pub fn read_inputs(source: &DataSource) -> Result<Dataset> {
+    let ds = match source {
+        DataSource::Npz(p) => read_npz_inputs(p).map_err(|e| e.in_file(p))?,
+        other => read_data(other)?,
+    };
+    Dataset::from_row_major(
+        &ds.x_row_major(),
+        ds.input_dim(),
+        &vec![0.0; ds.n_samples()],
+        1,
+    )
+}
+
+fn read_npz_inputs(path: &Path) -> Result<Dataset> {
+    let file = std::fs::File::open(path)?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| Error::format(format!("not a valid .npz (zip) archive: {e}")))?;
+    let i = zip
+        .index_for_name("x.npy")
+        .or_else(|| zip.index_for_name("x"))
+        .ok_or_else(|| Error::format("the archive has no array `x`"))?;
+    let f = zip
+        .by_index(i)
+        .map_err(|e| Error::format(format!("cannot read `x.npy`: {e}")))?;
+    let x = read_npy(f, "x")?;
+    let y = Array {
+        rows: x.rows,
+        cols: 1,
+        data: vec![0.0; x.rows],
+    };
+    assemble(x, y, None)
 }
 
 fn assemble(x: Array, y: Array, w: Option<Array>) -> Result<Dataset> {
@@ -364,6 +476,12 @@ pub fn write_data(dest: &DataSource, data: &Dataset) -> Result<()> {
             }
             Ok(())
         }),
+        DataSource::Idx { .. } | DataSource::Cifar(_) => Err(Error::invalid(
+            "output",
+            format!(
+                "`{dest}`: gradflow reads IDX and CIFAR-10 files but writes .npz, X.npy,Y.npy or .csv"
+            ),
+        )),
     }
 }
 

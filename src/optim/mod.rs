@@ -31,6 +31,7 @@
 //! [`Monitor`](crate::monitor::Monitor) end a run (a library that stops at `|Δf| < ε` or
 //! `‖g‖ < √ε` would never reach 1e-30).
 
+pub(crate) mod adam;
 mod execute;
 mod newton;
 mod newton_tr;

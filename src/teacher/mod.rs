@@ -1,11 +1,15 @@
-//! Synthetic teachers (SPEC §7): the paper's construction, its 150-teacher family, deep
-//! teachers, and data sets sampled from any network.
+//! Teachers (SPEC §7): the paper's synthetic construction, its 150-teacher family, deep
+//! teachers, classifiers trained on labelled data, and data sets sampled from any network.
 
+mod classifier;
 pub mod command;
 pub mod construction;
 pub mod family;
 pub mod inputs;
 
+pub use classifier::{
+    ClassifierOptions, ClassifierReport, ClassifierStop, logit_network, train_classifier,
+};
 pub use construction::{
     DEFAULT_STANDARDISE_SAMPLES, STREAM_DATA, STREAM_NEURONS, STREAM_STANDARDISE, TeacherConfig,
 };

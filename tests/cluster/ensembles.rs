@@ -437,7 +437,7 @@ fn metrics_of_a_permuted_sign_flipped_teacher_are_perfect_and_a_missing_neuron_s
     p.extend(order.iter().enumerate().map(|(k, &j)| sign[k] * a[(0, j)]));
     p.push(c);
     let same = Network::new(t.spec.clone(), p).unwrap();
-    let m = compare(&t, &same, &data, &[0]).unwrap();
+    let m = compare(&t, &same, &data, &[0], &[]).unwrap();
     assert!(m.rmse < 1e-15 && m.success);
     let l = &m.layers[0];
     assert_eq!((l.teacher_width, l.recovered_width, l.matched), (3, 3, 3));
@@ -458,7 +458,7 @@ fn metrics_of_a_permuted_sign_flipped_teacher_are_perfect_and_a_missing_neuron_s
     q.extend((0..2).map(|j| a[(0, j)]));
     q.push(c);
     let fewer = Network::new(spec, q).unwrap();
-    let m = compare(&t, &fewer, &data, &[0]).unwrap();
+    let m = compare(&t, &fewer, &data, &[0], &[]).unwrap();
     assert!(!m.success && m.rmse > 1e-3);
     let l = &m.layers[0];
     assert_eq!((l.recovered_width, l.matched), (2, 2));
@@ -497,7 +497,7 @@ fn a_dead_teacher_neuron_is_reported_and_left_out_of_the_matching() {
     q.extend([a[(0, 0)], a[(0, 2)]]);
     q.push(t.bias(1).unwrap()[0]);
     let live = Network::new(spec, q).unwrap();
-    let m = compare(&t, &live, &data, &[0]).unwrap();
+    let m = compare(&t, &live, &data, &[0], &[]).unwrap();
     assert!(m.success, "rmse {}", m.rmse);
     let l = &m.layers[0];
     assert_eq!(l.teacher_dead, vec![1]);
@@ -513,4 +513,61 @@ fn a_dead_teacher_neuron_is_reported_and_left_out_of_the_matching() {
     assert_eq!(l.matched, 2);
     assert!(l.input_cosine_max < 1e-15);
     assert!(m.output_cosine_distance.abs() < 1e-15);
+}
+
+/// Students whose weights on an uninformative input (inserted as input `D`, before the bias)
+/// are arbitrary: left out, the clustering finds the teacher's neurons; counted, it does not.
+#[test]
+fn masked_inputs_leave_the_distances_but_stay_in_the_neurons() {
+    for class in CLASSES {
+        let mut students = ensemble(class, 10, 1e-7, 31);
+        let mut s = Stream::new(5, 5);
+        for st in &mut students {
+            for n in &mut st.neurons {
+                let b = n.incoming.pop().unwrap();
+                n.incoming.push(3.0 * s.normal());
+                n.incoming.push(b);
+            }
+        }
+        let cfg = ClusterConfig::default();
+        let masked =
+            gradflow::cluster::cluster_layer_masked(&students, class, true, &cfg, &[D]).unwrap();
+        let got = masked.neurons();
+        assert_eq!(got.len(), 3, "{class:?}");
+        assert!(got.iter().all(|n| n.incoming.len() == D + 2));
+        let plain = cluster_layer(&students, class, true, &cfg).unwrap();
+        assert!(
+            plain.neurons().len() < 3,
+            "{class:?}: the arbitrary weights should split clusters"
+        );
+        // Teacher neurons match after dropping the masked coordinate.
+        for t in teacher() {
+            let (tc, _) = canonicalise(&t, class, &reference_direction(D + 1));
+            let close = got.iter().any(|n| {
+                let mut v = n.incoming.clone();
+                v.remove(D);
+                let (c, _) = canonicalise(
+                    &Neuron {
+                        incoming: v,
+                        outgoing: n.outgoing.clone(),
+                    },
+                    class,
+                    &reference_direction(D + 1),
+                );
+                gradflow::cluster::neuron::cosine(&c.incoming, &tc.incoming).abs() > 1.0 - 1e-6
+            });
+            assert!(close, "{class:?}: {t:?} not among {got:?}");
+        }
+    }
+    let bad = ensemble(SymmetryClass::None, 4, 0.0, 1);
+    let e = gradflow::cluster::cluster_layer_masked(
+        &bad,
+        SymmetryClass::None,
+        true,
+        &ClusterConfig::default(),
+        &[D],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("input 4 is not an input"), "{e}");
 }

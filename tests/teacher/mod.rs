@@ -203,3 +203,73 @@ fn impossible_teachers_are_refused() {
         .is_err()
     );
 }
+
+mod classifier {
+    use gradflow::net::{Activation, Dataset};
+    use gradflow::observe::Watch;
+    use gradflow::rng::Stream;
+    use gradflow::teacher::{ClassifierOptions, ClassifierStop, logit_network, train_classifier};
+
+    /// Three Gaussian blobs in 2-D.
+    fn blobs(n: usize, seed: u64) -> Dataset {
+        let mut s = Stream::new(seed, 0);
+        let centres = [(-2.0, 0.0), (2.0, 0.0), (0.0, 2.5)];
+        let mut x = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = i % 3;
+            x.push(centres[c].0 + 1.5 * s.normal());
+            x.push(centres[c].1 + 1.5 * s.normal());
+            labels.push(c);
+        }
+        Dataset::from_labels(&x, 2, &labels, 3).unwrap()
+    }
+
+    #[test]
+    fn a_classifier_learns_blobs_stops_early_and_gives_its_logits() {
+        let data = blobs(300, 1);
+        let mut o = ClassifierOptions::default();
+        o.hidden = vec![8];
+        o.activation = Activation::Tanh;
+        o.lr = 1e-2;
+        o.patience = 20;
+        let (net, rep) = train_classifier(&data, &o, &Watch::silent()).unwrap();
+        assert_eq!(net.spec.shape_string(), "2-8-3");
+        assert!(
+            rep.validation_accuracy > 0.7 && rep.train_accuracy > 0.7,
+            "{rep:?}"
+        );
+        assert_eq!(rep.split, (240, 60));
+        assert_eq!(rep.stop, ClassifierStop::EarlyStopping, "{rep:?}");
+        assert!(rep.best_epoch + o.patience == rep.epochs);
+        // Logits: the softmax of the logit network's outputs is the classifier's output.
+        let logits = logit_network(&net);
+        assert_eq!(logits.spec.layers[1].activation, Activation::Identity);
+        let x = [0.3, -0.2];
+        let (p, z) = (net.predict_one(&x), logits.predict_one(&x));
+        let sum: f64 = z.iter().map(|v| v.exp()).sum();
+        for (p, z) in p.iter().zip(&z) {
+            assert!((p - z.exp() / sum).abs() < 1e-14);
+        }
+        // Deterministic in the seed.
+        let (again, _) = train_classifier(&data, &o, &Watch::silent()).unwrap();
+        assert_eq!(again.params, net.params);
+    }
+
+    #[test]
+    fn bad_classifier_options_name_the_field() {
+        let data = blobs(30, 2);
+        let mut o = ClassifierOptions::default();
+        o.lr = 0.0;
+        let e = train_classifier(&data, &o, &Watch::silent()).unwrap_err();
+        assert!(e.to_string().starts_with("lr"), "{e}");
+        let mut o = ClassifierOptions::default();
+        o.validation_fraction = 0.01;
+        let e = train_classifier(&data, &o, &Watch::silent()).unwrap_err();
+        assert!(e.to_string().contains("validation_fraction"), "{e}");
+        let one = Dataset::from_row_major(&[1.0, 2.0], 1, &[1.0, 0.0], 1).unwrap();
+        let e =
+            train_classifier(&one, &ClassifierOptions::default(), &Watch::silent()).unwrap_err();
+        assert!(e.to_string().contains("at least 2 classes"), "{e}");
+    }
+}

@@ -22,6 +22,7 @@ fn default_probe_widths() -> Vec<usize> {
 /// assert_eq!((c.probe_students, c.probe_time, c.probe_loss), (2, 10.0, 1e-10));
 /// assert_eq!((c.probe_ratio, c.expand_factor), (100.0, 2));
 /// assert_eq!((c.finetune_time, c.student_loss_ratio), (60.0, 1e6));
+/// assert_eq!(c.input_mask_std, Some(1e-2));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -57,6 +58,11 @@ pub struct RecoverOptions {
     /// left out of the clustering as not converged (never more than half of them); `γN`
     /// counts the students used.
     pub student_loss_ratio: f64,
+    /// Inputs whose standard deviation over the data is at most this fraction of the largest
+    /// input's are uninformative ([`uninformative_inputs`](crate::cluster::uninformative_inputs)):
+    /// left out of the first layer's clustering distances and of the metrics (their weights
+    /// are still trained and kept). `None`: no input is left out.
+    pub input_mask_std: Option<f64>,
     /// Worker threads (one student per thread; default: all cores).
     pub threads: Option<usize>,
     /// Expansion phase: the widths probed, in order.
@@ -99,6 +105,7 @@ impl Default for RecoverOptions {
             negligible_outgoing: c.negligible_outgoing,
             bias_std_max: 0.1,
             student_loss_ratio: 1e6,
+            input_mask_std: Some(1e-2),
             threads: None,
             probe_widths: default_probe_widths(),
             probe_students: 2,
@@ -141,6 +148,15 @@ impl RecoverOptions {
             return Err(Error::invalid(
                 "activation",
                 "softmax is not a hidden activation",
+            ));
+        }
+        if self
+            .input_mask_std
+            .is_some_and(|r| !(0.0..1.0).contains(&r))
+        {
+            return Err(Error::invalid(
+                "input_mask_std",
+                "must lie in [0, 1) (a fraction of the largest input standard deviation)",
             ));
         }
         if self.finetune_time.is_nan() || self.finetune_time < 0.0 {

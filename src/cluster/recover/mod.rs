@@ -16,7 +16,7 @@ pub use files::{
 pub use report::{BiasDrop, LayerReport, Probe, RecoverReport, StudentSummary};
 pub use students::{student_init, student_spec};
 
-use super::layer::cluster_layer;
+use super::layer::cluster_layer_masked;
 use super::metrics::compare;
 use crate::error::{Error, Result};
 use crate::net::{Dataset, Loss, Network, Objective};
@@ -159,6 +159,24 @@ pub fn recover(
         return Err(Error::invalid("student widths", "must be positive"));
     }
 
+    let masked = match cfg.input_mask_std {
+        Some(r) => super::uninformative_inputs(data, r),
+        None => Vec::new(),
+    };
+    if masked.len() == data.input_dim() {
+        return Err(Error::invalid(
+            "input_mask_std",
+            "every input is constant over the data: nothing to recover",
+        ));
+    }
+    if !masked.is_empty() {
+        watch.message(&format!(
+            "{} of {} inputs are uninformative (std ≤ {:.0e} × the largest): left out of the clustering and the metrics",
+            masked.len(),
+            data.input_dim(),
+            cfg.input_mask_std.unwrap_or(0.0)
+        ));
+    }
     let seeds: Vec<u64> = (0..cfg.students as u64)
         .map(|i| cfg.first_seed + i)
         .collect();
@@ -173,6 +191,7 @@ pub fn recover(
             &mut frozen,
             &mut layers,
             cfg,
+            if l == 0 { &masked } else { &[] },
             saved,
             watch,
         )?;
@@ -194,7 +213,7 @@ pub fn recover(
     let metrics = match teacher {
         Some(t) => {
             let lin: Vec<usize> = layers.iter().map(|l| l.linear_neurons).collect();
-            Some(compare(t, &network, data, &lin)?)
+            Some(compare(t, &network, data, &lin, &masked)?)
         }
         None => None,
     };
@@ -207,6 +226,7 @@ pub fn recover(
             data.output_dim()
         ),
         expansion,
+        masked_inputs: masked,
         student_widths: widths,
         layers,
         recovered_shape: network.spec.shape_string(),
@@ -294,6 +314,7 @@ fn recover_layer(
     frozen: &mut Vec<Frozen>,
     layers: &mut [LayerReport],
     cfg: &RecoverOptions,
+    ignore_inputs: &[usize],
     saved: &[RunRecord],
     watch: &Watch,
 ) -> Result<LayerReport> {
@@ -325,11 +346,12 @@ fn recover_layer(
         layers[l - 1].recovered_width = frozen[l - 1].rows.len();
         layers[l - 1].dropped_after_retraining = drops;
     }
-    let clustering = cluster_layer(
+    let clustering = cluster_layer_masked(
         &students_layers,
         cfg.activation.symmetry(),
         true,
         &cfg.cluster(),
+        ignore_inputs,
     )?;
     let neurons = clustering.neurons();
     watch.message(&format!(

@@ -78,6 +78,10 @@ pub struct RecoverReport {
     pub data: String,
     /// Expansion-phase probes (empty when the width was given).
     pub expansion: Vec<Probe>,
+    /// Inputs left out of the clustering and the metrics as uninformative
+    /// (`RecoverOptions::input_mask_std`; 0-based).
+    #[serde(default)]
+    pub masked_inputs: Vec<usize>,
     /// Student hidden widths used.
     pub student_widths: Vec<usize>,
     /// Per hidden layer.
