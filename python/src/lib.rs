@@ -73,5 +73,7 @@ fn _gradflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(prune, m)?)?;
     m.add_function(wrap_pyfunction!(embed_teacher, m)?)?;
     m.add_function(wrap_pyfunction!(loss_slice, m)?)?;
+    m.add_function(wrap_pyfunction!(train_classifier, m)?)?;
+    m.add_function(wrap_pyfunction!(read_data, m)?)?;
     Ok(())
 }

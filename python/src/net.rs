@@ -106,6 +106,18 @@ impl Net {
         gradflow::io::write_network(&path, &net).map_err(py_err)
     }
 
+    /// The same architecture with a softmax output layer replaced by the identity: the
+    /// classifier's logits (the same parameters apply). Other nets are returned unchanged.
+    fn logit_net(&self) -> Net {
+        let net = Network {
+            spec: self.spec.clone(),
+            params: vec![0.0; self.spec.n_params()],
+        };
+        Net {
+            spec: gradflow::teacher::logit_network(&net).spec,
+        }
+    }
+
     /// Number of parameters.
     #[getter]
     fn n_params(&self) -> usize {

@@ -87,3 +87,111 @@ pub(crate) fn deep_teacher(widths: Vec<usize>, seed: u64, activation: &str) -> P
         seed,
     })
 }
+
+/// A softmax classifier trained on `(x, labels)` (integer labels `(N,)` or one-hot `(N, k)`):
+/// mini-batch Adam on the cross-entropy, early stopping on a held-out split (the best epoch's
+/// weights). Returns `(net, theta, report)`; `net.logit_net()` gives the logits (the
+/// pre-softmax outputs Expand-and-Cluster queries).
+#[pyfunction]
+#[pyo3(signature = (x, labels, *, hidden = vec![20], activation = "g", epochs = None, batch_size = None, lr = None, validation_fraction = None, patience = None, seed = 0, progress = None))]
+pub(crate) fn train_classifier<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    labels: &Bound<'py, PyAny>,
+    hidden: Vec<usize>,
+    activation: &str,
+    epochs: Option<usize>,
+    batch_size: Option<usize>,
+    lr: Option<f64>,
+    validation_fraction: Option<f64>,
+    patience: Option<usize>,
+    seed: u64,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Net, Bound<'py, PyArray1<f64>>, Bound<'py, PyAny>)> {
+    let xa = as_f64(py, x, "x")?;
+    let shape = xa.shape().to_vec();
+    if shape.len() != 2 {
+        return Err(value_err(format!("x: expected shape (N, d), got {shape:?}")));
+    }
+    let (n, d) = (shape[0], shape[1]);
+    let xs = xa.as_slice().map_err(|e| value_err(e.to_string()))?.to_vec();
+    let la = as_f64(py, labels, "labels")?;
+    let data = match la.shape() {
+        [m] if *m == n => {
+            let v = la.as_slice().map_err(|e| value_err(e.to_string()))?;
+            let ints: Vec<usize> = v
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| {
+                    if l >= 0.0 && l.fract() == 0.0 {
+                        Ok(l as usize)
+                    } else {
+                        Err(value_err(format!("labels: {l} at index {i} is not a class index")))
+                    }
+                })
+                .collect::<PyResult<_>>()?;
+            let classes = ints.iter().max().map_or(1, |m| m + 1);
+            Dataset::from_labels(&xs, d, &ints, classes).map_err(py_err)?
+        }
+        [m, k] if *m == n => {
+            let v = la.as_slice().map_err(|e| value_err(e.to_string()))?;
+            Dataset::from_row_major(&xs, d, v, *k).map_err(py_err)?
+        }
+        s => {
+            return Err(value_err(format!(
+                "labels: expected shape ({n},) or ({n}, k), got {s:?}"
+            )));
+        }
+    };
+    let mut o = gradflow::teacher::ClassifierOptions::default();
+    o.hidden = hidden;
+    o.activation = activation_of(activation)?;
+    o.seed = seed;
+    if let Some(v) = epochs {
+        o.epochs = v;
+    }
+    if let Some(v) = batch_size {
+        o.batch_size = v;
+    }
+    if let Some(v) = lr {
+        o.lr = v;
+    }
+    if let Some(v) = validation_fraction {
+        o.validation_fraction = v;
+    }
+    if let Some(v) = patience {
+        o.patience = v;
+    }
+    let (net, report) = cancellable(py, move |cancel| {
+        let watch = watch_for(progress.as_ref(), cancel);
+        gradflow::teacher::train_classifier(&data, &o, &watch)
+    })?
+    .map_err(py_err)?;
+    let report = serde_json::to_value(&report).map_err(|e| value_err(e.to_string()))?;
+    Ok((
+        Net {
+            spec: net.spec.clone(),
+        },
+        array1(py, net.params),
+        json_to_py(py, &report)?,
+    ))
+}
+
+/// Reads a data file in any format gradflow reads (`.npz`, `X.npy,Y.npy`, CSV, IDX
+/// `images[,labels]`, CIFAR-10 `.bin` batches): `(x, y)` as float64 arrays (`y`: one-hot
+/// labels for IDX and CIFAR-10; one zero column for IDX images without labels).
+#[pyfunction]
+pub(crate) fn read_data<'py>(
+    py: Python<'py>,
+    path: &str,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let source = gradflow::io::DataSource::parse(path).map_err(py_err)?;
+    let data = py
+        .detach(|| gradflow::io::read_data(&source))
+        .map_err(py_err)?;
+    let (n, d, k) = (data.n_samples(), data.input_dim(), data.output_dim());
+    Ok((
+        array2(py, data.x_row_major(), n, d)?,
+        array2(py, data.y_row_major(), n, k)?,
+    ))
+}

@@ -194,6 +194,47 @@ def test_recover_finds_a_small_tanh_teacher(tmp_path):
     assert (tmp_path / "rec" / "recovered.json").exists()
 
 
+def test_a_trained_classifier_is_recovered_from_its_logits_with_a_constant_input_masked(tmp_path):
+    # Three blobs in 2-D plus a constant third input (like the corners of digits).
+    rng = np.random.default_rng(3)
+    centres = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
+    labels = np.arange(300) % 3
+    x = np.hstack([centres[labels] + rng.normal(size=(300, 2)), np.full((300, 1), 0.5)])
+    net, theta, report = gradflow.train_classifier(
+        x, labels, hidden=[2], activation="tanh", lr=1e-2, seed=1
+    )
+    assert net.shape == "3-2-3" and report["validation_accuracy"] > 0.8, report
+    logits = net.logit_net()
+    q = logits.predict(theta, x)
+    p = net.predict(theta, x)
+    np.testing.assert_allclose(np.exp(q) / np.exp(q).sum(1, keepdims=True), p, atol=1e-14)
+    rec = gradflow.recover(
+        x, q, activation="tanh", students=4, width=4, threads=1, teacher=(logits, theta),
+        maxtime_ode=600, maxiterations_ode=400, maxtime_optim=600, maxiterations_optim=200,
+        finetune_time=600, gamma=0.5,
+    )
+    assert rec.report["masked_inputs"] == [2]
+    assert rec.widths == [2], rec.report["layers"][0]["students"]
+    assert rec.report["rmse"] < 1e-8
+    assert rec.metrics["layers"][0]["input_cosine_mean"] < 1e-8
+
+
+def test_read_data_reads_idx_files(tmp_path):
+    import gzip
+    import struct
+
+    images = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 2, 2) + bytes([0, 255, 51, 102, 1, 2, 3, 4])
+    labels = struct.pack(">BBBBI", 0, 0, 8, 1, 2) + bytes([1, 0])
+    (tmp_path / "t-images-idx3-ubyte.gz").write_bytes(gzip.compress(images))
+    (tmp_path / "t-labels-idx1-ubyte").write_bytes(labels)
+    x, y = gradflow.read_data(f"{tmp_path}/t-images-idx3-ubyte.gz,{tmp_path}/t-labels-idx1-ubyte")
+    np.testing.assert_array_equal(x[0], [0.0, 1.0, 0.2, 0.4])
+    np.testing.assert_array_equal(y, [[0.0, 1.0], [1.0, 0.0]])
+    (tmp_path / "bad-images-idx3-ubyte").write_bytes(images[:-3])
+    with pytest.raises(ValueError, match="truncated IDX file"):
+        gradflow.read_data(str(tmp_path / "bad-images-idx3-ubyte"))
+
+
 def test_help_lists_every_option_with_its_default():
     doc = gradflow.train.__doc__
     for name, default, _ in gradflow.option_defaults():

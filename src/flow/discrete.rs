@@ -108,6 +108,9 @@ impl Update {
     }
 }
 
+/// Epochs between full evaluations of mini-batch runs.
+const EVAL_EPOCHS: usize = 10;
+
 /// The plateau schedule: the learning-rate factor halves (`decay`) after `patience` epochs
 /// without a new lowest loss.
 pub(crate) struct Plateau {
@@ -130,13 +133,13 @@ impl Plateau {
         }
     }
 
-    /// Records the loss at the end of an epoch.
-    pub(crate) fn epoch(&mut self, loss: f64) {
+    /// Records the loss after `epochs` more epochs.
+    pub(crate) fn epoch(&mut self, loss: f64, epochs: usize) {
         if loss < self.best {
             self.best = loss;
             self.stale = 0;
         } else if self.patience > 0 {
-            self.stale += 1;
+            self.stale += epochs;
             if self.stale >= self.patience {
                 self.factor *= self.decay;
                 self.stale = 0;
@@ -157,8 +160,9 @@ fn shuffled(obj: &Objective<'_>) -> Result<crate::net::Dataset> {
 }
 
 /// Gradient descent or Adam on the mean loss, one step per unit of "time", on mini-batches of
-/// `flow.batch_size` samples (full batch by default); the full loss is evaluated (and the stop
-/// rules checked) once per epoch.
+/// `flow.batch_size` samples (full batch by default); on mini-batches the full loss and
+/// gradient are evaluated (the best point kept, the stop rules and the plateau schedule
+/// checked) every 10 epochs, the wall-clock and step budgets after every step.
 fn first_order(
     mut update: Update,
     obj: &mut Objective<'_>,
@@ -203,10 +207,14 @@ fn first_order(
     let (mut g, mut gb) = (vec![0.0; n], vec![0.0; n]);
     let mut offset = 0;
     let mut t = t0;
+    // Mini-batches: the full loss and gradient (the monitor's best point and stop rules, the
+    // schedule) every EVAL_EPOCHS epochs, so that they cost a tenth of the training.
+    let every = if batch < total { EVAL_EPOCHS } else { 1 };
+    let mut epoch = 0usize;
     loop {
-        if offset == 0 {
+        if offset == 0 && epoch % every == 0 {
             let l = eval(obj, monitor, x, &mut g);
-            schedule.epoch(l);
+            schedule.epoch(l, every);
             monitor.observe(t, l, inf_norm(&g) * scale, x);
             if let Some(stop) = monitor.should_stop(t) {
                 return Ok((t, stop));
@@ -218,7 +226,12 @@ fn first_order(
                 bo.gradient_rows_into(x, &mut gb, offset..end);
                 let s = 1.0 / (end - offset) as f64;
                 gb.iter_mut().for_each(|v| *v *= s);
-                offset = if end == total { 0 } else { end };
+                offset = if end == total {
+                    epoch += 1;
+                    0
+                } else {
+                    end
+                };
                 &gb
             }
             None => {
@@ -233,6 +246,10 @@ fn first_order(
             return Ok((t, StopReason::NoProgress));
         }
         if let Some(stop) = monitor.should_stop(t) {
+            if every > 1 {
+                // The steps since the last full evaluation count too.
+                eval(obj, monitor, x, &mut g);
+            }
             return Ok((t, stop));
         }
     }

@@ -24,12 +24,14 @@ from ._gradflow import (  # noqa: F401
     option_defaults,
     paper_teacher,
     prune,
+    read_data,
     recover,
     remove_neuron,
     report,
     split_neuron,
     study,
     train,
+    train_classifier,
     train_seeds,
 )
 from ._torch import from_torch, to_torch  # noqa: F401
@@ -49,6 +51,7 @@ __all__ = [
     "paper_family",
     "paper_teacher",
     "prune",
+    "read_data",
     "recover",
     "remove_neuron",
     "report",
@@ -56,6 +59,7 @@ __all__ = [
     "study",
     "to_torch",
     "train",
+    "train_classifier",
     "train_seeds",
 ]
 

@@ -1,0 +1,54 @@
+"""Tables of experiments/digits in the paper's Table 1 format, from results/rec-*/report.json.
+
+Writes table.csv and prints a Markdown table: teacher, activation, r, queries, logit RMSE of the
+recovered network, m̂/r, mean (max) cosine distance of the input weights (uninformative inputs
+masked), students' losses, the students' summed training time, the wall time of the last run (students
+reused from an earlier run are not retrained), and whether the acceptance bar (m̂/r ≤ 1.1, mean cosine
+distance ≤ 1e-3, RMSE ≤ 1e-4) holds.
+"""
+
+import csv
+import glob
+import json
+import os
+import re
+import statistics
+
+here = os.path.dirname(os.path.abspath(__file__))
+rows = []
+for f in sorted(glob.glob(os.path.join(here, "results", "rec-*", "report.json"))):
+    name = os.path.basename(os.path.dirname(f))[4:]
+    r = json.load(open(f))
+    m = r.get("metrics") or {}
+    layers = m.get("layers", [])
+    losses = [s["loss"] for l in r["layers"] for s in l["students"] if s.get("used", True)]
+    ratio = [l["width_ratio"] for l in layers]
+    cos = [l["input_cosine_mean"] for l in layers]
+    ok = bool(layers) and all(x <= 1.1 for x in ratio) and all(c <= 1e-3 for c in cos) and r["rmse"] <= 1e-4 \
+        and all(l["recovered_width"] >= l["teacher_width"] for l in layers)
+    rows.append({
+        "run": name,
+        "teacher": "-".join(["64"] + [str(l["teacher_width"]) for l in layers] + ["10"]),
+        "queries": re.search(r"(\d+) samples", r["data"]).group(1),
+        "masked_inputs": len(r.get("masked_inputs", [])),
+        "student_widths": ",".join(map(str, r["student_widths"])),
+        "recovered": r["recovered_shape"],
+        "logit_rmse": f"{r['rmse']:.2e}",
+        "m_hat_over_r": ";".join(f"{x:.2f}" for x in ratio),
+        "cos_mean": ";".join(f"{c:.1e}" for c in cos),
+        "cos_max": ";".join(f"{l['input_cosine_max']:.1e}" for l in layers),
+        "student_loss_median": f"{statistics.median(losses):.1e}" if losses else "",
+        "student_cpu_s": f"{sum(s['time'] for l in r['layers'] for s in l['students']):.0f}",
+        "wall_s": f"{r['wall_time']:.0f}",
+        "identified": "yes" if ok else "no",
+    })
+if rows:
+    with open(os.path.join(here, "table.csv"), "w", newline="") as out:
+        w = csv.DictWriter(out, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    cols = list(rows[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in rows:
+        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
