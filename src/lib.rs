@@ -166,11 +166,38 @@
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 //!
+//! ## Real data: a trained teacher, its logits, uninformative inputs
+//!
+//! The paper's MNIST teachers are classifiers: [`teacher::train_classifier`] trains one
+//! (softmax output, cross-entropy, mini-batch Adam, early stopping), [`teacher::logit_network`]
+//! gives the pre-softmax outputs Expand-and-Cluster is run on, and inputs that do not vary over
+//! the queries ([`cluster::uninformative_inputs`]) are left out of the clustering. Files in IDX
+//! (MNIST) and CIFAR-10 formats are read by [`io::read_data`].
+//!
+//! ```
+//! use gradflow::cluster::uninformative_inputs;
+//! use gradflow::net::Dataset;
+//! use gradflow::observe::Watch;
+//! use gradflow::teacher::{ClassifierOptions, logit_network, train_classifier};
+//! // Two classes on a line, and a second input that is always 1 (a "corner pixel").
+//! let x: Vec<f64> = (0..60).flat_map(|i| [i as f64 / 30.0 - 1.0, 1.0]).collect();
+//! let labels: Vec<usize> = (0..60).map(|i| usize::from(i >= 30)).collect();
+//! let data = Dataset::from_labels(&x, 2, &labels, 2)?;
+//! let mut o = ClassifierOptions::default();
+//! (o.hidden, o.lr, o.epochs) = (vec![3], 0.05, 200);
+//! let (classifier, report) = train_classifier(&data, &o, &Watch::silent())?;
+//! assert!(report.train_accuracy > 0.9);
+//! let logits = logit_network(&classifier); // the same weights, identity output layer
+//! let queries = Dataset::from_row_major(&x, 2, &logits.predict(&x)?, 2)?;
+//! assert_eq!(uninformative_inputs(&queries, 1e-2), vec![1]);
+//! # Ok::<(), gradflow::Error>(())
+//! ```
+//!
 //! ## Modules
 //!
 //! - [`net`]: activations, architectures and the flat layout, data, losses, the [`net::Objective`].
-//! - [`teacher`]: the paper's teachers and data sampling.
-//! - [`io`]: network and data files, atomic writes.
+//! - [`teacher`]: the paper's teachers, classifiers trained on data, and data sampling.
+//! - [`io`]: network and data files (`.npz`, `.npy`, CSV, IDX, CIFAR-10), atomic writes.
 //! - [`eval`]: loss, gradient, Hessian and spectrum of a network on data.
 //! - [`observe`], [`cancel`]: one observer for every long call, and cancellation.
 //! - [`named`]: the closed sets of choices and their names.

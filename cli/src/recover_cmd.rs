@@ -74,6 +74,13 @@ pub struct RecoverArgs {
     pub input_mask_std: Option<Option<f64>>,
     #[arg(
         long,
+        value_delimiter = ',',
+        value_name = "I,J,…",
+        help = "The uninformative inputs given explicitly (0-based, e.g. from Boruta) instead of the --input-mask-std rule"
+    )]
+    pub input_mask: Option<Vec<usize>>,
+    #[arg(
+        long,
         help = "Worker threads (one student per thread) [default: all cores]"
     )]
     pub threads: Option<usize>,
@@ -123,7 +130,7 @@ impl RecoverArgs {
                 finetune_time
             ]
         );
-        overlay_opt!(self, o, [width, layers, rho, threads]);
+        overlay_opt!(self, o, [width, layers, rho, threads, input_mask]);
         if let Some(m) = self.input_mask_std {
             o.input_mask_std = m;
         }
@@ -229,11 +236,16 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
             .filter(|c| c.dropped.is_some())
             .count();
         println!(
-            "  layer {}: {} clusters kept, {} dropped (cut height {:.3e}){}{}",
+            "  layer {}: {} clusters kept, {} dropped (cut height {:.3e}){}{}{}",
             l.layer,
             l.clustered,
             dropped,
             l.clustering.cut.height,
+            if l.merged_aligned.is_empty() {
+                String::new()
+            } else {
+                format!(", {} merged into aligned clusters", l.merged_aligned.len())
+            },
             if l.dropped_after_retraining.is_empty() {
                 String::new()
             } else {

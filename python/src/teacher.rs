@@ -111,10 +111,15 @@ pub(crate) fn train_classifier<'py>(
     let xa = as_f64(py, x, "x")?;
     let shape = xa.shape().to_vec();
     if shape.len() != 2 {
-        return Err(value_err(format!("x: expected shape (N, d), got {shape:?}")));
+        return Err(value_err(format!(
+            "x: expected shape (N, d), got {shape:?}"
+        )));
     }
     let (n, d) = (shape[0], shape[1]);
-    let xs = xa.as_slice().map_err(|e| value_err(e.to_string()))?.to_vec();
+    let xs = xa
+        .as_slice()
+        .map_err(|e| value_err(e.to_string()))?
+        .to_vec();
     let la = as_f64(py, labels, "labels")?;
     let data = match la.shape() {
         [m] if *m == n => {
@@ -126,7 +131,9 @@ pub(crate) fn train_classifier<'py>(
                     if l >= 0.0 && l.fract() == 0.0 {
                         Ok(l as usize)
                     } else {
-                        Err(value_err(format!("labels: {l} at index {i} is not a class index")))
+                        Err(value_err(format!(
+                            "labels: {l} at index {i} is not a class index"
+                        )))
                     }
                 })
                 .collect::<PyResult<_>>()?;

@@ -63,6 +63,9 @@ pub struct RecoverOptions {
     /// left out of the first layer's clustering distances and of the metrics (their weights
     /// are still trained and kept). `None`: no input is left out.
     pub input_mask_std: Option<f64>,
+    /// The uninformative inputs given explicitly (0-based; e.g. from Boruta), instead of the
+    /// `input_mask_std` rule.
+    pub input_mask: Option<Vec<usize>>,
     /// Worker threads (one student per thread; default: all cores).
     pub threads: Option<usize>,
     /// Expansion phase: the widths probed, in order.
@@ -106,6 +109,7 @@ impl Default for RecoverOptions {
             bias_std_max: 0.1,
             student_loss_ratio: 1e6,
             input_mask_std: Some(1e-2),
+            input_mask: None,
             threads: None,
             probe_widths: default_probe_widths(),
             probe_students: 2,

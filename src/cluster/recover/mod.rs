@@ -159,22 +159,40 @@ pub fn recover(
         return Err(Error::invalid("student widths", "must be positive"));
     }
 
-    let masked = match cfg.input_mask_std {
-        Some(r) => super::uninformative_inputs(data, r),
-        None => Vec::new(),
+    let masked = match (&cfg.input_mask, cfg.input_mask_std) {
+        (Some(m), _) => {
+            if let Some(&i) = m.iter().find(|&&i| i >= data.input_dim()) {
+                return Err(Error::invalid(
+                    "input_mask",
+                    format!(
+                        "input {i} is not an input of the data ({} inputs)",
+                        data.input_dim()
+                    ),
+                ));
+            }
+            let mut m = m.clone();
+            m.sort_unstable();
+            m.dedup();
+            m
+        }
+        (None, Some(r)) => super::uninformative_inputs(data, r),
+        (None, None) => Vec::new(),
     };
     if masked.len() == data.input_dim() {
         return Err(Error::invalid(
             "input_mask_std",
-            "every input is constant over the data: nothing to recover",
+            "every input is masked as uninformative: nothing to recover",
         ));
     }
     if !masked.is_empty() {
+        let rule = match (&cfg.input_mask, cfg.input_mask_std) {
+            (Some(_), _) => "given".to_string(),
+            (None, r) => format!("std ≤ {:.0e} × the largest", r.unwrap_or(0.0)),
+        };
         watch.message(&format!(
-            "{} of {} inputs are uninformative (std ≤ {:.0e} × the largest): left out of the clustering and the metrics",
+            "{} of {} inputs are uninformative ({rule}): left out of the clustering and the metrics",
             masked.len(),
             data.input_dim(),
-            cfg.input_mask_std.unwrap_or(0.0)
         ));
     }
     let seeds: Vec<u64> = (0..cfg.students as u64)
@@ -353,13 +371,18 @@ fn recover_layer(
         &cfg.cluster(),
         ignore_inputs,
     )?;
-    let neurons = clustering.neurons();
+    let (neurons, merged) = merge_aligned(clustering.neurons(), cfg.beta, ignore_inputs);
     watch.message(&format!(
-        "layer {}: {} of {} clusters kept (cut at height {:.3e})",
+        "layer {}: {} of {} clusters kept (cut at height {:.3e}){}",
         l + 1,
-        neurons.len(),
+        neurons.len() + merged.len(),
         clustering.clusters.len(),
-        clustering.cut.height
+        clustering.cut.height,
+        if merged.is_empty() {
+            String::new()
+        } else {
+            format!("; {} merged into aligned ones", merged.len())
+        }
     ));
     if neurons.is_empty() {
         return Err(Error::Numerical {
@@ -376,13 +399,53 @@ fn recover_layer(
     Ok(LayerReport {
         layer: l + 1,
         student_width: widths[l],
-        clustered: neurons.len(),
+        clustered: neurons.len() + merged.len(),
+        merged_aligned: merged,
         dropped_after_retraining: Vec::new(),
         recovered_width: neurons.len(),
         linear_neurons: 0,
         clustering,
         students,
     })
+}
+
+/// Merges kept clusters whose neurons (canonical incoming `[w; b]`, the `ignore`d inputs left
+/// out) are aligned within `beta` into the earlier — larger — one, summing the outgoing
+/// weights: the cut may split the copies of one teacher neuron into several clusters that each
+/// pass `γN`. Returns the neurons left and the indices (in kept order) of those merged.
+fn merge_aligned(
+    neurons: Vec<super::Neuron>,
+    beta: f64,
+    ignore: &[usize],
+) -> (Vec<super::Neuron>, Vec<usize>) {
+    let masked = |n: &super::Neuron| -> Vec<f64> {
+        let mut v = n.incoming.clone();
+        for &i in ignore {
+            if let Some(x) = v.get_mut(i) {
+                *x = 0.0;
+            }
+        }
+        v
+    };
+    let mut kept: Vec<super::Neuron> = Vec::new();
+    let mut merged = Vec::new();
+    for (k, n) in neurons.into_iter().enumerate() {
+        let v = masked(&n);
+        let into = kept.iter().position(|m| {
+            let c = super::neuron::cosine(&masked(m), &v).clamp(-1.0, 1.0);
+            c.acos() <= beta
+        });
+        match into {
+            Some(j) => {
+                for (a, b) in kept[j].outgoing.iter_mut().zip(&n.outgoing) {
+                    *a += b;
+                }
+                merged.push(k);
+            }
+            None => kept.push(n),
+        }
+    }
+    (kept, merged)
 }
 
 /// Fine-tunes the reconstructed network on the data (both phases, `finetune_time` each).
@@ -422,6 +485,29 @@ fn fine_tune(
 mod tests {
     use super::*;
     use crate::cluster::{Neuron, StudentLayer};
+
+    #[test]
+    fn aligned_clusters_merge_and_distinct_ones_stay() {
+        let n = |incoming: Vec<f64>, a: f64| Neuron {
+            incoming,
+            outgoing: vec![a],
+        };
+        let neurons = vec![
+            n(vec![1.0, 0.0, 0.2], 1.0),
+            n(vec![0.0, 1.0, 0.0], 2.0),
+            // 0.05 rad from the first, and an arbitrary masked input 1.
+            n(vec![1.0, 0.05, 0.2], 0.5),
+        ];
+        let (kept, merged) = merge_aligned(neurons.clone(), 0.1, &[]);
+        assert_eq!((kept.len(), merged), (2, vec![2]));
+        assert!((kept[0].outgoing[0] - 1.5).abs() < 1e-15);
+        let (kept, _) = merge_aligned(neurons.clone(), 0.01, &[]);
+        assert_eq!(kept.len(), 3);
+        let mut far = neurons;
+        far[2].incoming[1] = 5.0;
+        assert_eq!(merge_aligned(far.clone(), 0.1, &[]).0.len(), 3);
+        assert_eq!(merge_aligned(far, 0.1, &[1]).0.len(), 2);
+    }
 
     #[test]
     fn a_dropped_neuron_leaves_the_frozen_layer_and_the_next_layers_inputs() {

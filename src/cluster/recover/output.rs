@@ -128,3 +128,50 @@ pub(super) fn frozen_from(neurons: &[Neuron]) -> Frozen {
         bias: neurons.iter().map(|n| n.incoming[dim]).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Loss, Objective};
+
+    /// A relu teacher 3 → 2 → 2 whose first neuron is given flipped (`−w, −b`, as the
+    /// canonical form may hold it): the least squares needs the affine term `w·x + b` in both
+    /// outputs, which the linear pairs provide, and the fit is exact.
+    #[test]
+    fn flipped_relu_neurons_are_corrected_by_linear_pairs_for_every_output() {
+        let w = [[1.0, -0.5, 0.3], [-0.8, 0.2, 1.1]];
+        let b = [0.2, -0.4];
+        let a = [[1.5, -0.7], [0.4, 0.9]];
+        let c = [0.1, -0.3];
+        let mut s = crate::rng::Stream::new(3, 0);
+        let n = 200;
+        let x: Vec<f64> = (0..n * 3).map(|_| s.normal()).collect();
+        let y: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let h: Vec<f64> = (0..2)
+                    .map(|j| {
+                        (w[j]
+                            .iter()
+                            .zip(&x[3 * i..3 * i + 3])
+                            .map(|(w, x)| w * x)
+                            .sum::<f64>()
+                            + b[j])
+                            .max(0.0)
+                    })
+                    .collect();
+                (0..2).map(move |o| a[o][0] * h[0] + a[o][1] * h[1] + c[o])
+            })
+            .collect();
+        let data = Dataset::from_row_major(&x, 3, &y, 2).unwrap();
+        let frozen = vec![Frozen {
+            rows: vec![w[0].iter().map(|v| -v).collect(), w[1].to_vec()],
+            bias: vec![-b[0], b[1]],
+        }];
+        let (net, linear) = reconstruct_output(&data, &Activation::Relu, frozen).unwrap();
+        assert_eq!(linear, 4, "a linear pair per output");
+        assert_eq!(net.spec.shape_string(), "3-6-2");
+        let mut obj = Objective::new(&net.spec, &data, Loss::Mse).unwrap();
+        let loss = obj.loss(&net.params) * obj.mean_scale();
+        assert!(loss < 1e-24, "{loss}");
+    }
+}

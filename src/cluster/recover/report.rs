@@ -56,9 +56,13 @@ pub struct LayerReport {
     pub student_width: usize,
     /// Neurons recovered by clustering.
     pub clustered: usize,
+    /// Kept clusters merged into an earlier (larger) one because their neurons are aligned
+    /// within `β`: one teacher neuron whose copies the cut split into several clusters.
+    #[serde(default)]
+    pub merged_aligned: Vec<usize>,
     /// Neurons dropped after retraining the next layers (deep networks).
     pub dropped_after_retraining: Vec<BiasDrop>,
-    /// Final recovered width `m̂` (clustered minus dropped).
+    /// Final recovered width `m̂` (clustered minus merged minus dropped).
     pub recovered_width: usize,
     /// Extra neurons representing the affine part `Θx` (even+linear activations, last hidden
     /// layer only): `σ(θ·x) − σ(−θ·x) = θ·x`, two per output.
