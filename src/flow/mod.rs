@@ -61,13 +61,16 @@ impl Integrator {
     /// [`FIRST_ORDER_PARAMS`], then the first-order path: `adam` on mini-batches of
     /// [`FIRST_ORDER_BATCH`] samples with the plateau schedule (`lr_patience`, `lr_decay`), as
     /// the Expand-and-Cluster paper trains its large students (no `P × P` matrices; the
-    /// refinement after it defaults to `lbfgs`). Chosen by measurement
-    /// (`experiments/integrators/time-to-target.md`, `experiments/digits/`).
+    /// refinement after it is `bfgs` up to 10⁴ parameters, `lbfgs` above). Chosen by
+    /// measurement: `experiments/integrators/time-to-target.md` up to 1024 parameters;
+    /// `experiments/digits/README.md` at 3 010 and 6 010 (the first-order path ends 4–5 decades
+    /// lower than `tr-bdf2` in the same time).
     ///
     /// ```
     /// use gradflow::flow::Integrator;
     /// assert_eq!(Integrator::default_for(193), Integrator::Rodas5P);
-    /// assert_eq!(Integrator::default_for(5_000), Integrator::TrBdf2);
+    /// assert_eq!(Integrator::default_for(2_000), Integrator::TrBdf2);
+    /// assert_eq!(Integrator::default_for(3_010), Integrator::Adam);
     /// assert_eq!(Integrator::default_for(95_410), Integrator::Adam);
     /// ```
     pub fn default_for(n_params: usize) -> Self {
@@ -111,7 +114,7 @@ impl Integrator {
 }
 
 /// Above this many parameters the default flow is the first-order path (mini-batch Adam).
-pub const FIRST_ORDER_PARAMS: usize = 10_000;
+pub const FIRST_ORDER_PARAMS: usize = 2048;
 
 /// Mini-batch size of the first-order path when it is chosen by default (the paper's 640).
 pub const FIRST_ORDER_BATCH: usize = 640;
@@ -131,7 +134,7 @@ pub const FIRST_ORDER_BATCH: usize = 640;
 #[non_exhaustive]
 pub struct FlowConfig {
     /// Integrator (default: [`Integrator::default_for`] the parameter count — rodas5p up to
-    /// 1024 parameters, tr-bdf2 up to 10⁴, mini-batch adam above).
+    /// 1024 parameters, tr-bdf2 up to 2048, mini-batch adam above).
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
     pub abstol: f64,
