@@ -30,10 +30,13 @@ teacher() { # activation width [widths]
 recover() { # name teacher queries extra-flags…
   local name=$1 t=$2 q=$3; shift 3
   [ -f "results/$name/report.json" ] && { echo "$name: done"; return; }
-  $G recover --data "$q" --teacher "$t" --students "$STUDENTS" --gamma "$GAMMA" --beta "$BETA" \
+  if ! $G recover --data "$q" --teacher "$t" --students "$STUDENTS" --gamma "$GAMMA" --beta "$BETA" \
     --ode adam --lr 1e-3 --batch-size 64 --maxtime-ode "$ODE" \
     --optim lbfgs --maxtime-optim "$OPTIM" --finetune-time "$FINETUNE" \
-    --quiet -o "results/$name" "$@" 2>&1 | tail -3
+    --quiet -o "results/$name" "$@" > "results/$name.log" 2>&1; then
+    echo "$name: FAILED (results/$name.log)"
+  fi
+  tail -3 "results/$name.log"
 }
 
 what=${1:-all}

@@ -137,7 +137,8 @@ fn row(net: &Network, l: usize, j: usize, cols: &[usize]) -> Vec<f64> {
 /// `linear_neurons[l]` neurons of hidden layer `l` represent an affine term: they take part in
 /// the matching but are not counted in `m̂`. The inputs `ignore_inputs` (uninformative ones,
 /// [`uninformative_inputs`](super::uninformative_inputs)) are left out of the first layer's
-/// vectors.
+/// vectors, their weights folded into the bias at their mean over `data`
+/// ([`fold_network_inputs`](super::fold_network_inputs)).
 pub fn compare(
     teacher: &Network,
     recovered: &Network,
@@ -149,8 +150,17 @@ pub fn compare(
     let loss_sum = obj.loss(&recovered.params);
     let loss = loss_sum * obj.mean_scale();
     let rmse = obj.rmse_of(loss_sum).unwrap_or(f64::NAN);
-    let t = canonical_network_masked(teacher, ignore_inputs);
-    let s = canonical_network_masked(recovered, ignore_inputs);
+    // Weights on uninformative inputs folded into the bias at the inputs' means: only their
+    // sum with the bias is determined by the data.
+    let means = super::input_means(data);
+    let t = canonical_network_masked(
+        &super::fold_network_inputs(teacher, ignore_inputs, &means),
+        ignore_inputs,
+    );
+    let s = canonical_network_masked(
+        &super::fold_network_inputs(recovered, ignore_inputs, &means),
+        ignore_inputs,
+    );
     let hidden = teacher.spec.depth().min(recovered.spec.depth()) - 1;
     // Input coordinates matched so far: (teacher index, recovered index).
     let mut pairs: Vec<(usize, usize)> = (0..teacher.spec.input_dim)

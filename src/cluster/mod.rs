@@ -19,7 +19,7 @@ pub mod metrics;
 pub mod neuron;
 mod recover;
 
-pub use input_mask::uninformative_inputs;
+pub use input_mask::{fold_into_bias, fold_network_inputs, input_means, uninformative_inputs};
 pub use layer::{
     ClusterConfig, DropReason, LayerClustering, StudentLayer, cluster_layer, cluster_layer_masked,
 };

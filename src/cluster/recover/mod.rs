@@ -352,6 +352,16 @@ fn recover_layer(
     )?;
     let (runs, students) = usable(runs, cfg.student_loss_ratio, cfg.gamma)?;
     let mut students_layers = student_layers(&spec, &runs, l)?;
+    if l == 0 && !ignore_inputs.is_empty() {
+        // Only the sum of a constant input's weight and the bias is determined: fold the
+        // weights on uninformative inputs into the bias at their means (SPEC §8, input masks).
+        let means = super::input_means(trainer.data);
+        for s in &mut students_layers {
+            for n in &mut s.neurons {
+                super::fold_into_bias(&mut n.incoming, ignore_inputs, &means);
+            }
+        }
+    }
     if l > 0 {
         let drops = retrained_biases(&spec, &runs, frozen, cfg.bias_std_max);
         drop_neurons(&mut frozen[l - 1], &mut students_layers, &drops);

@@ -2,7 +2,6 @@
 //! the affine correction (SPEC §8 step 4).
 
 use faer::Mat;
-use faer::linalg::solvers::SolveLstsq;
 
 use super::super::neuron::Neuron;
 use super::students::Frozen;
@@ -67,13 +66,7 @@ pub(super) fn reconstruct_output(
     });
     let y = data.y();
     let rhs = Mat::from_fn(n, k, |i, o| sw[i] * y[(i, o)]);
-    let sol = a.col_piv_qr().solve_lstsq(&rhs);
-    if (0..cols).any(|c| (0..k).any(|o| !sol[(c, o)].is_finite())) {
-        return Err(Error::Numerical {
-            routine: "output-layer least squares".into(),
-            reason: "non-finite solution".into(),
-        });
-    }
+    let sol = min_norm_lstsq(&a, &rhs)?;
     // Linear pairs: σ(θ·u) − σ(−θ·u) = (1 + α)·θ·u for the even+linear classes.
     let gain = match activation {
         Activation::LeakyRelu { alpha } => 1.0 + alpha,
@@ -119,6 +112,35 @@ pub(super) fn reconstruct_output(
     }
     params.extend_from_slice(&out_bias);
     Ok((Network::new(spec, params)?, n_linear))
+}
+
+/// The minimum-norm least-squares solution of `a·x = rhs` through the thin SVD, singular
+/// values below `1e-12·σ_max` treated as zero: the columns may be dependent (an input constant
+/// over the data in the affine term, two reconstructed neurons alike), where a pivoted QR
+/// divides by zero.
+fn min_norm_lstsq(a: &Mat<f64>, rhs: &Mat<f64>) -> Result<Mat<f64>> {
+    let failed = |reason: String| Error::Numerical {
+        routine: "output-layer least squares".into(),
+        reason,
+    };
+    let svd = a
+        .thin_svd()
+        .map_err(|e| failed(format!("SVD did not converge ({e:?})")))?;
+    let (u, sv, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let smax = (0..sv.nrows()).map(|i| sv[i]).fold(0.0, f64::max);
+    let utb = u.transpose() * rhs;
+    let scaled = Mat::from_fn(utb.nrows(), utb.ncols(), |i, o| {
+        if sv[i] > 1e-12 * smax {
+            utb[(i, o)] / sv[i]
+        } else {
+            0.0
+        }
+    });
+    let sol = v * scaled;
+    if (0..sol.nrows()).any(|c| (0..sol.ncols()).any(|o| !sol[(c, o)].is_finite())) {
+        return Err(failed("non-finite solution".into()));
+    }
+    Ok(sol)
 }
 
 pub(super) fn frozen_from(neurons: &[Neuron]) -> Frozen {
