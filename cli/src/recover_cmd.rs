@@ -71,7 +71,7 @@ pub struct RecoverArgs {
         value_parser = mask_std,
         help = d("Inputs whose standard deviation over the data is at most this fraction of the largest input's are left out of the clustering and the metrics ('none': no input)", RecoverOptions::default().input_mask_std.map_or("none".into(), |v| v.to_string()))
     )]
-    pub input_mask_std: Option<Option<f64>>,
+    pub input_mask_std: Option<MaskStd>,
     #[arg(
         long,
         value_delimiter = ',',
@@ -131,7 +131,7 @@ impl RecoverArgs {
             ]
         );
         overlay_opt!(self, o, [width, layers, rho, threads, input_mask]);
-        if let Some(m) = self.input_mask_std {
+        if let Some(MaskStd(m)) = self.input_mask_std {
             o.input_mask_std = m;
         }
         self.flow.apply(&mut o.flow);
@@ -289,12 +289,17 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
     }
 }
 
+/// The value of `--input-mask-std`: a fraction, or `none` (a newtype: clap reads
+/// `Option<Option<_>>` as a flag with an optional value).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MaskStd(pub Option<f64>);
+
 /// `--input-mask-std`: a fraction, or `none`.
-fn mask_std(s: &str) -> Result<Option<f64>, String> {
+fn mask_std(s: &str) -> Result<MaskStd, String> {
     if s.eq_ignore_ascii_case("none") {
-        return Ok(None);
+        return Ok(MaskStd(None));
     }
     s.parse::<f64>()
-        .map(Some)
+        .map(|v| MaskStd(Some(v)))
         .map_err(|_| format!("`{s}`: give a fraction such as 0.01, or none"))
 }

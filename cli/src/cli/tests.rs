@@ -117,3 +117,29 @@ fn flags_override_and_errors_name_flag_and_field() {
     );
     assert!(e.to_string().starts_with("--max-memory-ode "), "{e}");
 }
+
+#[test]
+fn input_mask_flags_parse() {
+    let opts = |extra: &[&str]| {
+        let mut a = vec!["recover", "--data", "q.npz"];
+        a.extend_from_slice(extra);
+        let Command::Recover { args, .. } = parse(&a) else {
+            panic!("recover")
+        };
+        args.options()
+    };
+    assert_eq!(
+        opts(&[]).input_mask_std,
+        RecoverOptions::default().input_mask_std
+    );
+    assert_eq!(opts(&["--input-mask-std", "none"]).input_mask_std, None);
+    assert_eq!(
+        opts(&["--input-mask-std", "0.05"]).input_mask_std,
+        Some(0.05)
+    );
+    assert_eq!(
+        opts(&["--input-mask", "0,7,8"]).input_mask,
+        Some(vec![0, 7, 8])
+    );
+    assert!(Cli::try_parse_from(["gradflow", "recover", "--input-mask-std", "lots"]).is_err());
+}
