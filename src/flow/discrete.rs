@@ -254,3 +254,24 @@ fn first_order(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Plateau;
+
+    #[test]
+    fn the_plateau_schedule_halves_after_patience_epochs_without_progress() {
+        let mut p = Plateau::new(20, 0.5);
+        p.epoch(1.0, 10);
+        p.epoch(1.0, 10);
+        assert!((p.factor - 1.0).abs() < 1e-15, "10 stale epochs of 20");
+        p.epoch(1.0, 10);
+        assert!((p.factor - 0.5).abs() < 1e-15, "20 stale epochs");
+        p.epoch(0.5, 10);
+        p.epoch(0.6, 10);
+        assert!((p.factor - 0.5).abs() < 1e-15, "progress resets the count");
+        let mut off = Plateau::new(0, 0.5);
+        (0..100).for_each(|_| off.epoch(1.0, 10));
+        assert!((off.factor - 1.0).abs() < 1e-15, "patience 0: constant rate");
+    }
+}
