@@ -272,6 +272,9 @@ mod tests {
         assert!((p.factor - 0.5).abs() < 1e-15, "progress resets the count");
         let mut off = Plateau::new(0, 0.5);
         (0..100).for_each(|_| off.epoch(1.0, 10));
-        assert!((off.factor - 1.0).abs() < 1e-15, "patience 0: constant rate");
+        assert!(
+            (off.factor - 1.0).abs() < 1e-15,
+            "patience 0: constant rate"
+        );
     }
 }
