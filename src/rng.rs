@@ -56,6 +56,15 @@ impl Stream {
         }
     }
 
+    /// A uniformly random permutation of `0..n` (Fisher–Yates).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            p.swap(i, self.below(i + 1));
+        }
+        p
+    }
+
     /// Standard normal variate (Box–Muller with `libm`, portable).
     pub fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare_normal.take() {

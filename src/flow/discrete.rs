@@ -150,12 +150,7 @@ impl Plateau {
 
 /// A copy of the data in a seeded random order, whose windows are the mini-batches.
 fn shuffled(obj: &Objective<'_>) -> Result<crate::net::Dataset> {
-    let total = obj.data().n_samples();
-    let mut perm: Vec<usize> = (0..total).collect();
-    let mut rng = Stream::new(0x5eed, 7);
-    for i in (1..total).rev() {
-        perm.swap(i, rng.below(i + 1));
-    }
+    let perm = Stream::new(0x5eed, 7).permutation(obj.data().n_samples());
     obj.data().select(&perm)
 }
 

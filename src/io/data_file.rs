@@ -203,9 +203,7 @@ pub fn read_inputs(source: &DataSource) -> Result<Dataset> {
 }
 
 fn read_npz_inputs(path: &Path) -> Result<Dataset> {
-    let file = std::fs::File::open(path)?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| Error::format(format!("not a valid .npz (zip) archive: {e}")))?;
+    let mut zip = open_npz(path)?;
     let i = zip
         .index_for_name("x.npy")
         .or_else(|| zip.index_for_name("x"))
@@ -321,10 +319,15 @@ fn read_npy(reader: impl Read, name: &str) -> Result<Array> {
     Ok(Array { rows, cols, data })
 }
 
-fn read_npz(path: &Path) -> Result<Dataset> {
+/// Opens a `.npz` (zip) archive.
+fn open_npz(path: &Path) -> Result<zip::ZipArchive<std::io::BufReader<std::fs::File>>> {
     let file = std::fs::File::open(path)?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| Error::format(format!("not a valid .npz (zip) archive: {e}")))?;
+    zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| Error::format(format!("not a valid .npz (zip) archive: {e}")))
+}
+
+fn read_npz(path: &Path) -> Result<Dataset> {
+    let mut zip = open_npz(path)?;
     let mut get = |name: &str| -> Result<Option<Array>> {
         let entry = format!("{name}.npy");
         let found = zip

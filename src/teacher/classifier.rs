@@ -146,14 +146,6 @@ fn check(o: &ClassifierOptions, n: usize) -> Result<usize> {
     Ok(held)
 }
 
-fn shuffle(n: usize, rng: &mut Stream) -> Vec<usize> {
-    let mut p: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        p.swap(i, rng.below(i + 1));
-    }
-    p
-}
-
 /// Mean loss and accuracy of `params` on `data`.
 fn score(spec: &NetSpec, data: &Dataset, params: &[f64]) -> Result<(f64, f64)> {
     let mut obj = Objective::new(spec, data, Loss::Nll)?;
@@ -209,7 +201,7 @@ pub fn train_classifier(
     let n = data.n_samples();
     let held = check(o, n)?;
     let mut rng = Stream::new(o.seed, 11);
-    let order = shuffle(n, &mut rng);
+    let order = rng.permutation(n);
     let (val_rows, train_rows) = order.split_at(held);
     let train = data.select(train_rows)?;
     let val = if held > 0 {
@@ -236,7 +228,7 @@ pub fn train_classifier(
         if watch.is_cancelled() {
             break ClassifierStop::Interrupted;
         }
-        let shuffled = train.select(&shuffle(ntrain, &mut rng))?;
+        let shuffled = train.select(&rng.permutation(ntrain))?;
         let mut obj = Objective::new(&spec, &shuffled, Loss::Nll)?;
         let mut i0 = 0;
         while i0 < ntrain {
