@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+mod higher;
 mod kernels;
 
 use kernels::*;

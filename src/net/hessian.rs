@@ -117,6 +117,15 @@ impl Objective<'_> {
         self.assert_len(grad);
         let p = self.n_params();
         assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
+        if let Some(pop) = self.population.as_mut() {
+            let l = pop.hessian_into(params, grad, hess, kind == Curvature::GaussNewton);
+            let total = l + self.add_regularisers(params, 1.0, Some(grad), Some(hess));
+            if !self.frozen.is_empty() {
+                self.mask_gradient(grad);
+                self.mask_hessian(hess);
+            }
+            return total;
+        }
         let mut hw = self
             .hess
             .take()

@@ -10,12 +10,14 @@
 pub mod activation;
 pub mod data;
 pub mod fastmath;
+pub mod gauss_hermite;
 mod hessian;
 pub mod init;
 mod layer_record;
 pub mod loss;
 pub mod network;
 pub mod objective;
+pub mod population;
 pub mod regulariser;
 mod simd;
 pub mod spec;

@@ -13,8 +13,12 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use std::borrow::Cow;
+
 use super::data::Dataset;
 use super::loss::{Loss, OutputChunk};
+use super::network::Network;
+use super::population::{Population, PopulationOptions};
 use super::regulariser::Regularisers;
 use super::simd;
 use super::spec::{LayerLayout, NetSpec};
@@ -29,7 +33,10 @@ pub const DEFAULT_CHUNK: usize = 512;
 pub struct Objective<'a> {
     pub(crate) spec: NetSpec,
     pub(crate) layouts: Vec<LayerLayout>,
-    pub(crate) data: &'a Dataset,
+    pub(crate) data: Cow<'a, Dataset>,
+    /// The infinite-data objective, when this is one ([`Objective::population`]); `data` is then
+    /// a one-point placeholder.
+    pub(crate) population: Option<Box<Population>>,
     pub(crate) loss: Loss,
     pub(crate) chunk: usize,
     pub(crate) ws: Workspace,
@@ -85,7 +92,8 @@ impl<'a> Objective<'a> {
             layouts: spec.layouts(),
             ws: Workspace::new(spec, chunk),
             spec: spec.clone(),
-            data,
+            data: Cow::Borrowed(data),
+            population: None,
             loss,
             chunk,
             hess: None,
@@ -93,6 +101,55 @@ impl<'a> Objective<'a> {
             frozen_mask: Vec::new(),
             reg: Regularisers::default(),
         })
+    }
+
+    /// The infinite-data objective of `spec` against `teacher` under `x ~ N(0, I_d)`:
+    /// `L(θ) = E[(f_θ(x) − f*(x))²]`, the mean loss of SPEC §3 with infinite data, with its
+    /// exact gradient and Hessian ([`Population`]; both networks `d → k → 1` with identity
+    /// outputs and smooth hidden activations). Its sum loss *is* the mean loss
+    /// ([`Objective::mean_scale`] is 1), so flows run on the time axis of sample losses
+    /// (`dθ/dt = −∇L`, the mean; MLPGradientFlow.jl's `τ⁻¹ = 1/N`). Regularisers and frozen
+    /// parameters apply as for samples; there are no samples to predict, so
+    /// [`Objective::has_linear_output`] is `false` (no geodesic acceleration in `newton-tr`).
+    ///
+    /// ```
+    /// use gradflow::net::{Init, Objective, population::PopulationOptions};
+    /// use gradflow::teacher::TeacherConfig;
+    /// let teacher = TeacherConfig::paper(2, 2, 0).build()?;
+    /// let mut obj = Objective::population(&teacher.spec, &teacher, &PopulationOptions::default())?;
+    /// // zero up to the round-off of the expanded form (module docs of `population`)
+    /// assert!(obj.loss(&teacher.params).abs() < 1e-12);
+    /// # Ok::<(), gradflow::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Population::new`].
+    pub fn population(
+        spec: &NetSpec,
+        teacher: &Network,
+        opts: &PopulationOptions,
+    ) -> Result<Objective<'static>> {
+        let pop = Population::new(spec, teacher, opts)?;
+        let d = spec.input_dim;
+        let placeholder = Dataset::from_row_major(&vec![0.0; d], d, &[0.0], 1)?;
+        Ok(Objective {
+            layouts: spec.layouts(),
+            ws: Workspace::new(spec, 1),
+            spec: spec.clone(),
+            data: Cow::Owned(placeholder),
+            population: Some(Box::new(pop)),
+            loss: Loss::Mse,
+            chunk: 1,
+            hess: None,
+            frozen: Vec::new(),
+            frozen_mask: Vec::new(),
+            reg: Regularisers::default(),
+        })
+    }
+
+    /// The infinite-data objective inside, if this is one ([`Objective::population`]).
+    pub fn as_population(&self) -> Option<&Population> {
+        self.population.as_deref()
     }
 
     /// Adds regularisers to the objective: every loss, gradient and Hessian (and Gauss–Newton
@@ -176,7 +233,7 @@ impl<'a> Objective<'a> {
 
     /// The data.
     pub fn data(&self) -> &Dataset {
-        self.data
+        &self.data
     }
 
     /// The loss function.
@@ -213,6 +270,10 @@ impl<'a> Objective<'a> {
     /// If `params` has the wrong length (check with [`NetSpec::check_params`]).
     pub fn loss(&mut self, params: &[f64]) -> f64 {
         self.assert_len(params);
+        if let Some(pop) = self.population.as_mut() {
+            let l = pop.loss(params);
+            return l + self.add_regularisers(params, 1.0, None, None);
+        }
         let mut total = 0.0;
         for (i0, n) in self.chunks() {
             self.forward(params, i0, n, 1);
@@ -242,6 +303,13 @@ impl<'a> Objective<'a> {
         self.assert_len(params);
         self.assert_len(grad);
         assert!(rows.end <= self.data.n_samples(), "rows out of range");
+        if let Some(pop) = self.population.as_mut() {
+            // No samples: every batch is the population.
+            let l = pop.gradient_into(params, grad);
+            let total = l + self.add_regularisers(params, 1.0, Some(grad), None);
+            self.mask_gradient(grad);
+            return total;
+        }
         grad.fill(0.0);
         let mut total = 0.0;
         let mut i0 = rows.start;
@@ -455,7 +523,8 @@ impl<'a> Objective<'a> {
 
     /// Whether [`Objective::output_vjp_into`] applies: the output layer is linear (identity).
     pub fn has_linear_output(&self) -> bool {
-        self.spec.layers[self.spec.depth() - 1].activation == super::Activation::Identity
+        self.population.is_none()
+            && self.spec.layers[self.spec.depth() - 1].activation == super::Activation::Identity
     }
 
     /// Vector–Jacobian product with the network outputs: writes `Σ_i w_i Σ_o u_io ∂f_io/∂θ`

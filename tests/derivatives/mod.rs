@@ -2,4 +2,5 @@
 
 mod finite_differences;
 mod loss_conventions;
+mod population;
 mod regularisers;
