@@ -15,6 +15,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::net::population::PopulationOptions;
 use crate::net::{Dataset, Loss, Network, Objective, symmetric_eigenvalues};
 
 /// Options of [`evaluate`]: what to compute besides the loss.
@@ -68,8 +69,15 @@ pub struct EvalReport {
     pub network: String,
     /// Number of parameters.
     pub n_params: usize,
-    /// Number of samples.
+    /// Number of samples (left out of the JSON for the infinite-data objective).
+    #[serde(skip_serializing_if = "is_zero", default)]
     pub n_samples: usize,
+    /// Whether this is the infinite-data (population) objective under `x ~ N(0, I)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub infinite_data: bool,
+    /// The quadrature's largest relative error estimate (infinite data only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub quadrature_error: Option<f64>,
     /// Loss function used.
     pub loss_kind: Loss,
     /// Reported (mean) loss.
@@ -134,6 +142,59 @@ pub fn evaluate(net: &Network, data: &Dataset, cfg: &EvalOptions) -> Result<Eval
         data
     };
     let mut obj = Objective::new(&net.spec, data, loss)?.with_chunk(cfg.chunk);
+    evaluate_objective(&mut obj, net, cfg)
+}
+
+/// [`evaluate`] on the infinite-data objective of `net` against `teacher` under
+/// `x ~ N(0, I_d)` ([`Objective::population`]; `cfg.loss` must be MSE or unset, `cfg.chunk`
+/// is unused).
+///
+/// ```
+/// use gradflow::eval::{EvalOptions, evaluate_infinite};
+/// use gradflow::net::population::PopulationOptions;
+/// let t = gradflow::teacher::TeacherConfig::paper(2, 2, 0).build()?;
+/// let r = evaluate_infinite(&t, &t, &EvalOptions::default(), &PopulationOptions::default())?;
+/// assert!(r.infinite_data && r.loss.abs() < 1e-12);
+/// # Ok::<(), gradflow::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`Objective::population`], or if `cfg.loss` is NLL.
+pub fn evaluate_infinite(
+    net: &Network,
+    teacher: &Network,
+    cfg: &EvalOptions,
+    pop: &PopulationOptions,
+) -> Result<EvalReport> {
+    if cfg.loss == Some(Loss::Nll) {
+        return Err(Error::invalid(
+            "loss",
+            "the infinite-data objective is the mean squared error",
+        ));
+    }
+    let mut obj = Objective::population(&net.spec, teacher, pop)?;
+    let mut report = evaluate_objective(&mut obj, net, cfg)?;
+    report.n_samples = 0;
+    report.infinite_data = true;
+    report.quadrature_error = obj.as_population().map(|p| p.error_estimate());
+    Ok(report)
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The body of [`evaluate`] on a built objective.
+fn evaluate_objective(
+    obj: &mut Objective<'_>,
+    net: &Network,
+    cfg: &EvalOptions,
+) -> Result<EvalReport> {
+    if cfg.repeat == Some(0) {
+        return Err(Error::invalid("repeat", "must be at least 1"));
+    }
+    net.spec.check_params(&net.params)?;
+    let loss = obj.loss_kind();
     let p = net.params.as_slice();
     let np = obj.n_params();
     let scale = obj.mean_scale();
@@ -182,7 +243,9 @@ pub fn evaluate(net: &Network, data: &Dataset, cfg: &EvalOptions) -> Result<Eval
     Ok(EvalReport {
         network: net.spec.shape_string(),
         n_params: np,
-        n_samples: data.n_samples(),
+        n_samples: obj.data().n_samples(),
+        infinite_data: false,
+        quadrature_error: None,
         loss_kind: loss,
         loss: loss_mean,
         rmse: obj.rmse_of(loss_sum),

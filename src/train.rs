@@ -10,6 +10,7 @@ use crate::landscape::{CertifyOptions, EndState, Jump, OnChannel, certify, detec
 use crate::monitor::{StopReason, TrajectoryPoint};
 use crate::net::{
     Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective, Regularisers,
+    population::PopulationOptions,
 };
 use crate::observe::{Event, RunId, Stage, Watch};
 use crate::optim::{RefineConfig, RefineResult, Refiner, refine_watched};
@@ -178,7 +179,16 @@ pub struct TrainProblem<'a> {
     pub loss: Loss,
     /// Frozen parameters, if any.
     pub frozen: Option<&'a [bool]>,
+    /// The infinite-data objective against this teacher instead of the data
+    /// ([`Objective::population`]; `data` is then unused). Build with
+    /// [`TrainProblem::infinite`].
+    pub infinite: Option<(&'a Network, &'a PopulationOptions)>,
 }
+
+/// The data of an infinite-data problem: never read.
+static NO_DATA: std::sync::LazyLock<Dataset> = std::sync::LazyLock::new(|| {
+    Dataset::from_row_major(&[0.0], 1, &[0.0], 1).expect("a one-point data set")
+});
 
 impl<'a> TrainProblem<'a> {
     /// A problem with the loss that fits the output layer ([`Loss::for_spec`]) and nothing
@@ -189,11 +199,43 @@ impl<'a> TrainProblem<'a> {
             data,
             loss: Loss::for_spec(spec),
             frozen: None,
+            infinite: None,
+        }
+    }
+
+    /// The infinite-data problem of `spec` against `teacher` under `x ~ N(0, I_d)`
+    /// ([`Objective::population`]): flows, refiners, certificates and records work as on data;
+    /// the flow's time axis is that of the mean loss.
+    ///
+    /// ```
+    /// use gradflow::net::{LayerSpec, NetSpec, Activation, population::PopulationOptions};
+    /// use gradflow::train::{TrainOptions, TrainProblem, train_seeds};
+    /// let teacher = gradflow::teacher::TeacherConfig::paper(2, 1, 0).build()?;
+    /// let opts = PopulationOptions::default();
+    /// let problem = TrainProblem::infinite(&teacher.spec, &teacher, &opts);
+    /// let mut o = TrainOptions::default();
+    /// (o.flow.maxtime_ode, o.refine.maxtime_optim) = (5.0, 5.0);
+    /// let runs = train_seeds(&problem, &[0], &o, Some(1), &gradflow::observe::Watch::silent())?;
+    /// let rec = runs[0].1.as_ref().unwrap();
+    /// assert!(rec.gnorm < 1e-8, "{}", rec.gnorm);
+    /// # Ok::<(), gradflow::Error>(())
+    /// ```
+    pub fn infinite(spec: &'a NetSpec, teacher: &'a Network, opts: &'a PopulationOptions) -> Self {
+        TrainProblem {
+            spec,
+            data: &NO_DATA,
+            loss: Loss::Mse,
+            frozen: None,
+            infinite: Some((teacher, opts)),
         }
     }
 
     fn objective(&self, reg: &Regularisers) -> Result<Objective<'a>> {
-        let o = Objective::new(self.spec, self.data, self.loss)?.with_regularisers(reg)?;
+        let o = match self.infinite {
+            Some((teacher, popts)) => Objective::population(self.spec, teacher, popts)?,
+            None => Objective::new(self.spec, self.data, self.loss)?,
+        }
+        .with_regularisers(reg)?;
         match self.frozen {
             Some(m) => o.with_frozen(m),
             None => Ok(o),

@@ -13,6 +13,7 @@ use gradflow::io::{
     write_data, write_network_with_meta,
 };
 use gradflow::named::Named;
+use gradflow::net::population::PopulationOptions;
 use gradflow::net::{Activation, Loss};
 use gradflow::teacher::command::{TeacherConfigArgs, run_teacher};
 use gradflow::teacher::{
@@ -297,11 +298,19 @@ pub struct EvalArgs {
     /// Network file (JSON). Without `--net` and `--data`, the built-in demo is evaluated: a
     /// width-16 student (Glorot, seed 0) on 30 000 samples of the paper teacher d = 4, r = 4
     /// (seed 40400).
-    #[arg(long, requires = "data")]
+    #[arg(long)]
     pub net: Option<PathBuf>,
     /// Data: `file.npz`, `X.npy,Y.npy` or `file.csv`.
     #[arg(long, requires = "net")]
     pub data: Option<String>,
+    /// Teacher network file, for `--infinite-data`.
+    #[arg(long, requires = "infinite_data")]
+    pub teacher: Option<PathBuf>,
+    /// Evaluate the infinite-data (population) loss of `--net` against `--teacher` under
+    /// x ~ N(0, I) instead of a data set: exact Gaussian integrals, one-hidden-layer networks
+    /// with smooth activations.
+    #[arg(long, requires_all = ["net", "teacher"], conflicts_with = "data")]
+    pub infinite_data: bool,
     #[arg(long, value_parser = named::<Loss>(), help = "Loss [default: nll for a softmax output layer, else mse]")]
     pub loss: Option<Loss>,
     /// Include the gradient.
@@ -544,6 +553,17 @@ fn train_teacher(args: &TeacherArgs, output: Option<PathBuf>, cancel: &Cancel) -
 fn eval(args: &EvalArgs, output: Option<PathBuf>) -> Result<()> {
     let opts = args.options();
     let report = match (&args.net, &args.data) {
+        (Some(net_path), None) if args.infinite_data => {
+            let net = read_network(net_path)?;
+            let teacher_path = args
+                .teacher
+                .as_ref()
+                .context("--infinite-data needs --teacher")?;
+            let teacher = read_network(teacher_path)?;
+            gradflow::eval::evaluate_infinite(&net, &teacher, &opts, &PopulationOptions::default())
+                .map_err(|e| flag_error(e, "eval"))?
+        }
+        (Some(_), None) => bail!("--net needs --data (or --teacher with --infinite-data)"),
         (Some(net_path), Some(text)) => {
             let net = read_network(net_path)?;
             let source = DataSource::parse(text)?;

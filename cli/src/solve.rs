@@ -11,6 +11,7 @@ use gradflow::io::{DataSource, ProblemSource, write_atomic};
 use gradflow::landscape::{CertifyOptions, OnChannel};
 use gradflow::monitor::StopReason;
 use gradflow::named::Named;
+use gradflow::net::population::PopulationOptions;
 use gradflow::net::{Activation, Init};
 use gradflow::net::{Merge, Regularisers};
 use gradflow::observe::{Event, Watch};
@@ -91,6 +92,9 @@ pub struct SolveConfig {
     pub data: Option<String>,
     /// Samples drawn from the teacher.
     pub samples: usize,
+    /// Train on the infinite-data objective of the teacher under `x ~ N(0, I)` instead of
+    /// samples.
+    pub infinite_data: bool,
     /// Seed of the teacher's data stream.
     pub data_seed: Option<u64>,
     /// Student seeds.
@@ -127,6 +131,7 @@ impl Default for SolveConfig {
             teacher: None,
             data: None,
             samples: 30_000,
+            infinite_data: false,
             data_seed: None,
             seeds: SeedList(vec![0, 1, 2, 3]),
             threads: None,
@@ -227,6 +232,11 @@ pub struct SolveArgs {
     pub data: Option<String>,
     #[arg(long, help = d("Samples drawn from the teacher", SolveConfig::default().samples))]
     pub samples: Option<usize>,
+    /// Train on the teacher's infinite-data (population) loss under x ~ N(0, I) instead of
+    /// samples: exact Gaussian integrals, one-hidden-layer networks with smooth activations.
+    /// The flow's time axis is that of the mean loss, as for samples.
+    #[arg(long, requires = "teacher")]
+    pub infinite_data: bool,
     #[arg(
         long,
         help = "Seed of the teacher's data stream [default: the seed recorded in its file]"
@@ -279,6 +289,9 @@ impl SolveArgs {
         overlay!(self, c, [activation, samples, seeds, init, on_channel]);
         if let Some(f) = self.loss_floor {
             c.certify.loss_floor = f;
+        }
+        if self.infinite_data {
+            c.infinite_data = true;
         }
         if let Some(m) = self.maxnorm {
             c.regularisers.maxnorm = Some(m);
@@ -378,6 +391,11 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         cfg.refine.maxtime_optim,
         if cfg.is_demo() { " (the demo's)" } else { "" }
     );
+    if cfg.infinite_data {
+        eprintln!(
+            "gradflow solve: infinite data: the population loss under x ~ N(0, I), not the samples"
+        );
+    }
     let bars = Bars::new(quiet, 8);
     for &s in &cfg.seeds.0 {
         bars.add(
@@ -388,7 +406,12 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
             format!("seed {s}"),
         );
     }
-    let problem = TrainProblem::new(&student, &loaded.data);
+    let population = PopulationOptions::default();
+    let problem = match (cfg.infinite_data, loaded.teacher.as_ref()) {
+        (false, _) => TrainProblem::new(&student, &loaded.data),
+        (true, Some(teacher)) => TrainProblem::infinite(&student, teacher, &population),
+        (true, None) => bail!("--infinite-data needs --teacher"),
+    };
     let mut opts = TrainOptions::default();
     opts.flow = cfg.flow.clone();
     opts.refine = cfg.refine.clone();

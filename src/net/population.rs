@@ -92,6 +92,11 @@ const Z_MAX: f64 = 10.0;
 /// growth off the real axis limits the trapezoidal rule like a singularity at this distance
 /// for pairs of unit scale.
 const ENTIRE: f64 = 3.0;
+/// The student moments are always computed to this order, whatever the call needs: the rule
+/// (chosen by the error estimate over every moment) and so the loss are then the same, bit
+/// for bit, in `loss`, `gradient_into` and `hessian_into` (the stop rules and the best point
+/// compare losses of different calls).
+const ALL_ORDERS: usize = 4;
 /// Moments `M^{pq}` stored as `[p * 5 + q]`.
 type Moments = [f64; 25];
 
@@ -270,7 +275,7 @@ impl Population {
     /// # Panics
     /// If `params` has the wrong length.
     pub fn loss(&mut self, params: &[f64]) -> f64 {
-        self.evaluate(params, 0, None, None, false)
+        self.evaluate(params, None, None, false)
     }
 
     /// `L(θ)`; writes `∇L` into `grad`.
@@ -278,7 +283,7 @@ impl Population {
     /// # Panics
     /// If a buffer has the wrong length.
     pub fn gradient_into(&mut self, params: &[f64], grad: &mut [f64]) -> f64 {
-        self.evaluate(params, 2, Some(grad), None, false)
+        self.evaluate(params, Some(grad), None, false)
     }
 
     /// `L(θ)`; writes `∇L` into `grad` and the exact Hessian (`P × P`) into `hess`, or the
@@ -293,14 +298,13 @@ impl Population {
         hess: &mut [f64],
         gauss_newton: bool,
     ) -> f64 {
-        self.evaluate(params, 4, Some(grad), Some(hess), gauss_newton)
+        self.evaluate(params, Some(grad), Some(hess), gauss_newton)
     }
 
     /// The moments of every pair at `params`, then the requested derivatives.
     fn evaluate(
         &mut self,
         params: &[f64],
-        order: usize,
         grad: Option<&mut [f64]>,
         hess: Option<&mut [f64]>,
         gauss_newton: bool,
@@ -325,15 +329,16 @@ impl Population {
         let mut mom = [0.0; 25];
         for i in 0..m {
             let ni = &self.students[i];
-            self.mean[i] = self.quad.mean_of(ni, order);
+            self.mean[i] = self.quad.mean_of(ni, ALL_ORDERS);
             for j in i..m {
                 self.quad
-                    .pair(ni, &self.students[j], i == j, order, &mut mom);
+                    .pair(ni, &self.students[j], i == j, ALL_ORDERS, &mut mom);
                 self.ss[i * m + j] = mom;
                 self.ss[j * m + i] = transpose(&mom);
             }
             for j in 0..r {
-                self.quad.pair(ni, &self.teacher[j], false, order, &mut mom);
+                self.quad
+                    .pair(ni, &self.teacher[j], false, ALL_ORDERS, &mut mom);
                 self.st[i * r + j] = mom;
             }
         }
@@ -505,8 +510,9 @@ impl Quadrature {
     fn mean_of(&mut self, n: &Neuron, order: usize) -> [f64; 5] {
         let s = norm(&n.w);
         let tol = self.opts.tolerance;
-        let mut h = step(n.act.singularity_distance(), s, tol);
         let z = z_max(&n.act, s);
+        let h_min = 2.0 * z / (self.opts.max_points - 1) as f64;
+        let mut h = step(n.act.singularity_distance(), s, tol).max(h_min);
         loop {
             self.rule1.fill(if s > 0.0 { h } else { 0.0 }, z);
             let (mut fine, mut coarse, mut scale) = ([0.0; 5], [0.0; 5], 0.0);
@@ -531,7 +537,7 @@ impl Quadrature {
                 self.worst = self.worst.max(rel * rel);
                 return fine;
             }
-            h *= 0.5;
+            h = (h * 0.5).max(h_min);
         }
     }
 
@@ -554,6 +560,10 @@ impl Quadrature {
         let mut h2 = step(dl, q2, tol);
         let z1 = z_max(&k.act, p1).max(z_max(&l.act, q1.abs() + q2));
         let z2 = z_max(&l.act, q2);
+        // Never more than max_points nodes per dimension.
+        let floor = |z: f64| 2.0 * z / (self.opts.max_points - 1) as f64;
+        h1 = h1.max(floor(z1));
+        h2 = h2.max(floor(z2));
         let deg1 = p1 == 0.0 && q1 == 0.0;
         let deg2 = q2 == 0.0;
         loop {
@@ -605,8 +615,8 @@ impl Quadrature {
                 *out = fine;
                 return;
             }
-            h1 *= 0.5;
-            h2 *= 0.5;
+            h1 = (h1 * 0.5).max(floor(z1));
+            h2 = (h2 * 0.5).max(floor(z2));
         }
     }
 }

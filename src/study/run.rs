@@ -148,6 +148,7 @@ impl Runner<'_> {
                 data,
                 loss: Loss::Mse,
                 frozen: None,
+                infinite: None,
             },
             &x0,
             &opts,

@@ -282,3 +282,17 @@ fn population_refuses_what_it_cannot_integrate() {
         .unwrap();
     assert!(e.to_string().contains("population.tolerance"), "{e}");
 }
+
+/// `loss`, `gradient` and `hessian` return the same loss bit for bit (stop rules and the best
+/// point compare losses from different calls).
+#[test]
+fn population_loss_is_the_same_in_every_call() {
+    let teacher = TeacherConfig::paper(3, 2, 0).build().unwrap();
+    let student = net(3, 4, &[Activation::G], (true, true), 1.0, 5);
+    let mut pop =
+        Objective::population(&student.spec, &teacher, &PopulationOptions::default()).unwrap();
+    let l0 = pop.loss(&student.params);
+    let (l1, _) = pop.gradient(&student.params);
+    let (l2, _, _) = pop.hessian(&student.params);
+    assert_eq!((l0.to_bits(), l0.to_bits()), (l1.to_bits(), l2.to_bits()));
+}

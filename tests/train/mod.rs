@@ -434,6 +434,7 @@ fn frozen_parameters_stay_exactly_where_they_start() {
                 data: &p.data,
                 loss: Loss::Mse,
                 frozen: Some(&mask),
+                infinite: None,
             };
             let rec = train(&problem, &x0, &opts, &Watch::silent()).unwrap();
             for i in (0..n).filter(|&i| mask[i]) {

@@ -476,6 +476,7 @@ fn fine_tune(
             data,
             loss: Loss::Mse,
             frozen: None,
+            infinite: None,
         },
         &net.params,
         &TrainOptions {

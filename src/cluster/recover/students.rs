@@ -144,6 +144,7 @@ impl Trainer<'_> {
                 data: self.data,
                 loss: Loss::Mse,
                 frozen: (!frozen.is_empty()).then_some(&mask[..]),
+                infinite: None,
             };
             let opts = TrainOptions {
                 flow: self.flow.clone(),

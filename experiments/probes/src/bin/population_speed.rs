@@ -1,0 +1,109 @@
+//! Issue 18: loss + gradient + Hessian of the infinite-data objective against the same on
+//! N = 30 000 Gaussian samples, and its accuracy against a high-order reference.
+//!
+//! `cargo run --release -p gradflow-probes --bin population_speed -- [d] [r] [m] [repeats]`
+//!
+//! Teacher: the paper teacher (d, r, index 0), `g`. Students (`g`, width m): Glorot at seed 0
+//! (the start of a flow) and a "late" point, the teacher's neurons duplicated to width m with
+//! their outgoing weights split and a 1e-3 perturbation (the end of a flow). For each: the
+//! median seconds of one loss+gradient+Hessian (population with the default tolerance 1e-13,
+//! and on the samples), the ratio, and the largest relative deviation of loss, gradient and
+//! Hessian from a reference with tolerance 1e-16 and the node limit raised.
+
+use std::time::Instant;
+
+use gradflow::net::population::PopulationOptions;
+use gradflow::net::{Dataset, Init, LayerSpec, Loss, NetSpec, Objective};
+use gradflow::rng::Stream;
+use gradflow::teacher::TeacherConfig;
+
+fn median_time(repeats: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn max_rel(a: &[f64], b: &[f64]) -> f64 {
+    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / scale)
+        .fold(0.0, f64::max)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize, def: usize| args.get(i).map_or(def, |s| s.parse().expect("integer"));
+    let (d, r, m, repeats) = (arg(1, 8), arg(2, 4), arg(3, 16), arg(4, 5));
+    let teacher = TeacherConfig::paper(d, r, 0).build().expect("teacher");
+    let spec = NetSpec::new(
+        d,
+        vec![
+            LayerSpec::new(m, gradflow::net::Activation::G),
+            LayerSpec::new(1, gradflow::net::Activation::Identity),
+        ],
+    )
+    .expect("spec");
+    // Samples: N(0, I) inputs labelled by the teacher.
+    let n = 30_000;
+    let mut rng = Stream::new(1, 9);
+    let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
+    let y = teacher.predict(&x).expect("labels");
+    let data = Dataset::from_row_major(&x, d, &y, 1).expect("data");
+    // Students.
+    let glorot = Init::GlorotNormal.draw_seeded(&spec, 0);
+    let late = {
+        let tl = teacher.spec.layouts();
+        let sl = spec.layouts();
+        let mut p = vec![0.0; spec.n_params()];
+        let mut rng = Stream::new(2, 9);
+        for i in 0..m {
+            let j = i % r;
+            let copies = (m / r + usize::from(j < m % r)) as f64;
+            for t in 0..d {
+                p[sl[0].w(i, t)] = teacher.params[tl[0].w(j, t)] + 1e-3 * rng.normal();
+            }
+            p[sl[0].bias.as_ref().unwrap().start + i] =
+                teacher.params[tl[0].bias.as_ref().unwrap().start + j];
+            p[sl[1].weight.start + i] = teacher.params[tl[1].weight.start + j] / copies;
+        }
+        p[sl[1].bias.as_ref().unwrap().start] = teacher.params[tl[1].bias.as_ref().unwrap().start];
+        p
+    };
+    let mut reference = PopulationOptions::default();
+    reference.tolerance = 1e-16;
+    reference.max_points = 8193;
+    println!(
+        "point,d,r,m,P,population_s,samples_s,ratio,loss_rel_err,grad_rel_err,hess_rel_err,error_estimate"
+    );
+    for (name, theta) in [("glorot", &glorot), ("late", &late)] {
+        let mut pop = Objective::population(&spec, &teacher, &PopulationOptions::default())
+            .expect("population");
+        let mut refo = Objective::population(&spec, &teacher, &reference).expect("reference");
+        let mut sam = Objective::new(&spec, &data, Loss::Mse).expect("samples");
+        let p = spec.n_params();
+        let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
+        let tp = median_time(repeats, || {
+            pop.hessian_into(theta, &mut g, &mut h);
+        });
+        let ts = median_time(repeats, || {
+            sam.hessian_into(theta, &mut g, &mut h);
+        });
+        let (l, gp, hp) = pop.hessian(theta);
+        let (lr, gr, hr) = refo.hessian(theta);
+        println!(
+            "{name},{d},{r},{m},{p},{tp:.4e},{ts:.4e},{:.2},{:.2e},{:.2e},{:.2e},{:.1e}",
+            ts / tp,
+            (l - lr).abs() / lr.abs(),
+            max_rel(&gp, &gr),
+            max_rel(&hp, &hr),
+            pop.as_population().unwrap().error_estimate()
+        );
+    }
+}
