@@ -143,3 +143,58 @@ fn input_mask_flags_parse() {
     );
     assert!(Cli::try_parse_from(["gradflow", "recover", "--input-mask-std", "lots"]).is_err());
 }
+
+#[test]
+fn eval_infinite_data_writes_the_population_loss() {
+    let dir = std::env::temp_dir().join(format!("gradflow-eval-inf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join("t.json");
+    let teacher = gradflow::teacher::TeacherConfig::paper(2, 2, 0)
+        .build()
+        .unwrap();
+    gradflow::io::write_network(&t, &teacher).unwrap();
+    let ts = t.to_str().unwrap();
+    let Command::Eval { args, .. } = parse(&[
+        "eval",
+        "--net",
+        ts,
+        "--teacher",
+        ts,
+        "--infinite-data",
+        "--gradient",
+    ]) else {
+        panic!("eval")
+    };
+    let out = dir.join("e.json");
+    eval(&args, Some(out.clone())).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["infinite_data"], true);
+    assert!(v.get("n_samples").is_none());
+    assert!(v["loss"].as_f64().unwrap().abs() < 1e-12, "{v}");
+    assert_eq!(
+        v["gradient"].as_array().unwrap().len(),
+        teacher.params.len()
+    );
+    // --infinite-data needs --teacher and excludes --data; --net alone needs one of them.
+    let all = |a: &[&str]| Cli::try_parse_from([&["gradflow"], a].concat());
+    assert!(all(&["eval", "--net", ts, "--infinite-data"]).is_err());
+    assert!(
+        all(&[
+            "eval",
+            "--net",
+            ts,
+            "--teacher",
+            ts,
+            "--infinite-data",
+            "--data",
+            "d.npz"
+        ])
+        .is_err()
+    );
+    let Command::Eval { args, .. } = parse(&["eval", "--net", ts]) else {
+        panic!("eval")
+    };
+    let e = eval(&args, None).unwrap_err().to_string();
+    assert!(e.contains("--data"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
