@@ -130,9 +130,6 @@ pub fn evaluate(net: &Network, data: &Dataset, cfg: &EvalOptions) -> Result<Eval
     if cfg.chunk == 0 {
         return Err(Error::invalid("chunk", "must be at least 1"));
     }
-    if cfg.repeat == Some(0) {
-        return Err(Error::invalid("repeat", "must be at least 1"));
-    }
     let loss = cfg.loss.unwrap_or_else(|| Loss::for_spec(&net.spec));
     let converted;
     let data = if loss == Loss::Nll && data.output_dim() == 1 && net.spec.output_dim() > 1 {
@@ -259,8 +256,8 @@ fn evaluate_objective(
     })
 }
 
-/// Median wall time in seconds of `k` runs of `f`.
-fn median_seconds(k: usize, mut f: impl FnMut()) -> f64 {
+/// Median wall time in seconds of `k ≥ 1` runs of `f` (also used by the measurement probes).
+pub fn median_seconds(k: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..k)
         .map(|_| {
             let t = Instant::now();

@@ -10,24 +10,11 @@
 //! and on the samples), the ratio, and the largest relative deviation of loss, gradient and
 //! Hessian from a reference with tolerance 1e-16 and the node limit raised.
 
-use std::time::Instant;
-
+use gradflow::eval::median_seconds;
 use gradflow::net::population::PopulationOptions;
 use gradflow::net::{Dataset, Init, LayerSpec, Loss, NetSpec, Objective};
 use gradflow::rng::Stream;
 use gradflow::teacher::TeacherConfig;
-
-fn median_time(repeats: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 fn max_rel(a: &[f64], b: &[f64]) -> f64 {
     let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
@@ -89,10 +76,10 @@ fn main() {
         let mut sam = Objective::new(&spec, &data, Loss::Mse).expect("samples");
         let p = spec.n_params();
         let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
-        let tp = median_time(repeats, || {
+        let tp = median_seconds(repeats, || {
             pop.hessian_into(theta, &mut g, &mut h);
         });
-        let ts = median_time(repeats, || {
+        let ts = median_seconds(repeats, || {
             sam.hessian_into(theta, &mut g, &mut h);
         });
         let (l, gp, hp) = pop.hessian(theta);

@@ -1,0 +1,439 @@
+//! The population (infinite-data) loss of two-layer networks under Gaussian input, with its
+//! exact gradient and Hessian — MLPGradientFlow.jl's `NetI`.
+//!
+//! Teacher `f*(x) = Σ_j a*_j σ*_j(w*_j·x + b*_j) + c*` (`d → r → 1`) and student
+//! `f(x) = Σ_i a_i σ_i(w_i·x + b_i) + c` (`d → m → 1`), identity outputs, biases optional in
+//! both layers of both networks, any smooth SPEC §2 hidden activation (one per neuron allowed).
+//! The objective is the reported mean loss of SPEC §3 with infinite data,
+//! `L(θ) = E_{x~N(0,I_d)}[(f(x) − f*(x))²]`.
+//!
+//! **Reduction.** With `r = f − f* = Σ_k c_k σ_k(u_k) + e` over all student and teacher neurons
+//! (`c_k = a_k`, resp. `−a*_k`; `e = c − c*`, `u_k = w_k·x + b_k`),
+//! `L = Σ_kl c_k c_l M⁰⁰_kl + 2e Σ_k c_k m⁰_k + e²`, where `M^{pq}_kl = E[σ_k⁽ᵖ⁾(u_k) σ_l⁽ᑫ⁾(u_l)]`
+//! are two-dimensional Gaussian integrals (the pair `(u_k, u_l)` is bivariate normal with
+//! covariance `[w_k·w_k, w_k·w_l; w_k·w_l, w_l·w_l]`) and `m^p_k = E[σ_k⁽ᵖ⁾(u_k)]` one-dimensional.
+//! Every derivative of `L` is again a sum of such moments: the factors `x` and `x xᵀ` that the
+//! chain rule brings are removed by Stein's lemma, `E[h(Wᵀx) x] = W E[∇h]` and
+//! `E[h(Wᵀx) x xᵀ] = E[h] I + W E[∇²h] Wᵀ` (C. Stein 1981, Ann. Statist. 9), which needs the
+//! activations' derivatives up to order 4 ([`Activation::eval5`]) and never divides by the
+//! angle between two neurons, so aligned and duplicated neurons — the interesting points of
+//! the landscape — are as accurate as any.
+//!
+//! **Quadrature.** Each moment is computed in the Cholesky frame of its pair,
+//! `u_k = b_k + p₁z₁`, `u_l = b_l + q₁z₁ + q₂z₂`, by the trapezoidal rule on `[−Z, Z]²` (`Z = 10`,
+//! wider for `exp`): for integrands analytic in a strip of half-width `a` around the real axis
+//! it converges like `e^{−2πa/h}` (Trefethen & Weideman, SIAM Review 56, 2014), and Gaussian
+//! quadrature gains nothing on activations with complex poles such as `sigmoid(4x)` inside `g`.
+//! The step follows from the activation's nearest singularity
+//! ([`Activation::singularity_distance`]) and the pair's scale, and is checked against the rule
+//! of twice the step (its nodes are every other node): the pair is refined until that
+//! difference is below `√tolerance` of the pair's magnitude, which makes the error of the rule
+//! used about `tolerance` (the error squares when the step halves).
+//!
+//! **Precision.** `L` is a sum of terms of order one that cancel at a global minimum, so its
+//! absolute round-off is about `1e-16` times their size: losses below ~1e-15 are not resolved
+//! (a sample loss, a sum of squared residuals, resolves ~1e-30).
+
+// Index loops mirror the formulas' subscripts (students i, l; coordinates s, t).
+#![allow(clippy::needless_range_loop)]
+
+mod hessian;
+mod quadrature;
+
+use super::activation::Activation;
+use super::network::Network;
+use super::spec::{LayerLayout, NetSpec};
+use crate::error::{Error, Result};
+use hessian::Index;
+use quadrature::{Moments, Quadrature, Rule, transpose};
+
+/// Options of the population objective ([`Population`]).
+///
+/// ```
+/// let o = gradflow::net::population::PopulationOptions::default();
+/// assert_eq!(o.tolerance, 1e-13);
+/// assert_eq!(o.max_points, 2049);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct PopulationOptions {
+    /// Target relative error of every Gaussian integral (default `1e-13`).
+    pub tolerance: f64,
+    /// Largest number of quadrature nodes per dimension of one integral (default 2049); an
+    /// integral that needs more keeps this many and its error estimate says so
+    /// ([`Population::error_estimate`]).
+    pub max_points: usize,
+}
+
+impl Default for PopulationOptions {
+    fn default() -> Self {
+        PopulationOptions {
+            tolerance: 1e-13,
+            max_points: 2049,
+        }
+    }
+}
+
+impl PopulationOptions {
+    fn check(&self) -> Result<()> {
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(Error::invalid("population.tolerance", "must lie in (0, 1)"));
+        }
+        if self.max_points < 3 {
+            return Err(Error::invalid(
+                "population.max_points",
+                "must be at least 3",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The student moments are always computed to this order, whatever the call needs: the rule
+/// (chosen by the error estimate over every moment) and so the loss are then the same, bit
+/// for bit, in `loss`, `gradient_into` and `hessian_into` (the stop rules and the best point
+/// compare losses of different calls).
+const ALL_ORDERS: usize = 4;
+/// One hidden neuron of a two-layer network.
+#[derive(Clone, Debug)]
+struct Neuron {
+    w: Vec<f64>,
+    b: f64,
+    act: Activation,
+}
+
+/// The population loss of a student architecture against a fixed teacher (see the module
+/// docs): value, exact gradient, exact Hessian and Gauss–Newton matrix of `L(θ)`.
+pub struct Population {
+    spec: NetSpec,
+    layouts: Vec<LayerLayout>,
+    teacher: Vec<Neuron>,
+    teacher_out: Vec<f64>,
+    teacher_bias: f64,
+    /// `Σ_jl a*_j a*_l M⁰⁰_jl` (teacher–teacher, fixed).
+    tt: f64,
+    /// `Σ_j a*_j m⁰_j`.
+    teacher_mean: f64,
+    quad: Quadrature,
+    /// Student–student moments, `m × m` (both orientations).
+    ss: Vec<Moments>,
+    /// Student–teacher moments, `m × r`.
+    st: Vec<Moments>,
+    /// One-dimensional moments `m^p_i` of the students.
+    mean: Vec<[f64; 5]>,
+    students: Vec<Neuron>,
+    /// `R^q_i = Σ_l c_l M^{q0}_il + e m^q_i` per student.
+    rr: Vec<[f64; 5]>,
+    /// `Σ_l c_l M^{p1}_il w_l` for `p = 1, 2, 3`, `3d` values per student.
+    v: Vec<f64>,
+}
+
+impl Population {
+    /// The population objective of `student` (a `d → m → 1` architecture with identity output)
+    /// against `teacher` (`d → r → 1`, identity output).
+    ///
+    /// # Errors
+    /// If either network is not of that shape, their input dimensions differ, a hidden
+    /// activation is not smooth (`relu`, `leaky_relu`, `selu`), or an option is out of range
+    /// (the error names the field).
+    pub fn new(student: &NetSpec, teacher: &Network, opts: &PopulationOptions) -> Result<Self> {
+        opts.check()?;
+        student.validate()?;
+        check_shape(student, "student")?;
+        check_shape(&teacher.spec, "teacher")?;
+        teacher.spec.check_params(&teacher.params)?;
+        if teacher.spec.input_dim != student.input_dim {
+            return Err(Error::invalid(
+                "teacher",
+                format!(
+                    "has input dimension {}, the student {}",
+                    teacher.spec.input_dim, student.input_dim
+                ),
+            ));
+        }
+        let tl = teacher.spec.layouts();
+        let teacher_neurons = neurons(&teacher.spec, &tl, &teacher.params);
+        let teacher_out = teacher.params[tl[1].weight.clone()].to_vec();
+        let teacher_bias = tl[1].bias.as_ref().map_or(0.0, |b| teacher.params[b.start]);
+        let mut pop = Population {
+            layouts: student.layouts(),
+            spec: student.clone(),
+            teacher: teacher_neurons,
+            teacher_out,
+            teacher_bias,
+            tt: 0.0,
+            teacher_mean: 0.0,
+            quad: Quadrature {
+                opts: opts.clone(),
+                rule1: Rule {
+                    z: Vec::new(),
+                    w: Vec::new(),
+                },
+                rule2: Rule {
+                    z: Vec::new(),
+                    w: Vec::new(),
+                },
+                worst: 0.0,
+            },
+            ss: Vec::new(),
+            st: Vec::new(),
+            mean: Vec::new(),
+            students: Vec::new(),
+            rr: Vec::new(),
+            v: Vec::new(),
+        };
+        let r = pop.teacher.len();
+        let (mut tt, mut tm) = (0.0, 0.0);
+        let mut mom = [0.0; 25];
+        for j in 0..r {
+            let aj = pop.teacher_out[j];
+            tm += aj * pop.quad.mean_of(&pop.teacher[j], 0)[0];
+            for l in j..r {
+                pop.quad
+                    .pair(&pop.teacher[j], &pop.teacher[l], j == l, 0, &mut mom);
+                let f = if l == j { 1.0 } else { 2.0 };
+                tt += f * aj * pop.teacher_out[l] * mom[0];
+            }
+        }
+        pop.tt = tt;
+        pop.teacher_mean = tm;
+        Ok(pop)
+    }
+
+    /// The student architecture.
+    pub fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// Largest relative error estimate of the integrals of the last evaluation (the
+    /// difference to the rule of twice the step, squared; see the module docs). Above
+    /// [`PopulationOptions::tolerance`] only where an integral hit
+    /// [`PopulationOptions::max_points`].
+    pub fn error_estimate(&self) -> f64 {
+        self.quad.worst
+    }
+
+    /// `L(θ)`.
+    ///
+    /// # Panics
+    /// If `params` has the wrong length.
+    pub fn loss(&mut self, params: &[f64]) -> f64 {
+        self.evaluate(params, None, None, false)
+    }
+
+    /// `L(θ)`; writes `∇L` into `grad`.
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn gradient_into(&mut self, params: &[f64], grad: &mut [f64]) -> f64 {
+        self.evaluate(params, Some(grad), None, false)
+    }
+
+    /// `L(θ)`; writes `∇L` into `grad` and the exact Hessian (`P × P`) into `hess`, or the
+    /// Gauss–Newton matrix `2E[∇f ∇fᵀ]` when `gauss_newton`.
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn hessian_into(
+        &mut self,
+        params: &[f64],
+        grad: &mut [f64],
+        hess: &mut [f64],
+        gauss_newton: bool,
+    ) -> f64 {
+        self.evaluate(params, Some(grad), Some(hess), gauss_newton)
+    }
+
+    /// The moments of every pair at `params`, then the requested derivatives.
+    fn evaluate(
+        &mut self,
+        params: &[f64],
+        grad: Option<&mut [f64]>,
+        hess: Option<&mut [f64]>,
+        gauss_newton: bool,
+    ) -> f64 {
+        let p = self.spec.n_params();
+        assert_eq!(
+            params.len(),
+            p,
+            "parameter vector length does not match the network"
+        );
+        self.moments(params);
+        let lay1 = &self.layouts[1];
+        let a = &params[lay1.weight.clone()];
+        let c = lay1.bias.as_ref().map_or(0.0, |b| params[b.start]);
+        let e = c - self.teacher_bias;
+        let (m, r) = (self.students.len(), self.teacher.len());
+        // Loss.
+        let (mut ss, mut st, mut sm) = (0.0, 0.0, 0.0);
+        for i in 0..m {
+            sm += a[i] * self.mean[i][0];
+            for j in 0..m {
+                ss += a[i] * a[j] * self.ss[i * m + j][0];
+            }
+            for j in 0..r {
+                st += a[i] * self.teacher_out[j] * self.st[i * r + j][0];
+            }
+        }
+        let loss = ss - 2.0 * st + self.tt + 2.0 * e * (sm - self.teacher_mean) + e * e;
+        let Some(grad) = grad else { return loss };
+        assert_eq!(grad.len(), p, "gradient buffer must hold P values");
+        self.residual_moments(a, e, hess.is_some());
+        let idx = Index::new(&self.layouts, self.spec.input_dim);
+        let d = idx.d;
+        grad.fill(0.0);
+        for i in 0..m {
+            let (wi, ri) = (&self.students[i].w, &self.rr[i]);
+            grad[idx.a + i] = 2.0 * ri[0];
+            if let Some(b0) = idx.b0 {
+                grad[b0 + i] = 2.0 * a[i] * ri[1];
+            }
+            for t in 0..d {
+                grad[idx.w0 + i * d + t] = 2.0 * a[i] * (ri[2] * wi[t] + self.v[3 * i * d + t]);
+            }
+        }
+        if let Some(cc) = idx.c {
+            grad[cc] = 2.0 * (sm - self.teacher_mean + e);
+        }
+        let Some(hess) = hess else { return loss };
+        assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
+        hess.fill(0.0);
+        self.add_gauss_newton(a, &idx, hess);
+        if !gauss_newton {
+            self.add_residual_curvature(a, &idx, hess);
+        }
+        loss
+    }
+
+    /// The moments of every student–student and student–teacher pair and of every student.
+    fn moments(&mut self, params: &[f64]) {
+        self.quad.worst = 0.0;
+        neurons_into(&self.spec, &self.layouts, params, &mut self.students);
+        let (m, r) = (self.students.len(), self.teacher.len());
+        self.ss.resize(m * m, [0.0; 25]);
+        self.st.resize(m * r, [0.0; 25]);
+        self.mean.resize(m, [0.0; 5]);
+        let mut mom = [0.0; 25];
+        for i in 0..m {
+            let ni = &self.students[i];
+            self.mean[i] = self.quad.mean_of(ni, ALL_ORDERS);
+            for j in i..m {
+                self.quad
+                    .pair(ni, &self.students[j], i == j, ALL_ORDERS, &mut mom);
+                self.ss[i * m + j] = mom;
+                self.ss[j * m + i] = transpose(&mom);
+            }
+            for j in 0..r {
+                self.quad
+                    .pair(ni, &self.teacher[j], false, ALL_ORDERS, &mut mom);
+                self.st[i * r + j] = mom;
+            }
+        }
+    }
+
+    /// Every neuron `l` of the residual seen from student `i`: its coefficient `c_l` (`a_l`
+    /// for students, `−a*_l` for the teacher's), the moments `M_il` and its weights `w_l`.
+    fn partners<'s>(
+        &'s self,
+        i: usize,
+        a: &'s [f64],
+    ) -> impl Iterator<Item = (f64, &'s Moments, &'s [f64])> + 's {
+        let (m, r) = (self.students.len(), self.teacher.len());
+        let students = (0..m).map(move |l| (a[l], &self.ss[i * m + l], &self.students[l].w[..]));
+        let teacher = (0..r).map(move |l| {
+            (
+                -self.teacher_out[l],
+                &self.st[i * r + l],
+                &self.teacher[l].w[..],
+            )
+        });
+        students.chain(teacher)
+    }
+
+    /// `R^q_i = Σ_l c_l M^{q0}_il + e m^q_i` (`q ≤ 2`, or 4 for the Hessian) and the vectors
+    /// `Σ_l c_l M^{k1}_il w_l` (`k = 1`, or 1..3 for the Hessian) of every student.
+    fn residual_moments(&mut self, a: &[f64], e: f64, hessian: bool) {
+        let (m, d) = (self.students.len(), self.spec.input_dim);
+        let (qmax, kmax) = if hessian { (4, 3) } else { (2, 1) };
+        let mut rr = std::mem::take(&mut self.rr);
+        let mut v = std::mem::take(&mut self.v);
+        rr.resize(m, [0.0; 5]);
+        v.clear();
+        v.resize(3 * d * m, 0.0);
+        for i in 0..m {
+            for q in 0..=qmax {
+                rr[i][q] = e * self.mean[i][q];
+            }
+            for (cl, mom, wl) in self.partners(i, a) {
+                for q in 0..=qmax {
+                    rr[i][q] += cl * mom[q * 5];
+                }
+                for k in 0..kmax {
+                    let vk = &mut v[(3 * i + k) * d..(3 * i + k + 1) * d];
+                    axpy(vk, cl * mom[(k + 1) * 5 + 1], wl);
+                }
+            }
+        }
+        self.rr = rr;
+        self.v = v;
+    }
+}
+
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// The hidden neurons of a two-layer network.
+fn neurons(spec: &NetSpec, layouts: &[LayerLayout], params: &[f64]) -> Vec<Neuron> {
+    let mut out = Vec::new();
+    neurons_into(spec, layouts, params, &mut out);
+    out
+}
+
+/// [`neurons`] into `out`, reusing its buffers.
+fn neurons_into(spec: &NetSpec, layouts: &[LayerLayout], params: &[f64], out: &mut Vec<Neuron>) {
+    let (lay, d) = (&layouts[0], spec.input_dim);
+    if out.len() != lay.rows {
+        out.clear();
+        out.extend((0..lay.rows).map(|u| Neuron {
+            w: vec![0.0; d],
+            b: 0.0,
+            act: spec.layers[0].activation_of(u).clone(),
+        }));
+    }
+    for (u, n) in out.iter_mut().enumerate() {
+        n.w.copy_from_slice(&params[lay.weight.start + u * d..lay.weight.start + (u + 1) * d]);
+        n.b = lay.bias.as_ref().map_or(0.0, |b| params[b.start + u]);
+    }
+}
+
+/// Checks that `spec` is `d → m → 1` with an identity output and smooth hidden activations.
+fn check_shape(spec: &NetSpec, what: &str) -> Result<()> {
+    if spec.depth() != 2 || spec.output_dim() != 1 {
+        return Err(Error::invalid(
+            what,
+            "must have one hidden layer and one output for the infinite-data objective",
+        ));
+    }
+    if spec.layers[1].activation != Activation::Identity {
+        return Err(Error::invalid(
+            what,
+            "must have an identity output layer for the infinite-data objective",
+        ));
+    }
+    let layer = &spec.layers[0];
+    for u in 0..layer.width {
+        let act = layer.activation_of(u);
+        if act.eval5(0.5).is_none() {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "hidden activation {act} is not smooth; the infinite-data objective integrates smooth activations (closed forms for relu are not implemented)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
