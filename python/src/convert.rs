@@ -68,6 +68,19 @@ pub(crate) fn inputs_of(
 }
 
 /// A data set from `x` (`N × d`), `y` (`N × k` or `N` when `k = 1`) and optional weights.
+/// A network given as a `Teacher` or a `(Net, theta)` pair (`what` names the argument).
+pub(crate) fn network_of(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Network> {
+    if let Ok(t) = obj.cast::<Teacher>() {
+        return Ok(t.get().network.clone());
+    }
+    let (n, th): (Bound<'_, Net>, Bound<'_, PyAny>) = obj.extract().map_err(|_| {
+        PyTypeError::new_err(format!("{what}: expected a Teacher or a (Net, theta) pair"))
+    })?;
+    let spec = n.get().spec.clone();
+    let theta = theta_of(py, &spec, &th, &format!("{what} theta"))?;
+    Network::new(spec, theta).map_err(py_err)
+}
+
 pub(crate) fn dataset_of(
     py: Python<'_>,
     spec: &NetSpec,

@@ -21,6 +21,7 @@ use gradflow::cancel::Cancel;
 use gradflow::cluster::{RecoverOptions, Recovery};
 use gradflow::flow::FlowConfig;
 use gradflow::named::Named;
+use gradflow::net::population::PopulationOptions;
 use gradflow::net::{
     Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective, symmetric_eigenvalues,
 };

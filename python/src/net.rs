@@ -27,14 +27,89 @@ impl Net {
         &self,
         py: Python<'_>,
         theta: &Bound<'_, PyAny>,
-        x: &Bound<'_, PyAny>,
-        y: &Bound<'_, PyAny>,
-        loss: Option<&str>,
-        weights: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Vec<f64>, Dataset, Loss)> {
+        data: DataArgs<'_, '_>,
+    ) -> PyResult<(Vec<f64>, Source, Loss)> {
         let t = theta_of(py, &self.spec, theta, "theta")?;
-        let data = dataset_of(py, &self.spec, x, y, weights)?;
-        Ok((t, data, loss_of(loss, &self.spec)?))
+        let source = source_of(py, &self.spec, data)?;
+        Ok((t, source, loss_of(data.loss, &self.spec)?))
+    }
+}
+
+/// The data arguments of the `Net` methods and `train`: samples `(x, y)` with optional
+/// `weights`, or `infinite_data` (a teacher).
+#[derive(Clone, Copy)]
+pub(crate) struct DataArgs<'a, 'py> {
+    pub(crate) x: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) y: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) weights: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) loss: Option<&'a str>,
+    pub(crate) infinite_data: Option<&'a Bound<'py, PyAny>>,
+}
+
+/// Where a loss comes from: samples, or the population loss against a teacher under
+/// `x ~ N(0, I)`.
+pub(crate) enum Source {
+    Samples(Dataset),
+    Infinite(Network, PopulationOptions),
+}
+
+impl Source {
+    /// The objective of `spec` on this source.
+    pub(crate) fn objective<'d>(
+        &'d self,
+        spec: &NetSpec,
+        loss: Loss,
+    ) -> gradflow::Result<Objective<'d>> {
+        match self {
+            Source::Samples(data) => Objective::new(spec, data, loss),
+            Source::Infinite(teacher, opts) => Objective::population(spec, teacher, opts),
+        }
+    }
+
+    /// The training problem of `spec` on this source.
+    pub(crate) fn problem<'d>(&'d self, spec: &'d NetSpec, loss: Loss) -> TrainProblem<'d> {
+        match self {
+            Source::Samples(data) => {
+                let mut p = TrainProblem::new(spec, data);
+                p.loss = loss;
+                p
+            }
+            Source::Infinite(teacher, opts) => TrainProblem::infinite(spec, teacher, opts),
+        }
+    }
+}
+
+/// Reads the data arguments: `(x, y)` or `infinite_data`, not both.
+pub(crate) fn source_of<'a, 'py>(
+    py: Python<'py>,
+    spec: &NetSpec,
+    a: DataArgs<'a, 'py>,
+) -> PyResult<Source> {
+    fn given<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+        o.filter(|v| !v.is_none())
+    }
+    match (given(a.x), given(a.y), given(a.infinite_data)) {
+        (Some(x), Some(y), None) => Ok(Source::Samples(dataset_of(py, spec, x, y, a.weights)?)),
+        (None, None, Some(t)) => {
+            if given(a.weights).is_some() {
+                return Err(value_err("weights: not used with infinite_data"));
+            }
+            if a.loss.is_some_and(|l| l != "mse") {
+                return Err(value_err(
+                    "loss: the infinite-data objective is the mean squared error",
+                ));
+            }
+            Ok(Source::Infinite(
+                network_of(py, t, "infinite_data")?,
+                PopulationOptions::default(),
+            ))
+        }
+        (_, _, Some(_)) => Err(value_err(
+            "give either samples (x, y) or infinite_data (a teacher), not both",
+        )),
+        _ => Err(PyTypeError::new_err(
+            "expected samples x and y, or infinite_data=teacher",
+        )),
     }
 }
 
@@ -278,40 +353,59 @@ impl Net {
     }
 
     /// Mean loss (SPEC §3) of `theta` on `(x, y)`; `loss`: "mse" or "nll" (default: nll for a
-    /// softmax output, else mse); `weights`: optional per-sample weights.
-    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    /// softmax output, else mse); `weights`: optional per-sample weights. With
+    /// `infinite_data=teacher` (a `Teacher` or a `(Net, theta)` pair) instead of `(x, y)`: the
+    /// population loss `E[(f − f*)²]` under `x ~ N(0, I)`, exactly (one hidden layer, one
+    /// output, smooth activations).
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
     fn loss(
         &self,
         py: Python<'_>,
         theta: &Bound<'_, PyAny>,
-        x: &Bound<'_, PyAny>,
-        y: &Bound<'_, PyAny>,
+        x: Option<&Bound<'_, PyAny>>,
+        y: Option<&Bound<'_, PyAny>>,
         loss: Option<&str>,
         weights: Option<&Bound<'_, PyAny>>,
+        infinite_data: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<f64> {
-        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
+        let args = DataArgs {
+            x,
+            y,
+            weights,
+            loss,
+            infinite_data,
+        };
+        let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
         py.detach(|| {
-            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            let mut obj = source.objective(spec, kind).map_err(py_err)?;
             Ok(obj.loss(&t) * obj.mean_scale())
         })
     }
 
     /// Gradient of the mean loss (flat, SPEC §2 layout); same arguments as `loss`.
-    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
     fn gradient<'py>(
         &self,
         py: Python<'py>,
         theta: &Bound<'py, PyAny>,
-        x: &Bound<'py, PyAny>,
-        y: &Bound<'py, PyAny>,
+        x: Option<&Bound<'py, PyAny>>,
+        y: Option<&Bound<'py, PyAny>>,
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
+        infinite_data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
+        let args = DataArgs {
+            x,
+            y,
+            weights,
+            loss,
+            infinite_data,
+        };
+        let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
         let g = py.detach(|| -> PyResult<Vec<f64>> {
-            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            let mut obj = source.objective(spec, kind).map_err(py_err)?;
             let mut g = vec![0.0; t.len()];
             obj.gradient_into(&t, &mut g);
             let s = obj.mean_scale();
@@ -322,34 +416,50 @@ impl Net {
     }
 
     /// Exact Hessian of the mean loss (`P × P`); same arguments as `loss`.
-    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
     fn hessian<'py>(
         &self,
         py: Python<'py>,
         theta: &Bound<'py, PyAny>,
-        x: &Bound<'py, PyAny>,
-        y: &Bound<'py, PyAny>,
+        x: Option<&Bound<'py, PyAny>>,
+        y: Option<&Bound<'py, PyAny>>,
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
+        infinite_data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.spec.n_params();
-        let h = self.hessian_of(py, theta, x, y, loss, weights)?;
+        let args = DataArgs {
+            x,
+            y,
+            weights,
+            loss,
+            infinite_data,
+        };
+        let h = self.hessian_of(py, theta, args)?;
         array2(py, h, p, p)
     }
 
     /// Eigenvalues of the Hessian of the mean loss, ascending; same arguments as `loss`.
-    #[pyo3(signature = (theta, x, y, *, loss = None, weights = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
     fn hessian_spectrum<'py>(
         &self,
         py: Python<'py>,
         theta: &Bound<'py, PyAny>,
-        x: &Bound<'py, PyAny>,
-        y: &Bound<'py, PyAny>,
+        x: Option<&Bound<'py, PyAny>>,
+        y: Option<&Bound<'py, PyAny>>,
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
+        infinite_data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.spec.n_params();
-        let h = self.hessian_of(py, theta, x, y, loss, weights)?;
+        let args = DataArgs {
+            x,
+            y,
+            weights,
+            loss,
+            infinite_data,
+        };
+        let h = self.hessian_of(py, theta, args)?;
         let ev = py.detach(|| symmetric_eigenvalues(&h, p)).map_err(py_err)?;
         Ok(array1(py, ev))
     }
@@ -379,12 +489,9 @@ impl Net {
         &self,
         py: Python<'_>,
         theta: &Bound<'_, PyAny>,
-        x: &Bound<'_, PyAny>,
-        y: &Bound<'_, PyAny>,
-        loss: Option<&str>,
-        weights: Option<&Bound<'_, PyAny>>,
+        args: DataArgs<'_, '_>,
     ) -> PyResult<Vec<f64>> {
-        let (t, data, kind) = self.arguments(py, theta, x, y, loss, weights)?;
+        let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
         gradflow::memory::check_dense(
             "hessian",
@@ -396,7 +503,7 @@ impl Net {
         )
         .map_err(py_err)?;
         py.detach(|| -> PyResult<Vec<f64>> {
-            let mut obj = Objective::new(spec, &data, kind).map_err(py_err)?;
+            let mut obj = source.objective(spec, kind).map_err(py_err)?;
             let p = t.len();
             let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
             obj.hessian_into(&t, &mut g, &mut h);

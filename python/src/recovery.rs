@@ -131,15 +131,9 @@ pub(crate) fn recover(
     o.check().map_err(py_err)?;
     let (tnet, tspec) = match teacher.filter(|t| !t.is_none()) {
         Some(t) => {
-            let (n, th): (Bound<'_, Net>, Bound<'_, PyAny>) = t
-                .extract()
-                .map_err(|_| PyTypeError::new_err("teacher: expected a (Net, theta) pair"))?;
-            let spec = n.get().spec.clone();
-            let theta = theta_of(py, &spec, &th, "teacher theta")?;
-            (
-                Some(Network::new(spec.clone(), theta).map_err(py_err)?),
-                Some(spec),
-            )
+            let net = network_of(py, t, "teacher")?;
+            let spec = net.spec.clone();
+            (Some(net), Some(spec))
         }
         None => (None, None),
     };

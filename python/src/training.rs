@@ -157,15 +157,16 @@ impl TrainResult {
 /// Trains `net` from `theta0` on `(x, y)`: the gradient flow, then refinement (SPEC §4–§5).
 /// Options are the CLI's flags with underscores (see `gradflow.train`'s docstring).
 #[pyfunction]
-#[pyo3(signature = (net, theta0, x, y, *, loss = None, weights = None, seed = 0, progress = None, **options))]
+#[pyo3(signature = (net, theta0, x = None, y = None, *, loss = None, weights = None, infinite_data = None, seed = 0, progress = None, **options))]
 pub(crate) fn train(
     py: Python<'_>,
     net: &Net,
     theta0: &Bound<'_, PyAny>,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
+    x: Option<&Bound<'_, PyAny>>,
+    y: Option<&Bound<'_, PyAny>>,
     loss: Option<&str>,
     weights: Option<&Bound<'_, PyAny>>,
+    infinite_data: Option<&Bound<'_, PyAny>>,
     seed: u64,
     progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
@@ -173,12 +174,18 @@ pub(crate) fn train(
     let mut opts = train_options(options, &[])?;
     opts.seed = seed;
     let t = theta_of(py, &net.spec, theta0, "theta0")?;
-    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let args = DataArgs {
+        x,
+        y,
+        weights,
+        loss,
+        infinite_data,
+    };
+    let source = source_of(py, &net.spec, args)?;
     let kind = loss_of(loss, &net.spec)?;
     let spec = net.spec.clone();
     let record = cancellable(py, move |cancel| {
-        let mut problem = TrainProblem::new(&spec, &data);
-        problem.loss = kind;
+        let problem = source.problem(&spec, kind);
         let watch = watch_for(progress.as_ref(), cancel);
         gradflow::train::train(&problem, &t, &opts, &watch)
     })?
@@ -189,26 +196,33 @@ pub(crate) fn train(
 /// Trains one student per seed in parallel (initial points drawn from the seeds with
 /// `init`), `threads` workers (default: all cores), the GIL released.
 #[pyfunction]
-#[pyo3(signature = (net, x, y, seeds, *, threads = None, loss = None, weights = None, progress = None, **options))]
+#[pyo3(signature = (net, x = None, y = None, seeds = vec![0], *, threads = None, loss = None, weights = None, infinite_data = None, progress = None, **options))]
 pub(crate) fn train_seeds(
     py: Python<'_>,
     net: &Net,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
+    x: Option<&Bound<'_, PyAny>>,
+    y: Option<&Bound<'_, PyAny>>,
     seeds: Vec<u64>,
     threads: Option<usize>,
     loss: Option<&str>,
     weights: Option<&Bound<'_, PyAny>>,
+    infinite_data: Option<&Bound<'_, PyAny>>,
     progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<TrainResult>> {
     let opts = train_options(options, &[])?;
-    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let args = DataArgs {
+        x,
+        y,
+        weights,
+        loss,
+        infinite_data,
+    };
+    let source = source_of(py, &net.spec, args)?;
     let kind = loss_of(loss, &net.spec)?;
     let spec = net.spec.clone();
     let results = cancellable(py, move |cancel| {
-        let mut problem = TrainProblem::new(&spec, &data);
-        problem.loss = kind;
+        let problem = source.problem(&spec, kind);
         let watch = watch_for(progress.as_ref(), cancel);
         gradflow::train::train_seeds(&problem, &seeds, &opts, threads, &watch)
     })?

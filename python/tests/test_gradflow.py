@@ -389,3 +389,45 @@ def test_study_and_report_from_a_dict(tmp_path):
     assert any(str(p).endswith("summary.md") for p in written)
     with pytest.raises(ValueError):
         gradflow.study({"name": "bad", "rhos": [0]}, tmp_path / "bad")
+
+
+def test_infinite_data_loss_derivatives_and_training():
+    """`infinite_data=teacher`: zero at the teacher, agrees with many Gaussian samples, the
+    gradient matches differences, training converges; misuse raises."""
+    teacher = gradflow.paper_teacher(2, 2)
+    net, theta_t = teacher.net, teacher.theta
+    assert abs(net.loss(theta_t, infinite_data=teacher)) < 1e-12
+    student = gradflow.Net(2, [(3, "g", True), (1, "identity", True)])
+    theta = student.init(seed=1)
+    pop = student.loss(theta, infinite_data=(net, theta_t))
+    x, y = teacher.sample(400_000, seed=3, inputs="gaussian")
+    mc = (student.predict(theta, x) - y) ** 2
+    assert abs(pop - mc.mean()) < 5 * mc.std() / np.sqrt(len(mc))
+    g = student.gradient(theta, infinite_data=teacher)
+    h = student.hessian(theta, infinite_data=teacher)
+    assert h.shape == (student.n_params, student.n_params)
+    eps = 1e-6
+    for i in range(student.n_params):
+        e = np.zeros_like(theta)
+        e[i] = eps
+        lp = student.loss(theta + e, infinite_data=teacher)
+        lm = student.loss(theta - e, infinite_data=teacher)
+        fd = (lp - lm) / (2 * eps)
+        assert abs(fd - g[i]) < 1e-6 * (1 + abs(g[i]))
+    r = gradflow.train(student, theta, infinite_data=teacher, maxtime_ode=3, maxtime_optim=3)
+    assert r.loss < 1e-3 * pop, r
+    runs = gradflow.train_seeds(
+        student, seeds=[0, 1], infinite_data=teacher, maxtime_ode=1, maxtime_optim=1
+    )
+    assert len(runs) == 2
+    with pytest.raises(ValueError, match="not both"):
+        student.loss(theta, x[:5], y[:5], infinite_data=teacher)
+    with pytest.raises(ValueError, match="mean squared error"):
+        student.loss(theta, infinite_data=teacher, loss="nll")
+    with pytest.raises(TypeError, match="infinite_data"):
+        student.loss(theta)
+    with pytest.raises(TypeError, match="Teacher or a"):
+        student.loss(theta, infinite_data=3)
+    relu = gradflow.Net(2, [(3, "relu", True), (1, "identity", True)])
+    with pytest.raises(ValueError, match="not smooth"):
+        relu.loss(relu.init(seed=0), infinite_data=teacher)

@@ -85,11 +85,15 @@ def _options_doc():
 
 _OPTIONS = _options_doc()
 
-_TRAIN_DOC = f"""train(net, theta0, x, y, *, loss=None, weights=None, seed=0, progress=None, **options) -> TrainResult
+_TRAIN_DOC = f"""train(net, theta0, x=None, y=None, *, loss=None, weights=None, infinite_data=None, seed=0, progress=None, **options) -> TrainResult
 
 Trains ``net`` from ``theta0`` on ``(x, y)``: the gradient-flow ODE, then second-order
 refinement from its best point (SPEC §4–§5). ``x`` is ``(N, d)``, ``y`` ``(N, k)`` or
-``(N,)``; ``loss`` "mse" or "nll" (default: nll for a softmax output, else mse). Ctrl-C stops
+``(N,)``; ``loss`` "mse" or "nll" (default: nll for a softmax output, else mse).
+``infinite_data=teacher`` (a ``Teacher`` or a ``(net, theta)`` pair) instead of ``(x, y)``
+trains on the population loss ``E[(f − f*)²]`` under ``x ~ N(0, I)``, integrated exactly
+(one hidden layer, one output, smooth activations; the flow's time axis is that of the mean
+loss, as for samples). Ctrl-C stops
 the run at its best point and raises ``KeyboardInterrupt``; an unknown option raises
 ``TypeError``, a bad value ``ValueError``. ``progress``: a callable receiving event dicts
 (``{{"event": "step", "phase", "iteration", "loss", "gnorm", "wall", …}}`` at most ten times a
@@ -98,10 +102,11 @@ second, ``run_done``, ``fallback``, ``message``), or ``True`` for a progress lin
 {_OPTIONS}
 """
 
-_TRAIN_SEEDS_DOC = f"""train_seeds(net, x, y, seeds, *, threads=None, loss=None, weights=None, progress=None, **options) -> list[TrainResult]
+_TRAIN_SEEDS_DOC = f"""train_seeds(net, x=None, y=None, seeds=[0], *, threads=None, loss=None, weights=None, infinite_data=None, progress=None, **options) -> list[TrainResult]
 
 Trains one student per seed (initial point drawn from the seed with ``init``), in parallel on
-``threads`` workers (default: all cores) with the GIL released.
+``threads`` workers (default: all cores) with the GIL released; on ``(x, y)`` or, with
+``infinite_data=teacher``, on the population loss (see ``train``).
 
 {_OPTIONS}
 """
