@@ -7,7 +7,12 @@ use super::{Activation, FRAC_1_SQRT_2, FRAC_1_SQRT_2PI};
 /// `[σ, σ', σ'', σ''', σ'''']` of the logistic sigmoid, accurate in both tails.
 #[inline]
 fn sigmoid5(x: f64) -> [f64; 5] {
-    let e = (-x.abs()).exp();
+    sigmoid5_of(x, (-x.abs()).exp())
+}
+
+/// [`sigmoid5`] at `x` given `e = exp(−|x|)` (shared by `g`, `softplus`, `silu`).
+#[inline]
+fn sigmoid5_of(x: f64, e: f64) -> [f64; 5] {
     let s = if x >= 0.0 {
         1.0 / (1.0 + e)
     } else {
@@ -30,10 +35,10 @@ fn sigmoid5(x: f64) -> [f64; 5] {
     ]
 }
 
-/// `ln(1 + eˣ)` without overflow.
+/// `ln(1 + eˣ)` without overflow, given `e = exp(−|x|)`.
 #[inline]
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+fn softplus_of(x: f64, e: f64) -> f64 {
+    x.max(0.0) + e.ln_1p()
 }
 
 impl Activation {
@@ -50,14 +55,18 @@ impl Activation {
                 [x.tanh(), 4.0 * s[1], 8.0 * s[2], 16.0 * s[3], 32.0 * s[4]]
             }
             Softplus => {
-                let s = sigmoid5(x);
-                [softplus(x), s[0], s[1], s[2], s[3]]
+                let e = (-x.abs()).exp();
+                let s = sigmoid5_of(x, e);
+                [softplus_of(x, e), s[0], s[1], s[2], s[3]]
             }
             G => {
-                let s4 = sigmoid5(4.0 * x);
-                let s = sigmoid5(x);
+                // One exp for both parts: exp(−4|x|) = exp(−|x|)⁴.
+                let e = (-x.abs()).exp();
+                let e2 = e * e;
+                let s4 = sigmoid5_of(4.0 * x, e2 * e2);
+                let s = sigmoid5_of(x, e);
                 [
-                    s4[0] + softplus(x),
+                    s4[0] + softplus_of(x, e),
                     4.0 * s4[1] + s[0],
                     16.0 * s4[2] + s[1],
                     64.0 * s4[3] + s[2],
