@@ -35,6 +35,8 @@ pub(super) struct Rule {
     pub(super) w: Vec<f64>,
     /// `j` of the first node.
     first: i64,
+    /// What the nodes were filled for (`fill` skips refilling the same rule).
+    filled: Option<(f64, f64, Map)>,
 }
 
 impl Rule {
@@ -43,6 +45,7 @@ impl Rule {
             z: Vec::new(),
             w: Vec::new(),
             first: 0,
+            filled: None,
         }
     }
 
@@ -53,9 +56,14 @@ impl Rule {
         self.z.push(0.0);
         self.w.push(1.0);
         self.first = 0;
+        self.filled = None;
     }
 
     fn fill(&mut self, h: f64, z_max: f64, map: Map) {
+        if self.filled == Some((h, z_max, map)) {
+            return;
+        }
+        self.filled = Some((h, z_max, map));
         self.z.clear();
         self.w.clear();
         let c = h / (2.0 * std::f64::consts::PI).sqrt();
