@@ -193,6 +193,48 @@
 //! # Ok::<(), gradflow::Error>(())
 //! ```
 //!
+//! ## Benchmarking optimisers: a methods axis, time to target, profiles
+//!
+//! A study with [`study::StudyConfig::methods`] runs every named pipeline on every (teacher,
+//! ρ, seed) from the same initial point; every run record carries its progress curve
+//! ([`train::RunRecord::progress`]), from which [`report::benchmark`] reads times to target and
+//! draws Dolan–Moré performance profiles and Moré–Wild data profiles (`gradflow report` writes
+//! them for such a study, with other tools' runs as [`study::results::PeerRecord`]s).
+//!
+//! ```
+//! use gradflow::observe::Watch;
+//! use gradflow::report::benchmark::{Benchmark, Target, performance_profile, wall_costs};
+//! use gradflow::study::{Shard, StudyConfig, read_results, run_study};
+//! let cfg: StudyConfig = toml::from_str(r#"
+//!     rhos = [2]
+//!     students = 2
+//!     samples = 200
+//!     [family]
+//!     dims = [2]
+//!     widths = [2]
+//!     teachers = 1
+//!     [flow]
+//!     maxiterations_ode = 30
+//!     [refine]
+//!     maxiterations_optim = 20
+//!     [[methods]]
+//!     name = "rodas5p+newton-tr"
+//!     [[methods]]
+//!     name = "newton-tr"
+//!     ode = "none"
+//!     optim = "newton-tr"
+//! "#)?;
+//! let dir = std::env::temp_dir().join(format!("gradflow-doc-bench-{}", std::process::id()));
+//! run_study(&cfg, &dir, Shard::ALL, Some(1), &Watch::silent())?;
+//! let b = Benchmark::of(&read_results(&[dir.clone()])?).expect("two methods");
+//! assert_eq!((b.methods.len(), b.problems.len()), (2, 2));
+//! // ρ_s(τ): the fraction of problems each method solves within τ × the fastest time.
+//! let profiles = performance_profile(&wall_costs(&b.hits(Target::TimesBest(10.0))));
+//! assert!(profiles.iter().any(|p| p.at(1.0) > 0.0));
+//! std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Modules
 //!
 //! - [`net`]: activations, architectures and the flat layout, data, losses, the [`net::Objective`].
@@ -205,6 +247,8 @@
 //! - [`flow`], [`optim`], [`monitor`], [`train`]: the two-phase training.
 //! - [`landscape`]: end-state certificates, channels, neuron surgery, loss slices.
 //! - [`cluster`]: Expand-and-Cluster and `gradflow recover`.
+//! - [`study`], [`report`]: studies (grids of teachers × ρ × seeds × methods) and their
+//!   reports, benchmarks of methods among them.
 //! - [`rng`]: seeded, portable random streams.
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]

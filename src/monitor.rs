@@ -149,6 +149,57 @@ pub struct TrajectoryPoint {
     pub norm: Option<f64>,
 }
 
+/// Resolution of the progress curve in loss: a point every time the best loss falls below a
+/// new level `10^(−k/LEVELS_PER_DECADE)`, so a target's time is read to within a fifth of a
+/// decade (exactly at whole decades).
+pub const LEVELS_PER_DECADE: f64 = 5.0;
+
+/// Resolution of the progress curve in time: a point when the best loss improves and the wall
+/// time has grown by this factor, and by at least [`WALL_GAP`], since the last point.
+pub const WALL_FACTOR: f64 = 1.25;
+
+/// Least wall time (s) between two points taken by time.
+pub const WALL_GAP: f64 = 0.01;
+
+/// One point of a run's progress curve ([`Monitor::progress`]): the best loss so far, when it
+/// was reached and the work spent until then. Points are taken by loss level
+/// ([`LEVELS_PER_DECADE`]) and by wall time ([`WALL_FACTOR`]), so the curve resolves every
+/// target from the first loss down to 1e-30 and below, at a few hundred points per run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgressPoint {
+    /// The phase.
+    pub phase: crate::observe::Phase,
+    /// Wall time (s): since the phase started in a phase's curve, since the run started in a
+    /// run record's.
+    pub wall: f64,
+    /// Best mean loss evaluated so far.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
+    pub loss: f64,
+    /// Loss evaluations so far (every gradient evaluation includes one).
+    pub loss_evals: usize,
+    /// Gradient evaluations so far.
+    pub gradient_evals: usize,
+    /// Hessian (or Gauss–Newton) evaluations so far.
+    pub hessian_evals: usize,
+}
+
+/// The largest loss level `10^(−k/LEVELS_PER_DECADE)` strictly below `loss`.
+fn level_below(loss: f64) -> f64 {
+    if loss.is_nan() {
+        return f64::INFINITY;
+    }
+    if loss <= 0.0 || loss.is_infinite() {
+        return loss.min(0.0);
+    }
+    let mut k = (loss.log10() * LEVELS_PER_DECADE).floor();
+    let mut level = 10f64.powf(k / LEVELS_PER_DECADE);
+    while level >= loss {
+        k -= 1.0;
+        level = 10f64.powf(k / LEVELS_PER_DECADE);
+    }
+    level
+}
+
 /// Tracks one phase (see the module docs).
 #[derive(Clone)]
 pub struct Monitor {
@@ -167,6 +218,10 @@ pub struct Monitor {
     since_improvement: usize,
     /// Recorded trajectory.
     pub trajectory: Vec<TrajectoryPoint>,
+    /// The progress curve: the best loss by level and by wall time, with the work counters.
+    pub progress: Vec<ProgressPoint>,
+    next_level: f64,
+    next_wall: f64,
     keep_x: bool,
     next_t: f64,
     t_factor: f64,
@@ -196,6 +251,9 @@ impl Monitor {
             counters: Counters::default(),
             since_improvement: 0,
             trajectory: Vec::new(),
+            progress: Vec::new(),
+            next_level: f64::INFINITY,
+            next_wall: 0.0,
             keep_x,
             next_t: t_first,
             t_factor: span.powf(1.0 / (points - 1) as f64),
@@ -249,6 +307,14 @@ impl Monitor {
             self.best_gnorm = gnorm;
             self.best_x.copy_from_slice(x);
             self.since_improvement = 0;
+            if loss <= self.next_level {
+                self.progress_point();
+            } else {
+                let wall = self.elapsed();
+                if wall >= self.next_wall {
+                    self.progress_point_at(wall);
+                }
+            }
         } else {
             // A gradient evaluated later at the best point itself fills in its norm.
             if self.best_gnorm.is_nan()
@@ -260,6 +326,34 @@ impl Monitor {
             }
             self.since_improvement += 1;
         }
+    }
+
+    fn progress_point(&mut self) {
+        let wall = self.elapsed();
+        self.progress_point_at(wall);
+    }
+
+    fn progress_point_at(&mut self, wall: f64) {
+        self.progress.push(ProgressPoint {
+            phase: self.phase,
+            wall,
+            loss: self.best_loss,
+            loss_evals: self.counters.loss_evals,
+            gradient_evals: self.counters.gradient_evals,
+            hessian_evals: self.counters.hessian_evals,
+        });
+        self.next_level = level_below(self.best_loss);
+        self.next_wall = wall * WALL_FACTOR + WALL_GAP;
+    }
+
+    /// The progress curve with a last point at the phase's end (its best loss, counters and
+    /// wall time), taken out of the monitor.
+    pub fn take_progress(&mut self) -> Vec<ProgressPoint> {
+        if self.best_loss.is_finite() {
+            let wall = self.elapsed();
+            self.progress_point_at(wall);
+        }
+        std::mem::take(&mut self.progress)
     }
 
     /// Counts a Hessian evaluation.
@@ -390,6 +484,37 @@ mod tests {
         assert_eq!(m.should_stop(2e3), Some(StopReason::MaxT));
         (0..5).for_each(|_| m.step());
         assert_eq!(m.should_stop(0.0), Some(StopReason::MaxIterations));
+    }
+
+    #[test]
+    fn the_progress_curve_has_a_point_at_every_level_the_best_loss_passes() {
+        let mut m = Monitor::new(limits(), &[0.0], 10, 1e-2, 1e2, false);
+        // Losses 1, 0.9, …: a geometric fall by 10^(−1/10) per evaluation, 30 decades.
+        for k in 0..=300 {
+            m.record(&[k as f64], 10f64.powf(-(k as f64) / 10.0), 1.0);
+        }
+        m.record_hessian();
+        let p = m.take_progress();
+        // The first evaluation, then every other (one level per fifth of a decade), then the end.
+        assert_eq!(p.len(), 1 + 150 + 1, "{}", p.len());
+        assert!(
+            p.windows(2)
+                .all(|w| w[1].loss <= w[0].loss && w[1].wall >= w[0].wall)
+        );
+        for target in [1e-5, 1e-10, 1e-20, 1e-30] {
+            // The first point at or below a whole decade is that decade's evaluation.
+            let first = p.iter().find(|q| q.loss <= target).unwrap();
+            assert!(
+                (first.loss / target - 1.0).abs() < 1e-12,
+                "{target}: {}",
+                first.loss
+            );
+            assert_eq!(first.gradient_evals, first.loss_evals);
+        }
+        assert_eq!(p.last().unwrap().hessian_evals, 1);
+        assert_eq!(p.last().unwrap().gradient_evals, 301);
+        assert!(level_below(1e-5) < 1e-5 && level_below(1e-5) > 6e-6);
+        assert!(level_below(0.0) <= 0.0);
     }
 
     #[test]

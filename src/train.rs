@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::flow::{FlowConfig, FlowEvent, FlowResult, Integrator, run_flow_watched};
 use crate::landscape::{CertifyOptions, EndState, Jump, OnChannel, certify, detect_channel, jump};
-use crate::monitor::{StopReason, TrajectoryPoint};
+use crate::monitor::{ProgressPoint, StopReason, TrajectoryPoint};
 use crate::net::{
     Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective, Regularisers,
     population::PopulationOptions,
@@ -79,6 +79,12 @@ pub struct RunRecord {
     pub trajectory: Vec<TrajectoryPoint>,
     /// Loss curve of the refinement.
     pub loss_curve: Vec<TrajectoryPoint>,
+    /// The run's progress curve: the best loss of the run so far against the wall time since
+    /// the run started and the work counters of both phases added up, with points by loss level
+    /// and by time ([`ProgressPoint`]); benchmarks read time-to-target from it. Empty in
+    /// records written before gradflow kept it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<ProgressPoint>,
     /// Solver failures and fallbacks of the gradient flow.
     pub events: Vec<FlowEvent>,
     /// The gradient-flow options of the run (absent in records written before gradflow
@@ -317,6 +323,39 @@ fn phase_of_refine(r: &RefineResult) -> PhaseRecord {
     }
 }
 
+/// The run's progress curve from its phases' curves (started `flow_start` and `refine_start`
+/// seconds into the run): run wall time, counters of both phases added up, and the best loss
+/// of the run so far (a jump along a channel can start the refinement above the flow's best).
+fn run_progress(
+    f: &FlowResult,
+    flow_start: f64,
+    r: &RefineResult,
+    refine_start: f64,
+) -> Vec<ProgressPoint> {
+    let c = f.outcome.counters;
+    let flow = f.progress.iter().map(|p| ProgressPoint {
+        wall: p.wall + flow_start,
+        ..*p
+    });
+    let refine = r.progress.iter().map(|p| ProgressPoint {
+        wall: p.wall + refine_start,
+        loss_evals: p.loss_evals + c.loss_evals,
+        gradient_evals: p.gradient_evals + c.gradient_evals,
+        hessian_evals: p.hessian_evals + c.hessian_evals,
+        ..*p
+    });
+    let mut best = f64::INFINITY;
+    let mut out: Vec<ProgressPoint> = Vec::with_capacity(f.progress.len() + r.progress.len());
+    for mut p in flow.chain(refine) {
+        if p.loss.is_nan() || p.loss > best {
+            p.loss = best;
+        }
+        best = p.loss;
+        out.push(p);
+    }
+    out
+}
+
 /// Runs both phases from `x0` (SPEC §4–§6): the gradient flow, then the refinement from the
 /// flow's best point. Every step is reported to `watch`; when its flag is cancelled the
 /// running phase ends at its best point with
@@ -335,6 +374,7 @@ pub fn train(
         c.check()?;
     }
     let reg = &opts.regularisers;
+    let flow_start = start.elapsed().as_secs_f64();
     let f = run_flow_watched(problem.objective(reg)?, x0, &opts.flow, watch)?;
     let mut obj = problem.objective(reg)?;
     let mut refine_cfg = opts.refine.clone();
@@ -352,7 +392,9 @@ pub fn train(
             }
         }
     }
+    let refine_start = start.elapsed().as_secs_f64();
     let r = refine_watched(&mut obj, &from, &refine_cfg, watch)?;
+    let progress = run_progress(&f, flow_start, &r, refine_start);
     // The refinement starts at the flow's best point, so its best is never worse — unless a
     // jump moved its start: then the better of the two is the run's result.
     let (x_best, loss_best, gnorm_best) = if r.outcome.loss <= f.outcome.loss {
@@ -398,6 +440,7 @@ pub fn train(
         total_time: start.elapsed().as_secs_f64(),
         trajectory: f.trajectory,
         loss_curve: r.trajectory,
+        progress,
         events: f.events,
         flow: Some(opts.flow.clone()),
         // What ran: `on_channel = stop` skips the refinement (budget 0).

@@ -4,5 +4,7 @@ mod cluster;
 mod derivatives;
 mod io;
 mod landscape;
+mod report;
+mod study;
 mod teacher;
 mod train;

@@ -169,24 +169,31 @@ def scipy_refine(model, th1, opt, seconds):
     return model.best[0]
 
 
+def torch_mean_loss(th, X, Y, m):
+    """Mean squared error of d -> m (g) -> 1 at the flat parameters `th` (gradflow's layout)."""
+    import torch
+
+    d = X.shape[1]
+    w = th[: m * d].reshape(m, d)
+    b = th[m * d : m * d + m]
+    a = th[m * d + m : m * d + 2 * m]
+    c = th[-1]
+    z = X @ w.T + b
+    h = torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)
+    r = h @ a + c - Y
+    return (r * r).mean()
+
+
 def torch_run(x, y, m, th0, method, lr, budget):
     import torch
 
     torch.set_num_threads(1)
     X = torch.tensor(x)
     Y = torch.tensor(y.reshape(-1))
-    d = x.shape[1]
     th = torch.tensor(th0, requires_grad=True)
 
     def loss_fn():
-        w = th[: m * d].reshape(m, d)
-        b = th[m * d : m * d + m]
-        a = th[m * d + m : m * d + 2 * m]
-        c = th[-1]
-        z = X @ w.T + b
-        h = torch.sigmoid(4 * z) + torch.nn.functional.softplus(z)
-        r = h @ a + c - Y
-        return (r * r).mean()
+        return torch_mean_loss(th, X, Y, m)
 
     best, curve, t0 = math.inf, [], time.perf_counter()
     if method == "adam":

@@ -130,6 +130,27 @@ impl TrainResult {
     fn loss_curve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         points(py, &self.record.loss_curve)
     }
+    /// Progress curve of the run: columns wall (s since the run started), best loss so far,
+    /// loss evaluations, gradient evaluations, Hessian evaluations; a row each time the best
+    /// loss passes a level 10^(-k/5), or improves after the time grew 1.25×, and at each phase's
+    /// end (benchmarks read time to target from it).
+    #[getter]
+    fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let p = &self.record.progress;
+        let v: Vec<f64> = p
+            .iter()
+            .flat_map(|q| {
+                [
+                    q.wall,
+                    q.loss,
+                    q.loss_evals as f64,
+                    q.gradient_evals as f64,
+                    q.hessian_evals as f64,
+                ]
+            })
+            .collect();
+        array2(py, v, p.len(), 5)
+    }
     /// The whole record as a dict (the JSON `gradflow solve` writes).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let v = serde_json::to_value(&self.record).map_err(|e| value_err(e.to_string()))?;

@@ -391,6 +391,45 @@ def test_study_and_report_from_a_dict(tmp_path):
         gradflow.study({"name": "bad", "rhos": [0]}, tmp_path / "bad")
 
 
+def test_a_benchmark_study_compares_methods_by_time_to_target(tmp_path):
+    """A `methods` axis from Python: every method from the same initial point, progress curves
+    in the records, and the report's benchmark tables and profiles."""
+    config = {
+        "name": "bench", "rhos": [2], "students": 2, "samples": 200,
+        "family": {"dims": [2], "widths": [2], "teachers": 1},
+        "flow": {"maxtime_ode": 600.0, "maxiterations_ode": 50},
+        "refine": {"maxtime_optim": 600.0, "maxiterations_optim": 20},
+        "methods": [
+            {"name": "rodas5p+newton-tr"},
+            {"name": "adam", "ode": "adam", "optim": "none", "lr": 1e-3},
+        ],
+    }
+    out = tmp_path / "study"
+    run = gradflow.study(config, out, threads=1)
+    assert run["tasks"] == 4 and run["ran"] == 4
+    written = [str(p) for p in gradflow.report([out], tmp_path / "report")]
+    assert any(p.endswith("targets.csv") for p in written)
+    assert any(p.endswith("performance_time_10xbest.svg") for p in written)
+    import csv
+    rows = list(csv.DictReader(open(tmp_path / "report" / "targets.csv")))
+    assert {r["method"] for r in rows} == {"rodas5p+newton-tr", "adam"}
+    # On every problem some method reaches 10 x the best loss of that problem.
+    best = [r for r in rows if r["target"] == "10xbest" and r["reached"] == "true"]
+    assert {(r["seed"]) for r in best} == {"0", "1"}
+    # The progress curve of a run from Python: non-increasing loss, growing counters.
+    teacher = gradflow.paper_teacher(2, 2)
+    x, y = teacher.sample(200, seed=1)
+    student = gradflow.Net(2, [(4, "g", True), (1, "identity", True)])
+    r = gradflow.train(student, student.init(0), x, y, maxtime_ode=1.0, maxtime_optim=1.0)
+    p = r.progress
+    assert p.shape[1] == 5 and p.shape[0] >= 2
+    assert np.all(np.diff(p[:, 1]) <= 0) and np.all(np.diff(p[:, 3]) >= 0)
+    assert p[-1, 1] == r.loss
+    with pytest.raises(ValueError, match="two methods"):
+        bad = dict(config, methods=[{"name": "adam", "ode": "adam"}] * 2)
+        gradflow.study(bad, tmp_path / "bad")
+
+
 def test_infinite_data_loss_derivatives_and_training():
     """`infinite_data=teacher`: zero at the teacher, agrees with many Gaussian samples, the
     gradient matches differences, training converges; misuse raises."""

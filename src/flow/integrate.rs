@@ -160,7 +160,16 @@ fn flow_with_failure(
     let mut method = first;
     let mut events = Vec::new();
     let mut final_x = x0.to_vec();
+    // A step budget of 0 skips the phase (a method without a flow, e.g. a refiner alone).
+    let skipped = cfg.maxiterations_ode == 0;
+    if skipped {
+        let mut g = vec![0.0; n];
+        crate::monitor::eval_gradient(&mut obj, &mut monitor, x0, &mut g);
+    }
     let stop = loop {
+        if skipped {
+            break StopReason::Skipped;
+        }
         if matches!(method, Integrator::Rk4 | Integrator::Gd | Integrator::Adam) {
             let auto_batch;
             let cfg = if cfg.integrator.is_none()
@@ -253,6 +262,7 @@ fn flow_with_failure(
         outcome: monitor.outcome(stop),
         t,
         trajectory: std::mem::take(&mut monitor.trajectory),
+        progress: monitor.take_progress(),
         events,
     })
 }

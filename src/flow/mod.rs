@@ -266,6 +266,9 @@ pub struct FlowResult {
     pub t: f64,
     /// Log-spaced trajectory.
     pub trajectory: Vec<TrajectoryPoint>,
+    /// The best loss by level and by wall time ([`crate::monitor::ProgressPoint`]).
+    #[serde(default)]
+    pub progress: Vec<crate::monitor::ProgressPoint>,
     /// Failures and fallbacks.
     pub events: Vec<FlowEvent>,
 }

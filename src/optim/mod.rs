@@ -225,6 +225,9 @@ pub struct RefineResult {
     pub x: Vec<f64>,
     /// Loss curve (iteration, loss).
     pub trajectory: Vec<TrajectoryPoint>,
+    /// The best loss by level and by wall time ([`crate::monitor::ProgressPoint`]).
+    #[serde(default)]
+    pub progress: Vec<crate::monitor::ProgressPoint>,
 }
 
 /// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
@@ -358,5 +361,6 @@ pub fn refine_watched(
         x: monitor.best_x.clone(),
         outcome: monitor.outcome(stop),
         trajectory: std::mem::take(&mut monitor.trajectory),
+        progress: monitor.take_progress(),
     })
 }

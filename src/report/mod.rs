@@ -3,7 +3,9 @@
 //! Everything except `timing.csv` and `timing.md` is a pure function of the task results, so a
 //! study that was interrupted and resumed, or run in shards, gives byte-identical files.
 
+pub mod benchmark;
 pub mod plots;
+pub mod profiles;
 pub mod summary;
 pub mod tables;
 
@@ -30,6 +32,18 @@ pub fn write_report(results: &StudyResults, out: &Path) -> Result<Vec<PathBuf>> 
         ("summary.md", summary::summary_md(results)),
         ("timing.md", summary::timing_md(results)),
     ];
+    let mut files: Vec<(String, String)> =
+        files.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+    // A study with several methods (or peers' runs) is a benchmark: time-to-target tables,
+    // profiles and loss curves.
+    if let Some(b) = benchmark::Benchmark::of(results) {
+        let figures = profiles::benchmark_figures(&b)?;
+        let names: Vec<String> = figures.iter().map(|(n, _)| n.clone()).collect();
+        files.push(("targets.csv".into(), benchmark::targets_csv(&b)));
+        files.push(("methods.csv".into(), benchmark::methods_csv(&b)));
+        files.push(("benchmark.md".into(), benchmark::benchmark_md(&b, &names)));
+        files.extend(figures);
+    }
     let mut written = Vec::new();
     for (name, text) in files {
         let path = out.join(name);

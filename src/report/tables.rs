@@ -95,15 +95,18 @@ pub fn end_states_csv(results: &StudyResults) -> String {
 
 /// One row per student task.
 pub fn students_csv(students: &[StudentResult]) -> String {
+    // A study with a methods axis has a last column naming each student's method.
+    let methods = students.iter().any(|s| s.method.is_some());
     let mut out = String::from(
-        "teacher,d,r,teacher_widths,rho,seed,loss,ode_loss,gnorm,rmse,success,ode_stop,optim_stop,end_state,error\n",
+        "teacher,d,r,teacher_widths,rho,seed,loss,ode_loss,gnorm,rmse,success,ode_stop,optim_stop,end_state,error",
     );
+    out.push_str(if methods { ",method\n" } else { "\n" });
     for s in students {
         let t = &s.teacher;
         let rec = s.record.as_ref();
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
             t.id,
             t.d,
             t.r,
@@ -119,6 +122,11 @@ pub fn students_csv(students: &[StudentResult]) -> String {
             rec.map(|r| r.optim.outcome.stop.name()).unwrap_or_default(),
             end_kind(s).map(EndKind::name).unwrap_or_default(),
             csv_text(s.error.as_deref().unwrap_or_default()),
+            if methods {
+                format!(",{}", s.method.as_deref().unwrap_or_default())
+            } else {
+                String::new()
+            },
         );
     }
     out

@@ -62,6 +62,26 @@ fn default_activation() -> Activation {
     Activation::G
 }
 
+/// A data set as a study's problem (no teacher): students `d → ρ·hidden → k` with a linear
+/// output layer, trained on the file's inputs and targets by mean squared error — e.g.
+/// the logits a classifier gives, or any regression data. Its id in the study is `name`, or
+/// the file's stem.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataProblem {
+    /// The data file (any format `gradflow solve --data` reads; relative paths are relative to
+    /// the configuration file).
+    pub path: PathBuf,
+    /// The reference hidden widths that ρ multiplies.
+    pub hidden: Vec<usize>,
+    /// Hidden activation of the students.
+    #[serde(default = "default_activation")]
+    pub activation: Activation,
+    /// The problem's id (default: the file's stem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// Expand-and-Cluster options of a study (see [`RecoverOptions`] for each).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -151,6 +171,10 @@ pub struct StudyConfig {
     /// Teacher network files (relative paths are relative to the configuration file); their
     /// data come from the seed recorded in the file (`meta.seed`, else 0).
     pub teacher_files: Vec<PathBuf>,
+    /// Data sets as problems without a teacher (`[[datasets]] path = "digits.npz", hidden =
+    /// [20]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DataProblem>,
     /// Student widths relative to the teacher's hidden widths.
     pub rhos: Vec<usize>,
     /// Students per (teacher, ρ) group.
@@ -178,6 +202,16 @@ pub struct StudyConfig {
     pub regularisers: crate::net::Regularisers,
     /// Thresholds of the students' end-state certificates.
     pub certify: crate::landscape::CertifyOptions,
+    /// Named training pipelines, each run on every (teacher, ρ, seed) from the same initial
+    /// point (empty, the default: one pipeline, `[flow]` and `[refine]`); the report then
+    /// compares them. A study with methods does not recover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<super::MethodSpec>,
+    /// Train on the infinite-data (population) loss under `x ~ N(0, I_d)` against each
+    /// teacher instead of on samples ([`crate::train::TrainProblem::infinite`]; shallow
+    /// teachers with one output; `samples` is then unused).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub infinite_data: bool,
 }
 
 impl Default for StudyConfig {
@@ -187,6 +221,7 @@ impl Default for StudyConfig {
             family: None,
             deep: Vec::new(),
             teacher_files: Vec::new(),
+            datasets: Vec::new(),
             rhos: vec![1, 2, 4, 8],
             students: 20,
             students_by_width: BTreeMap::from([("8".to_string(), 10)]),
@@ -200,6 +235,8 @@ impl Default for StudyConfig {
             on_channel: crate::landscape::OnChannel::Continue,
             regularisers: crate::net::Regularisers::default(),
             certify: crate::landscape::CertifyOptions::default(),
+            methods: Vec::new(),
+            infinite_data: false,
         }
     }
 }
@@ -211,6 +248,29 @@ impl StudyConfig {
             .get(&r.to_string())
             .copied()
             .unwrap_or(self.students)
+    }
+
+    /// The methods of the study: its `methods`, or the one pipeline of `[flow]` and
+    /// `[refine]` (`None`) when it has none.
+    pub fn method_axis(&self) -> Vec<Option<&super::MethodSpec>> {
+        if self.methods.is_empty() {
+            vec![None]
+        } else {
+            self.methods.iter().map(Some).collect()
+        }
+    }
+
+    /// Flow and refinement options of a student of width ratio `rho` trained by `method`.
+    pub fn options_for(
+        &self,
+        rho: usize,
+        method: Option<&super::MethodSpec>,
+    ) -> Result<(FlowConfig, RefineConfig)> {
+        let refine = self.refine_for(rho);
+        match method {
+            None => Ok((self.flow.clone(), refine.clone())),
+            Some(m) => m.apply(&self.flow, refine),
+        }
     }
 
     /// Refinement options of the students of width ratio `rho`.
@@ -226,10 +286,28 @@ impl StudyConfig {
         if self.rhos.is_empty() || self.rhos.contains(&0) {
             return bad("rhos", "give at least one positive ρ");
         }
-        if self.family.is_none() && self.deep.is_empty() && self.teacher_files.is_empty() {
+        if self.family.is_none()
+            && self.deep.is_empty()
+            && self.teacher_files.is_empty()
+            && self.datasets.is_empty()
+        {
             return bad(
                 "teachers",
-                "no teachers: give [family], [[deep]] or teacher_files",
+                "no teachers: give [family], [[deep]], teacher_files or [[datasets]]",
+            );
+        }
+        for d in &self.datasets {
+            if d.hidden.is_empty() || d.hidden.contains(&0) {
+                return bad("datasets.hidden", "give at least one positive width");
+            }
+            if d.activation.is_softmax() {
+                return bad("datasets.activation", "softmax is not a hidden activation");
+            }
+        }
+        if self.infinite_data && !self.datasets.is_empty() {
+            return bad(
+                "infinite_data",
+                "the infinite-data loss needs teachers; remove [[datasets]]",
             );
         }
         for k in self.students_by_width.keys() {
@@ -243,6 +321,24 @@ impl StudyConfig {
             }
         }
         self.certify.check()?;
+        if !self.methods.is_empty() {
+            if self.recover {
+                return bad(
+                    "methods",
+                    "a study with methods compares them and does not recover (recover = false)",
+                );
+            }
+            super::method::check_methods(&self.methods, &self.flow, &self.refine)?;
+            for r in self.refine_by_rho.values() {
+                super::method::check_methods(&self.methods, &self.flow, r)?;
+            }
+        }
+        if self.infinite_data && !self.deep.is_empty() {
+            return bad(
+                "infinite_data",
+                "the infinite-data loss is for shallow teachers; remove [[deep]]",
+            );
+        }
         if let Some(m) = self.regularisers.maxnorm
             && !(m.is_finite() && m > 0.0)
         {
@@ -278,7 +374,11 @@ impl StudyConfig {
 
     /// Makes relative teacher-file paths relative to `base` (the configuration's folder).
     pub fn resolve_paths(&mut self, base: &Path) {
-        for p in &mut self.teacher_files {
+        for p in self
+            .teacher_files
+            .iter_mut()
+            .chain(self.datasets.iter_mut().map(|d| &mut d.path))
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

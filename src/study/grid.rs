@@ -28,6 +28,11 @@ pub enum TeacherSource {
         /// The file.
         path: PathBuf,
     },
+    /// A data set without a teacher.
+    Data {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// What the results and the report need to know about a teacher.
@@ -47,13 +52,32 @@ pub struct TeacherInfo {
     pub source: TeacherSource,
 }
 
-/// A teacher of a study with its network.
+/// A teacher of a study with its network — or a data set, the problem of a study without
+/// a teacher.
 #[derive(Clone, Debug)]
 pub struct StudyTeacher {
     /// Description.
     pub info: TeacherInfo,
-    /// The network.
-    pub network: Network,
+    /// The network (`None` for a data set).
+    pub network: Option<Network>,
+    /// The data of a data set (`None`: sampled from the teacher).
+    pub data: Option<std::sync::Arc<crate::net::Dataset>>,
+    /// Hidden activation of the students.
+    pub activation: crate::net::Activation,
+    /// Outputs of the students.
+    pub outputs: usize,
+}
+
+impl StudyTeacher {
+    fn of_network(info: TeacherInfo, network: Network) -> Self {
+        StudyTeacher {
+            info,
+            activation: network.spec.layers[0].activation.clone(),
+            outputs: network.spec.output_dim(),
+            network: Some(network),
+            data: None,
+        }
+    }
 }
 
 fn info_of(id: String, net: &Network, data_seed: u64, source: TeacherSource) -> TeacherInfo {
@@ -80,10 +104,8 @@ pub fn study_teachers(cfg: &StudyConfig) -> Result<Vec<StudyTeacher>> {
                     tc.activation = f.activation.clone();
                     let network = tc.build()?;
                     let id = format!("d{d}_r{r}_i{index}");
-                    out.push(StudyTeacher {
-                        info: info_of(id, &network, seed, TeacherSource::Family { index }),
-                        network,
-                    });
+                    let info = info_of(id, &network, seed, TeacherSource::Family { index });
+                    out.push(StudyTeacher::of_network(info, network));
                 }
             }
         }
@@ -98,10 +120,8 @@ pub fn study_teachers(cfg: &StudyConfig) -> Result<Vec<StudyTeacher>> {
         let network = tc.build()?;
         let shape: Vec<String> = t.widths.iter().map(usize::to_string).collect();
         let id = format!("deep_{}_s{}", shape.join("-"), t.seed);
-        out.push(StudyTeacher {
-            info: info_of(id, &network, t.seed, TeacherSource::Deep),
-            network,
-        });
+        let info = info_of(id, &network, t.seed, TeacherSource::Deep);
+        out.push(StudyTeacher::of_network(info, network));
     }
     for path in &cfg.teacher_files {
         let rec = read_network_record(path)?;
@@ -114,9 +134,31 @@ pub fn study_teachers(cfg: &StudyConfig) -> Result<Vec<StudyTeacher>> {
             .file_stem()
             .map_or_else(|| "teacher".into(), |s| s.to_string_lossy().into_owned());
         let source = TeacherSource::File { path: path.clone() };
+        let info = info_of(stem, &network, seed, source);
+        out.push(StudyTeacher::of_network(info, network));
+    }
+    for p in &cfg.datasets {
+        let data = crate::io::read_data(&crate::io::DataSource::parse(&p.path.to_string_lossy())?)?;
+        let id = p.name.clone().unwrap_or_else(|| {
+            p.path
+                .file_stem()
+                .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned())
+        });
         out.push(StudyTeacher {
-            info: info_of(stem, &network, seed, source),
-            network,
+            info: TeacherInfo {
+                id,
+                d: data.input_dim(),
+                r: p.hidden[0],
+                hidden: p.hidden.clone(),
+                data_seed: 0,
+                source: TeacherSource::Data {
+                    path: p.path.clone(),
+                },
+            },
+            network: None,
+            activation: p.activation.clone(),
+            outputs: data.output_dim(),
+            data: Some(std::sync::Arc::new(data)),
         });
     }
     let mut ids: Vec<&str> = out.iter().map(|t| t.info.id.as_str()).collect();
@@ -184,7 +226,7 @@ impl Group {
         let t = &teachers[self.teacher];
         let mut widths = vec![t.info.d];
         widths.extend(t.info.hidden.iter().map(|w| w * self.rho));
-        widths.push(t.network.spec.output_dim());
+        widths.push(t.outputs);
         let p: usize = widths.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
         let p = p as f64;
         self.seeds.len() as f64 * p * p * (1.0 + p / 1000.0)
@@ -200,6 +242,15 @@ impl Group {
         Path::new("tasks")
             .join(&teachers[self.teacher].info.id)
             .join(format!("rho{}", self.rho))
+    }
+
+    /// Folder of the results of `method` (the group's folder, or its subfolder named after
+    /// the method in a study with a methods axis).
+    pub fn method_dir(&self, teachers: &[StudyTeacher], method: Option<&str>) -> PathBuf {
+        match method {
+            None => self.dir(teachers),
+            Some(m) => self.dir(teachers).join(m),
+        }
     }
 }
 

@@ -32,12 +32,16 @@
 pub mod config;
 pub mod grid;
 mod log;
+pub mod method;
 pub mod results;
 pub mod run;
 
-pub use config::{DeepTeacher, FamilyGrid, RecoveryOptions, StudyConfig, read_study_config};
+pub use config::{
+    DataProblem, DeepTeacher, FamilyGrid, RecoveryOptions, StudyConfig, read_study_config,
+};
 pub use grid::{
     Group, Shard, StudyTeacher, TeacherInfo, TeacherSource, assign_shards, groups, study_teachers,
 };
+pub use method::MethodSpec;
 pub use results::{RecoveryResult, StudentResult, StudyResults, read_results};
 pub use run::{StudyRun, run_study};

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::config::StudyConfig;
 use super::grid::{Group, Shard, StudyTeacher, assign_shards, groups, study_teachers};
 use super::log::TaskLog;
+use super::method::MethodSpec;
 use super::results::{
     RECOVERY_FILE, RecoveryResult, STUDY_FILE, StudentResult, read_result, student_file,
 };
@@ -18,7 +19,7 @@ use crate::cluster::{
 };
 use crate::error::{Error, Result};
 use crate::io::{write_atomic, write_network_with_meta};
-use crate::net::{Activation, Dataset, Loss, NetSpec, Network};
+use crate::net::{Activation, Dataset, Loss, NetSpec};
 use crate::observe::{Event, Watch};
 use crate::teacher::{InputDistribution, sample_data};
 use crate::train::{RunRecord, TrainOptions, TrainProblem, train};
@@ -49,7 +50,7 @@ struct Runner<'a> {
 }
 
 fn hidden_activation(t: &StudyTeacher) -> Activation {
-    t.network.spec.layers[0].activation.clone()
+    t.activation.clone()
 }
 
 impl Runner<'_> {
@@ -97,12 +98,7 @@ impl Runner<'_> {
     fn student_spec(&self, g: &Group) -> Result<NetSpec> {
         let t = &self.teachers[g.teacher];
         let hidden: Vec<usize> = t.info.hidden.iter().map(|w| w * g.rho).collect();
-        student_spec(
-            t.info.d,
-            &hidden,
-            &hidden_activation(t),
-            t.network.spec.output_dim(),
-        )
+        student_spec(t.info.d, &hidden, &hidden_activation(t), t.outputs)
     }
 
     /// Whether the result at `path` exists and reads as a `T`; an unreadable one is reported
@@ -118,23 +114,41 @@ impl Runner<'_> {
         }
     }
 
-    /// Trains one student of a group and writes its result.
-    fn student(&self, g: &Group, seed: u64, data: &crate::net::Dataset) -> Result<()> {
+    /// Trains one student of a group with `method` and writes its result.
+    fn student(
+        &self,
+        g: &Group,
+        seed: u64,
+        method: Option<&MethodSpec>,
+        data: &crate::net::Dataset,
+    ) -> Result<()> {
         let t = &self.teachers[g.teacher];
         let spec = self.student_spec(g)?;
         let x0 = student_init(&spec, seed);
-        let config = serde_json::to_value(self.recover_config(g))
-            .map_err(|e| Error::invalid("study", e.to_string()))?;
-        let log = self.log(g, &format!("seed{seed}"));
+        let (flow, refine) = self.cfg.options_for(g.rho, method)?;
+        let mut rc = self.recover_config(g);
+        (rc.flow, rc.refine) = (flow.clone(), refine.clone());
+        let mut config =
+            serde_json::to_value(rc).map_err(|e| Error::invalid("study", e.to_string()))?;
+        let method_name = method.map(|m| m.name.clone());
+        if let (Some(m), Some(obj)) = (method, config.as_object_mut()) {
+            obj.insert("method".into(), serde_json::json!(m));
+        }
+        let log = match &method_name {
+            None => self.log(g, &format!("seed{seed}")),
+            Some(m) => self.log(g, &format!("{m}_seed{seed}")),
+        };
         log.line(&format!(
             "student {} of teacher {} ({}), seed {seed}",
             spec.shape_string(),
             t.info.id,
-            t.network.spec.shape_string()
+            t.network
+                .as_ref()
+                .map_or_else(|| "a data set".to_string(), |n| n.spec.shape_string())
         ));
         let opts = TrainOptions {
-            flow: self.cfg.flow.clone(),
-            refine: self.cfg.refine_for(g.rho).clone(),
+            flow,
+            refine,
             seed,
             provenance: config,
             on_channel: self.cfg.on_channel,
@@ -142,18 +156,19 @@ impl Runner<'_> {
             certify: Some(self.cfg.certify.clone()),
             ..TrainOptions::default()
         };
-        let run = train(
-            &TrainProblem {
+        let popts = crate::net::population::PopulationOptions::default();
+        let problem = if let (true, Some(teacher)) = (self.cfg.infinite_data, &t.network) {
+            TrainProblem::infinite(&spec, teacher, &popts)
+        } else {
+            TrainProblem {
                 spec: &spec,
                 data,
                 loss: Loss::Mse,
                 frozen: None,
                 infinite: None,
-            },
-            &x0,
-            &opts,
-            &log.watch(self.watch.cancel()),
-        );
+            }
+        };
+        let run = train(&problem, &x0, &opts, &log.watch(self.watch.cancel()));
         // An interrupted run is not a result: the task runs again when the study resumes.
         if run.as_ref().is_ok_and(RunRecord::was_interrupted) {
             log.line("interrupted; the task runs again when the study resumes");
@@ -175,23 +190,26 @@ impl Runner<'_> {
         if error.is_some() {
             self.failed.fetch_add(1, Ordering::Relaxed);
         }
+        let path = self
+            .out
+            .join(g.method_dir(&self.teachers, method_name.as_deref()))
+            .join(student_file(seed));
+        let label = match &method_name {
+            None => format!("{} ρ={} seed {seed}", t.info.id, g.rho),
+            Some(m) => format!("{} ρ={} seed {seed} {m}", t.info.id, g.rho),
+        };
         let result = StudentResult {
             teacher: t.info.clone(),
             rho: g.rho,
             seed,
+            method: method_name,
             record,
             error,
         };
-        let path = self
-            .out
-            .join(g.dir(&self.teachers))
-            .join(student_file(seed));
         write_json(&path, &result)?;
         self.ran.fetch_add(1, Ordering::Relaxed);
-        self.watch.emit(&Event::TaskDone(&format!(
-            "{} ρ={} seed {seed}: {summary}",
-            t.info.id, g.rho
-        )));
+        self.watch
+            .emit(&Event::TaskDone(&format!("{label}: {summary}")));
         Ok(())
     }
 
@@ -234,7 +252,7 @@ impl Runner<'_> {
         })
         .with_cancel(self.watch.cancel().clone());
         let start = Instant::now();
-        let result = match recover(data, Some(&t.network), &rc, &saved, &watch) {
+        let result = match recover(data, t.network.as_ref(), &rc, &saved, &watch) {
             Err(Error::Interrupted) => {
                 log.line("interrupted; the recovery runs again when the study resumes");
                 return Ok(());
@@ -311,37 +329,51 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// The data of a group's teacher (its own data stream).
-    fn data(&self, teacher: &Network, g: &Group) -> Result<Dataset> {
+    /// The data of a group's teacher (its own data stream), or the group's data set.
+    fn data(&self, g: &Group) -> Result<std::sync::Arc<Dataset>> {
         let t = &self.teachers[g.teacher];
-        sample_data(
-            teacher,
-            self.cfg.samples,
-            InputDistribution::Uniform,
-            t.info.data_seed,
-        )
+        match (&t.data, &t.network) {
+            (Some(d), _) => Ok(d.clone()),
+            (None, Some(teacher)) => Ok(std::sync::Arc::new(sample_data(
+                teacher,
+                self.cfg.samples,
+                InputDistribution::Uniform,
+                t.info.data_seed,
+            )?)),
+            (None, None) => Err(Error::invalid("study", "a problem without data or teacher")),
+        }
     }
 
-    /// Every unfinished task of one group: the students in parallel, then the recovery.
+    /// Every unfinished task of one group: the students (of every method) in parallel, then
+    /// the recovery.
     fn group(&self, g: &Group) -> Result<()> {
         let dir = self.out.join(g.dir(&self.teachers));
-        let todo: Vec<u64> = g
-            .seeds
-            .iter()
-            .copied()
-            .filter(|&s| !self.finished::<StudentResult>(&dir.join(student_file(s))))
-            .collect();
+        let mut todo: Vec<(Option<&MethodSpec>, u64)> = Vec::new();
+        for m in self.cfg.method_axis() {
+            let mdir = self
+                .out
+                .join(g.method_dir(&self.teachers, m.map(|m| m.name.as_str())));
+            for &s in &g.seeds {
+                if !self.finished::<StudentResult>(&mdir.join(student_file(s))) {
+                    todo.push((m, s));
+                }
+            }
+        }
         let recover =
             self.cfg.recover && !self.finished::<RecoveryResult>(&dir.join(RECOVERY_FILE));
         if todo.is_empty() && !recover {
             return Ok(());
         }
-        let data = self.data(&self.teachers[g.teacher].network, g)?;
-        todo.par_iter().try_for_each(|&seed| {
+        let data = if self.cfg.infinite_data {
+            std::sync::Arc::new(Dataset::from_row_major(&[0.0], 1, &[0.0], 1)?)
+        } else {
+            self.data(g)?
+        };
+        todo.par_iter().try_for_each(|&(method, seed)| {
             if self.watch.is_cancelled() {
                 return Ok(());
             }
-            self.student(g, seed, &data)
+            self.student(g, seed, method, &data)
         })?;
         if recover && !self.watch.is_cancelled() {
             self.recovery(g, &data)?;
@@ -386,9 +418,9 @@ pub fn run_study(
     }
     for t in &teachers {
         let path = crate::io::names::study_teacher(out, &t.info.id);
-        if !path.exists() {
+        if let (false, Some(net)) = (path.exists(), &t.network) {
             let meta = serde_json::json!({ "seed": t.info.data_seed, "study_teacher": t.info });
-            write_network_with_meta(&path, &t.network, Some(meta))?;
+            write_network_with_meta(&path, net, Some(meta))?;
         }
     }
     let runner = Runner {
@@ -405,17 +437,24 @@ pub fn run_study(
         .into_iter()
         .filter(|g| shard.owns(assigned[g.index]))
         .collect();
-    let per_group = |g: &Group| g.seeds.len() + usize::from(cfg.recover);
+    let methods = cfg.method_axis();
+    let per_group = |g: &Group| g.seeds.len() * methods.len() + usize::from(cfg.recover);
     let tasks: usize = mine.iter().map(per_group).sum();
     let finished: usize = mine
         .iter()
         .map(|g| {
             let dir = out.join(g.dir(&runner.teachers));
-            g.seeds
+            let students: usize = methods
                 .iter()
-                .filter(|&&s| dir.join(student_file(s)).exists())
-                .count()
-                + usize::from(cfg.recover && dir.join(RECOVERY_FILE).exists())
+                .map(|m| {
+                    let mdir = out.join(g.method_dir(&runner.teachers, m.map(|m| m.name.as_str())));
+                    g.seeds
+                        .iter()
+                        .filter(|&&s| mdir.join(student_file(s)).exists())
+                        .count()
+                })
+                .sum();
+            students + usize::from(cfg.recover && dir.join(RECOVERY_FILE).exists())
         })
         .sum();
     watch.emit(&Event::TasksPlanned { tasks, finished });

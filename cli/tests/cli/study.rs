@@ -386,3 +386,197 @@ fn a_study_recovery_folder_is_what_gradflow_recover_writes() {
     );
     assert_eq!(a.spec, b.spec);
 }
+
+/// A benchmark study: three methods on one teacher × 2 seeds, step budgets.
+const BENCH: &str = r#"
+name = "bench"
+rhos = [2]
+students = 2
+samples = 200
+[family]
+dims = [2]
+widths = [2]
+teachers = 1
+[flow]
+maxtime_ode = 600.0
+maxiterations_ode = 60
+[refine]
+maxtime_optim = 600.0
+maxiterations_optim = 30
+[[methods]]
+name = "rodas5p+newton-tr"
+[[methods]]
+name = "adam"
+ode = "adam"
+optim = "none"
+lr = 1e-3
+[[methods]]
+name = "newton-tr"
+ode = "none"
+optim = "newton-tr"
+"#;
+
+#[test]
+fn a_benchmark_study_runs_every_method_from_the_same_point_and_reports_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bench.toml");
+    std::fs::write(&cfg, BENCH).unwrap();
+    let out = dir.path().join("out");
+    ok(&study(&cfg, &out, &[], None));
+    let files = result_files(&out);
+    assert_eq!(files.len(), 6, "{files:?}");
+    let group = out.join("tasks/d2_r2_i0/rho2");
+    let read = |m: &str, seed: u64| -> serde_json::Value {
+        let p = group.join(m).join(format!("seed{seed}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+    };
+    for seed in [0, 1] {
+        let runs: Vec<serde_json::Value> = ["rodas5p+newton-tr", "adam", "newton-tr"]
+            .iter()
+            .map(|m| read(m, seed))
+            .collect();
+        for (r, m) in runs.iter().zip(["rodas5p+newton-tr", "adam", "newton-tr"]) {
+            assert_eq!(r["method"], m);
+            // The same initial point for every method.
+            assert_eq!(r["record"]["init"], runs[0]["record"]["init"]);
+            // A progress curve: best loss non-increasing, counters and time non-decreasing,
+            // ending at the run's loss.
+            let p = r["record"]["progress"].as_array().unwrap();
+            assert!(p.len() >= 2, "{m}: {p:?}");
+            let f = |q: &serde_json::Value, k: &str| q[k].as_f64().unwrap();
+            assert!(p.windows(2).all(|w| f(&w[1], "loss") <= f(&w[0], "loss")
+                && f(&w[1], "wall") >= f(&w[0], "wall")
+                && f(&w[1], "gradient_evals") >= f(&w[0], "gradient_evals")));
+            let last = f(p.last().unwrap(), "loss");
+            assert!(last.to_bits() == r["record"]["loss"].as_f64().unwrap().to_bits());
+        }
+        assert_eq!(runs[1]["record"]["ode"]["method"], "adam");
+        assert_eq!(runs[1]["record"]["optim"]["stop"], "skipped");
+        assert_eq!(runs[2]["record"]["ode"]["stop"], "skipped");
+        assert_eq!(runs[2]["record"]["optim"]["method"], "newton-tr");
+        assert_eq!(runs[0]["record"]["ode"]["method"], "rodas5p");
+    }
+    // Resuming runs nothing.
+    let o = study(&cfg, &out, &[], None);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 run now"));
+    // A peer's record joins the comparison as a method.
+    let peer = serde_json::json!({
+        "method": "hand", "tool": "test", "teacher": "d2_r2_i0", "rho": 2, "seed": 0,
+        "n_params": 9, "loss": 1e-40, "total_time": 1.0,
+        "progress": [{"phase": "flow", "wall": 1.0, "loss": 1e-40, "loss_evals": 1,
+                      "gradient_evals": 1, "hessian_evals": 0}]
+    });
+    let pdir = out.join("peers/hand");
+    std::fs::create_dir_all(&pdir).unwrap();
+    std::fs::write(pdir.join("p.json"), peer.to_string()).unwrap();
+    let rep = dir.path().join("report");
+    report(&[&out], &rep);
+    let targets = std::fs::read_to_string(rep.join("targets.csv")).unwrap();
+    let header = targets.lines().next().unwrap();
+    assert!(header.starts_with("method,"), "{header}");
+    // 3 methods × 2 problems + the peer's one problem, 5 targets each.
+    assert_eq!(targets.lines().count(), 1 + 7 * 5);
+    assert!(targets.contains("hand,true,d2_r2_i0,2,0,9,1e-30,"));
+    let md = std::fs::read_to_string(rep.join("benchmark.md")).unwrap();
+    assert!(
+        md.contains("| hand (peer) |") && md.contains("| adam |"),
+        "{md}"
+    );
+    for f in ["performance_time_1e-10.svg", "data_work_10xbest.svg"] {
+        assert!(rep.join("profiles").join(f).exists(), "{f}");
+    }
+    let students = std::fs::read_to_string(rep.join("students.csv")).unwrap();
+    assert!(students.lines().next().unwrap().ends_with(",method"));
+    // Methods and recovery, and two methods of one name, are refused with the field named.
+    for (from, to, needle) in [
+        ("samples = 200", "samples = 200\nrecover = true", "methods"),
+        ("name = \"adam\"", "name = \"newton-tr\"", "two methods"),
+        ("lr = 1e-3", "speed = 2", "methods.adam.speed"),
+    ] {
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, BENCH.replace(from, to)).unwrap();
+        let o = study(&bad, &dir.path().join("bad"), &[], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(needle),
+            "{needle}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_study_takes_data_sets_and_the_infinite_data_loss_as_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    // A data set without a teacher: 200 samples of a paper teacher, written by `gradflow data`.
+    let teacher = dir.path().join("t.json");
+    let data = dir.path().join("points.npz");
+    ok(&gradflow(
+        &["teacher", "--d", "2", "--r", "2", "-o", s(&teacher)],
+        None,
+    ));
+    ok(&gradflow(
+        &["data", "--net", s(&teacher), "-n", "200", "-o", s(&data)],
+        None,
+    ));
+    let cfg = dir.path().join("data.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+rhos = [1, 2]
+students = 1
+[[datasets]]
+path = "points.npz"
+hidden = [2]
+[flow]
+maxtime_ode = 600.0
+maxiterations_ode = 40
+[refine]
+maxtime_optim = 600.0
+maxiterations_optim = 10
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&study(&cfg, &out, &[], None));
+    let read = |p: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    for rho in [1, 2] {
+        let r = read(out.join(format!("tasks/points/rho{rho}/seed0.json")));
+        assert_eq!(r["record"]["shape"], format!("2-{}-1", 2 * rho));
+        assert!(r["teacher"]["source"]["data"]["path"].as_str().is_some());
+        assert!(r["record"]["loss"].as_f64().unwrap() < 1.0);
+    }
+    // The infinite-data loss against a paper teacher.
+    let cfg = dir.path().join("inf.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+rhos = [1]
+students = 1
+infinite_data = true
+[family]
+dims = [2]
+widths = [2]
+teachers = 1
+[flow]
+maxtime_ode = 600.0
+maxiterations_ode = 20
+[refine]
+maxtime_optim = 600.0
+maxiterations_optim = 5
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("inf");
+    ok(&study(&cfg, &out, &[], None));
+    let r = read(out.join("tasks/d2_r2_i0/rho1/seed0.json"));
+    // (tests/study checks that the loss is the population loss of the record's parameters.)
+    assert!(r["record"]["loss"].as_f64().unwrap().is_finite());
+    let o = gradflow(
+        &["report", s(&out), "-o", s(&dir.path().join("inf-report"))],
+        None,
+    );
+    ok(&o);
+}

@@ -58,6 +58,7 @@ class TrainResult:
     counters: dict[str, dict[str, int]]
     trajectory: F64
     loss_curve: F64
+    progress: F64
     @property
     def end_state(self) -> Optional[dict[str, Any]]: ...
     @property
