@@ -164,7 +164,7 @@ pub const WALL_GAP: f64 = 0.01;
 /// One point of a run's progress curve ([`Monitor::progress`]): the best loss so far, when it
 /// was reached and the work spent until then. Points are taken by loss level
 /// ([`LEVELS_PER_DECADE`]) and by wall time ([`WALL_FACTOR`]), so the curve resolves every
-/// target from the first loss down to 1e-30 and below, at a few hundred points per run.
+/// target from the first loss down to 1e-30 and below, at tens to a few hundred points per run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProgressPoint {
     /// The phase.

@@ -137,6 +137,7 @@ def scipy_run(model, th0, ode, opt, budget):
         pass
     th1 = pr.best_x if pr.best_x is not None else th0
     pr.phase, pr.deadline = "refine", time.perf_counter() + budget
+    start = th1
     kw = dict(jac=True)
     if opt == "trust-exact":
         kw["hess"] = model.hess
@@ -147,7 +148,8 @@ def scipy_run(model, th0, ode, opt, budget):
         kw["options"] = dict(ftol=0.0, maxiter=10**9)
     try:
         while time.perf_counter() < pr.deadline:
-            res = minimize(lambda th: model.grad(th), pr.best_x.copy(), method=opt, **kw)
+            res = minimize(lambda th: model.grad(th), start.copy(), method=opt, **kw)
+            start = pr.best_x if pr.best_x is not None else start
             if not res.success and res.nit == 0:
                 break
     except Deadline:
@@ -223,6 +225,9 @@ def run_task(task):
     m = key["m"]
     if method.startswith("torch"):
         torch_warmup()
+    else:
+        import scipy.integrate  # noqa: F401  (imported before the clock starts: over a second)
+        import scipy.optimize  # noqa: F401
     np.seterr(over="ignore")
     pr = Progress()
     model = Counted(x, y, m, pr)
@@ -252,10 +257,16 @@ def run_task(task):
 
 
 def problems(study):
-    """One entry per (teacher, rho, seed) with a gradflow record: its initial point and data."""
+    """One entry per (teacher, rho, seed) with a gradflow record: its initial point and data.
+    Only what the peers implement: shallow students d -> m (g) -> 1 of teachers with sampled
+    data (not data sets, not the infinite-data loss); other problems are listed as skipped."""
     cfg = json.load(open(os.path.join(study, "study.json")))
-    out = {}
-    for f in sorted(glob.glob(os.path.join(study, "tasks", "*", "rho*", "*", "seed*.json"))):
+    out, skipped = {}, set()
+    if cfg.get("infinite_data"):
+        sys.exit(f"{study}: an infinite-data study; the peers train on samples only")
+    files = glob.glob(os.path.join(study, "tasks", "*", "rho*", "*", "seed*.json"))
+    files += glob.glob(os.path.join(study, "tasks", "*", "rho*", "seed*.json"))
+    for f in sorted(files):
         s = json.load(open(f))
         rec = s.get("record")
         if rec is None or not rec.get("progress"):
@@ -264,10 +275,19 @@ def problems(study):
         if key in out:
             continue
         net = rec["network"]
-        if len(net["layers"]) != 2 or net["layers"][1]["width"] != 1:
+        source = s["teacher"].get("source", {})
+        if (len(net["layers"]) != 2 or net["layers"][1]["width"] != 1
+                or net["layers"][0].get("activation") != "g"
+                or net["layers"][0].get("activations")
+                or "data" in source
+                or not os.path.exists(os.path.join(study, "teachers", f"{key[0]}.json"))):
+            skipped.add(key)
             continue
         out[key] = dict(teacher=key[0], rho=key[1], seed=key[2], init=rec["init"],
                         init_loss=rec["progress"][0]["loss"], m=net["layers"][0]["width"])
+    for key in sorted(skipped - set(out)):
+        print(f"skipped {key[0]} rho={key[1]} seed={key[2]}: not a shallow g student of a "
+              f"sampled teacher", flush=True)
     return cfg, out
 
 

@@ -162,84 +162,108 @@ pub struct Benchmark {
     pub problems: Vec<ProblemKey>,
     /// `runs[method][problem]`: the run, when it exists and did not fail.
     pub runs: Vec<Vec<Option<BenchRun>>>,
+    /// Runs of each method that failed (an error instead of a record).
+    pub failed: Vec<usize>,
 }
+
+/// The method name of the students of a study without a methods axis, compared with peers.
+pub const STUDY_METHOD: &str = "gradflow";
 
 impl Benchmark {
     /// The benchmark of a study's results: its methods' students and its peers' records.
     /// `None` when there is nothing to compare (fewer than two methods).
     pub fn of(results: &StudyResults) -> Option<Benchmark> {
-        let mut methods: Vec<String> = results
-            .config
-            .methods
-            .iter()
-            .map(|m| m.name.clone())
-            .collect();
+        // The study's methods; a study without a methods axis is one method, "gradflow".
+        let mut methods: Vec<String> = if results.config.methods.is_empty() {
+            // (Only when it has students: a folder of peers' records alone compares them.)
+            if results.students.is_empty() {
+                Vec::new()
+            } else {
+                vec![STUDY_METHOD.to_string()]
+            }
+        } else {
+            results
+                .config
+                .methods
+                .iter()
+                .map(|m| m.name.clone())
+                .collect()
+        };
         let n_own = methods.len();
-        for p in &results.peers {
-            if !methods.contains(&p.method) {
-                methods.push(p.method.clone());
+        // A peer named like one of the study's methods keeps its own row.
+        let peer_name = |m: &str| {
+            if methods[..n_own].iter().any(|n| n == m) {
+                format!("{m} (peer)")
+            } else {
+                m.to_string()
+            }
+        };
+        let peer_names: Vec<String> = results.peers.iter().map(|p| peer_name(&p.method)).collect();
+        for n in &peer_names {
+            if !methods.contains(n) {
+                methods.push(n.clone());
             }
         }
         if methods.len() < 2 {
             return None;
         }
         let rank = |id: &str| results.teacher_order.iter().position(|t| t == id);
-        let mut found: BTreeMap<(ProblemKey, usize), BenchRun> = BTreeMap::new();
+        let key_of = |t: usize, teacher: &str, rho: usize, seed: u64| ProblemKey {
+            teacher_rank: t,
+            teacher: teacher.to_string(),
+            rho,
+            seed,
+        };
+        // Every problem of a task of the grid, also those whose runs failed.
+        let mut problems: Vec<ProblemKey> = Vec::new();
+        let mut found: BTreeMap<(ProblemKey, usize), Option<BenchRun>> = BTreeMap::new();
         for s in &results.students {
-            let (Some(m), Some(r), Some(t)) = (
-                s.method
-                    .as_ref()
-                    .and_then(|m| methods.iter().position(|n| n == m)),
-                &s.record,
-                rank(&s.teacher.id),
-            ) else {
+            let m = match &s.method {
+                None if results.config.methods.is_empty() => Some(0),
+                None => None,
+                Some(name) => methods[..n_own].iter().position(|n| n == name),
+            };
+            let (Some(m), Some(t)) = (m, rank(&s.teacher.id)) else {
                 continue;
             };
-            let key = ProblemKey {
-                teacher_rank: t,
-                teacher: s.teacher.id.clone(),
-                rho: s.rho,
-                seed: s.seed,
-            };
-            let run = BenchRun {
+            let key = key_of(t, &s.teacher.id, s.rho, s.seed);
+            problems.push(key.clone());
+            let run = s.record.as_ref().map(|r| BenchRun {
                 n_params: r.init.len(),
                 loss: r.loss,
                 wall: r.total_time,
                 progress: r.progress.clone(),
-            };
+            });
             found.insert((key, m), run);
         }
-        for p in &results.peers {
-            let (Some(m), Some(t)) = (
-                methods.iter().position(|n| n == &p.method),
-                rank(&p.teacher),
-            ) else {
+        for (p, name) in results.peers.iter().zip(&peer_names) {
+            let (Some(m), Some(t)) = (methods.iter().position(|n| n == name), rank(&p.teacher))
+            else {
                 continue;
             };
-            let key = ProblemKey {
-                teacher_rank: t,
-                teacher: p.teacher.clone(),
-                rho: p.rho,
-                seed: p.seed,
-            };
+            let key = key_of(t, &p.teacher, p.rho, p.seed);
+            problems.push(key.clone());
             let run = BenchRun {
                 n_params: p.n_params,
                 loss: p.loss,
                 wall: p.total_time,
                 progress: p.progress.clone(),
             };
-            found.insert((key, m), run);
+            found.insert((key, m), Some(run));
         }
-        let mut problems: Vec<ProblemKey> = found.keys().map(|(k, _)| k.clone()).collect();
         problems.sort_by_key(|k| {
             let rho = results.config.rhos.iter().position(|&r| r == k.rho);
             (k.teacher_rank, rho, k.seed)
         });
         problems.dedup();
         let mut runs = vec![vec![None; problems.len()]; methods.len()];
+        let mut failed = vec![0; methods.len()];
         for ((key, m), run) in found {
+            if run.is_none() {
+                failed[m] += 1;
+            }
             if let Some(p) = problems.iter().position(|k| *k == key) {
-                runs[m][p] = Some(run);
+                runs[m][p] = run;
             }
         }
         let is_peer = (0..methods.len()).map(|i| i >= n_own).collect();
@@ -248,6 +272,7 @@ impl Benchmark {
             is_peer,
             problems,
             runs,
+            failed,
         })
     }
 
@@ -311,7 +336,7 @@ pub fn performance_profile(cost: &[Vec<Option<f64>>]) -> Vec<Profile> {
     let least: Vec<Option<f64>> = (0..n)
         .map(|p| {
             cost.iter()
-                .filter_map(|c| c[p])
+                .filter_map(|c| c.get(p).copied().flatten())
                 .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
         })
         .collect();
@@ -322,8 +347,13 @@ pub fn performance_profile(cost: &[Vec<Option<f64>>]) -> Vec<Profile> {
                 .zip(&least)
                 .filter_map(|(v, l)| {
                     let (v, l) = ((*v)?, (*l)?);
-                    // Equal costs (also both zero) are ratio 1.
-                    Some(if v <= l { 1.0 } else { v / l })
+                    if !v.is_finite() || !l.is_finite() {
+                        return None;
+                    }
+                    // Equal costs (also both zero) are ratio 1; a positive cost against a
+                    // least cost of zero is not counted (an infinite ratio).
+                    let r = if v <= l { 1.0 } else { v / l };
+                    r.is_finite().then_some(r)
                 })
                 .collect();
             steps.sort_by(f64::total_cmp);
@@ -451,8 +481,9 @@ pub fn targets_csv(b: &Benchmark) -> String {
 /// `methods.csv`: per method and target, runs, successes and the median time and work of the
 /// successful runs.
 pub fn methods_csv(b: &Benchmark) -> String {
-    let mut out =
-        String::from("method,peer,target,runs,reached,median_time_s,median_gradient_equivalents\n");
+    let mut out = String::from(
+        "method,peer,target,problems,runs,failed,reached,median_time_s,median_gradient_equivalents\n",
+    );
     for target in TARGETS {
         let hits = b.hits(target);
         for (m, name) in b.methods.iter().enumerate() {
@@ -461,9 +492,11 @@ pub fn methods_csv(b: &Benchmark) -> String {
             let mut w: Vec<f64> = hits[m].iter().flatten().map(|h| h.work).collect();
             let _ = writeln!(
                 out,
-                "{name},{},{},{runs},{},{},{}",
+                "{name},{},{},{},{runs},{},{},{},{}",
                 b.is_peer[m],
                 target.label(),
+                b.problems.len(),
+                b.failed[m],
                 t.len(),
                 fmt_opt(Some(median(&mut t)).filter(|v| v.is_finite())),
                 fmt_opt(Some(median(&mut w)).filter(|v| v.is_finite())),
@@ -490,31 +523,44 @@ pub fn benchmark_md(b: &Benchmark, figures: &[String]) -> String {
         own,
         b.methods.len() - own
     );
-    out.push_str("## Reached / runs, and median time to target of the runs that reached it\n\n");
+    out.push_str(
+        "## Problems on which the target was reached, and the median time to it\n\n\
+         A method without a run on a problem (failed, or not run) counts as not reaching it.\n\n",
+    );
     out.push_str("| method |");
     for t in TARGETS {
         let _ = write!(out, " {} |", t.label());
     }
-    out.push_str(" median final loss |\n|---|");
-    out.push_str(&"---|".repeat(TARGETS.len() + 1));
+    out.push_str(" median final loss | runs | failed |\n|---|");
+    out.push_str(&"---|".repeat(TARGETS.len() + 3));
     out.push('\n');
     let hits: Vec<Vec<Vec<Option<Hit>>>> = TARGETS.iter().map(|&t| b.hits(t)).collect();
     for (m, name) in b.methods.iter().enumerate() {
         let runs = b.runs[m].iter().flatten().count();
-        let peer = if b.is_peer[m] { " (peer)" } else { "" };
+        let n = b.problems.len();
+        let peer = if b.is_peer[m] && !name.ends_with("(peer)") {
+            " (peer)"
+        } else {
+            ""
+        };
         let _ = write!(out, "| {name}{peer} |");
         for h in &hits {
             let mut t: Vec<f64> = h[m].iter().flatten().map(|h| h.wall).collect();
             let reached = t.len();
             let med = median(&mut t);
             if reached == 0 {
-                let _ = write!(out, " 0/{runs} |");
+                let _ = write!(out, " 0/{n} |");
             } else {
-                let _ = write!(out, " {reached}/{runs}, {med:.2} s |");
+                let _ = write!(out, " {reached}/{n}, {med:.2} s |");
             }
         }
         let mut fin: Vec<f64> = b.runs[m].iter().flatten().map(|r| r.loss).collect();
-        let _ = writeln!(out, " {:.2e} |", median(&mut fin));
+        let _ = writeln!(
+            out,
+            " {:.2e} | {runs} | {} |",
+            median(&mut fin),
+            b.failed[m]
+        );
     }
     out.push_str("\n## Performance profiles at ratio 1 and 10 (wall time)\n\n");
     out.push_str(
@@ -624,6 +670,7 @@ mod tests {
             is_peer: vec![false, false, true],
             problems,
             runs: vec![a, b, c],
+            failed: vec![0; 3],
         }
     }
 
@@ -668,7 +715,7 @@ mod tests {
         assert!(csv.contains("b,false,t3,2,0,10,1e-20,1.000000e-20,true,1.000000e0,2.500000e1,"));
         let md = benchmark_md(&b, &[]);
         assert!(
-            md.contains("| a | 2/3, 2.50 s | 2/3, 3.00 s | 0/3 |"),
+            md.contains("| a | 2/4, 2.50 s | 2/4, 3.00 s | 0/4 |"),
             "{md}"
         );
     }

@@ -1,7 +1,9 @@
 //! Reports of studies (`gradflow report`): CSV tables, SVG figures (plotters) and Markdown.
 //!
-//! Everything except `timing.csv` and `timing.md` is a pure function of the task results, so a
-//! study that was interrupted and resumed, or run in shards, gives byte-identical files.
+//! Everything except `timing.csv` and `timing.md` — and, in a study with methods, the
+//! benchmark's files, which measure wall times ([`benchmark`]) — is a pure function of the task
+//! results, so a study that was interrupted and resumed, or run in shards, gives byte-identical
+//! files.
 
 pub mod benchmark;
 pub mod plots;

@@ -51,6 +51,17 @@ fn frac(a: usize, b: usize) -> String {
 pub fn summary_md(results: &StudyResults) -> String {
     let cfg = &results.config;
     let mut md = format!("# Study report: {}\n\n", cfg.name);
+    if !cfg.methods.is_empty() {
+        let names: Vec<&str> = cfg.methods.iter().map(|m| m.name.as_str()).collect();
+        let _ = writeln!(
+            md,
+            "This study compares {} methods ({}): every student below is one method's run, and \
+             the tables pool the methods (each group holds students × methods runs; the budgets \
+             are each method's own). `benchmark.md` compares the methods.\n",
+            names.len(),
+            names.join(", ")
+        );
+    }
     let _ = writeln!(
         md,
         "Teachers: {} ({}); ρ ∈ {:?}; {} students per group{}; {} samples; {}.\n",

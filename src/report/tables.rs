@@ -359,9 +359,15 @@ pub fn timing_csv(results: &StudyResults) -> String {
     let mut out = String::from("teacher,rho,task,wall_s,ode_s,optim_s\n");
     for s in &results.students {
         let rec = s.record.as_ref();
+        // In a study with methods the task names the method too: `seed3/adam`.
+        let method = s
+            .method
+            .as_ref()
+            .map(|m| format!("/{m}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{},{},seed{},{},{},{}",
+            "{},{},seed{}{method},{},{},{}",
             s.teacher.id,
             s.rho,
             s.seed,

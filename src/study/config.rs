@@ -333,6 +333,12 @@ impl StudyConfig {
                 super::method::check_methods(&self.methods, &self.flow, r)?;
             }
         }
+        if self.infinite_data && self.recover {
+            return bad(
+                "infinite_data",
+                "Expand-and-Cluster needs data; the infinite-data loss has none (recover = false)",
+            );
+        }
         if self.infinite_data && !self.deep.is_empty() {
             return bad(
                 "infinite_data",

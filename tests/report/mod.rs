@@ -118,8 +118,8 @@ fn profiles_of_records_on_disk_match_a_hand_computation() {
     assert!(out.join("loss_vs_time.svg").exists());
     let methods = std::fs::read_to_string(out.join("methods.csv")).unwrap();
     assert!(
-        methods.contains("slow,true,1e-10,4,4,6.000000e0,3.000000e2"),
+        methods.contains("slow,true,1e-10,4,4,0,4,6.000000e0,3.000000e2"),
         "{methods}"
     );
-    assert!(methods.contains("never,true,1e-10,2,0,,"), "{methods}");
+    assert!(methods.contains("never,true,1e-10,4,2,0,0,,"), "{methods}");
 }

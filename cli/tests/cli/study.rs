@@ -470,13 +470,17 @@ fn a_benchmark_study_runs_every_method_from_the_same_point_and_reports_profiles(
     let pdir = out.join("peers/hand");
     std::fs::create_dir_all(&pdir).unwrap();
     std::fs::write(pdir.join("p.json"), peer.to_string()).unwrap();
+    // A peer named like one of the study's methods keeps a row of its own.
+    let mut twin = peer.clone();
+    twin["method"] = "adam".into();
+    std::fs::write(pdir.join("twin.json"), twin.to_string()).unwrap();
     let rep = dir.path().join("report");
     report(&[&out], &rep);
     let targets = std::fs::read_to_string(rep.join("targets.csv")).unwrap();
     let header = targets.lines().next().unwrap();
     assert!(header.starts_with("method,"), "{header}");
-    // 3 methods × 2 problems + the peer's one problem, 5 targets each.
-    assert_eq!(targets.lines().count(), 1 + 7 * 5);
+    // 3 methods × 2 problems + the two peers' one problem each, 5 targets each.
+    assert_eq!(targets.lines().count(), 1 + 8 * 5);
     assert!(targets.contains("hand,true,d2_r2_i0,2,0,9,1e-30,"));
     let md = std::fs::read_to_string(rep.join("benchmark.md")).unwrap();
     assert!(
