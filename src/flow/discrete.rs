@@ -223,6 +223,10 @@ fn first_order(
                 gb.iter_mut().for_each(|v| *v *= s);
                 offset = if end == total {
                     epoch += 1;
+                    // The work counters count a pass of mini-batch gradients over the data as
+                    // one gradient evaluation (the full evaluations above count on their own).
+                    monitor.counters.loss_evals += 1;
+                    monitor.counters.gradient_evals += 1;
                     0
                 } else {
                     end
