@@ -43,7 +43,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_compare import Deadline, Shallow, torch_mean_loss  # noqa: E402
+from train_compare import Deadline, Shallow, minimize_options, torch_mean_loss  # noqa: E402
 
 METHODS = ["scipy-bdf+trust-exact", "scipy-radau+bfgs", "scipy-bdf+slsqp", "torch-adam", "torch-lbfgs"]
 LEVELS_PER_DECADE = 5.0
@@ -138,14 +138,7 @@ def scipy_run(model, th0, ode, opt, budget):
     th1 = pr.best_x if pr.best_x is not None else th0
     pr.phase, pr.deadline = "refine", time.perf_counter() + budget
     start = th1
-    kw = dict(jac=True)
-    if opt == "trust-exact":
-        kw["hess"] = model.hess
-        kw["options"] = dict(gtol=0.0, maxiter=10**9)
-    elif opt == "BFGS":
-        kw["options"] = dict(gtol=0.0, maxiter=10**9)
-    else:
-        kw["options"] = dict(ftol=0.0, maxiter=10**9)
+    kw = minimize_options(model, opt)
     try:
         while time.perf_counter() < pr.deadline:
             res = minimize(lambda th: model.grad(th), start.copy(), method=opt, **kw)

@@ -146,14 +146,9 @@ def scipy_ode(model, th0, ode, seconds):
     return th1, model.best[0], list(model.curve)
 
 
-def scipy_refine(model, th1, opt, seconds):
-    """scipy.optimize.minimize from th1 for `seconds` (tolerances off); returns the best loss."""
-    from scipy.optimize import minimize
-
-    model.best, model.curve = (math.inf, None), []
-    model.t0 = time.perf_counter()
-    model.deadline = model.t0 + seconds
-    fun = lambda th: model.grad(th)
+def minimize_options(model, opt):
+    """scipy.optimize.minimize keywords of `opt` (trust-exact, BFGS, SLSQP) with the stopping
+    tolerances off, so that only the time budget ends it."""
     kw = dict(jac=True)
     if opt == "trust-exact":
         kw["hess"] = model.hess
@@ -162,6 +157,18 @@ def scipy_refine(model, th1, opt, seconds):
         kw["options"] = dict(gtol=0.0, maxiter=10**9)
     elif opt == "SLSQP":
         kw["options"] = dict(ftol=0.0, maxiter=10**9)
+    return kw
+
+
+def scipy_refine(model, th1, opt, seconds):
+    """scipy.optimize.minimize from th1 for `seconds` (tolerances off); returns the best loss."""
+    from scipy.optimize import minimize
+
+    model.best, model.curve = (math.inf, None), []
+    model.t0 = time.perf_counter()
+    model.deadline = model.t0 + seconds
+    fun = lambda th: model.grad(th)
+    kw = minimize_options(model, opt)
     try:
         minimize(fun, th1, method=opt, **kw)
     except Deadline:
