@@ -68,6 +68,12 @@ impl MethodSpec {
         }
     }
 
+    /// `name` as an integrator or refiner, an error naming the method's field `what` else.
+    fn parse<T: std::str::FromStr<Err = Error>>(&self, what: &str, name: &str) -> Result<T> {
+        name.parse()
+            .map_err(|e: Error| Error::invalid(self.field(what), e.to_string()))
+    }
+
     fn field(&self, what: &str) -> String {
         format!("methods.{}.{what}", self.name)
     }
@@ -126,22 +132,12 @@ impl MethodSpec {
         match ode.as_deref() {
             None => {}
             Some(NONE) => flow.maxiterations_ode = 0,
-            Some(name) => {
-                flow.integrator = Some(
-                    name.parse()
-                        .map_err(|e: Error| Error::invalid(self.field("ode"), e.to_string()))?,
-                );
-            }
+            Some(name) => flow.integrator = Some(self.parse("ode", name)?),
         }
         match optim.as_deref() {
             None => {}
             Some(NONE) => refine.maxtime_optim = 0.0,
-            Some(name) => {
-                refine.refiner = Some(
-                    name.parse()
-                        .map_err(|e: Error| Error::invalid(self.field("optim"), e.to_string()))?,
-                );
-            }
+            Some(name) => refine.refiner = Some(self.parse("optim", name)?),
         }
         Ok((flow, refine))
     }

@@ -1,7 +1,7 @@
 //! Running a study: every unfinished task of a shard, results written atomically one file per
 //! task, so that a killed study resumes where it stopped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -114,6 +114,22 @@ impl Runner<'_> {
         }
     }
 
+    /// The result file of the student `seed` of group `g` trained by `method`.
+    fn student_path(&self, g: &Group, method: Option<&MethodSpec>, seed: u64) -> PathBuf {
+        self.out
+            .join(g.method_dir(&self.teachers, method.map(|m| m.name.as_str())))
+            .join(student_file(seed))
+    }
+
+    /// The students of group `g`, one per (method, seed) of the study.
+    fn student_tasks(&self, g: &Group) -> Vec<(Option<&MethodSpec>, u64)> {
+        let methods = self.cfg.method_axis();
+        methods
+            .into_iter()
+            .flat_map(|m| g.seeds.iter().map(move |&s| (m, s)))
+            .collect()
+    }
+
     /// Trains one student of a group with `method` and writes its result.
     fn student(
         &self,
@@ -190,10 +206,7 @@ impl Runner<'_> {
         if error.is_some() {
             self.failed.fetch_add(1, Ordering::Relaxed);
         }
-        let path = self
-            .out
-            .join(g.method_dir(&self.teachers, method_name.as_deref()))
-            .join(student_file(seed));
+        let path = self.student_path(g, method, seed);
         let label = match &method_name {
             None => format!("{} ρ={} seed {seed}", t.info.id, g.rho),
             Some(m) => format!("{} ρ={} seed {seed} {m}", t.info.id, g.rho),
@@ -348,17 +361,11 @@ impl Runner<'_> {
     /// the recovery.
     fn group(&self, g: &Group) -> Result<()> {
         let dir = self.out.join(g.dir(&self.teachers));
-        let mut todo: Vec<(Option<&MethodSpec>, u64)> = Vec::new();
-        for m in self.cfg.method_axis() {
-            let mdir = self
-                .out
-                .join(g.method_dir(&self.teachers, m.map(|m| m.name.as_str())));
-            for &s in &g.seeds {
-                if !self.finished::<StudentResult>(&mdir.join(student_file(s))) {
-                    todo.push((m, s));
-                }
-            }
-        }
+        let todo: Vec<(Option<&MethodSpec>, u64)> = self
+            .student_tasks(g)
+            .into_iter()
+            .filter(|&(m, s)| !self.finished::<StudentResult>(&self.student_path(g, m, s)))
+            .collect();
         let recover =
             self.cfg.recover && !self.finished::<RecoveryResult>(&dir.join(RECOVERY_FILE));
         if todo.is_empty() && !recover {
@@ -437,23 +444,17 @@ pub fn run_study(
         .into_iter()
         .filter(|g| shard.owns(assigned[g.index]))
         .collect();
-    let methods = cfg.method_axis();
-    let per_group = |g: &Group| g.seeds.len() * methods.len() + usize::from(cfg.recover);
+    let per_group = |g: &Group| runner.student_tasks(g).len() + usize::from(cfg.recover);
     let tasks: usize = mine.iter().map(per_group).sum();
     let finished: usize = mine
         .iter()
         .map(|g| {
             let dir = out.join(g.dir(&runner.teachers));
-            let students: usize = methods
-                .iter()
-                .map(|m| {
-                    let mdir = out.join(g.method_dir(&runner.teachers, m.map(|m| m.name.as_str())));
-                    g.seeds
-                        .iter()
-                        .filter(|&&s| mdir.join(student_file(s)).exists())
-                        .count()
-                })
-                .sum();
+            let students = runner
+                .student_tasks(g)
+                .into_iter()
+                .filter(|&(m, s)| runner.student_path(g, m, s).exists())
+                .count();
             students + usize::from(cfg.recover && dir.join(RECOVERY_FILE).exists())
         })
         .sum();
