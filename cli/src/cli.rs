@@ -262,7 +262,7 @@ impl TeacherArgs {
 /// Flags of `gradflow data`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DataArgs {
-    /// Network that labels the inputs.
+    /// Network that labels the inputs (a network file, or a run record of `solve`).
     #[arg(long)]
     pub net: PathBuf,
     #[arg(short = 'n', long, help = d("Number of samples", gradflow::teacher::PAPER_SAMPLES))]
@@ -295,7 +295,8 @@ pub enum Outputs {
 /// Flags of `gradflow eval` (overlays on [`EvalOptions`]).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct EvalArgs {
-    /// Network file (JSON). Without `--net` and `--data`, the built-in demo is evaluated: a
+    /// Network file (JSON), or a run record of `solve` (its end point). Without `--net` and
+    /// `--data`, the built-in demo is evaluated: a
     /// width-16 student (Glorot, seed 0) on 30 000 samples of the paper teacher d = 4, r = 4
     /// (seed 40400).
     #[arg(long)]

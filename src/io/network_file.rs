@@ -160,10 +160,22 @@ impl NetworkRecord {
     }
 }
 
-/// Parses a network from JSON text.
+/// Parses a network from JSON text: a network file, or a run record of `solve`/`train`
+/// (its `"network"` architecture with its end point `"x"`).
 pub fn network_from_json(text: &str) -> Result<Network> {
-    let rec: NetworkRecord = serde_json::from_str(text)
-        .map_err(|e| Error::format(format!("invalid network JSON: {e}")))?;
+    let invalid = |e: serde_json::Error| Error::format(format!("invalid network JSON: {e}"));
+    let value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
+    if let (Some(arch), Some(x)) = (value.get("network"), value.get("x")) {
+        let rec: NetworkRecord = serde_json::from_value(arch.clone())
+            .map_err(|e| Error::format(format!("run record: invalid \"network\": {e}")))?;
+        let params: Vec<f64> = serde_json::from_value(x.clone())
+            .map_err(|e| Error::format(format!("run record: invalid \"x\": {e}")))?;
+        if params.iter().any(|v| !v.is_finite()) {
+            return Err(Error::format("run record: \"x\" is not finite"));
+        }
+        return Network::new(rec.spec()?, params);
+    }
+    let rec: NetworkRecord = serde_json::from_value(value).map_err(invalid)?;
     rec.to_network()
 }
 

@@ -153,28 +153,122 @@ fn population_derivatives_match_differences() {
     }
 }
 
-/// The loss agrees with a Monte Carlo estimate on 10⁶ Gaussian inputs within five standard
-/// errors, on a paper teacher (`g`, ‖w‖ = 3) and a random student.
+/// The loss agrees with a Monte Carlo estimate on 10⁷ Gaussian inputs (in chunks of 10⁶)
+/// within five standard errors, on a paper teacher (`g`, ‖w‖ = 3) with a random student, and on
+/// a `sigmoid2` teacher (closed smoothings) with a mixed student.
 #[test]
 fn population_loss_matches_monte_carlo() {
-    let teacher = TeacherConfig::paper(4, 3, 0).build().unwrap();
-    let student = net(4, 5, &[Activation::G], (true, true), 1.0, 11);
-    let mut pop =
-        Objective::population(&student.spec, &teacher, &PopulationOptions::default()).unwrap();
-    let l = pop.loss(&student.params);
-    let n = 1_000_000;
-    let mut rng = Stream::new(5, 1);
-    let x: Vec<f64> = (0..n * 4).map(|_| rng.normal()).collect();
-    let ys = student.predict(&x).unwrap();
-    let yt = teacher.predict(&x).unwrap();
-    let sq: Vec<f64> = ys.iter().zip(&yt).map(|(a, b)| (a - b) * (a - b)).collect();
-    let mean = sq.iter().sum::<f64>() / n as f64;
-    let var = sq.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (n - 1) as f64;
-    let se = (var / n as f64).sqrt();
-    assert!(
-        (l - mean).abs() < 5.0 * se,
-        "population {l} vs Monte Carlo {mean} ± {se}"
-    );
+    let mut sig = TeacherConfig::paper(4, 3, 1);
+    sig.activation = Activation::Sigmoid2;
+    let cases = [
+        (
+            TeacherConfig::paper(4, 3, 0).build().unwrap(),
+            net(4, 5, &[Activation::G], (true, true), 1.0, 11),
+        ),
+        (
+            sig.build().unwrap(),
+            net(
+                4,
+                5,
+                &[Activation::Sigmoid2, Activation::Tanh, Activation::Gelu],
+                (true, true),
+                1.0,
+                12,
+            ),
+        ),
+    ];
+    for (c, (teacher, student)) in cases.iter().enumerate() {
+        let mut pop =
+            Objective::population(&student.spec, teacher, &PopulationOptions::default()).unwrap();
+        let l = pop.loss(&student.params);
+        let (chunk, chunks) = (1_000_000, 10);
+        let mut rng = Stream::new(5, c as u64);
+        // Welford's running mean and variance of the squared residuals.
+        let (mut count, mut mean, mut m2) = (0.0, 0.0, 0.0);
+        let mut x = vec![0.0; chunk * 4];
+        for _ in 0..chunks {
+            x.iter_mut().for_each(|v| *v = rng.normal());
+            let ys = student.predict(&x).unwrap();
+            let yt = teacher.predict(&x).unwrap();
+            for (a, b) in ys.iter().zip(&yt) {
+                let sq = (a - b) * (a - b);
+                count += 1.0;
+                let delta = sq - mean;
+                mean += delta / count;
+                m2 += delta * (sq - mean);
+            }
+        }
+        let se = (m2 / (count - 1.0) / count).sqrt();
+        assert!(
+            (l - mean).abs() < 5.0 * se,
+            "case {c}: population {l} vs Monte Carlo {mean} ± {se}"
+        );
+    }
+}
+
+/// The closed Gaussian smoothings (`PopulationOptions::closed_forms`, one-dimensional rules)
+/// agree with the generic two-dimensional rules at the paper's weight scale, for every
+/// activation that has one, alone and mixed with one that has none (both orientations of the
+/// pair), with and without biases.
+#[test]
+fn closed_forms_match_the_generic_rules() {
+    let closed = [
+        Activation::NormalCdf,
+        Activation::Sigmoid2,
+        Activation::Gelu,
+        Activation::Exp,
+        Activation::Identity,
+        Activation::Square,
+        Activation::Cube,
+        Activation::Polynomial {
+            coefficients: vec![0.3, -1.0, 0.5, 0.2],
+        },
+    ];
+    let mut generic = PopulationOptions::default();
+    generic.closed_forms = false;
+    for (n, act) in closed.iter().enumerate() {
+        // Growing activations at smaller weights, so the loss stays of order one.
+        let scale = match act {
+            Activation::Exp | Activation::Cube | Activation::Polynomial { .. } => 0.4,
+            _ => 1.5,
+        };
+        for bias in [(true, true), (false, false)] {
+            let seed = 300 + 10 * n as u64;
+            let teacher = net(4, 2, &[act.clone(), Activation::G], bias, scale, seed);
+            let student = net(
+                4,
+                3,
+                &[Activation::Tanh, act.clone()],
+                bias,
+                scale,
+                seed + 1,
+            );
+            let mut fast =
+                Objective::population(&student.spec, &teacher, &PopulationOptions::default())
+                    .unwrap();
+            let mut slow = Objective::population(&student.spec, &teacher, &generic).unwrap();
+            let (lf, gf, hf) = fast.hessian(&student.params);
+            let (ls, gs, hs) = slow.hessian(&student.params);
+            assert!(
+                rel(lf, ls, ls.abs()) < 1e-11,
+                "{act} {bias:?}: loss {lf} vs {ls}"
+            );
+            let gscale = max_abs(&gs);
+            for (a, b) in gf.iter().zip(&gs) {
+                assert!(
+                    rel(*a, *b, gscale) < 1e-11,
+                    "{act} {bias:?}: gradient {a} vs {b}"
+                );
+            }
+            let hscale = max_abs(&hs);
+            for (a, b) in hf.iter().zip(&hs) {
+                assert!(
+                    rel(*a, *b, hscale) < 1e-11,
+                    "{act} {bias:?}: Hessian {a} vs {b}"
+                );
+            }
+        }
+    }
 }
 
 /// At the teacher the loss and gradient vanish (to round-off of the O(1) terms) and the

@@ -339,6 +339,96 @@ fn solve_end_to_end_on_a_tiny_problem() {
     );
 }
 
+/// `solve --infinite-data` trains on the population loss: its records say so, and their loss
+/// is what `eval --infinite-data` computes for their end point.
+#[test]
+fn solve_infinite_data_trains_on_the_population_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    let made = gradflow(&[
+        "teacher",
+        "--d",
+        "2",
+        "--r",
+        "2",
+        "--activation",
+        "sigmoid2",
+        "--n-standardise",
+        "2000",
+        "-o",
+        s(&t),
+    ]);
+    assert!(made.status.success());
+    let out = dir.path().join("results");
+    let run = gradflow(&[
+        "solve",
+        "--teacher",
+        s(&t),
+        "--infinite-data",
+        "--width",
+        "3",
+        "--seeds",
+        "0..2",
+        "--maxiterations-ode",
+        "200",
+        "--maxtime-optim",
+        "2",
+        "--quiet",
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("infinite data"));
+    for seed in 0..2 {
+        let rec: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("seed_{seed}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec["config"]["infinite_data"], true);
+        let (loss, ode_loss) = (
+            rec["loss"].as_f64().unwrap(),
+            rec["ode_loss"].as_f64().unwrap(),
+        );
+        assert!(
+            loss.is_finite() && loss <= ode_loss,
+            "seed {seed}: {loss} vs {ode_loss}"
+        );
+        // The record's end point, evaluated on its own (`--net` takes a run record).
+        let net_file = out.join(format!("seed_{seed}.json"));
+        let eval_file = dir.path().join(format!("eval{seed}.json"));
+        let e = gradflow(&[
+            "eval",
+            "--net",
+            s(&net_file),
+            "--teacher",
+            s(&t),
+            "--infinite-data",
+            "-o",
+            s(&eval_file),
+        ]);
+        assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&eval_file).unwrap()).unwrap();
+        let eval_loss = v["loss"].as_f64().unwrap();
+        assert!(
+            (eval_loss - loss).abs() <= 1e-12 * loss.abs().max(1e-3),
+            "seed {seed}: record {loss}, eval {eval_loss}"
+        );
+    }
+    // Without a teacher there is no population loss.
+    let bad = gradflow(&["solve", "--infinite-data", "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err.contains("--teacher") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
 #[test]
 fn solve_reads_a_toml_configuration_and_flags_override_it() {
     let dir = tempfile::tempdir().unwrap();

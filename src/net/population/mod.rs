@@ -34,6 +34,14 @@
 //! which leaves the finer rule's error near `tolerance` (it squares when the step halves;
 //! measured, `tests/derivatives/population.rs`).
 //!
+//! **Closed smoothings** (`smoothing.rs`). For `normal_cdf`, `sigmoid2`, `gelu`, `exp` and the
+//! polynomials the inner integral `E_{z₂}[σ_l⁽ᑫ⁾(μ + q₂z₂)]` is a closed form (for the erf
+//! family `Φ(μ/√(1 + q₂²))` and its derivatives), so a pair with such a neuron costs one
+//! one-dimensional rule over `z₁` (the neuron without a closed form, if any, carries `z₁`), and
+//! the one-dimensional moments of such a neuron are exact (timings in
+//! `experiments/infinite/README.md`). [`PopulationOptions::closed_forms`] turns it off for
+//! cross-checks.
+//!
 //! **Precision.** `L` is a sum of terms of order one that cancel at a global minimum, so its
 //! absolute round-off is about `1e-16` times their size: losses below ~1e-15 are not resolved
 //! (a sample loss, a sum of squared residuals, resolves ~1e-30).
@@ -43,6 +51,7 @@
 
 mod hessian;
 mod quadrature;
+mod smoothing;
 
 use super::activation::Activation;
 use super::network::Network;
@@ -57,6 +66,7 @@ use quadrature::{Moments, Quadrature, Rule, transpose};
 /// let o = gradflow::net::population::PopulationOptions::default();
 /// assert_eq!(o.tolerance, 1e-13);
 /// assert_eq!(o.max_points, 2049);
+/// assert!(o.closed_forms);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -67,6 +77,11 @@ pub struct PopulationOptions {
     /// integral that needs more keeps this many and its error estimate says so
     /// ([`Population::error_estimate`]).
     pub max_points: usize,
+    /// Use the closed Gaussian smoothings of `normal_cdf`, `sigmoid2`, `gelu`, `exp` and the
+    /// polynomials (default `true`): the inner integral of every pair with such a neuron is
+    /// then exact and the pair costs a one-dimensional rule. `false` integrates every
+    /// activation by the generic two-dimensional rules (a cross-check).
+    pub closed_forms: bool,
 }
 
 impl Default for PopulationOptions {
@@ -74,6 +89,7 @@ impl Default for PopulationOptions {
         PopulationOptions {
             tolerance: 1e-13,
             max_points: 2049,
+            closed_forms: true,
         }
     }
 }

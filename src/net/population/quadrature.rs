@@ -1,6 +1,7 @@
 //! The Gaussian moments of one neuron or one pair of neurons by the trapezoidal rule, with
 //! its step-doubling error control (see the parent module's docs).
 
+use super::smoothing::{has_closed_form, smoothing};
 use super::{Neuron, PopulationOptions};
 use crate::net::activation::Activation;
 
@@ -139,6 +140,11 @@ impl Quadrature {
     /// `[m⁰, …, m⁴]` of one neuron (`m^p = E[σ⁽ᵖ⁾(w·x + b)]`) up to `order`.
     pub(super) fn mean_of(&mut self, n: &Neuron, order: usize) -> [f64; 5] {
         let s = norm(&n.w);
+        if self.opts.closed_forms {
+            if let Some(t) = smoothing(&n.act, n.b, s) {
+                return t;
+            }
+        }
         let tol = self.opts.tolerance;
         let z = z_max(&n.act, s);
         let h_min = 2.0 * z / (self.opts.max_points - 1) as f64;
@@ -186,7 +192,9 @@ impl Quadrature {
     ///
     /// The outer variable `z₁` carries `u_k = b_k + p₁z₁`; for each of its nodes the inner
     /// integral over `z₂` of `σ_l(b_l + q₁z₁ + q₂z₂)` has its own rule (a sinh map around that
-    /// node's singular point when it is near).
+    /// node's singular point when it is near), or is exact where `σ_l` has a closed Gaussian
+    /// smoothing (`smoothing.rs`; the roles of `k` and `l` are swapped when only `σ_k` has
+    /// one).
     pub(super) fn pair(
         &mut self,
         k: &Neuron,
@@ -195,6 +203,13 @@ impl Quadrature {
         order: usize,
         out: &mut Moments,
     ) {
+        let use_closed = self.opts.closed_forms;
+        let closed = use_closed && has_closed_form(&l.act);
+        if !same && !closed && use_closed && has_closed_form(&k.act) {
+            self.pair(l, k, false, order, out);
+            *out = transpose(out);
+            return;
+        }
         let tol = self.opts.tolerance;
         let p1 = norm(&k.w);
         let dot: f64 = k.w.iter().zip(&l.w).map(|(x, y)| x * y).sum();
@@ -268,26 +283,35 @@ impl Quadrature {
             for (i1, (&za, &wa)) in self.rule1.z.iter().zip(&self.rule1.w).enumerate() {
                 let fk = k.act.eval5(k.b + p1 * za).expect("checked smooth");
                 let shift = l.b + q1 * za;
-                if deg2 {
-                    self.rule2.point();
-                } else {
-                    let (h2, map2) = rule_for(dl, shift, q2, tol, z2, refine);
-                    mapped |= map2 != Map::Uniform;
-                    self.rule2.fill(h2.max(floor(z2)), z2, map2);
-                }
-                widest = widest.max(self.rule2.z.len());
                 // inner[q] = Σ w₂ σ_l⁽ᑫ⁾, inner[5 + q] the same on the coarse nodes.
                 let mut inner = [0.0; 10];
                 let mut abs_inner = 0.0;
-                for (i2, (&zb, &wb)) in self.rule2.z.iter().zip(&self.rule2.w).enumerate() {
-                    let fl = l.act.eval5(shift + q2 * zb).expect("checked smooth");
-                    let coarse2 = self.rule2.coarse(i2);
-                    let cw = self.rule2.coarse_weight(i2);
+                if closed {
+                    let t = smoothing(&l.act, shift, q2).expect("closed form");
                     for q in 0..=order {
-                        inner[q] += wb * fl[q];
-                        abs_inner += wb * fl[q].abs();
-                        if coarse2 {
-                            inner[5 + q] += cw * fl[q];
+                        inner[q] = t[q];
+                        inner[5 + q] = t[q];
+                        abs_inner += t[q].abs();
+                    }
+                } else {
+                    if deg2 {
+                        self.rule2.point();
+                    } else {
+                        let (h2, map2) = rule_for(dl, shift, q2, tol, z2, refine);
+                        mapped |= map2 != Map::Uniform;
+                        self.rule2.fill(h2.max(floor(z2)), z2, map2);
+                    }
+                    widest = widest.max(self.rule2.z.len());
+                    for (i2, (&zb, &wb)) in self.rule2.z.iter().zip(&self.rule2.w).enumerate() {
+                        let fl = l.act.eval5(shift + q2 * zb).expect("checked smooth");
+                        let coarse2 = self.rule2.coarse(i2);
+                        let cw = self.rule2.coarse_weight(i2);
+                        for q in 0..=order {
+                            inner[q] += wb * fl[q];
+                            abs_inner += wb * fl[q].abs();
+                            if coarse2 {
+                                inner[5 + q] += cw * fl[q];
+                            }
                         }
                     }
                 }

@@ -2,7 +2,10 @@
 //! 2-5-1 `sigmoid2` teacher with hidden biases and no output bias, a 2-4-1 student of the same
 //! kind, trained on the infinite-data objective and on 5 000 Gaussian samples.
 //!
-//! `cargo run --release -p gradflow-probes --bin infinite_doc_problem -- [seeds] [ode_s] [optim_s]`
+//! `cargo run --release -p gradflow-probes --bin infinite_doc_problem -- [seeds] [ode_s] [optim_s] [generic]`
+//!
+//! `generic` turns the closed Gaussian smoothings off (`PopulationOptions::closed_forms`): every
+//! pair is then a two-dimensional rule, as before they existed.
 //!
 //! The Julia teacher comes from Julia's RNG; ours has N(0, 1) weights from `Stream(12, 0)`
 //! (documented, not the same numbers). For each student seed (Glorot): the infinite-data run
@@ -41,7 +44,8 @@ fn main() {
         spec: ts,
     };
     let student = spec(4);
-    let popts = PopulationOptions::default();
+    let mut popts = PopulationOptions::default();
+    popts.closed_forms = args.get(4).map(String::as_str) != Some("generic");
     let mut opts = TrainOptions::default();
     opts.flow.maxtime_ode = ode;
     opts.refine.maxtime_optim = optim;

@@ -1,9 +1,10 @@
 //! Issue 18: loss + gradient + Hessian of the infinite-data objective against the same on
 //! N = 30 000 Gaussian samples, and its accuracy against a high-order reference.
 //!
-//! `cargo run --release -p gradflow-probes --bin population_speed -- [d] [r] [m] [repeats]`
+//! `cargo run --release -p gradflow-probes --bin population_speed -- [d] [r] [m] [repeats] [activation]`
 //!
-//! Teacher: the paper teacher (d, r, index 0), `g`. Students (`g`, width m): Glorot at seed 0
+//! Teacher: the paper teacher (d, r, index 0) with the activation (default `g`). Students (the
+//! same activation, width m): Glorot at seed 0
 //! (the start of a flow) and a "late" point, the teacher's neurons duplicated to width m with
 //! their outgoing weights split and a 1e-3 perturbation (the end of a flow). For each: the
 //! median seconds of one loss+gradient+Hessian (population with the default tolerance 1e-13,
@@ -28,11 +29,18 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize, def: usize| args.get(i).map_or(def, |s| s.parse().expect("integer"));
     let (d, r, m, repeats) = (arg(1, 8), arg(2, 4), arg(3, 16), arg(4, 5));
-    let teacher = TeacherConfig::paper(d, r, 0).build().expect("teacher");
+    let act: gradflow::net::Activation = args
+        .get(5)
+        .map_or("g", String::as_str)
+        .parse()
+        .expect("activation");
+    let mut config = TeacherConfig::paper(d, r, 0);
+    config.activation = act.clone();
+    let teacher = config.build().expect("teacher");
     let spec = NetSpec::new(
         d,
         vec![
-            LayerSpec::new(m, gradflow::net::Activation::G),
+            LayerSpec::new(m, act.clone()),
             LayerSpec::new(1, gradflow::net::Activation::Identity),
         ],
     )
@@ -66,8 +74,11 @@ fn main() {
     let mut reference = PopulationOptions::default();
     reference.tolerance = 1e-16;
     reference.max_points = 8193;
+    // The reference integrates every activation by the generic two-dimensional rules, so it
+    // checks the closed forms independently.
+    reference.closed_forms = false;
     println!(
-        "point,d,r,m,P,population_s,samples_s,ratio,loss_rel_err,grad_rel_err,hess_rel_err,error_estimate"
+        "point,activation,d,r,m,P,population_s,samples_s,ratio,generic_s,generic_ratio,loss_rel_err,grad_rel_err,hess_rel_err,error_estimate"
     );
     for (name, theta) in [("glorot", &glorot), ("late", &late)] {
         let mut pop = Objective::population(&spec, &teacher, &PopulationOptions::default())
@@ -82,11 +93,19 @@ fn main() {
         let ts = median_seconds(repeats, || {
             sam.hessian_into(theta, &mut g, &mut h);
         });
+        let mut generic_opts = PopulationOptions::default();
+        generic_opts.closed_forms = false;
+        let mut generic =
+            Objective::population(&spec, &teacher, &generic_opts).expect("population");
+        let tg = median_seconds(repeats, || {
+            generic.hessian_into(theta, &mut g, &mut h);
+        });
         let (l, gp, hp) = pop.hessian(theta);
         let (lr, gr, hr) = refo.hessian(theta);
         println!(
-            "{name},{d},{r},{m},{p},{tp:.4e},{ts:.4e},{:.2},{:.2e},{:.2e},{:.2e},{:.1e}",
+            "{name},{act},{d},{r},{m},{p},{tp:.4e},{ts:.4e},{:.2},{tg:.4e},{:.2},{:.2e},{:.2e},{:.2e},{:.1e}",
             ts / tp,
+            ts / tg,
             (l - lr).abs() / lr.abs(),
             max_rel(&gp, &gr),
             max_rel(&hp, &hr),
