@@ -206,8 +206,8 @@ fn population_loss_matches_monte_carlo() {
     }
 }
 
-/// The closed Gaussian smoothings (`PopulationOptions::closed_forms`, one-dimensional rules)
-/// agree with the generic two-dimensional rules at the paper's weight scale, for every
+/// The closed Gaussian smoothings (`PopulationOptions::closed_forms`: one-dimensional rules,
+/// and no rule at all for two erf-family neurons) agree with the generic two-dimensional rules at the paper's weight scale, for every
 /// activation that has one, alone and mixed with one that has none (both orientations of the
 /// pair), with and without biases.
 #[test]
@@ -234,11 +234,19 @@ fn closed_forms_match_the_generic_rules() {
         };
         for bias in [(true, true), (false, false)] {
             let seed = 300 + 10 * n as u64;
-            let teacher = net(4, 2, &[act.clone(), Activation::G], bias, scale, seed);
+            // Erf-family partners too: their pairs with each other are fully closed.
+            let teacher = net(
+                4,
+                3,
+                &[act.clone(), Activation::G, Activation::NormalCdf],
+                bias,
+                scale,
+                seed,
+            );
             let student = net(
                 4,
                 3,
-                &[Activation::Tanh, act.clone()],
+                &[Activation::Tanh, act.clone(), Activation::Sigmoid2],
                 bias,
                 scale,
                 seed + 1,

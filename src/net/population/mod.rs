@@ -49,6 +49,7 @@
 // Index loops mirror the formulas' subscripts (students i, l; coordinates s, t).
 #![allow(clippy::needless_range_loop)]
 
+mod bivariate;
 mod hessian;
 mod quadrature;
 mod smoothing;

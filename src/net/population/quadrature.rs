@@ -1,6 +1,7 @@
 //! The Gaussian moments of one neuron or one pair of neurons by the trapezoidal rule, with
 //! its step-doubling error control (see the parent module's docs).
 
+use super::bivariate::{cdf_form, erf_pair};
 use super::smoothing::{has_closed_form, smoothing};
 use super::{Neuron, PopulationOptions};
 use crate::net::activation::Activation;
@@ -222,6 +223,12 @@ impl Quadrature {
         } else {
             (0.0, nl)
         };
+        if use_closed {
+            if let (Some(fk), Some(fl)) = (cdf_form(&k.act), cdf_form(&l.act)) {
+                erf_pair(fk, fl, k.b, l.b, (p1, q1, q2), out);
+                return;
+            }
+        }
         let (dk, dl) = (k.act.singularity_distance(), l.act.singularity_distance());
         let z1 = z_max(&k.act, p1).max(z_max(&l.act, q1.abs() + q2));
         let z2 = z_max(&l.act, q2);
