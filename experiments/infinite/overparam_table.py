@@ -7,10 +7,12 @@ import os
 import sys
 
 root = os.path.join(os.path.dirname(__file__), "results")
+act = sys.argv[1] if len(sys.argv) > 1 else "g"
+tag = "" if act == "g" else f"-{act}"
 print("| rho | seeds | loss <= 1e-10 | loss <= 1e-12 | median loss | end states |")
 print("|---|---|---|---|---|---|")
 for rho in (1, 2, 4):
-    recs = [json.load(open(p)) for p in sorted(glob.glob(f"{root}/overparam-rho{rho}/*.json"))]
+    recs = [json.load(open(p)) for p in sorted(glob.glob(f"{root}/overparam{tag}-rho{rho}/*.json"))]
     recs = [r for r in recs if "loss" in r]
     if not recs:
         continue
