@@ -38,9 +38,10 @@
 //! polynomials the inner integral `E_{z₂}[σ_l⁽ᑫ⁾(μ + q₂z₂)]` is a closed form (for the erf
 //! family `Φ(μ/√(1 + q₂²))` and its derivatives), so a pair with such a neuron costs one
 //! one-dimensional rule over `z₁` (the neuron without a closed form, if any, carries `z₁`), and
-//! the one-dimensional moments of such a neuron are exact (timings in
-//! `experiments/infinite/README.md`). [`PopulationOptions::closed_forms`] turns it off for
-//! cross-checks.
+//! the one-dimensional moments of such a neuron are exact. A pair of two `normal_cdf` /
+//! `sigmoid2` neurons needs no rule at all (`bivariate.rs`: derivatives of the bivariate normal
+//! CDF). Timings are in `experiments/infinite/README.md`;
+//! [`PopulationOptions::closed_forms`] turns both off for cross-checks.
 //!
 //! **Precision.** `L` is a sum of terms of order one that cancel at a global minimum, so its
 //! absolute round-off is about `1e-16` times their size: losses below ~1e-15 are not resolved
