@@ -84,8 +84,9 @@ pub struct SolveConfig {
     pub layers: Option<Vec<usize>>,
     /// Student width relative to the teacher's hidden width.
     pub rho: Option<usize>,
-    /// Hidden activation of the student.
-    pub activation: Activation,
+    /// Hidden activation of the student (default: the teacher's first hidden activation, or
+    /// `g` without a teacher; records store the one used).
+    pub activation: Option<Activation>,
     /// Teacher network file.
     pub teacher: Option<PathBuf>,
     /// Data set.
@@ -127,7 +128,7 @@ impl Default for SolveConfig {
             width: None,
             layers: None,
             rho: None,
-            activation: Activation::G,
+            activation: None,
             teacher: None,
             data: None,
             samples: 30_000,
@@ -220,7 +221,7 @@ pub struct SolveArgs {
         help = "Student width relative to the teacher's hidden width (needs --teacher or the demo) [default: 4]"
     )]
     pub rho: Option<usize>,
-    #[arg(long, value_parser = activation, help = d("Hidden activation of the student", "g"))]
+    #[arg(long, value_parser = activation, help = d("Hidden activation of the student", "the teacher's, else g"))]
     pub activation: Option<Activation>,
     #[arg(
         long,
@@ -284,9 +285,9 @@ impl SolveArgs {
         overlay_opt!(
             self,
             c,
-            [width, rho, threads, layers, teacher, data, data_seed]
+            [width, rho, threads, layers, teacher, data, data_seed, activation]
         );
-        overlay!(self, c, [activation, samples, seeds, init, on_channel]);
+        overlay!(self, c, [samples, seeds, init, on_channel]);
         if let Some(f) = self.loss_floor {
             c.certify.loss_floor = f;
         }
@@ -371,13 +372,24 @@ pub fn explain(rec: &RunRecord) -> String {
 /// Runs `gradflow solve`; returns whether it was interrupted.
 pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> Result<bool> {
     let loaded = cfg.source()?.load()?;
+    // The student's activation defaults to the teacher's; records store the one used.
+    let mut cfg = cfg.clone();
+    let activation = cfg.activation.clone().unwrap_or_else(|| {
+        loaded
+            .teacher
+            .as_ref()
+            .filter(|t| t.spec.depth() >= 2)
+            .map_or(Activation::G, |t| t.spec.layers[0].activation_of(0).clone())
+    });
+    cfg.activation = Some(activation.clone());
+    let cfg = &cfg;
     let student = student_for(
         &loaded.data,
         loaded.teacher.as_ref(),
         cfg.layers.as_deref(),
         cfg.width,
         cfg.rho,
-        &cfg.activation,
+        &activation,
     )?;
     std::fs::create_dir_all(output)
         .with_context(|| format!("{}: cannot create folder", output.display()))?;

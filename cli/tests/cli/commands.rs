@@ -389,6 +389,9 @@ fn solve_infinite_data_trains_on_the_population_loss() {
         )
         .unwrap();
         assert_eq!(rec["config"]["infinite_data"], true);
+        // Without --activation the student takes the teacher's, and the record says so.
+        assert_eq!(rec["config"]["activation"], "sigmoid2");
+        assert_eq!(rec["network"]["layers"][0]["activation"], "sigmoid2");
         let (loss, ode_loss) = (
             rec["loss"].as_f64().unwrap(),
             rec["ode_loss"].as_f64().unwrap(),
