@@ -285,7 +285,9 @@ impl SolveArgs {
         overlay_opt!(
             self,
             c,
-            [width, rho, threads, layers, teacher, data, data_seed, activation]
+            [
+                width, rho, threads, layers, teacher, data, data_seed, activation
+            ]
         );
         overlay!(self, c, [samples, seeds, init, on_channel]);
         if let Some(f) = self.loss_floor {
