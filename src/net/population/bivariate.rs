@@ -327,4 +327,35 @@ mod tests {
             );
         }
     }
+
+    /// Without biases the `sigmoid2` pair has the arcsine form of C. K. I. Williams
+    /// ("Computing with infinite networks", NIPS 1996):
+    /// `E[erf(u/√2) erf(v/√2)] = (2/π) asin(Σ_uv/√((1 + Σ_uu)(1 + Σ_vv)))`, and
+    /// `E[σ′(u)σ′(v)] = 4 E[φ(u)φ(v)] = (2/π)/√det(I + Σ)`.
+    #[test]
+    fn bias_free_sigmoid2_pairs_match_the_arcsine_formula() {
+        for &(p1, q1, q2) in &[
+            (0.7f64, 0.3f64, 1.1f64),
+            (3.0, -2.5, 0.4),
+            (1.0, 1.0, 0.0),
+            (2.0, 0.0, 2.0),
+        ] {
+            let mut m = [0.0; 25];
+            erf_pair((2.0, -1.0), (2.0, -1.0), 0.0, 0.0, (p1, q1, q2), &mut m);
+            let (suu, svv, suv) = (p1 * p1, q1 * q1 + q2 * q2, p1 * q1);
+            let arcsine = 2.0 / PI * (suv / ((1.0 + suu) * (1.0 + svv)).sqrt()).asin();
+            assert!(
+                (m[0] - arcsine).abs() < 1e-15,
+                "{p1} {q1} {q2}: {} vs {arcsine}",
+                m[0]
+            );
+            let det = (1.0 + suu) * (1.0 + svv) - suv * suv;
+            let m11 = 2.0 / PI / det.sqrt();
+            assert!(
+                (m[6] - m11).abs() < 1e-15,
+                "{p1} {q1} {q2}: {} vs {m11}",
+                m[6]
+            );
+        }
+    }
 }
