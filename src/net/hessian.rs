@@ -28,6 +28,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::objective::Objective;
+use super::simd;
 use super::spec::LayerLayout;
 use super::workspace::{HessianWorkspace, cm, cm_mut};
 
@@ -250,6 +251,17 @@ impl Objective<'_> {
                     }
                 }
                 let m1 = &m_next[..n];
+                // Outer-product case (k_{l+1} = 1): Q_s[u, u'] = W[0,u] W[0,u'] M_{l+1,s}, so
+                // each pair column is A_u ⊙ B_u' with A_u = W[0,u] M_{l+1} σ'_u and
+                // B_u = W[0,u] σ'_u, one product per entry.
+                let (sa, sb) = hw.t.split_at_mut(n * k);
+                if knext == 1 {
+                    for u in 0..k {
+                        let (wu, du) = (w[(0, u)], &d1[u * n..u * n + n]);
+                        simd::scaled_product(&mut sa[u * n..u * n + n], m1, wu, du);
+                        simd::scaled(&mut sb[u * n..u * n + n], du, wu);
+                    }
+                }
                 for u in 0..k {
                     for u2 in u..k {
                         let (p1, p2) = (&d1[u * n..u * n + n], &d1[u2 * n..u2 * n + n]);
@@ -257,21 +269,14 @@ impl Objective<'_> {
                         let xcol = &mut hw.x[dst * n..dst * n + n];
                         if knext > 1 {
                             let q = &m_l[n * (u + k * u2)..n * (u + k * u2) + n];
-                            for s in 0..n {
-                                xcol[s] = q[s] * p1[s] * p2[s];
-                            }
+                            simd::product(xcol, q, p1);
+                            simd::mul_assign(xcol, p2);
                         } else {
-                            // Outer product: Q_s[u, u'] = W[0,u] W[0,u'] M_{l+1,s}.
-                            let wuu = w[(0, u)] * w[(0, u2)];
-                            for s in 0..n {
-                                xcol[s] = wuu * m1[s] * p1[s] * p2[s];
-                            }
+                            simd::product(xcol, &sa[u * n..u * n + n], &sb[u2 * n..u2 * n + n]);
                         }
                         if exact && u == u2 {
                             let (q, hh) = (&d2[u * n..u * n + n], &h[u * n..u * n + n]);
-                            for s in 0..n {
-                                xcol[s] += q[s] * hh[s];
-                            }
+                            simd::add_product(xcol, q, hh);
                         }
                         if keep {
                             m_l[n * (u + k * u2)..n * (u + k * u2) + n].copy_from_slice(xcol);
@@ -281,15 +286,50 @@ impl Objective<'_> {
                 }
             }
             let input = layer_input(l, &ws.a, x, n, lay);
-            fill_products(&mut hw.y, input, e, input, e, n, true);
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut hw.diag[l][..pk * pe], pk, pe),
-                Accum::Add,
-                cm(&hw.x, n, pk).transpose(),
-                cm(&hw.y, n, pe),
-                1.0,
-                Par::Seq,
-            );
+            if k == 1 {
+                // One unit (the output layer of a single-output network): the block is the
+                // Gram matrix Σ_s M_s ã_v ã_v' of the inputs, one GEMM of e columns by e
+                // instead of a product over e(e+1)/2 filled pair columns.
+                let (scaled, plain) = hw.y[..2 * n * e].split_at_mut(n * e);
+                let mcol = &hw.x[..n];
+                for v in 0..e {
+                    let (ys, yp) = (&mut scaled[v * n..v * n + n], &mut plain[v * n..v * n + n]);
+                    match ext_col(input, v) {
+                        Some(a) => {
+                            simd::product(ys, mcol, &a[..n]);
+                            yp.copy_from_slice(&a[..n]);
+                        }
+                        None => {
+                            ys.copy_from_slice(mcol);
+                            yp.fill(1.0);
+                        }
+                    }
+                }
+                matmul(
+                    MatMut::from_column_major_slice_mut(&mut hw.gram[..e * e], e, e),
+                    Accum::Replace,
+                    cm(scaled, n, e).transpose(),
+                    cm(plain, n, e),
+                    1.0,
+                    Par::Seq,
+                );
+                let diag = &mut hw.diag[l];
+                for v in 0..e {
+                    for v2 in v..e {
+                        diag[pair(v, v2, e)] += hw.gram[v + e * v2];
+                    }
+                }
+            } else {
+                fill_products(&mut hw.y, input, e, input, e, n, true);
+                matmul(
+                    MatMut::from_column_major_slice_mut(&mut hw.diag[l][..pk * pe], pk, pe),
+                    Accum::Add,
+                    cm(&hw.x, n, pk).transpose(),
+                    cm(&hw.y, n, pe),
+                    1.0,
+                    Par::Seq,
+                );
+            }
         }
 
         // C_{l,m} = ∂z_l/∂z_m for m < l.
@@ -318,9 +358,7 @@ impl Objective<'_> {
                         for wi in 0..kin {
                             let src = &prev[n * (wi + kin * v)..n * (wi + kin * v) + n];
                             let dd = &d1[wi * n..wi * n + n];
-                            for s in 0..n {
-                                e[wi * n + s] = dd[s] * src[s];
-                            }
+                            simd::product(&mut e[wi * n..wi * n + n], dd, src);
                         }
                         matmul(
                             cm_mut(&mut out[n * k * v..], n, k),
@@ -353,9 +391,7 @@ impl Objective<'_> {
                         for wi in 0..k {
                             let a = &m_l[n * (u + k * wi)..n * (u + k * wi) + n];
                             let b = &c_lm[n * (wi + k * u2)..n * (wi + k * u2) + n];
-                            for s in 0..n {
-                                dst[s] += a[s] * b[s];
-                            }
+                            simd::add_product(dst, a, b);
                         }
                     }
                 }
@@ -378,6 +414,38 @@ impl Objective<'_> {
                     continue;
                 }
                 let d1 = &ws.d1[l - 1];
+                if k == 1 && m + 1 == l {
+                    // One unit: S2[(v, v')] = Σ_s g_s σ'_v(s) ã_{m−1,v'}(s) is the product of
+                    // the kin columns g ⊙ σ'_v with the em input columns, not a product over
+                    // kin·em filled columns.
+                    let (gd, inp) = hw.y[..n * (kin + em)].split_at_mut(n * kin);
+                    let g = &ws.g[l][..n];
+                    for v in 0..kin {
+                        simd::product(&mut gd[v * n..v * n + n], g, &d1[v * n..v * n + n]);
+                    }
+                    for v2 in 0..em {
+                        let dst = &mut inp[v2 * n..v2 * n + n];
+                        match ext_col(input_m, v2) {
+                            Some(a) => dst.copy_from_slice(&a[..n]),
+                            None => dst.fill(1.0),
+                        }
+                    }
+                    // S2 is 1 × (kin·em) with column v·em + v', i.e. the em × kin matrix
+                    // (column-major) of inputᵀ·gd.
+                    matmul(
+                        MatMut::from_column_major_slice_mut(
+                            &mut hw.cross2[l * depth + m][..kin * em],
+                            em,
+                            kin,
+                        ),
+                        Accum::Add,
+                        cm(inp, n, em).transpose(),
+                        cm(gd, n, kin),
+                        1.0,
+                        Par::Seq,
+                    );
+                    continue;
+                }
                 let inner = if m + 1 == l { 1 } else { km };
                 let cols = kin * inner * em;
                 for v in 0..kin {
@@ -389,11 +457,7 @@ impl Objective<'_> {
                             let a_col = ext_col(input_m, v2);
                             if m + 1 == l {
                                 match a_col {
-                                    Some(a) => {
-                                        for s in 0..n {
-                                            dst[s] = dv[s] * a[s];
-                                        }
-                                    }
+                                    Some(a) => simd::product(dst, dv, &a[..n]),
                                     None => dst.copy_from_slice(dv),
                                 }
                             } else {
@@ -401,15 +465,13 @@ impl Objective<'_> {
                                 let cc = &cprev[n * (v + kin * j)..n * (v + kin * j) + n];
                                 match a_col {
                                     Some(a) => {
-                                        for s in 0..n {
-                                            dst[s] = dv[s] * cc[s] * a[s];
+                                        for (((d, x), c), a) in
+                                            dst.iter_mut().zip(dv).zip(cc).zip(&a[..n])
+                                        {
+                                            *d = x * c * a;
                                         }
                                     }
-                                    None => {
-                                        for s in 0..n {
-                                            dst[s] = dv[s] * cc[s];
-                                        }
-                                    }
+                                    None => simd::product(dst, dv, cc),
                                 }
                             }
                         }
@@ -517,11 +579,7 @@ fn fill_products(
             };
             let dst = &mut y[n * col..n * col + n];
             match (ext_col(a, v), ext_col(b, v2)) {
-                (Some(p), Some(q)) => {
-                    for s in 0..n {
-                        dst[s] = p[s] * q[s];
-                    }
-                }
+                (Some(p), Some(q)) => simd::product(dst, &p[..n], &q[..n]),
                 (Some(p), None) => dst.copy_from_slice(&p[..n]),
                 (None, Some(q)) => dst.copy_from_slice(&q[..n]),
                 (None, None) => dst.fill(1.0),

@@ -99,6 +99,52 @@ pub(crate) fn mul_assign(out: &mut [f64], b: &[f64]) {
     dispatch(MulAssign(out, b));
 }
 
+struct Product<'a> {
+    out: &'a mut [f64],
+    a: &'a [f64],
+    b: &'a [f64],
+    add: bool,
+}
+
+impl WithSimd for Product<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let it = self.out.iter_mut().zip(self.a).zip(self.b);
+        if self.add {
+            for ((o, x), y) in it {
+                *o += x * y;
+            }
+        } else {
+            for ((o, x), y) in it {
+                *o = x * y;
+            }
+        }
+    }
+}
+
+/// `out[i] = a[i]·b[i]`.
+#[inline]
+pub(crate) fn product(out: &mut [f64], a: &[f64], b: &[f64]) {
+    dispatch(Product {
+        out,
+        a,
+        b,
+        add: false,
+    });
+}
+
+/// `out[i] += a[i]·b[i]`.
+#[inline]
+pub(crate) fn add_product(out: &mut [f64], a: &[f64], b: &[f64]) {
+    dispatch(Product {
+        out,
+        a,
+        b,
+        add: true,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +172,18 @@ mod tests {
             out.iter()
                 .enumerate()
                 .all(|(i, o)| (o - a[i] * 3.0 * b[i]).abs() < 1e-12)
+        );
+        product(&mut out, &a, &b);
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| (o - a[i] * b[i]).abs() < 1e-12)
+        );
+        add_product(&mut out, &a, &b);
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| (o - 2.0 * a[i] * b[i]).abs() < 1e-12)
         );
     }
 }

@@ -71,6 +71,8 @@ pub(crate) struct HessianWorkspace {
     pub(super) y: Vec<f64>,
     /// Scratch for the `M` recursion and `C` products.
     pub(super) t: Vec<f64>,
+    /// The `e × e` Gram matrix of a one-unit layer's diagonal block.
+    pub(super) gram: Vec<f64>,
 }
 
 impl HessianWorkspace {
@@ -87,11 +89,15 @@ impl HessianWorkspace {
         let mut max_x = 0usize;
         let mut max_y = 0usize;
         let mut max_t = 0usize;
+        let mut max_e = 0usize;
         for (l, ll) in layouts.iter().enumerate() {
             max_x = max_x.max(npairs(ll.rows));
-            max_y = max_y.max(npairs(ll.ext_cols()));
+            // Pair columns, or the Gram operands of a one-unit layer (2e columns).
+            max_y = max_y.max(npairs(ll.ext_cols())).max(2 * ll.ext_cols());
+            max_e = max_e.max(ll.ext_cols());
             if l + 1 < depth {
-                max_t = max_t.max(layouts[l + 1].rows * ll.rows);
+                // …and the two per-unit vectors of the outer-product case (k_{l+1} = 1).
+                max_t = max_t.max(layouts[l + 1].rows * ll.rows).max(2 * ll.rows);
             }
             for (m, lm) in layouts.iter().enumerate().take(l) {
                 cross[l * depth + m] = vec![0.0; ll.rows * lm.rows * ll.ext_cols() * lm.ext_cols()];
@@ -101,7 +107,8 @@ impl HessianWorkspace {
                 max_x = max_x.max(ll.rows * lm.rows);
                 max_y = max_y
                     .max(ll.ext_cols() * lm.ext_cols())
-                    .max(ll.cols * inner * lm.ext_cols());
+                    .max(ll.cols * inner * lm.ext_cols())
+                    .max(ll.cols + lm.ext_cols());
                 max_t = max_t.max(ll.cols);
             }
         }
@@ -117,6 +124,7 @@ impl HessianWorkspace {
             x: vec![0.0; chunk * max_x],
             y: vec![0.0; chunk * max_y],
             t: vec![0.0; chunk * max_t.max(1)],
+            gram: vec![0.0; max_e * max_e],
         }
     }
 
