@@ -256,8 +256,13 @@ fn hessian_of_the_largest_benchmark_fits_in_two_gigabytes() {
     assert!(peak_bytes < 2e9, "peak RSS {peak_bytes}");
 }
 
-/// Writes a small d = 2, r = 2 teacher into `dir`.
+/// Writes a small d = 2, r = 2 teacher (activation `g`) into `dir`.
 fn tiny_teacher(dir: &Path) -> std::path::PathBuf {
+    tiny_teacher_with(dir, "g")
+}
+
+/// Writes a small d = 2, r = 2 teacher with hidden activation `activation` into `dir`.
+fn tiny_teacher_with(dir: &Path, activation: &str) -> std::path::PathBuf {
     let t = dir.join("t.json");
     let out = gradflow(&[
         "teacher",
@@ -265,6 +270,8 @@ fn tiny_teacher(dir: &Path) -> std::path::PathBuf {
         "2",
         "--r",
         "2",
+        "--activation",
+        activation,
         "--n-standardise",
         "2000",
         "-o",
@@ -344,21 +351,7 @@ fn solve_end_to_end_on_a_tiny_problem() {
 #[test]
 fn solve_infinite_data_trains_on_the_population_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let t = dir.path().join("t.json");
-    let made = gradflow(&[
-        "teacher",
-        "--d",
-        "2",
-        "--r",
-        "2",
-        "--activation",
-        "sigmoid2",
-        "--n-standardise",
-        "2000",
-        "-o",
-        s(&t),
-    ]);
-    assert!(made.status.success());
+    let t = tiny_teacher_with(dir.path(), "sigmoid2");
     let out = dir.path().join("results");
     let run = gradflow(&[
         "solve",
