@@ -14,10 +14,11 @@
 //! Wesolowsky 1990): a 20-point Gauss–Legendre rule of Sheppard's arcsine formula for
 //! `|ρ| < 0.925`, otherwise of the expansion around `|ρ| = 1`; ~1e-15 absolute.
 
-use std::f64::consts::{FRAC_1_SQRT_2, PI};
+use std::f64::consts::PI;
 use std::sync::OnceLock;
 
 use super::quadrature::Moments;
+use super::smoothing::{cdf, cdf_derivatives, pdf};
 use crate::net::activation::Activation;
 
 /// `σ = αΦ + β` for the erf family, else `None`.
@@ -27,20 +28,6 @@ pub(super) fn cdf_form(act: &Activation) -> Option<(f64, f64)> {
         Activation::Sigmoid2 => Some((2.0, -1.0)),
         _ => None,
     }
-}
-
-fn cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x * FRAC_1_SQRT_2)
-}
-
-fn pdf(x: f64) -> f64 {
-    (-0.5 * x * x).exp() / (2.0 * PI).sqrt()
-}
-
-/// `Φ⁽ʲ⁾(x)` for `j = 0..=4`.
-fn cdf_derivatives(x: f64) -> [f64; 5] {
-    let f = pdf(x);
-    [cdf(x), f, -x * f, (x * x - 1.0) * f, -x * (x * x - 3.0) * f]
 }
 
 /// Number of monomials `δa^i δc^j`, `i + j ≤ 3`.

@@ -23,11 +23,23 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 /// Whether [`smoothing`] has a closed form for `act`.
 pub(super) fn has_closed_form(act: &Activation) -> bool {
-    use Activation::*;
-    matches!(
-        act,
-        NormalCdf | Sigmoid2 | Gelu | Exp | Identity | Square | Cube | Polynomial { .. }
-    )
+    smoothing(act, 0.0, 0.0).is_some()
+}
+
+/// The standard normal CDF `Φ(x)`.
+pub(super) fn cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x * FRAC_1_SQRT_2)
+}
+
+/// The standard normal density `φ(x)`.
+pub(super) fn pdf(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (2.0 * PI).sqrt()
+}
+
+/// `Φ⁽ʲ⁾(x)` for `j = 0..=4`.
+pub(super) fn cdf_derivatives(x: f64) -> [f64; 5] {
+    let f = pdf(x);
+    [cdf(x), f, -x * f, (x * x - 1.0) * f, -x * (x * x - 3.0) * f]
 }
 
 /// `[T⁰, …, T⁴](μ; s)`, `T^q = E[σ⁽ᑫ⁾(μ + s z)]`, or `None` when `act` has no closed form.
@@ -35,36 +47,33 @@ pub(super) fn smoothing(act: &Activation, mu: f64, s: f64) -> Option<[f64; 5]> {
     use Activation::*;
     let r = s.mul_add(s, 1.0).sqrt();
     let a = mu / r;
-    let phi = (-0.5 * a * a).exp() / (2.0 * PI).sqrt();
-    // ∂^q_μ Φ(μ/r) for q = 1..4.
-    let cdf_derivatives = || {
-        let r2 = r * r;
+    // ∂^q_μ Φ(μ/r) = Φ⁽ᑫ⁾(a)/r^q.
+    let cdf_smoothed = || {
+        let d = cdf_derivatives(a);
         [
-            phi / r,
-            -a * phi / r2,
-            (a * a - 1.0) * phi / (r2 * r),
-            -a * (a * a - 3.0) * phi / (r2 * r2),
+            d[0],
+            d[1] / r,
+            d[2] / (r * r),
+            d[3] / (r * r * r),
+            d[4] / (r * r * r * r),
         ]
     };
     Some(match act {
-        NormalCdf => {
-            let d = cdf_derivatives();
-            [0.5 * libm::erfc(-a * FRAC_1_SQRT_2), d[0], d[1], d[2], d[3]]
-        }
+        NormalCdf => cdf_smoothed(),
         Sigmoid2 => {
-            let d = cdf_derivatives();
+            let d = cdf_smoothed();
             [
                 libm::erf(a * FRAC_1_SQRT_2),
-                2.0 * d[0],
                 2.0 * d[1],
                 2.0 * d[2],
                 2.0 * d[3],
+                2.0 * d[4],
             ]
         }
         Gelu => {
             // With F(a) = Φ(a) + aφ(a)/r², T¹ = F(a) and T^{q+1} = F⁽ᑫ⁾(a)/r^q.
             let (r2, a2) = (r * r, a * a);
-            let cdf = 0.5 * libm::erfc(-a * FRAC_1_SQRT_2);
+            let (cdf, phi) = (cdf(a), pdf(a));
             let f1 = phi * (1.0 + (1.0 - a2) / r2);
             let f2 = -a * phi * (1.0 + (3.0 - a2) / r2);
             let f3 = phi * ((a2 - 1.0) * (1.0 + (3.0 - a2) / r2) + 2.0 * a2 / r2);
@@ -85,29 +94,23 @@ pub(super) fn smoothing(act: &Activation, mu: f64, s: f64) -> Option<[f64; 5]> {
     })
 }
 
-/// `[T⁰, …, T⁴]` of `P(x) = Σ_k c_k x^k`: `T^q = Σ_j P^{(q+2j)}(μ) s^{2j}/(2^j j!)`.
+/// `[T⁰, …, T⁴]` of `P(x) = Σ_k c_k x^k`: `T^q = Σ_j P^{(q+2j)}(μ) s^{2j}/(2^j j!)`, with
+/// `P⁽ᵏ⁾(μ) = Σ_{n≥k} c_n n!/(n−k)! μ^{n−k}` (no allocation: this runs per quadrature node).
 fn polynomial(c: &[f64], mu: f64, s: f64) -> [f64; 5] {
-    // derivative[k] = P⁽ᵏ⁾(μ) by repeated synthetic division (Horner), k ≤ degree.
-    let n = c.len();
-    let mut b = c.to_vec();
-    let mut derivative = vec![0.0; n];
-    let mut factorial = 1.0;
-    for k in 0..n {
-        // b holds the coefficients of P⁽ᵏ⁾/k! shifted; evaluate and deflate.
+    let derivative = |k: usize| -> f64 {
         let mut acc = 0.0;
-        for i in (k..n).rev() {
-            acc = acc * mu + b[i];
-            b[i] = acc;
+        for n in (k..c.len()).rev() {
+            let falling: f64 = ((n - k + 1)..=n).map(|i| i as f64).product();
+            acc = acc * mu + c[n] * falling;
         }
-        derivative[k] = b[k] * factorial;
-        factorial *= (k + 1) as f64;
-    }
+        acc
+    };
     let mut out = [0.0; 5];
     for (q, t) in out.iter_mut().enumerate() {
         // s^{2j}/(2^j j!) accumulated term by term.
         let (mut weight, mut j) = (1.0, 0);
-        while q + 2 * j < n {
-            *t += derivative[q + 2 * j] * weight;
+        while q + 2 * j < c.len() {
+            *t += derivative(q + 2 * j) * weight;
             j += 1;
             weight *= s * s / (2.0 * j as f64);
         }
