@@ -146,6 +146,12 @@ fn gauss_legendre_20() -> &'static [(f64, f64); 10] {
 /// `Φ₂(h, k; ρ) = P(X ≤ h, Y ≤ k)` for standard normals of correlation `ρ`, `|ρ| < 1`
 /// (Genz 2004, see the module docs).
 pub(super) fn bivariate_cdf(h: f64, k: f64, rho: f64) -> f64 {
+    bivariate_cdf_given(h, k, rho, (1.0 - rho) * (1.0 + rho))
+}
+
+/// [`bivariate_cdf`] with `1 − ρ²` given (`one_minus_rho2`, exact where the caller knows the
+/// angle: near `|ρ| = 1` the rounding of `ρ` alone moves the angle by `√ε`).
+pub(super) fn bivariate_cdf_given(h: f64, k: f64, rho: f64, one_minus_rho2: f64) -> f64 {
     // Genz's BVND computes P(X > dh, Y > dk).
     let (h, mut k) = (-h, -k);
     let rule = gauss_legendre_20();
@@ -167,7 +173,7 @@ pub(super) fn bivariate_cdf(h: f64, k: f64, rho: f64) -> f64 {
         hk = -hk;
     }
     let mut bvn = 0.0;
-    let a2 = (1.0 - rho) * (1.0 + rho);
+    let a2 = one_minus_rho2;
     let a = a2.sqrt();
     let bs = (h - k) * (h - k);
     let c = (4.0 - hk) / 8.0;

@@ -3,7 +3,8 @@
 //!
 //! Teacher `f*(x) = Σ_j a*_j σ*_j(w*_j·x + b*_j) + c*` (`d → r → 1`) and student
 //! `f(x) = Σ_i a_i σ_i(w_i·x + b_i) + c` (`d → m → 1`), identity outputs, biases optional in
-//! both layers of both networks, any smooth SPEC §2 hidden activation (one per neuron allowed).
+//! both layers of both networks, any smooth SPEC §2 hidden activation (one per neuron allowed),
+//! or `relu` throughout.
 //! The objective is the reported mean loss of SPEC §3 with infinite data,
 //! `L(θ) = E_{x~N(0,I_d)}[(f(x) − f*(x))²]`.
 //!
@@ -43,6 +44,11 @@
 //! CDF). Timings are in `experiments/infinite/README.md`;
 //! [`PopulationOptions::closed_forms`] turns both off for cross-checks.
 //!
+//! **`relu`** (`relu.rs`). When every hidden neuron of both networks is `relu`, the loss, the
+//! gradient and the Hessian are closed forms (bivariate normal orthant moments, Genz's `Φ₂`),
+//! assembled without the Stein reduction (whose `δ(u)²` terms `relu` would need): in the
+//! orthonormal frame of each pair, finite and continuous at aligned and duplicated neurons.
+//!
 //! **Precision.** `L` is a sum of terms of order one that cancel at a global minimum, so its
 //! absolute round-off is about `1e-16` times their size: losses below ~1e-15 are not resolved
 //! (a sample loss, a sum of squared residuals, resolves ~1e-30).
@@ -53,6 +59,7 @@
 mod bivariate;
 mod hessian;
 mod quadrature;
+mod relu;
 mod smoothing;
 
 use super::activation::Activation;
@@ -148,6 +155,9 @@ pub struct Population {
     rr: Vec<[f64; 5]>,
     /// `Σ_l c_l M^{p1}_il w_l` for `p = 1, 2, 3`, `3d` values per student.
     v: Vec<f64>,
+    /// The closed forms of `relu` networks (every hidden neuron of both networks `relu`),
+    /// which replace the moments above (`relu.rs`).
+    relu: Option<relu::Relu>,
 }
 
 impl Population {
@@ -156,13 +166,15 @@ impl Population {
     ///
     /// # Errors
     /// If either network is not of that shape, their input dimensions differ, a hidden
-    /// activation is not smooth (`relu`, `leaky_relu`, `selu`), or an option is out of range
-    /// (the error names the field).
+    /// activation is not smooth (`leaky_relu`, `selu`; `relu` mixed with other activations:
+    /// `relu` is integrated in closed form when every hidden neuron of both networks is
+    /// `relu`), or an option is out of range (the error names the field).
     pub fn new(student: &NetSpec, teacher: &Network, opts: &PopulationOptions) -> Result<Self> {
         opts.check()?;
         student.validate()?;
-        check_shape(student, "student")?;
-        check_shape(&teacher.spec, "teacher")?;
+        let relu = all_relu(student) && all_relu(&teacher.spec);
+        check_shape(student, "student", relu)?;
+        check_shape(&teacher.spec, "teacher", relu)?;
         teacher.spec.check_params(&teacher.params)?;
         if teacher.spec.input_dim != student.input_dim {
             return Err(Error::invalid(
@@ -197,7 +209,12 @@ impl Population {
             students: Vec::new(),
             rr: Vec::new(),
             v: Vec::new(),
+            relu: None,
         };
+        if relu {
+            pop.relu = Some(relu::Relu::new(&pop.teacher, &pop.teacher_out));
+            return Ok(pop);
+        }
         let r = pop.teacher.len();
         let (mut tt, mut tm) = (0.0, 0.0);
         let mut mom = [0.0; 25];
@@ -280,11 +297,26 @@ impl Population {
             p,
             "parameter vector length does not match the network"
         );
-        self.moments(params);
         let lay1 = &self.layouts[1];
         let a = &params[lay1.weight.clone()];
         let c = lay1.bias.as_ref().map_or(0.0, |b| params[b.start]);
         let e = c - self.teacher_bias;
+        if let Some(relu) = self.relu.as_mut() {
+            neurons_into(&self.spec, &self.layouts, params, &mut self.students);
+            let idx = Index::new(&self.layouts, self.spec.input_dim);
+            return relu.evaluate(
+                &self.students,
+                &self.teacher,
+                a,
+                &self.teacher_out,
+                e,
+                &idx,
+                grad,
+                hess,
+                gauss_newton,
+            );
+        }
+        self.moments(params);
         let (m, r) = (self.students.len(), self.teacher.len());
         // Loss.
         let (mut ss, mut st, mut sm) = (0.0, 0.0, 0.0);
@@ -431,8 +463,15 @@ fn neurons_into(spec: &NetSpec, layouts: &[LayerLayout], params: &[f64], out: &m
     }
 }
 
-/// Checks that `spec` is `d → m → 1` with an identity output and smooth hidden activations.
-fn check_shape(spec: &NetSpec, what: &str) -> Result<()> {
+/// Whether every hidden neuron of the (two-layer) `spec` is `relu`.
+fn all_relu(spec: &NetSpec) -> bool {
+    spec.depth() == 2
+        && (0..spec.layers[0].width).all(|u| *spec.layers[0].activation_of(u) == Activation::Relu)
+}
+
+/// Checks that `spec` is `d → m → 1` with an identity output and smooth hidden activations
+/// (or only `relu` ones, when `relu`: both networks are all-`relu`).
+fn check_shape(spec: &NetSpec, what: &str, relu: bool) -> Result<()> {
     if spec.depth() != 2 || spec.output_dim() != 1 {
         return Err(Error::invalid(
             what,
@@ -448,11 +487,11 @@ fn check_shape(spec: &NetSpec, what: &str) -> Result<()> {
     let layer = &spec.layers[0];
     for u in 0..layer.width {
         let act = layer.activation_of(u);
-        if act.eval5(0.5).is_none() {
+        if act.eval5(0.5).is_none() && !relu {
             return Err(Error::invalid(
                 what,
                 format!(
-                    "hidden activation {act} is not smooth; the infinite-data objective integrates smooth activations (closed forms for relu are not implemented)"
+                    "hidden activation {act} is not smooth; the infinite-data objective integrates smooth activations, and relu (in closed form) only when every hidden neuron of both networks is relu"
                 ),
             ));
         }
