@@ -277,6 +277,16 @@ pub struct DataArgs {
     /// [default: gaussian].
     #[arg(long, value_name = "DIST|FILE")]
     pub inputs: Option<String>,
+    /// Inputs: the tensor-product Gauss–Hermite grid with this many nodes per dimension, as
+    /// weighted samples (weights summing to one, so the mean loss on them approximates the
+    /// loss under x ~ N(0, I) without the round-off of `--infinite-data`'s expanded form);
+    /// instead of `--inputs`, `--samples`, `--seed`.
+    #[arg(long, value_name = "POINTS", conflicts_with_all = ["inputs", "samples", "seed"])]
+    pub gauss_hermite: Option<usize>,
+    /// With `--gauss-hermite`: leave out the nodes whose weight is below this fraction of the
+    /// largest one [default: 0, every node].
+    #[arg(long, requires = "gauss_hermite")]
+    pub prune: Option<f64>,
     /// Outputs: the network's own (`network`; probabilities for a softmax output layer) or
     /// a classifier's `logits` (pre-softmax, the paper's queries).
     #[arg(long, value_enum, default_value_t = Outputs::Network)]
@@ -309,7 +319,7 @@ pub struct EvalArgs {
     pub teacher: Option<PathBuf>,
     /// Evaluate the infinite-data (population) loss of `--net` against `--teacher` under
     /// x ~ N(0, I) instead of a data set: exact Gaussian integrals, one-hidden-layer networks
-    /// with smooth activations.
+    /// with smooth activations (or relu throughout, in closed form).
     #[arg(long, requires_all = ["net", "teacher"], conflicts_with = "data")]
     pub infinite_data: bool,
     #[arg(long, value_parser = named::<Loss>(), help = "Loss [default: nll for a softmax output layer, else mse]")]
@@ -407,6 +417,19 @@ fn data(args: &DataArgs, output: &str) -> Result<()> {
             );
         }
         net = logit_network(&net);
+    }
+    if let Some(points) = args.gauss_hermite {
+        let prune = args.prune.unwrap_or(0.0);
+        let ds = gradflow::net::gauss_hermite::gauss_hermite_dataset(&net, points, prune)
+            .map_err(|e| anyhow::anyhow!("--gauss-hermite {points} --prune {prune}: {e}"))?;
+        write_data(&dest, &ds)?;
+        eprintln!(
+            "wrote {} weighted samples (d = {}, k = {}, Gauss–Hermite grid of {points} nodes per dimension) to {dest}",
+            ds.n_samples(),
+            ds.input_dim(),
+            ds.output_dim()
+        );
+        return Ok(());
     }
     let dist = match args.inputs.as_deref() {
         None => Some(InputDistribution::default()),

@@ -234,7 +234,8 @@ pub struct SolveArgs {
     #[arg(long, help = d("Samples drawn from the teacher", SolveConfig::default().samples))]
     pub samples: Option<usize>,
     /// Train on the teacher's infinite-data (population) loss under x ~ N(0, I) instead of
-    /// samples: exact Gaussian integrals, one-hidden-layer networks with smooth activations.
+    /// samples: exact Gaussian integrals, one-hidden-layer networks with smooth activations (or
+    /// relu throughout, in closed form).
     /// The flow's time axis is that of the mean loss, as for samples.
     #[arg(long, requires = "teacher")]
     pub infinite_data: bool,

@@ -356,7 +356,7 @@ impl Net {
     /// softmax output, else mse); `weights`: optional per-sample weights. With
     /// `infinite_data=teacher` (a `Teacher` or a `(Net, theta)` pair) instead of `(x, y)`: the
     /// population loss `E[(f − f*)²]` under `x ~ N(0, I)`, exactly (one hidden layer, one
-    /// output, smooth activations).
+    /// output, smooth activations, or relu throughout).
     #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
     fn loss(
         &self,

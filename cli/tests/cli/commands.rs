@@ -415,6 +415,57 @@ fn solve_infinite_data_trains_on_the_population_loss() {
             "seed {seed}: record {loss}, eval {eval_loss}"
         );
     }
+    // The Gauss–Hermite grid as weighted samples: its mean loss approximates the population
+    // loss (here a smooth 2-d problem: to 1e-6).
+    let gh = dir.path().join("gh.npz");
+    let made = gradflow(&[
+        "data",
+        "--net",
+        s(&t),
+        "--gauss-hermite",
+        "60",
+        "-o",
+        s(&gh),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(String::from_utf8_lossy(&made.stderr).contains("3600 weighted samples"));
+    let net_file = out.join("seed_0.json");
+    let mut losses = Vec::new();
+    for extra in [
+        &["--data", s(&gh)][..],
+        &["--teacher", s(&t), "--infinite-data"][..],
+    ] {
+        let f = dir.path().join("gh_eval.json");
+        let mut a = vec!["eval", "--net", s(&net_file), "-o", s(&f)];
+        a.extend_from_slice(extra);
+        let e = gradflow(&a);
+        assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        losses.push(v["loss"].as_f64().unwrap());
+    }
+    assert!(
+        (losses[0] - losses[1]).abs() <= 1e-6 * losses[1].abs().max(1e-6),
+        "grid {} vs population {}",
+        losses[0],
+        losses[1]
+    );
+    let clash = gradflow(&[
+        "data",
+        "--net",
+        s(&t),
+        "--gauss-hermite",
+        "5",
+        "-n",
+        "10",
+        "-o",
+        s(&gh),
+    ]);
+    assert_eq!(clash.status.code(), Some(2));
     // Without a teacher there is no population loss.
     let bad = gradflow(&["solve", "--infinite-data", "-o", s(&out)]);
     let err = String::from_utf8_lossy(&bad.stderr);

@@ -92,7 +92,7 @@ refinement from its best point (SPEC §4–§5). ``x`` is ``(N, d)``, ``y`` ``(N
 ``(N,)``; ``loss`` "mse" or "nll" (default: nll for a softmax output, else mse).
 ``infinite_data=teacher`` (a ``Teacher`` or a ``(net, theta)`` pair) instead of ``(x, y)``
 trains on the population loss ``E[(f − f*)²]`` under ``x ~ N(0, I)``, integrated exactly
-(one hidden layer, one output, smooth activations; the flow's time axis is that of the mean
+(one hidden layer, one output, smooth activations or relu throughout; the flow's time axis is that of the mean
 loss, as for samples). Ctrl-C stops
 the run at its best point and raises ``KeyboardInterrupt``; an unknown option raises
 ``TypeError``, a bad value ``ValueError``. ``progress``: a callable receiving event dicts
