@@ -470,3 +470,12 @@ def test_infinite_data_loss_derivatives_and_training():
     relu = gradflow.Net(2, [(3, "relu", True), (1, "identity", True)])
     with pytest.raises(ValueError, match="not smooth"):
         relu.loss(relu.init(seed=0), infinite_data=teacher)
+    # relu throughout: closed forms; zero at the teacher, Monte Carlo elsewhere.
+    relu_t = gradflow.Net(2, [(2, "relu", True), (1, "identity", True)])
+    theta_rt = relu_t.init(seed=4)
+    assert abs(relu_t.loss(theta_rt, infinite_data=(relu_t, theta_rt))) < 1e-13
+    theta_r = relu.init(seed=5)
+    pop = relu.loss(theta_r, infinite_data=(relu_t, theta_rt))
+    xs = np.random.default_rng(0).standard_normal((400_000, 2))
+    mc = (relu.predict(theta_r, xs) - relu_t.predict(theta_rt, xs)) ** 2
+    assert abs(pop - mc.mean()) < 5 * mc.std() / np.sqrt(len(mc))
