@@ -153,6 +153,27 @@ fn population_derivatives_match_differences() {
     }
 }
 
+/// Monte Carlo estimate of `E[(f − f*)²]` on `chunks` × 10⁶ Gaussian inputs: the mean and
+/// its standard error (Welford's running mean and variance of the squared residuals).
+fn monte_carlo(student: &Network, teacher: &Network, chunks: usize, mut rng: Stream) -> (f64, f64) {
+    let d = student.spec.input_dim;
+    let (mut count, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    let mut x = vec![0.0; 1_000_000 * d];
+    for _ in 0..chunks {
+        x.iter_mut().for_each(|v| *v = rng.normal());
+        let ys = student.predict(&x).unwrap();
+        let yt = teacher.predict(&x).unwrap();
+        for (a, b) in ys.iter().zip(&yt) {
+            let sq = (a - b) * (a - b);
+            count += 1.0;
+            let delta = sq - mean;
+            mean += delta / count;
+            m2 += delta * (sq - mean);
+        }
+    }
+    (mean, (m2 / (count - 1.0) / count).sqrt())
+}
+
 /// The loss agrees with a Monte Carlo estimate on 10⁷ Gaussian inputs (in chunks of 10⁶)
 /// within five standard errors, on a paper teacher (`g`, ‖w‖ = 3) with a random student, and on
 /// a `sigmoid2` teacher (closed smoothings) with a mixed student.
@@ -181,24 +202,7 @@ fn population_loss_matches_monte_carlo() {
         let mut pop =
             Objective::population(&student.spec, teacher, &PopulationOptions::default()).unwrap();
         let l = pop.loss(&student.params);
-        let (chunk, chunks) = (1_000_000, 10);
-        let mut rng = Stream::new(5, c as u64);
-        // Welford's running mean and variance of the squared residuals.
-        let (mut count, mut mean, mut m2) = (0.0, 0.0, 0.0);
-        let mut x = vec![0.0; chunk * 4];
-        for _ in 0..chunks {
-            x.iter_mut().for_each(|v| *v = rng.normal());
-            let ys = student.predict(&x).unwrap();
-            let yt = teacher.predict(&x).unwrap();
-            for (a, b) in ys.iter().zip(&yt) {
-                let sq = (a - b) * (a - b);
-                count += 1.0;
-                let delta = sq - mean;
-                mean += delta / count;
-                m2 += delta * (sq - mean);
-            }
-        }
-        let se = (m2 / (count - 1.0) / count).sqrt();
+        let (mean, se) = monte_carlo(student, teacher, 10, Stream::new(5, c as u64));
         assert!(
             (l - mean).abs() < 5.0 * se,
             "case {c}: population {l} vs Monte Carlo {mean} ± {se}"
@@ -486,22 +490,7 @@ fn relu_population_against_monte_carlo_and_at_the_teacher() {
     let opts = PopulationOptions::default();
     let mut pop = Objective::population(&student.spec, &teacher, &opts).unwrap();
     let l = pop.loss(&student.params);
-    let mut rng = Stream::new(9, 0);
-    let (mut count, mut mean, mut m2) = (0.0, 0.0, 0.0);
-    let mut x = vec![0.0; 1_000_000 * 4];
-    for _ in 0..4 {
-        x.iter_mut().for_each(|v| *v = rng.normal());
-        let ys = student.predict(&x).unwrap();
-        let yt = teacher.predict(&x).unwrap();
-        for (a, b) in ys.iter().zip(&yt) {
-            let sq = (a - b) * (a - b);
-            count += 1.0;
-            let delta = sq - mean;
-            mean += delta / count;
-            m2 += delta * (sq - mean);
-        }
-    }
-    let se = (m2 / (count - 1.0) / count).sqrt();
+    let (mean, se) = monte_carlo(&student, &teacher, 4, Stream::new(9, 0));
     assert!(
         (l - mean).abs() < 5.0 * se,
         "population {l} vs Monte Carlo {mean} ± {se}"
