@@ -89,7 +89,8 @@ pub struct PopulationOptions {
     /// Use the closed Gaussian smoothings of `normal_cdf`, `sigmoid2`, `gelu`, `exp` and the
     /// polynomials (default `true`): the inner integral of every pair with such a neuron is
     /// then exact and the pair costs a one-dimensional rule. `false` integrates every
-    /// activation by the generic two-dimensional rules (a cross-check).
+    /// activation by the generic two-dimensional rules (a cross-check). Networks of `relu`
+    /// neurons always use their closed forms (`relu` has no generic rule).
     pub closed_forms: bool,
 }
 

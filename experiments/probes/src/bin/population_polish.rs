@@ -10,7 +10,7 @@
 //! `PRUNE` (default 0) leaves out the refinement grid's nodes lighter than that fraction of the
 //! largest (`gauss_hermite_dataset`); the check grid keeps every node.
 //!
-//! One CSV row per run record `RUN_DIR/seed_*.json`: the expanded-form loss, the grid loss
+//! `SECONDS = 0` only measures (no refinement). One CSV row per run record `RUN_DIR/seed_*.json`: the expanded-form loss, the grid loss
 //! before and after the refinement, the finer grid's loss after, the refiner's stop reason and
 //! time.
 
@@ -79,6 +79,12 @@ fn main() {
         let before = grid_loss(&spec, &x, &grid);
         if lp > 1e-10 {
             println!("{seed},{lp:.3e},{before:.3e},,,,");
+            continue;
+        }
+        if secs <= 0.0 {
+            // Measurement only: the end point on the check grid.
+            let chk = grid_loss(&spec, &x, &fine);
+            println!("{seed},{lp:.3e},{before:.3e},{before:.3e},{chk:.3e},None,0");
             continue;
         }
         let mut obj = Objective::new(&spec, &grid, Loss::Mse).expect("grid objective");
