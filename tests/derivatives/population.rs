@@ -112,6 +112,46 @@ fn population_matches_the_quadrature_grid() {
     assert!(checked >= 40, "only {checked} cases");
 }
 
+/// Gradient `g` and Hessian `h` of `pop` at `x` against central differences (step `step`) of
+/// its loss and gradient, relative to their largest entries, within `bound`; the Hessian
+/// symmetric to 1e-13.
+fn check_differences(
+    pop: &mut Objective,
+    x: &[f64],
+    (g, h): (&[f64], &[f64]),
+    step: f64,
+    bound: f64,
+    label: &str,
+) {
+    let p = x.len();
+    let (gscale, hscale) = (max_abs(g).max(1e-2), max_abs(h).max(1e-2));
+    for i in 0..p {
+        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
+        xp[i] += step;
+        xm[i] -= step;
+        let fd = (pop.loss(&xp) - pop.loss(&xm)) / (2.0 * step);
+        assert!(
+            rel(fd, g[i], gscale) < bound,
+            "{label} g[{i}]: {fd} vs {}",
+            g[i]
+        );
+        let (_, gp) = pop.gradient(&xp);
+        let (_, gm) = pop.gradient(&xm);
+        for j in 0..p {
+            let fd = (gp[j] - gm[j]) / (2.0 * step);
+            let hv = h[i * p + j];
+            assert!(
+                rel(fd, hv, hscale) < bound,
+                "{label} H[{i},{j}]: {fd} vs {hv}"
+            );
+            assert!(
+                (hv - h[j * p + i]).abs() <= 1e-13 * hscale,
+                "{label}: symmetry"
+            );
+        }
+    }
+}
+
 /// Gradient and Hessian against central differences of the population loss and gradient, at
 /// the paper's weight scale (‖w‖ = 3), every smooth activation, with and without biases.
 #[test]
@@ -123,32 +163,15 @@ fn population_derivatives_match_differences() {
             let student = net(4, 3, std::slice::from_ref(act), bias, 1.0, 70 + n as u64);
             let mut pop = Objective::population(&student.spec, &teacher, &opts).unwrap();
             let x = student.params.clone();
-            let p = x.len();
             let (_, g, h) = pop.hessian(&x);
-            let (gscale, hscale) = (max_abs(&g).max(1e-2), max_abs(&h).max(1e-2));
-            let step = 1e-5;
-            for i in 0..p {
-                let (mut xp, mut xm) = (x.clone(), x.clone());
-                xp[i] += step;
-                xm[i] -= step;
-                let fd = (pop.loss(&xp) - pop.loss(&xm)) / (2.0 * step);
-                assert!(
-                    rel(fd, g[i], gscale) < 1e-6,
-                    "{act} {bias:?} g[{i}]: {fd} vs {}",
-                    g[i]
-                );
-                let (_, gp) = pop.gradient(&xp);
-                let (_, gm) = pop.gradient(&xm);
-                for j in 0..p {
-                    let fd = (gp[j] - gm[j]) / (2.0 * step);
-                    let hv = h[i * p + j];
-                    assert!(
-                        rel(fd, hv, hscale) < 1e-6,
-                        "{act} {bias:?} H[{i},{j}]: {fd} vs {hv}"
-                    );
-                    assert!((hv - h[j * p + i]).abs() <= 1e-13 * hscale, "symmetry");
-                }
-            }
+            check_differences(
+                &mut pop,
+                &x,
+                (&g, &h),
+                1e-5,
+                1e-6,
+                &format!("{act} {bias:?}"),
+            );
         }
     }
 }
@@ -444,37 +467,15 @@ fn relu_population_derivatives_match_differences() {
             }
             let mut pop = Objective::population(&student.spec, &teacher, &opts).unwrap();
             let x = student.params.clone();
-            let p = x.len();
             let (l, g, h) = pop.hessian(&x);
             assert!(l.is_finite() && l > 0.0);
-            let (gscale, hscale) = (max_abs(&g).max(1e-2), max_abs(&h).max(1e-2));
             let (step, bound) = if degenerate {
                 (1e-6, 1e-5)
             } else {
                 (1e-5, 1e-7)
             };
-            for i in 0..p {
-                let (mut xp, mut xm) = (x.clone(), x.clone());
-                xp[i] += step;
-                xm[i] -= step;
-                let fd = (pop.loss(&xp) - pop.loss(&xm)) / (2.0 * step);
-                assert!(
-                    rel(fd, g[i], gscale) < bound,
-                    "{bias:?} {degenerate} g[{i}]: {fd} vs {}",
-                    g[i]
-                );
-                let (_, gp) = pop.gradient(&xp);
-                let (_, gm) = pop.gradient(&xm);
-                for j in 0..p {
-                    let fd = (gp[j] - gm[j]) / (2.0 * step);
-                    let hv = h[i * p + j];
-                    assert!(
-                        rel(fd, hv, hscale) < bound,
-                        "{bias:?} {degenerate} H[{i},{j}]: {fd} vs {hv}"
-                    );
-                    assert!((hv - h[j * p + i]).abs() <= 1e-14 * hscale, "symmetry");
-                }
-            }
+            let label = format!("relu {bias:?} degenerate {degenerate}");
+            check_differences(&mut pop, &x, (&g, &h), step, bound, &label);
         }
     }
 }
