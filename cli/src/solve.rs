@@ -396,9 +396,18 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     )?;
     std::fs::create_dir_all(output)
         .with_context(|| format!("{}: cannot create folder", output.display()))?;
+    // With infinite data the samples the source drew are not the objective: name the teacher
+    // and the population loss instead.
+    let what = match (&cfg.teacher, &loaded.teacher) {
+        (Some(path), Some(t)) if cfg.infinite_data => format!(
+            "teacher {} ({}), infinite data (the population loss under x ~ N(0, I))",
+            path.display(),
+            t.spec.shape_string()
+        ),
+        _ => loaded.description.clone(),
+    };
     eprintln!(
-        "gradflow solve: {}; student {} ({} parameters); seeds {:?}; budgets {} s + {} s per seed{}",
-        loaded.description,
+        "gradflow solve: {what}; student {} ({} parameters); seeds {:?}; budgets {} s + {} s per seed{}",
         student.shape_string(),
         student.n_params(),
         cfg.seeds.0,
@@ -406,11 +415,6 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         cfg.refine.maxtime_optim,
         if cfg.is_demo() { " (the demo's)" } else { "" }
     );
-    if cfg.infinite_data {
-        eprintln!(
-            "gradflow solve: infinite data: the population loss under x ~ N(0, I), not the samples"
-        );
-    }
     let bars = Bars::new(quiet, 8);
     for &s in &cfg.seeds.0 {
         bars.add(
