@@ -279,6 +279,7 @@ pub(super) fn erf_pair(
 
 #[cfg(test)]
 mod tests {
+    use super::super::simpson_weight;
     use super::*;
 
     /// `Φ₂` against `∫_{−∞}^{k} φ(y) Φ((h − ρy)/√(1 − ρ²)) dy` (a smooth integrand) by
@@ -303,13 +304,7 @@ mod tests {
             let mut sum = 0.0;
             for i in 0..=n {
                 let y = lo + i as f64 * step;
-                let w = if i == 0 || i == n {
-                    1.0
-                } else if i % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
+                let w = simpson_weight(i, n);
                 sum += w * pdf(y) * cdf((h - rho * y) / s);
             }
             let reference = sum * step / 3.0;

@@ -434,6 +434,19 @@ impl Population {
     }
 }
 
+/// The weight (times `3/h`) of node `j` of composite Simpson's rule on `n + 1` nodes (`n`
+/// even): the tests' brute-force references.
+#[cfg(test)]
+fn simpson_weight(j: usize, n: usize) -> f64 {
+    if j == 0 || j == n {
+        1.0
+    } else if j % 2 == 1 {
+        4.0
+    } else {
+        2.0
+    }
+}
+
 fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y += a * x;

@@ -363,7 +363,8 @@ pub(super) fn transpose(m: &Moments) -> Moments {
     t
 }
 
-fn norm(w: &[f64]) -> f64 {
+/// The Euclidean norm.
+pub(super) fn norm(w: &[f64]) -> f64 {
     w.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 

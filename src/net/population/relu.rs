@@ -25,6 +25,7 @@
 
 use super::bivariate::bivariate_cdf_given;
 use super::hessian::Index;
+use super::quadrature::norm;
 use super::smoothing::{cdf, pdf};
 use super::{Neuron, axpy};
 
@@ -256,10 +257,6 @@ fn self_pair(p: f64, b: f64) -> PairTerms {
     }
 }
 
-fn norm(w: &[f64]) -> f64 {
-    w.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 /// `out += f (z₁e₁ + z₂e₂)`.
 fn add_vector(out: &mut [f64], f: f64, z: [f64; 2], e1: &[f64], e2: &[f64]) {
     axpy(out, f * z[0], e1);
@@ -308,6 +305,9 @@ pub(super) struct Relu {
     res: Vec<[f64; 3]>,
     res_x: Vec<f64>,
     res_xx: Vec<f64>,
+    /// Scratch of the Hessian assembly: one `d × d` block and one `d`-vector.
+    block: Vec<f64>,
+    x: Vec<f64>,
 }
 
 impl Relu {
@@ -333,6 +333,8 @@ impl Relu {
             res: Vec::new(),
             res_x: Vec::new(),
             res_xx: Vec::new(),
+            block: Vec::new(),
+            x: Vec::new(),
         }
     }
 
@@ -423,7 +425,6 @@ impl Relu {
         let p = idx.p;
         assert_eq!(grad.len(), p, "gradient buffer must hold P values");
         grad.fill(0.0);
-        let mut gc = 0.0;
         for i in 0..m {
             grad[idx.a + i] = 2.0 * self.res[i][0];
             if let Some(b0) = idx.b0 {
@@ -433,25 +434,34 @@ impl Relu {
             for t in 0..d {
                 grad[idx.w0 + i * d + t] = 2.0 * a[i] * rx[t];
             }
-            gc += a[i] * self.singles[i].relu;
         }
         if let Some(cc) = idx.c {
-            grad[cc] = 2.0 * (gc - self.teacher_mean + e);
+            grad[cc] = 2.0 * (sm - self.teacher_mean + e);
         }
         let Some(hess) = hess else { return loss };
         assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
         hess.fill(0.0);
-        self.assemble(a, idx, hess, gauss_newton);
+        let (mut block, mut x) = (std::mem::take(&mut self.block), std::mem::take(&mut self.x));
+        block.resize(d * d, 0.0);
+        x.resize(d, 0.0);
+        self.assemble(a, idx, hess, gauss_newton, &mut block, &mut x);
+        (self.block, self.x) = (block, x);
         loss
     }
 
-    /// The Hessian from the pair terms and residual sums.
-    fn assemble(&self, a: &[f64], idx: &Index, hess: &mut [f64], gauss_newton: bool) {
+    /// The Hessian from the pair terms and residual sums (`block`: `d × d`, `x`: `d`, scratch).
+    fn assemble(
+        &self,
+        a: &[f64],
+        idx: &Index,
+        hess: &mut [f64],
+        gauss_newton: bool,
+        block: &mut [f64],
+        x: &mut [f64],
+    ) {
         let (p, d) = (idx.p, idx.d);
         let m = a.len();
         let n = self.terms.len() / m.max(1);
-        let mut block = vec![0.0; d * d];
-        let mut x = vec![0.0; d];
         let sym = |h: &mut [f64], r: usize, c: usize, v: f64| {
             h[r * p + c] += v;
             if r != c {
@@ -471,7 +481,7 @@ impl Relu {
                     sym(hess, idx.a + i, b0 + j, 2.0 * a[j] * tji.b);
                 }
                 x.fill(0.0);
-                add_vector(&mut x, 2.0 * a[j], tji.bz, e1j, e2ji);
+                add_vector(x, 2.0 * a[j], tji.bz, e1j, e2ji);
                 for t in 0..d {
                     sym(hess, idx.a + i, idx.w0 + j * d + t, x[t]);
                 }
@@ -484,7 +494,7 @@ impl Relu {
                 let f = 2.0 * a[i] * a[j];
                 sym(hess, idx.a + i, idx.a + j, 2.0 * tij.a);
                 x.fill(0.0);
-                add_vector(&mut x, f, tij.cz, e1i, e2ij);
+                add_vector(x, f, tij.cz, e1i, e2ij);
                 if let Some(b0) = idx.b0 {
                     sym(hess, b0 + i, b0 + j, f * tij.c);
                     for t in 0..d {
@@ -495,7 +505,7 @@ impl Relu {
                     }
                 }
                 block.fill(0.0);
-                add_matrix(&mut block, d, f, tij.c, tij.czz, e1i, e2ij);
+                add_matrix(block, d, f, tij.c, tij.czz, e1i, e2ij);
                 let wj = idx.w0 + j * d;
                 for s in 0..d {
                     for t in 0..d {
@@ -551,6 +561,7 @@ impl Relu {
 
 #[cfg(test)]
 mod tests {
+    use super::super::simpson_weight;
     use super::*;
     use crate::net::activation::Activation;
 
@@ -618,13 +629,7 @@ mod tests {
             let h = width / n as f64;
             let mut acc = [0.0; 10];
             for j in 0..=n {
-                let wt = if j == 0 || j == n {
-                    1.0
-                } else if j % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
+                let wt = simpson_weight(j, n);
                 let v = f(lo + j as f64 * h);
                 for (a, x) in acc.iter_mut().zip(v) {
                     *a += wt * h / 3.0 * x;
