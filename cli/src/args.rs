@@ -6,7 +6,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use gradflow::flow::{FlowConfig, Integrator};
 use gradflow::named::Named;
 use gradflow::net::Activation;
-use gradflow::optim::{RefineConfig, Refiner, TrModel};
+use gradflow::optim::{RefineConfig, Refiner, TrModel, TrSubproblem};
 
 /// A value parser for a closed set of library choices, listing the names.
 pub fn named<T: Named + Send + Sync + Clone>() -> impl TypedValueParser<Value = T> {
@@ -159,6 +159,9 @@ pub struct RefineArgs {
     #[arg(long, value_parser = named::<TrModel>(),
         help = d("Model matrix of newton-tr", refine().tr_model))]
     pub tr_model: Option<TrModel>,
+    #[arg(long, value_parser = named::<TrSubproblem>(),
+        help = d("Subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen or cholesky", refine().tr_subproblem))]
+    pub tr_subproblem: Option<TrSubproblem>,
     #[arg(
         long = "max-memory-optim",
         id = "max_memory_optim",
@@ -181,7 +184,8 @@ impl RefineArgs {
                 minloss,
                 min_gnorm,
                 patience,
-                tr_model
+                tr_model,
+                tr_subproblem
             ]
         );
     }

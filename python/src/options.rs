@@ -154,6 +154,12 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "model matrix of newton-tr: adaptive, exact or gauss-newton",
     ),
     (
+        "tr_subproblem",
+        Table::Refine,
+        "tr_subproblem",
+        "subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen or cholesky",
+    ),
+    (
         "max_memory_optim",
         Table::Refine,
         "max_memory_gib",

@@ -134,6 +134,14 @@ def test_end_states_of_a_narrow_student_and_the_certificate_options():
     # The same certificate from the function, at the returned point.
     c = gradflow.certify(net, res.x, x, y, trajectory=res.trajectory)
     assert c["kind"] == "minimum" and abs(c["loss"] - e["loss"]) <= 1e-15
+    # The trust region's subproblems by Cholesky factorisations (the default from 512
+    # parameters) reach the same minimum.
+    res3 = gradflow.train(net, net.init(5), x, y, maxtime_ode=5, maxtime_optim=5,
+                          optim="newton-tr", tr_subproblem="cholesky")
+    assert res3.end_kind == "minimum" and abs(res3.loss - e["loss"]) <= 1e-12 * e["loss"]
+    assert res3.to_dict()["config"]["refine"]["tr_subproblem"] == "cholesky"
+    with pytest.raises(ValueError, match="tr_subproblem"):
+        gradflow.train(net, net.init(5), x, y, tr_subproblem="qr")
 
 
 def test_regularisers_time_scales_surgery_and_slices():

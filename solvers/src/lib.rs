@@ -11,7 +11,9 @@
 //!   their order conditions and stability function, and an adaptive dense-matrix driver (one
 //!   Jacobian and one LU factorisation per step, no Newton iterations);
 //! - [`trust_region`]: the exact trust-region subproblem (Moré–Sorensen) on an
-//!   eigendecomposition, for Newton trust-region refinement with indefinite Hessians.
+//!   eigendecomposition, for Newton trust-region refinement with indefinite Hessians;
+//! - [`trust_region_cholesky`]: the same subproblem by Cholesky factorisations of `H + μI`, for
+//!   Hessians too large to decompose every iteration.
 //!
 //! The crate never depends on `gradflow` and is tested on textbook problems only.
 #![deny(clippy::float_cmp)]
@@ -22,6 +24,7 @@ pub mod rosenbrock;
 pub mod rosenbrock_tableau;
 pub mod tableau;
 pub mod trust_region;
+pub mod trust_region_cholesky;
 
 pub use rosenbrock_tableau::RosenbrockTableau;
 pub use tableau::ButcherTableau;

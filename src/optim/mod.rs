@@ -86,6 +86,49 @@ pub enum TrModel {
     GaussNewton,
 }
 
+/// How [`Refiner::NewtonTr`] and [`Refiner::Lm`] solve their trust-region subproblems.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrSubproblem {
+    /// [`TrSubproblem::Eigen`] below [`TrSubproblem::CHOLESKY_FROM`] parameters,
+    /// [`TrSubproblem::Cholesky`] from there on.
+    #[default]
+    Auto,
+    /// One eigendecomposition of the model matrix per iteration; every subproblem of the
+    /// iteration is then solved exactly in its eigenbasis (`gradflow_solvers::trust_region`).
+    Eigen,
+    /// Cholesky factorisations of `B + μI` (Moré–Sorensen; `gradflow_solvers::trust_region_cholesky`),
+    /// typically one to three per subproblem, each `P³/3` multiply-adds against `≈ 4P³` and more
+    /// for the eigendecomposition; the rare hard case falls back to the eigendecomposition.
+    Cholesky,
+}
+
+impl TrSubproblem {
+    /// Parameter count from which [`TrSubproblem::Auto`] factorises instead of decomposing
+    /// (measured: `experiments/training/tr-subproblem.md`).
+    pub const CHOLESKY_FROM: usize = 512;
+
+    /// Whether subproblems of a problem with `n_params` parameters are factorised.
+    ///
+    /// ```
+    /// use gradflow::optim::TrSubproblem;
+    /// assert!(!TrSubproblem::Auto.factorises(193));
+    /// assert!(TrSubproblem::Auto.factorises(3_010));
+    /// assert!(TrSubproblem::Cholesky.factorises(10));
+    /// ```
+    pub fn factorises(self, n_params: usize) -> bool {
+        match self {
+            TrSubproblem::Auto => n_params >= Self::CHOLESKY_FROM,
+            TrSubproblem::Eigen => false,
+            TrSubproblem::Cholesky => true,
+        }
+    }
+}
+
+crate::named::named_enum!(TrSubproblem, "trust-region subproblem solver", {
+    Auto => "auto", Eigen => "eigen", Cholesky => "cholesky",
+});
+
 crate::named::named_enum!(Refiner, "refiner", {
     NewtonTr => "newton-tr", Lm => "lm", Newton => "newton", Bfgs => "bfgs", Lbfgs => "lbfgs",
     Slsqp => "slsqp",
@@ -135,6 +178,7 @@ impl Refiner {
 /// let c = RefineConfig::default();
 /// assert_eq!((c.maxtime_optim, c.minloss, c.min_gnorm), (120.0, 2e-32, 1e-15));
 /// assert_eq!(c.tr_model, TrModel::Adaptive);
+/// assert_eq!(c.tr_subproblem, gradflow::optim::TrSubproblem::Auto);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -156,6 +200,10 @@ pub struct RefineConfig {
     /// Model matrix of `newton-tr`: `adaptive` (exact Hessian or Gauss–Newton, whichever
     /// predicted the last step better) or `exact`.
     pub tr_model: TrModel,
+    /// Subproblem solver of `newton-tr` and `lm`: `auto` (eigendecomposition below
+    /// [`TrSubproblem::CHOLESKY_FROM`] parameters, Cholesky factorisations from there on),
+    /// `eigen` or `cholesky`.
+    pub tr_subproblem: TrSubproblem,
     /// Cap (GiB) on the dense `P × P` matrices of the refiner; a method that would exceed it
     /// refuses to start (default: half the machine's memory).
     pub max_memory_gib: Option<f64>,
@@ -171,6 +219,7 @@ impl Default for RefineConfig {
             min_gnorm: 1e-15,
             patience: 10_000,
             tr_model: TrModel::Adaptive,
+            tr_subproblem: TrSubproblem::Auto,
             max_memory_gib: None,
         }
     }
@@ -253,8 +302,46 @@ pub(crate) fn step_to(out: &mut [f64], x: &[f64], alpha: f64, d: &[f64]) {
     }
 }
 
-/// Evaluates loss, gradient and Hessian of the mean loss at `x` (into `g`, `h`), records them
-/// and decomposes the Hessian (shared by the Newton methods).
+/// Evaluates loss, gradient and model matrix (`kind`) of the mean loss at `x` (into `g`, `h`)
+/// and records them; the mean loss, or the stop rule that now holds.
+pub(crate) fn model_at(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    g: &mut [f64],
+    h: &mut [f64],
+    iteration: usize,
+    kind: Curvature,
+) -> std::result::Result<f64, StopReason> {
+    let scale = obj.mean_scale();
+    let loss = obj.curvature_into(x, g, h, kind) * scale;
+    g.iter_mut().for_each(|v| *v *= scale);
+    h.iter_mut().for_each(|v| *v *= scale);
+    monitor.record(x, loss, inf_norm(g));
+    monitor.record_hessian();
+    monitor.observe(iteration as f64 + 1.0, loss, inf_norm(g), x);
+    if let Some(stop) = monitor.should_stop(0.0) {
+        return Err(stop);
+    }
+    if !loss.is_finite() || g.iter().any(|v| !v.is_finite()) {
+        return Err(StopReason::NoProgress);
+    }
+    Ok(loss)
+}
+
+/// Eigenvalues (ascending) and eigenvectors of the symmetric `n × n` matrix `h` (column-major).
+pub(crate) fn eigen(h: &[f64], n: usize) -> Result<(Vec<f64>, faer::Mat<f64>)> {
+    let eig = faer::MatRef::from_column_major_slice(h, n, n)
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|e| Error::Numerical {
+            routine: "Hessian eigendecomposition".into(),
+            reason: format!("{e:?}"),
+        })?;
+    Ok(((0..n).map(|i| eig.S()[i]).collect(), eig.U().to_owned()))
+}
+
+/// [`model_at`] with the exact Hessian or the Gauss–Newton matrix, then its eigendecomposition
+/// (shared by the Newton methods).
 pub(crate) fn second_order_at(
     obj: &mut Objective<'_>,
     monitor: &mut Monitor,
@@ -264,31 +351,12 @@ pub(crate) fn second_order_at(
     iteration: usize,
     kind: Curvature,
 ) -> Result<SecondOrder> {
-    let n = x.len();
-    let scale = obj.mean_scale();
-    let loss = obj.curvature_into(x, g, h, kind) * scale;
-    g.iter_mut().for_each(|v| *v *= scale);
-    h.iter_mut().for_each(|v| *v *= scale);
-    monitor.record(x, loss, inf_norm(g));
-    monitor.record_hessian();
-    monitor.observe(iteration as f64 + 1.0, loss, inf_norm(g), x);
-    if let Some(stop) = monitor.should_stop(0.0) {
-        return Ok(SecondOrder::Stop(stop));
-    }
-    if !loss.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return Ok(SecondOrder::Stop(StopReason::NoProgress));
-    }
-    let eig = faer::MatRef::from_column_major_slice(h, n, n)
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| Error::Numerical {
-            routine: "Hessian eigendecomposition".into(),
-            reason: format!("{e:?}"),
-        })?;
-    Ok(SecondOrder::At {
-        loss,
-        lambda: (0..n).map(|i| eig.S()[i]).collect(),
-        q: eig.U().to_owned(),
-    })
+    let loss = match model_at(obj, monitor, x, g, h, iteration, kind) {
+        Ok(loss) => loss,
+        Err(stop) => return Ok(SecondOrder::Stop(stop)),
+    };
+    let (lambda, q) = eigen(h, x.len())?;
+    Ok(SecondOrder::At { loss, lambda, q })
 }
 
 /// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.
@@ -328,11 +396,11 @@ pub fn refine_watched(
         let (iters, target) = (cfg.maxiterations_optim, cfg.minloss);
         let (problem, stop) = match refiner {
             Refiner::NewtonTr => {
-                let solver = newton_tr::NewtonTr::new(cfg.tr_model);
+                let solver = newton_tr::NewtonTr::new(cfg.tr_model, cfg.tr_subproblem);
                 execute::execute(problem, solver, x0, iters, target, watch)?
             }
             Refiner::Lm => {
-                let solver = newton_tr::NewtonTr::new(TrModel::GaussNewton);
+                let solver = newton_tr::NewtonTr::new(TrModel::GaussNewton, cfg.tr_subproblem);
                 execute::execute(problem, solver, x0, iters, target, watch)?
             }
             Refiner::Newton => {

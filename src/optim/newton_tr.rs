@@ -1,5 +1,6 @@
 //! Exact-Hessian trust-region Newton (Nocedal & Wright, *Numerical Optimization*, Alg. 4.1),
-//! with the subproblem solved exactly on the Hessian's eigendecomposition. With
+//! with the subproblem solved exactly on the Hessian's eigendecomposition, or — for large `P`,
+//! see [`TrSubproblem`] — by Cholesky factorisations of `B + μI` (Moré & Sorensen 1983). With
 //! [`Curvature::GaussNewton`] the model matrix is the Gauss–Newton matrix instead: that is
 //! Levenberg–Marquardt in Moré's trust-region form. Both models take geodesic acceleration
 //! steps for the MSE with a linear output layer.
@@ -32,13 +33,14 @@
 //! Hessian is indefinite noise.
 
 use gradflow_solvers::trust_region;
+use gradflow_solvers::trust_region_cholesky::{CholeskyTrustRegion, Outcome};
 
 use super::execute::Iterate;
-use super::{SecondOrder, eval_loss, second_order_at, step_to};
+use super::{eigen, eval_loss, model_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Loss, Objective};
-use crate::optim::TrModel;
+use crate::optim::{TrModel, TrSubproblem};
 
 /// Relative finite-difference step of the second directional derivative.
 const ACCEL_H: f64 = 0.1;
@@ -66,8 +68,21 @@ struct Acceleration {
     fp: Vec<f64>,
     fm: Vec<f64>,
     b: Vec<f64>,
+    /// The correction `a` (parameter coordinates).
+    a: Vec<f64>,
+    /// Scratch in eigen coordinates.
     a_eig: Vec<f64>,
     probe: Vec<f64>,
+}
+
+/// The solved subproblem the acceleration's correction uses: `(B + μI)⁻¹` from the
+/// eigendecomposition (directions with `λ + μ ≤ 0` dropped) or from the held factorisation.
+enum Shifted<'a> {
+    Eigen {
+        lambda: &'a [f64],
+        q: &'a faer::Mat<f64>,
+    },
+    Factored(&'a mut CholeskyTrustRegion),
 }
 
 impl Acceleration {
@@ -82,23 +97,22 @@ impl Acceleration {
             fp: vec![0.0; m],
             fm: vec![0.0; m],
             b: vec![0.0; n],
+            a: vec![0.0; n],
             a_eig: vec![0.0; n],
             probe: vec![0.0; n],
         })
     }
 
-    /// Computes the correction `a` (eigen coordinates, in `a_eig`) for the step `v = Q v̂` at
-    /// `x`; whether it passes the acceptance rule. `f0` must hold the outputs at `x`.
-    #[allow(clippy::too_many_arguments)]
+    /// Computes the correction `a` (parameter coordinates, in `a`) for the step `v` at `x`
+    /// with the multiplier `mu`; whether it passes the acceptance rule. `f0` must hold the
+    /// outputs at `x`.
     fn correction(
         &mut self,
         obj: &mut Objective<'_>,
         monitor: &mut Monitor,
         x: &[f64],
         step: &[f64],
-        v_eig: &[f64],
-        lambda: &[f64],
-        q: &faer::Mat<f64>,
+        shifted: Shifted<'_>,
         mu: f64,
     ) -> bool {
         let n = x.len();
@@ -117,14 +131,24 @@ impl Acceleration {
         }
         obj.output_vjp_into(x, &self.fp, &mut self.b);
         monitor.counters.gradient_evals += 1;
-        to_eigen(q, &self.b, &mut self.a_eig);
         let scale = 2.0 * obj.mean_scale();
-        for (a, l) in self.a_eig.iter_mut().zip(lambda) {
-            let d = l + mu;
-            *a = if d > 0.0 { -*a * scale / d } else { 0.0 };
+        match shifted {
+            Shifted::Eigen { lambda, q } => {
+                to_eigen(q, &self.b, &mut self.a_eig);
+                for (a, l) in self.a_eig.iter_mut().zip(lambda) {
+                    let d = l + mu;
+                    *a = if d > 0.0 { -*a * scale / d } else { 0.0 };
+                }
+                from_eigen(q, &self.a_eig, &mut self.a);
+            }
+            Shifted::Factored(chol) => {
+                self.a.copy_from_slice(&self.b);
+                chol.solve_in_place(&mut self.a);
+                self.a.iter_mut().for_each(|a| *a *= -scale);
+            }
         }
-        let anorm = self.a_eig.iter().map(|a| a * a).sum::<f64>();
-        let vnorm = v_eig.iter().map(|v| v * v).sum::<f64>();
+        let anorm = self.a.iter().map(|a| a * a).sum::<f64>();
+        let vnorm = step.iter().map(|v| v * v).sum::<f64>();
         anorm.is_finite() && 2.0 * anorm.sqrt() <= ACCEL_ALPHA * vnorm.sqrt()
     }
 
@@ -148,9 +172,14 @@ impl Acceleration {
 /// Gauss–Newton where geodesic acceleration applies, and uses the exact Hessian elsewhere.
 pub(super) struct NewtonTr {
     model: TrModel,
+    subproblem: TrSubproblem,
     kind: Curvature,
     adaptive: bool,
     accel: Option<Acceleration>,
+    /// The factorising subproblem solver, when [`TrSubproblem::factorises`].
+    cholesky: Option<CholeskyTrustRegion>,
+    /// The last factorised subproblem's multiplier (the next one's start).
+    mu_hint: f64,
     radius: f64,
     loss: f64,
     g: Vec<f64>,
@@ -158,19 +187,31 @@ pub(super) struct NewtonTr {
     trial: Vec<f64>,
     ghat: Vec<f64>,
     step: Vec<f64>,
-    accelerated: Vec<f64>,
+}
+
+/// One trust-region subproblem's solution (the step itself is in `NewtonTr::step`).
+struct Solved {
+    mu: f64,
+    norm: f64,
+    on_boundary: bool,
+    predicted_reduction: f64,
+    /// Whether the eigendecomposition solved it (else the held factorisation did).
+    by_eigen: bool,
 }
 
 impl NewtonTr {
-    pub(super) fn new(model: TrModel) -> Self {
+    pub(super) fn new(model: TrModel, subproblem: TrSubproblem) -> Self {
         NewtonTr {
             model,
+            subproblem,
             kind: match model {
                 TrModel::GaussNewton => Curvature::GaussNewton,
                 TrModel::Exact | TrModel::Adaptive => Curvature::Exact,
             },
             adaptive: false,
             accel: None,
+            cholesky: None,
+            mu_hint: 0.0,
             radius: f64::NAN,
             loss: f64::NAN,
             g: Vec::new(),
@@ -178,7 +219,69 @@ impl NewtonTr {
             trial: Vec::new(),
             ghat: Vec::new(),
             step: Vec::new(),
-            accelerated: Vec::new(),
+        }
+    }
+
+    /// Solves the subproblem of radius `self.radius` into `self.step`: by factorisation when
+    /// this solver factorises and it resolves the subproblem, otherwise on the
+    /// eigendecomposition (computed once per outer iteration, into `eig`).
+    fn subproblem(&mut self, eig: &mut Option<(Vec<f64>, faer::Mat<f64>)>) -> Result<Solved> {
+        let n = self.g.len();
+        if eig.is_none()
+            && let Some(chol) = self.cholesky.as_mut()
+        {
+            let h = faer::MatRef::from_column_major_slice(&self.h, n, n);
+            if let Outcome::Step(r) =
+                chol.solve(h, &self.g, self.radius, self.mu_hint, &mut self.step)
+            {
+                self.mu_hint = r.mu;
+                return Ok(Solved {
+                    mu: r.mu,
+                    norm: r.norm,
+                    on_boundary: r.on_boundary,
+                    predicted_reduction: r.predicted_reduction,
+                    by_eigen: false,
+                });
+            }
+        }
+        if eig.is_none() {
+            let (lambda, q) = eigen(&self.h, n)?;
+            to_eigen(&q, &self.g, &mut self.ghat);
+            *eig = Some((lambda, q));
+        }
+        let (lambda, q) = eig.as_ref().expect("decomposed above");
+        let sub = trust_region::solve(lambda, &self.ghat, self.radius);
+        from_eigen(q, &sub.step, &mut self.step);
+        Ok(Solved {
+            mu: sub.mu,
+            norm: sub.step.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            on_boundary: sub.on_boundary,
+            predicted_reduction: sub.predicted_reduction,
+            by_eigen: true,
+        })
+    }
+
+    /// The first trust radius: the Newton step's length (over the positive eigenvalues when
+    /// decomposed; 1 when a factorising solver finds the model indefinite).
+    fn initial_radius(&mut self, eig: &Option<(Vec<f64>, faer::Mat<f64>)>) -> f64 {
+        let newton = match (eig, self.cholesky.as_mut()) {
+            (Some((lambda, _)), _) => lambda
+                .iter()
+                .zip(&self.ghat)
+                .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
+                .sum::<f64>()
+                .sqrt(),
+            (None, Some(chol)) => {
+                let n = self.g.len();
+                let h = faer::MatRef::from_column_major_slice(&self.h, n, n);
+                chol.newton_step(h, &self.g, &mut self.step).unwrap_or(0.0)
+            }
+            (None, None) => 0.0,
+        };
+        if newton > 0.0 && newton.is_finite() {
+            newton
+        } else {
+            1.0
         }
     }
 
@@ -192,7 +295,8 @@ impl NewtonTr {
         x: &mut [f64],
         iteration: usize,
     ) -> Result<Option<StopReason>> {
-        let (loss, lambda, q) = match second_order_at(
+        let n = x.len();
+        let loss = match model_at(
             obj,
             monitor,
             x,
@@ -200,38 +304,40 @@ impl NewtonTr {
             &mut self.h,
             iteration,
             self.kind,
-        )? {
-            SecondOrder::Stop(stop) => return Ok(Some(stop)),
-            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+        ) {
+            Err(stop) => return Ok(Some(stop)),
+            Ok(loss) => loss,
         };
         self.loss = loss;
-        to_eigen(&q, &self.g, &mut self.ghat);
+        let mut eig = None;
+        if self.cholesky.is_none() {
+            let (lambda, q) = eigen(&self.h, n)?;
+            to_eigen(&q, &self.g, &mut self.ghat);
+            eig = Some((lambda, q));
+        }
         if let Some(acc) = self.accel.as_mut() {
             obj.predict_into(x, &mut acc.f0);
             monitor.counters.loss_evals += 1;
         }
         if self.radius.is_nan() {
-            // Start with the Newton step length (or the gradient scale when indefinite).
-            let newton: f64 = lambda
-                .iter()
-                .zip(&self.ghat)
-                .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
-                .sum::<f64>()
-                .sqrt();
-            self.radius = if newton > 0.0 { newton } else { 1.0 };
+            self.radius = self.initial_radius(&eig);
         }
         // Shrink the region until a step decreases the loss.
         loop {
-            let sub = trust_region::solve(&lambda, &self.ghat, self.radius);
-            from_eigen(&q, &sub.step, &mut self.step);
-            if let Some(acc) = self.accel.as_mut()
-                && acc.correction(obj, monitor, x, &self.step, &sub.step, &lambda, &q, sub.mu)
-            {
-                // δ = Q (v̂ + ½ â).
-                for ((w, v), a) in self.accelerated.iter_mut().zip(&sub.step).zip(&acc.a_eig) {
-                    *w = v + 0.5 * a;
+            let sub = self.subproblem(&mut eig)?;
+            if let Some(acc) = self.accel.as_mut() {
+                let shifted = if sub.by_eigen {
+                    let (lambda, q) = eig.as_ref().expect("solved by the eigendecomposition");
+                    Shifted::Eigen { lambda, q }
+                } else {
+                    Shifted::Factored(self.cholesky.as_mut().expect("solved by factorisation"))
+                };
+                if acc.correction(obj, monitor, x, &self.step, shifted, sub.mu) {
+                    // δ = v + ½a.
+                    for (v, a) in self.step.iter_mut().zip(&acc.a) {
+                        *v += 0.5 * a;
+                    }
                 }
-                from_eigen(&q, &self.accelerated, &mut self.step);
             }
             step_to(&mut self.trial, x, 1.0, &self.step);
             let new_loss = eval_loss(obj, monitor, &self.trial);
@@ -242,7 +348,7 @@ impl NewtonTr {
             } else {
                 0.0
             };
-            let snorm = sub.step.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let snorm = sub.norm;
             if rho < 0.25 {
                 self.radius = 0.25 * snorm.min(self.radius);
             } else if rho > 0.75 && sub.on_boundary {
@@ -303,7 +409,11 @@ impl Iterate for NewtonTr {
         self.trial = vec![0.0; n];
         self.ghat = vec![0.0; n];
         self.step = vec![0.0; n];
-        self.accelerated = vec![0.0; n];
+        self.cholesky = self
+            .subproblem
+            .factorises(n)
+            .then(|| CholeskyTrustRegion::new(n));
+        self.mu_hint = 0.0;
         Ok(None)
     }
 
@@ -359,9 +469,6 @@ mod tests {
             .unwrap();
         let lambda: Vec<f64> = (0..p).map(|i| eig.S()[i]).collect();
         let q = eig.U().to_owned();
-        let v_eig: Vec<f64> = (0..p)
-            .map(|i| (0..p).map(|r| q[(r, i)] * v[r]).sum())
-            .collect();
         let mu = 1e-3;
         let mut monitor = Monitor::new(
             crate::optim::RefineConfig::default().limits(),
@@ -374,13 +481,44 @@ mod tests {
         let mut acc = Acceleration::new(&obj).expect("MSE with a linear output");
         obj.predict_into(&x, &mut acc.f0);
         assert!(
-            acc.correction(&mut obj, &mut monitor, &x, &v, &v_eig, &lambda, &q, mu),
+            acc.correction(
+                &mut obj,
+                &mut monitor,
+                &x,
+                &v,
+                Shifted::Eigen {
+                    lambda: &lambda,
+                    q: &q
+                },
+                mu
+            ),
             "small steps pass the acceptance rule"
         );
-        let a_eig = acc.a_eig.clone();
-        let a: Vec<f64> = (0..p)
-            .map(|r| (0..p).map(|i| q[(r, i)] * a_eig[i]).sum())
-            .collect();
+        let a = acc.a.clone();
+        // The factorised path gives the same correction at the same μ.
+        let mut chol = CholeskyTrustRegion::new(p);
+        let hm = faer::MatRef::from_column_major_slice(&h, p, p);
+        let gs: Vec<f64> = g.iter().map(|v| v * s).collect();
+        let mut scratch = vec![0.0; p];
+        let Outcome::Step(r) = chol.solve(hm, &gs, 1e-3, 0.0, &mut scratch) else {
+            panic!("unresolved subproblem")
+        };
+        assert!(r.mu > 0.0);
+        let mut other = Acceleration::new(&obj).expect("MSE with a linear output");
+        other.f0.copy_from_slice(&acc.f0);
+        let factored = Shifted::Factored(&mut chol);
+        other.correction(&mut obj, &mut monitor, &x, &v, factored, r.mu);
+        let factored = other.a.clone();
+        let eigen = Shifted::Eigen {
+            lambda: &lambda,
+            q: &q,
+        };
+        other.correction(&mut obj, &mut monitor, &x, &v, eigen, r.mu);
+        let amax = factored.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(amax > 0.0);
+        for (f, e) in factored.iter().zip(&other.a) {
+            assert!((f - e).abs() <= 1e-9 * amax, "{f} vs {e}");
+        }
         // r_vv = f(x+v) + f(x−v) − 2f(x) and J a = (f(x+a) − f(x−a))/2, exact for quadratics.
         let at = |obj: &mut Objective<'_>, d: &[f64], c: f64| {
             let y: Vec<f64> = x.iter().zip(d).map(|(x, d)| x + c * d).collect();

@@ -6,7 +6,7 @@ use gradflow::flow::{FlowConfig, Integrator, run_flow};
 use gradflow::monitor::StopReason;
 use gradflow::net::{Activation, Dataset, LayerSpec, Loss, NetSpec, Objective};
 use gradflow::observe::Watch;
-use gradflow::optim::{RefineConfig, Refiner, TrModel, refine};
+use gradflow::optim::{RefineConfig, Refiner, TrModel, TrSubproblem, refine};
 use gradflow::reference::Problem;
 use gradflow::rng::Stream;
 use gradflow::train::{TrainOptions, TrainProblem, train};
@@ -184,10 +184,23 @@ fn refine_for(
     tr_model: TrModel,
     iterations: usize,
 ) -> gradflow::optim::RefineResult {
+    refine_with(p, x, refiner, tr_model, TrSubproblem::Auto, iterations)
+}
+
+/// [`refine_for`] with the trust-region subproblem solver chosen.
+fn refine_with(
+    p: &Problem,
+    x: &[f64],
+    refiner: Refiner,
+    tr_model: TrModel,
+    tr_subproblem: TrSubproblem,
+    iterations: usize,
+) -> gradflow::optim::RefineResult {
     let cfg = {
         let mut c = RefineConfig::default();
         c.refiner = Some(refiner);
         c.tr_model = tr_model;
+        c.tr_subproblem = tr_subproblem;
         c.maxiterations_optim = iterations;
         c.maxtime_optim = 600.0;
         c
@@ -247,6 +260,46 @@ fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
     assert!(
         adaptive <= 1e-18 && adaptive < 1e-2 * exact,
         "adaptive {adaptive:e}, exact {exact:e}"
+    );
+}
+
+/// The factorised subproblem solver (forced here; the default from 512 parameters) takes the
+/// problems above to the same ends: the curved valley to machine precision, and the ρ = 1
+/// minimum with non-zero loss to a vanishing gradient (positive definite Hessian, interior
+/// Newton steps from one factorisation).
+#[test]
+fn cholesky_subproblems_reach_the_same_ends() {
+    let (p, x, start) = after_short_flow(16, 5000, 1, 60);
+    let r = refine_with(
+        &p,
+        &x,
+        Refiner::NewtonTr,
+        TrModel::Exact,
+        TrSubproblem::Cholesky,
+        150,
+    );
+    assert!(
+        r.outcome.loss <= 1e-28,
+        "loss {:e} after {} iterations ({:?}), from {start:e}",
+        r.outcome.loss,
+        r.outcome.counters.iterations,
+        r.outcome.stop,
+    );
+    let (p, x, _) = after_short_flow(4, 3000, 1, 100);
+    let r = refine_with(
+        &p,
+        &x,
+        Refiner::NewtonTr,
+        TrModel::Adaptive,
+        TrSubproblem::Cholesky,
+        150,
+    );
+    assert!(
+        r.outcome.gnorm <= 1e-12 && r.outcome.loss > 1e-3,
+        "loss {:e}, gnorm {:e} after {} iterations",
+        r.outcome.loss,
+        r.outcome.gnorm,
+        r.outcome.counters.iterations
     );
 }
 
