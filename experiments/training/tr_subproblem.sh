@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 gf=${GRADFLOW:-$root/target/release/gradflow}
 iters=${1:-20}
 steps=${2:-300}
+secs=${3:-30}
 out=$root/experiments/training/tr-subproblem
 work=$(mktemp -d)
 mkdir -p "$out"
@@ -37,7 +38,6 @@ done
 column -s, -t "$out/results.csv"
 # Refiners at equal wall time (SECONDS, default 30) from the same flow end point, for the sizes
 # where the default is bfgs: newton-tr (Cholesky subproblems) against bfgs.
-secs=${3:-30}
 echo "problem,P,refiner,iterations,refine_wall_s,loss" > "$out/refiners.csv"
 for case in "32 4 32" "16 8 64" "32 8 64"; do
   set -- $case

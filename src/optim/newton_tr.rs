@@ -252,6 +252,7 @@ impl NewtonTr {
         let (lambda, q) = eig.as_ref().expect("decomposed above");
         let sub = trust_region::solve(lambda, &self.ghat, self.radius);
         from_eigen(q, &sub.step, &mut self.step);
+        self.mu_hint = sub.mu;
         Ok(Solved {
             mu: sub.mu,
             norm: sub.step.iter().map(|v| v * v).sum::<f64>().sqrt(),
@@ -261,23 +262,15 @@ impl NewtonTr {
         })
     }
 
-    /// The first trust radius: the Newton step's length (over the positive eigenvalues when
-    /// decomposed; 1 when a factorising solver finds the model indefinite).
-    fn initial_radius(&mut self, eig: &Option<(Vec<f64>, faer::Mat<f64>)>) -> f64 {
-        let newton = match (eig, self.cholesky.as_mut()) {
-            (Some((lambda, _)), _) => lambda
-                .iter()
-                .zip(&self.ghat)
-                .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
-                .sum::<f64>()
-                .sqrt(),
-            (None, Some(chol)) => {
-                let n = self.g.len();
-                let h = faer::MatRef::from_column_major_slice(&self.h, n, n);
-                chol.newton_step(h, &self.g, &mut self.step).unwrap_or(0.0)
-            }
-            (None, None) => 0.0,
-        };
+    /// The first trust radius: the Newton step's length over the positive eigenvalues (1 when
+    /// there are none).
+    fn initial_radius(&self, lambda: &[f64]) -> f64 {
+        let newton = lambda
+            .iter()
+            .zip(&self.ghat)
+            .map(|(l, gh)| if *l > 0.0 { (gh / l).powi(2) } else { 0.0 })
+            .sum::<f64>()
+            .sqrt();
         if newton > 0.0 && newton.is_finite() {
             newton
         } else {
@@ -310,7 +303,9 @@ impl NewtonTr {
         };
         self.loss = loss;
         let mut eig = None;
-        if self.cholesky.is_none() {
+        // Decomposed every iteration without a factorising solver, and once with one: its
+        // first radius is then the same as without.
+        if self.cholesky.is_none() || self.radius.is_nan() {
             let (lambda, q) = eigen(&self.h, n)?;
             to_eigen(&q, &self.g, &mut self.ghat);
             eig = Some((lambda, q));
@@ -319,8 +314,10 @@ impl NewtonTr {
             obj.predict_into(x, &mut acc.f0);
             monitor.counters.loss_evals += 1;
         }
-        if self.radius.is_nan() {
-            self.radius = self.initial_radius(&eig);
+        if self.radius.is_nan()
+            && let Some((lambda, _)) = &eig
+        {
+            self.radius = self.initial_radius(lambda);
         }
         // Shrink the region until a step decreases the loss.
         loop {

@@ -2,6 +2,8 @@
 //! iteration with its wall time:
 //! `cargo run --release -p gradflow-probes --bin refine_record -- RUN.json DATA.npz SECONDS [refiner] [tr-subproblem] [iterations]`
 //! (e.g. a `gradflow recover` student on its queries; `tr-subproblem`: auto, eigen, cholesky).
+//! With `START=ode` in the environment it starts from the record's gradient-flow end point
+//! (`ode_x`) instead.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,7 +17,9 @@ fn main() {
     let text = std::fs::read_to_string(&args[1]).expect("a run file");
     let run: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let spec: NetSpec = serde_json::from_value(run["network"].clone()).expect("network");
-    let x0: Vec<f64> = serde_json::from_value(run["x"].clone()).expect("x");
+    let from_ode = std::env::var("START").is_ok_and(|s| s == "ode");
+    let key = if from_ode { "ode_x" } else { "x" };
+    let x0: Vec<f64> = serde_json::from_value(run[key].clone()).expect("x");
     let data = read_data(&DataSource::Npz(PathBuf::from(&args[2]))).expect("data");
     let secs: f64 = args.get(3).map_or(60.0, |s| s.parse().unwrap());
     let refiner = args.get(4).map(|s| s.parse::<Refiner>().unwrap());
@@ -39,7 +43,9 @@ fn main() {
         "{} P={} start {:.3e} {:?} {sub:?}: loss {:.3e} stop {:?} iterations {} hessians {} wall {wall:.1} s ({:.2} s/iteration)",
         args[1],
         spec.n_params(),
-        run["loss"].as_f64().unwrap_or(f64::NAN),
+        run[if from_ode { "ode_loss" } else { "loss" }]
+            .as_f64()
+            .unwrap_or(f64::NAN),
         r.refiner,
         r.outcome.loss,
         r.outcome.stop,
