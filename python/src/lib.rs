@@ -19,14 +19,12 @@ use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
 
 use gradflow::cancel::Cancel;
 use gradflow::cluster::{RecoverOptions, Recovery};
-use gradflow::flow::FlowConfig;
 use gradflow::named::Named;
 use gradflow::net::population::PopulationOptions;
 use gradflow::net::{
     Activation, Dataset, Init, LayerSpec, Loss, NetSpec, Network, Objective, symmetric_eigenvalues,
 };
 use gradflow::observe::Watch;
-use gradflow::optim::RefineConfig;
 use gradflow::teacher::{InputDistribution, TeacherConfig, paper_seed, sample_data};
 use gradflow::train::{RunRecord, TrainOptions, TrainProblem};
 

@@ -1,11 +1,10 @@
 //! The training options by keyword, with their Rust defaults.
 
 use super::*;
-use gradflow::landscape::{CertifyOptions, OnChannel};
-use gradflow::net::Regularisers;
+use gradflow::landscape::OnChannel;
 
 /// Which options struct an option belongs to.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Table {
     Flow,
     Refine,
@@ -251,6 +250,8 @@ pub(crate) fn train_options(
     let mut regularisers = table_json(Table::Regularisers);
     let defaults = TrainOptions::default();
     let (mut init, mut on_channel) = (defaults.init, defaults.on_channel);
+    // The options given, to name the one a table's error comes from.
+    let mut given: Vec<(String, Table, &'static str, serde_json::Value)> = Vec::new();
     if let Some(kw) = kwargs {
         for (k, v) in kw.iter() {
             let name: String = k.extract()?;
@@ -264,6 +265,7 @@ pub(crate) fn train_options(
                 )));
             };
             let value = py_to_json(&name, &v)?;
+            given.push((name.clone(), table, field, value.clone()));
             match table {
                 Table::Flow => flow[field] = value,
                 Table::Refine => refine[field] = value,
@@ -283,15 +285,39 @@ pub(crate) fn train_options(
             }
         }
     }
-    let bad =
-        |name: &'static str| move |e: serde_json::Error| value_err(format!("option {name}: {e}"));
+    // A table that does not deserialise: name the given option that breaks it alone.
+    fn parse<T: serde::de::DeserializeOwned>(
+        table: Table,
+        json: serde_json::Value,
+        what: &str,
+        given: &[(String, Table, &'static str, serde_json::Value)],
+    ) -> PyResult<T> {
+        serde_json::from_value::<T>(json).map_err(|e| {
+            for (name, t, field, value) in given.iter().filter(|g| g.1 == table) {
+                let mut alone = table_json(*t);
+                alone[*field] = value.clone();
+                if let Err(e) = serde_json::from_value::<T>(alone) {
+                    return value_err(format!("option {name}: {e}"));
+                }
+            }
+            value_err(format!("option {what}: {e}"))
+        })
+    }
     let mut o = TrainOptions::default();
-    o.flow = serde_json::from_value::<FlowConfig>(flow).map_err(bad("of the flow"))?;
-    o.refine = serde_json::from_value::<RefineConfig>(refine).map_err(bad("of the refinement"))?;
-    o.certify =
-        Some(serde_json::from_value::<CertifyOptions>(certify).map_err(bad("of the certificate"))?);
-    o.regularisers =
-        serde_json::from_value::<Regularisers>(regularisers).map_err(bad("of the regularisers"))?;
+    o.flow = parse(Table::Flow, flow, "of the flow", &given)?;
+    o.refine = parse(Table::Refine, refine, "of the refinement", &given)?;
+    o.certify = Some(parse(
+        Table::Certify,
+        certify,
+        "of the certificate",
+        &given,
+    )?);
+    o.regularisers = parse(
+        Table::Regularisers,
+        regularisers,
+        "of the regularisers",
+        &given,
+    )?;
     o.init = init;
     o.on_channel = on_channel;
     Ok(o)

@@ -139,9 +139,11 @@ def test_end_states_of_a_narrow_student_and_the_certificate_options():
     res3 = gradflow.train(net, net.init(5), x, y, maxtime_ode=5, maxtime_optim=5,
                           optim="newton-tr", tr_subproblem="cholesky")
     assert res3.end_kind == "minimum" and abs(res3.loss - e["loss"]) <= 1e-12 * e["loss"]
-    assert res3.to_dict()["config"]["refine"]["tr_subproblem"] == "cholesky"
+    assert res3.to_dict()["optim"]["method"] == "newton-tr"
     with pytest.raises(ValueError, match="tr_subproblem"):
         gradflow.train(net, net.init(5), x, y, tr_subproblem="qr")
+    with pytest.raises(ValueError, match="option tr_model"):
+        gradflow.train(net, net.init(5), x, y, tr_model="exactly")
 
 
 def test_regularisers_time_scales_surgery_and_slices():
