@@ -46,6 +46,10 @@ use crate::optim::{TrModel, TrSubproblem};
 const ACCEL_H: f64 = 0.1;
 /// Largest accepted ratio `2‖a‖/‖v‖`.
 const ACCEL_ALPHA: f64 = 0.75;
+/// With Cholesky subproblems, the first radius comes from one eigendecomposition up to this
+/// many parameters (the Newton step's length over the positive eigenvalues, as on the eigen
+/// path; ≲ 1 s), and is 1 above (decomposing 9 010 parameters takes over a minute on one core).
+const FIRST_RADIUS_EIGEN_UP_TO: usize = 2048;
 
 /// `out = Qᵀ v` (into the eigenbasis).
 fn to_eigen(q: &faer::Mat<f64>, v: &[f64], out: &mut [f64]) {
@@ -303,9 +307,10 @@ impl NewtonTr {
         };
         self.loss = loss;
         let mut eig = None;
-        // Decomposed every iteration without a factorising solver, and once with one: its
-        // first radius is then the same as without.
-        if self.cholesky.is_none() || self.radius.is_nan() {
+        // Decomposed every iteration without a factorising solver, and once with one up to
+        // FIRST_RADIUS_EIGEN_UP_TO parameters: its first radius is then the same as without.
+        let first = self.radius.is_nan() && n <= FIRST_RADIUS_EIGEN_UP_TO;
+        if self.cholesky.is_none() || first {
             let (lambda, q) = eigen(&self.h, n)?;
             to_eigen(&q, &self.g, &mut self.ghat);
             eig = Some((lambda, q));
@@ -314,10 +319,11 @@ impl NewtonTr {
             obj.predict_into(x, &mut acc.f0);
             monitor.counters.loss_evals += 1;
         }
-        if self.radius.is_nan()
-            && let Some((lambda, _)) = &eig
-        {
-            self.radius = self.initial_radius(lambda);
+        if self.radius.is_nan() {
+            self.radius = match &eig {
+                Some((lambda, _)) => self.initial_radius(lambda),
+                None => 1.0,
+            };
         }
         // Shrink the region until a step decreases the loss.
         loop {
