@@ -279,22 +279,6 @@ pub struct RefineResult {
     pub progress: Vec<crate::monitor::ProgressPoint>,
 }
 
-/// The mean loss at `x` with its gradient `g` and the eigendecomposition of its Hessian `h`
-/// (both of the mean loss), after recording the evaluation; or the stop rule that now holds.
-pub(crate) enum SecondOrder {
-    /// Continue with these quantities.
-    At {
-        /// Mean loss.
-        loss: f64,
-        /// Eigenvalues, ascending.
-        lambda: Vec<f64>,
-        /// Eigenvectors (columns).
-        q: faer::Mat<f64>,
-    },
-    /// A stop rule holds.
-    Stop(StopReason),
-}
-
 /// `out = x + alpha·d` (a trial point).
 pub(crate) fn step_to(out: &mut [f64], x: &[f64], alpha: f64, d: &[f64]) {
     for ((o, x), d) in out.iter_mut().zip(x).zip(d) {
@@ -338,25 +322,6 @@ pub(crate) fn eigen(h: &[f64], n: usize) -> Result<(Vec<f64>, faer::Mat<f64>)> {
             reason: format!("{e:?}"),
         })?;
     Ok(((0..n).map(|i| eig.S()[i]).collect(), eig.U().to_owned()))
-}
-
-/// [`model_at`] with the exact Hessian or the Gauss–Newton matrix, then its eigendecomposition
-/// (shared by the Newton methods).
-pub(crate) fn second_order_at(
-    obj: &mut Objective<'_>,
-    monitor: &mut Monitor,
-    x: &[f64],
-    g: &mut [f64],
-    h: &mut [f64],
-    iteration: usize,
-    kind: Curvature,
-) -> Result<SecondOrder> {
-    let loss = match model_at(obj, monitor, x, g, h, iteration, kind) {
-        Ok(loss) => loss,
-        Err(stop) => return Ok(SecondOrder::Stop(stop)),
-    };
-    let (lambda, q) = eigen(h, x.len())?;
-    Ok(SecondOrder::At { loss, lambda, q })
 }
 
 /// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.

@@ -3,7 +3,7 @@
 //! direction), which is always a descent direction.
 
 use super::execute::Iterate;
-use super::{SecondOrder, eval_loss, second_order_at, step_to};
+use super::{eigen, eval_loss, model_at, step_to};
 use crate::error::Result;
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Objective};
@@ -28,7 +28,7 @@ impl Newton {
         iteration: usize,
     ) -> Result<Option<StopReason>> {
         let n = x.len();
-        let (loss, lambda, q) = match second_order_at(
+        let loss = match model_at(
             obj,
             monitor,
             x,
@@ -36,10 +36,11 @@ impl Newton {
             &mut self.h,
             iteration,
             Curvature::Exact,
-        )? {
-            SecondOrder::Stop(stop) => return Ok(Some(stop)),
-            SecondOrder::At { loss, lambda, q } => (loss, lambda, q),
+        ) {
+            Err(stop) => return Ok(Some(stop)),
+            Ok(loss) => loss,
         };
+        let (lambda, q) = eigen(&self.h, n)?;
         self.loss = loss;
         let lmax = lambda.iter().fold(0.0f64, |m, l| m.max(l.abs()));
         let floor = (lmax * 1e-14).max(f64::MIN_POSITIVE);
