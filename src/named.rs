@@ -87,6 +87,7 @@ mod tests {
         serde_names_agree::<crate::flow::Integrator>();
         serde_names_agree::<crate::optim::Refiner>();
         serde_names_agree::<crate::optim::TrModel>();
+        serde_names_agree::<crate::optim::TrSubproblem>();
         serde_names_agree::<crate::landscape::EndKind>();
         serde_names_agree::<crate::landscape::OnChannel>();
         serde_names_agree::<crate::net::Init>();

@@ -24,7 +24,7 @@ pub struct TrustRegionStep {
     pub predicted_reduction: f64,
 }
 
-fn norm(v: &[f64]) -> f64 {
+pub(crate) fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 

@@ -21,6 +21,8 @@ use faer::linalg::cholesky::llt::{factor, solve};
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::{Mat, MatRef, Par};
 
+use crate::trust_region::norm;
+
 /// A step found by [`CholeskyTrustRegion::solve`] (the step itself is written to the caller's
 /// buffer).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,10 +61,6 @@ pub struct CholeskyTrustRegion {
     pub tolerance: f64,
     /// Factorisations allowed per subproblem.
     pub max_factorizations: usize,
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -115,13 +113,8 @@ impl CholeskyTrustRegion {
         ok
     }
 
-    /// The `μ` of the factorisation held (NaN when none is).
-    pub fn factored_mu(&self) -> f64 {
-        self.factored_mu
-    }
-
     /// Solves `(H + μI) x = rhs` in place with the factorisation of the last successful
-    /// [`Self::solve`] (or [`Self::newton_step`]).
+    /// [`Self::solve`].
     ///
     /// # Panics
     /// If no factorisation is held or `rhs` has the wrong length.
@@ -135,18 +128,6 @@ impl CholeskyTrustRegion {
             Par::Seq,
             MemStack::new(&mut self.mem),
         );
-    }
-
-    /// The Newton step `s = −H⁻¹g` into `step` when `H` is positive definite (the
-    /// factorisation is kept); `None` otherwise.
-    pub fn newton_step(&mut self, h: MatRef<'_, f64>, g: &[f64], step: &mut [f64]) -> Option<f64> {
-        if !self.factor_at(h, 0.0) {
-            return None;
-        }
-        step.iter_mut().zip(g).for_each(|(s, g)| *s = -g);
-        self.solve_in_place(step);
-        let n = norm(step);
-        n.is_finite().then_some(n)
     }
 
     /// Solves the subproblem for `H` (`h`, symmetric; its lower triangle is read), gradient `g`

@@ -269,37 +269,33 @@ fn adaptive_newton_tr_uses_gauss_newton_near_zero_loss() {
 /// Newton steps from one factorisation).
 #[test]
 fn cholesky_subproblems_reach_the_same_ends() {
-    let (p, x, start) = after_short_flow(16, 5000, 1, 60);
-    let r = refine_with(
-        &p,
-        &x,
-        Refiner::NewtonTr,
-        TrModel::Exact,
-        TrSubproblem::Cholesky,
-        150,
-    );
+    let run = |rho, samples, steps, model| {
+        let (p, x, start) = after_short_flow(rho, samples, 1, steps);
+        let r = refine_with(
+            &p,
+            &x,
+            Refiner::NewtonTr,
+            model,
+            TrSubproblem::Cholesky,
+            150,
+        );
+        (r.outcome, start)
+    };
+    let (valley, start) = run(16, 5000, 60, TrModel::Exact);
     assert!(
-        r.outcome.loss <= 1e-28,
+        valley.loss <= 1e-28,
         "loss {:e} after {} iterations ({:?}), from {start:e}",
-        r.outcome.loss,
-        r.outcome.counters.iterations,
-        r.outcome.stop,
+        valley.loss,
+        valley.counters.iterations,
+        valley.stop,
     );
-    let (p, x, _) = after_short_flow(4, 3000, 1, 100);
-    let r = refine_with(
-        &p,
-        &x,
-        Refiner::NewtonTr,
-        TrModel::Adaptive,
-        TrSubproblem::Cholesky,
-        150,
-    );
+    let (minimum, _) = run(4, 3000, 100, TrModel::Adaptive);
     assert!(
-        r.outcome.gnorm <= 1e-12 && r.outcome.loss > 1e-3,
+        minimum.gnorm <= 1e-12 && minimum.loss > 1e-3,
         "loss {:e}, gnorm {:e} after {} iterations",
-        r.outcome.loss,
-        r.outcome.gnorm,
-        r.outcome.counters.iterations
+        minimum.loss,
+        minimum.gnorm,
+        minimum.counters.iterations
     );
 }
 
