@@ -160,7 +160,7 @@ pub struct RefineArgs {
         help = d("Model matrix of newton-tr", refine().tr_model))]
     pub tr_model: Option<TrModel>,
     #[arg(long, value_parser = named::<TrSubproblem>(),
-        help = d("Subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen or cholesky", refine().tr_subproblem))]
+        help = d("Subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen, cholesky, or cg (matrix-free truncated conjugate gradients on Gauss–Newton products; lm only, for students too large to factorise)", refine().tr_subproblem))]
     pub tr_subproblem: Option<TrSubproblem>,
     #[arg(
         long = "max-memory-optim",

@@ -13,7 +13,9 @@
 //! - [`trust_region`]: the exact trust-region subproblem (Moré–Sorensen) on an
 //!   eigendecomposition, for Newton trust-region refinement with indefinite Hessians;
 //! - [`trust_region_cholesky`]: the same subproblem by Cholesky factorisations of `H + μI`, for
-//!   Hessians too large to decompose every iteration.
+//!   Hessians too large to decompose every iteration;
+//! - [`steihaug`]: the subproblem approximately, by truncated conjugate gradients on products
+//!   `v ↦ Bv` only (Steihaug 1983), for models too large to factorise.
 //!
 //! The crate never depends on `gradflow` and is tested on textbook problems only.
 #![deny(clippy::float_cmp)]
@@ -22,6 +24,7 @@
 pub mod dirk;
 pub mod rosenbrock;
 pub mod rosenbrock_tableau;
+pub mod steihaug;
 pub mod tableau;
 pub mod trust_region;
 pub mod trust_region_cholesky;

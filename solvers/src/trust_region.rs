@@ -24,7 +24,8 @@ pub struct TrustRegionStep {
     pub predicted_reduction: f64,
 }
 
-pub(crate) fn norm(v: &[f64]) -> f64 {
+/// The Euclidean norm.
+pub fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 

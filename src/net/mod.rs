@@ -11,6 +11,7 @@ pub mod activation;
 pub mod data;
 pub mod fastmath;
 pub mod gauss_hermite;
+pub mod gauss_newton;
 mod hessian;
 pub mod init;
 mod layer_record;

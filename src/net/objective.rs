@@ -259,7 +259,7 @@ impl<'a> Objective<'a> {
         })
     }
 
-    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
         let (n, c) = (self.data.n_samples(), self.chunk);
         (0..n.div_ceil(c)).map(move |i| (i * c, c.min(n - i * c)))
     }

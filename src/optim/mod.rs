@@ -33,6 +33,7 @@
 
 pub(crate) mod adam;
 mod execute;
+mod matrix_free;
 mod newton;
 mod newton_tr;
 mod problem;
@@ -101,6 +102,15 @@ pub enum TrSubproblem {
     /// typically one to three per subproblem, each `P³/3` multiply-adds against `≈ 4P³` and more
     /// for the eigendecomposition; the rare hard case falls back to the eigendecomposition.
     Cholesky,
+    /// Truncated conjugate gradients (Steihaug 1983; `gradflow_solvers::steihaug`) on
+    /// matrix-free Gauss–Newton products ([`crate::net::gauss_newton`]) in MINPACK's scaled
+    /// variables: no `P × P` matrix at all, each product `O(N·P)` like two gradients, so
+    /// students of tens of thousands of parameters can take Gauss–Newton steps. An
+    /// approximate subproblem solution: at most [`TrSubproblem::CG_MAX_PRODUCTS`] products per
+    /// step, relative residual [`TrSubproblem::CG_TOLERANCE`]. No geodesic acceleration. Only
+    /// for the Gauss–Newton model ([`Refiner::Lm`]) of a sample objective without
+    /// regularisers.
+    Cg,
 }
 
 impl TrSubproblem {
@@ -119,14 +129,24 @@ impl TrSubproblem {
     pub fn factorises(self, n_params: usize) -> bool {
         match self {
             TrSubproblem::Auto => n_params >= Self::CHOLESKY_FROM,
-            TrSubproblem::Eigen => false,
+            TrSubproblem::Eigen | TrSubproblem::Cg => false,
             TrSubproblem::Cholesky => true,
         }
     }
+
+    /// Most Gauss–Newton products per [`TrSubproblem::Cg`] subproblem. Measured on a digits
+    /// student of 9 010 parameters (`experiments/training/tr-subproblem.md`): 250 left the
+    /// loss 8× higher after 120 s than 1 000 (4.2e-6 against 5.3e-7); 3 000 gained little
+    /// more (4.1e-7).
+    pub const CG_MAX_PRODUCTS: usize = 1000;
+    /// Relative residual `‖g + Bs‖/‖g‖` at which a [`TrSubproblem::Cg`] subproblem counts as
+    /// solved. Looser forcing (`min(0.5, √‖g‖)`, Nocedal & Wright eq. 7.3) took many short
+    /// steps on the same student; 1e-2…1e-4 ended within 1.6× of each other.
+    pub const CG_TOLERANCE: f64 = 1e-3;
 }
 
 crate::named::named_enum!(TrSubproblem, "trust-region subproblem solver", {
-    Auto => "auto", Eigen => "eigen", Cholesky => "cholesky",
+    Auto => "auto", Eigen => "eigen", Cholesky => "cholesky", Cg => "cg",
 });
 
 crate::named::named_enum!(Refiner, "refiner", {
@@ -202,7 +222,7 @@ pub struct RefineConfig {
     pub tr_model: TrModel,
     /// Subproblem solver of `newton-tr` and `lm`: `auto` (eigendecomposition below
     /// [`TrSubproblem::CHOLESKY_FROM`] parameters, Cholesky factorisations from there on),
-    /// `eigen` or `cholesky`.
+    /// `eigen`, `cholesky`, or `cg` (matrix-free truncated conjugate gradients; `lm` only).
     pub tr_subproblem: TrSubproblem,
     /// Cap (GiB) on the dense `P × P` matrices of the refiner; a method that would exceed it
     /// refuses to start (default: half the machine's memory).
@@ -238,9 +258,23 @@ impl RefineConfig {
         let refiner = self
             .refiner
             .unwrap_or_else(|| Refiner::default_for(n_params));
+        let matrix_free = self.tr_subproblem == TrSubproblem::Cg;
+        if matrix_free && refiner != Refiner::Lm {
+            return Err(Error::invalid(
+                "refine.tr_subproblem",
+                format!(
+                    "cg needs the Gauss–Newton model of the lm refiner, not {}",
+                    refiner.name()
+                ),
+            ));
+        }
         crate::memory::check_dense(
             refiner.name(),
-            refiner.dense_matrices(),
+            if matrix_free {
+                0
+            } else {
+                refiner.dense_matrices()
+            },
             n_params,
             self.max_memory_gib,
             "refine.max_memory_gib",
@@ -299,10 +333,39 @@ pub(crate) fn model_at(
 ) -> std::result::Result<f64, StopReason> {
     let scale = obj.mean_scale();
     let loss = obj.curvature_into(x, g, h, kind) * scale;
-    g.iter_mut().for_each(|v| *v *= scale);
     h.iter_mut().for_each(|v| *v *= scale);
-    monitor.record(x, loss, inf_norm(g));
     monitor.record_hessian();
+    recorded(monitor, x, loss, g, scale, iteration)
+}
+
+/// Evaluates loss and gradient of the mean loss at `x` (into `g`) and linearises the objective
+/// there for Gauss–Newton products (of the **sum** loss: scale them by
+/// [`Objective::mean_scale`]); records them like [`model_at`].
+pub(crate) fn linearised_at(
+    obj: &mut Objective<'_>,
+    monitor: &mut Monitor,
+    x: &[f64],
+    g: &mut [f64],
+    products: &mut crate::net::gauss_newton::GaussNewtonProducts,
+    iteration: usize,
+) -> std::result::Result<f64, StopReason> {
+    let scale = obj.mean_scale();
+    let loss = obj.linearise_into(x, g, products) * scale;
+    recorded(monitor, x, loss, g, scale, iteration)
+}
+
+/// Scales the sum-loss gradient `g` to the mean loss, records the point and checks the stop
+/// rules (shared by [`model_at`] and [`linearised_at`]).
+fn recorded(
+    monitor: &mut Monitor,
+    x: &[f64],
+    loss: f64,
+    g: &mut [f64],
+    scale: f64,
+    iteration: usize,
+) -> std::result::Result<f64, StopReason> {
+    g.iter_mut().for_each(|v| *v *= scale);
+    monitor.record(x, loss, inf_norm(g));
     monitor.observe(iteration as f64 + 1.0, loss, inf_norm(g), x);
     if let Some(stop) = monitor.should_stop(0.0) {
         return Err(stop);

@@ -36,8 +36,9 @@ use gradflow_solvers::trust_region;
 use gradflow_solvers::trust_region_cholesky::{CholeskyTrustRegion, Outcome};
 
 use super::execute::Iterate;
+use super::matrix_free::MatrixFree;
 use super::{eigen, eval_loss, model_at, step_to};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::monitor::{Monitor, StopReason};
 use crate::net::{Curvature, Loss, Objective};
 use crate::optim::{TrModel, TrSubproblem};
@@ -182,6 +183,8 @@ pub(super) struct NewtonTr {
     accel: Option<Acceleration>,
     /// The factorising subproblem solver, when [`TrSubproblem::factorises`].
     cholesky: Option<CholeskyTrustRegion>,
+    /// Truncated CG and the Gauss–Newton products, with [`TrSubproblem::Cg`].
+    matrix_free: Option<MatrixFree>,
     /// The last factorised subproblem's multiplier (the next one's start).
     mu_hint: f64,
     radius: f64,
@@ -215,6 +218,7 @@ impl NewtonTr {
             adaptive: false,
             accel: None,
             cholesky: None,
+            matrix_free: None,
             mu_hint: 0.0,
             radius: f64::NAN,
             loss: f64::NAN,
@@ -352,11 +356,7 @@ impl NewtonTr {
                 0.0
             };
             let snorm = sub.norm;
-            if rho < 0.25 {
-                self.radius = 0.25 * snorm.min(self.radius);
-            } else if rho > 0.75 && sub.on_boundary {
-                self.radius = (2.0 * self.radius).min(1e10);
-            }
+            self.radius = next_radius(self.radius, rho, snorm, sub.on_boundary);
             if new_loss < loss && new_loss.is_finite() {
                 if self.adaptive
                     && let Some(acc) = self.accel.as_ref()
@@ -388,6 +388,74 @@ impl NewtonTr {
         monitor.step();
         Ok(monitor.should_stop(0.0))
     }
+
+    /// [`Self::outer`] with matrix-free Gauss–Newton products and truncated CG: one CG solve
+    /// per iteration; a rejected step is cut back along the CG path (`SteihaugCg::truncate`)
+    /// without new products. The first radius is the length of the first (unconstrained) CG
+    /// step (in the scaled variables of [`MatrixFree`]). No geodesic acceleration here.
+    fn outer_cg(
+        &mut self,
+        obj: &mut Objective<'_>,
+        monitor: &mut Monitor,
+        x: &mut [f64],
+        iteration: usize,
+    ) -> Result<Option<StopReason>> {
+        let mf = self.matrix_free.as_mut().expect("started with cg");
+        let loss = match mf.linearise(obj, monitor, x, &mut self.g, iteration) {
+            Err(stop) => return Ok(Some(stop)),
+            Ok(loss) => loss,
+        };
+        self.loss = loss;
+        let first = self.radius.is_nan();
+        let delta = if first { 1e10 } else { self.radius };
+        let mut sub = mf.solve(obj, monitor, delta, &mut self.step);
+        if first {
+            self.radius = if sub.norm > 0.0 && sub.norm.is_finite() {
+                sub.norm
+            } else {
+                1.0
+            };
+        }
+        loop {
+            step_to(&mut self.trial, x, 1.0, &self.step);
+            let new_loss = eval_loss(obj, monitor, &self.trial);
+            let actual = loss - new_loss;
+            let rho = if sub.predicted_reduction > 0.0 {
+                actual / sub.predicted_reduction
+            } else {
+                0.0
+            };
+            self.radius = next_radius(self.radius, rho, sub.norm, sub.on_boundary);
+            if new_loss < loss && new_loss.is_finite() {
+                x.copy_from_slice(&self.trial);
+                self.loss = new_loss;
+                break;
+            }
+            if let Some(stop) = monitor.should_stop(0.0) {
+                return Ok(Some(stop));
+            }
+            if self.radius.is_nan() || self.radius <= 1e-300 || sub.norm <= 0.0 {
+                return Ok(Some(StopReason::NoProgress));
+            }
+            // Cut back along the CG path (a new solve only where it does not reach out).
+            let mf = self.matrix_free.as_mut().expect("started with cg");
+            sub = mf.shrink(obj, monitor, self.radius, &mut self.step);
+        }
+        monitor.step();
+        Ok(monitor.should_stop(0.0))
+    }
+}
+
+/// The trust radius after a trial step of length `snorm` with ratio `rho` of actual to
+/// predicted reduction (Nocedal & Wright Alg. 4.1, with the shrink to a quarter of the step).
+fn next_radius(radius: f64, rho: f64, snorm: f64, on_boundary: bool) -> f64 {
+    if rho < 0.25 {
+        0.25 * snorm.min(radius)
+    } else if rho > 0.75 && on_boundary {
+        (2.0 * radius).min(1e10)
+    } else {
+        radius
+    }
 }
 
 impl Iterate for NewtonTr {
@@ -405,6 +473,23 @@ impl Iterate for NewtonTr {
         _: &[f64],
     ) -> Result<Option<f64>> {
         let n = obj.n_params();
+        if self.subproblem == TrSubproblem::Cg {
+            if self.model != TrModel::GaussNewton {
+                return Err(Error::invalid(
+                    "refine.tr_subproblem",
+                    "cg needs the Gauss–Newton model of the lm refiner",
+                ));
+            }
+            self.matrix_free = Some(MatrixFree::new(obj).map_err(|e| {
+                Error::invalid("refine.tr_subproblem", format!("cg is not available: {e}"))
+            })?);
+            self.accel = None;
+            self.adaptive = false;
+            self.g = vec![0.0; n];
+            self.trial = vec![0.0; n];
+            self.step = vec![0.0; n];
+            return Ok(None);
+        }
         self.accel = Acceleration::new(obj);
         self.adaptive = self.model == TrModel::Adaptive && self.accel.is_some();
         self.g = vec![0.0; n];
@@ -427,7 +512,11 @@ impl Iterate for NewtonTr {
         x: &mut Vec<f64>,
         iteration: usize,
     ) -> Result<Option<StopReason>> {
-        self.outer(obj, monitor, x, iteration)
+        if self.matrix_free.is_some() {
+            self.outer_cg(obj, monitor, x, iteration)
+        } else {
+            self.outer(obj, monitor, x, iteration)
+        }
     }
 
     fn cost(&self) -> f64 {

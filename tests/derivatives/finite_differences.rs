@@ -2,6 +2,7 @@
 //! small networks — 1 to 3 hidden layers, 1 to 3 outputs, every activation, every bias
 //! combination, MSE and NLL, with and without per-sample weights.
 
+use gradflow::net::gauss_newton::GaussNewtonProducts;
 use gradflow::net::{Activation, Dataset, LayerSpec, Loss, NetSpec, Objective};
 use gradflow::rng::Stream;
 use proptest::prelude::*;
@@ -190,6 +191,45 @@ fn check_gauss_newton(
         for j in 0..np {
             prop_assert!((gn[i * np + j] - gn[j * np + i]).abs() <= 1e-14 * scale);
         }
+    }
+    // Matrix-free products (tangent and backward passes) against the dense matrix.
+    let mut products = GaussNewtonProducts::new(obj).unwrap();
+    let mut g_lin = vec![0.0; np];
+    let l_lin = obj.linearise_into(p, &mut g_lin, &mut products);
+    prop_assert!((l_lin - loss).abs() <= 1e-12 * (1.0 + loss.abs()));
+    for i in 0..np {
+        prop_assert!((g[i] - g_lin[i]).abs() <= 1e-12 * (1.0 + max_abs(g)));
+    }
+    for shift in 0..2 {
+        let v: Vec<f64> = (0..np)
+            .map(|i| ((i * 3 + shift) % 7) as f64 - 3.0)
+            .collect();
+        let mut bv = vec![0.0; np];
+        obj.gauss_newton_product_into(&mut products, &v, &mut bv);
+        for i in 0..np {
+            let dense: f64 = (0..np).map(|j| gn[i * np + j] * v[j]).sum();
+            prop_assert!(
+                (bv[i] - dense).abs() <= 1e-12 * scale * 3.0 * np as f64,
+                "(B v)[{i}]: {} vs dense {dense}",
+                bv[i]
+            );
+        }
+    }
+    // The diagonal: exact for the MSE (diagonal output curvature), the curvature's diagonal
+    // part for NLL.
+    let mut diag = vec![0.0; np];
+    obj.gauss_newton_diagonal_into(&mut products, &mut diag);
+    if case.loss == Loss::Mse {
+        for i in 0..np {
+            let d = gn[i * np + i];
+            prop_assert!(
+                (diag[i] - d).abs() <= 1e-12 * scale * np as f64,
+                "diagonal {i}: {} vs {d}",
+                diag[i]
+            );
+        }
+    } else {
+        prop_assert!(diag.iter().all(|d| *d >= 0.0));
     }
     let last = case.spec.layers.last().unwrap().activation.clone();
     let linear_out = case.loss == Loss::Mse && last == Activation::Identity;
