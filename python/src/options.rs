@@ -156,7 +156,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "tr_subproblem",
         Table::Refine,
         "tr_subproblem",
-        "subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen or cholesky",
+        "subproblem solver of newton-tr and lm: auto (eigendecomposition below 512 parameters, Cholesky factorisations from there on), eigen, cholesky, or cg (matrix-free truncated conjugate gradients on Gauss–Newton products; lm only, for students too large to factorise)",
     ),
     (
         "max_memory_optim",
