@@ -3,7 +3,7 @@
 # experiment (a)), plus the patch-query (Table 2 analogue, (b)) and deep ((c)) runs.
 #
 #   experiments/peers/.venv/bin/python experiments/digits/export_data.py   # once
-#   bash experiments/digits/run.sh [a|b|c|all]                             # resumable
+#   bash experiments/digits/run.sh [a|b|c|all|gauss]                       # resumable
 #
 # Every finished recovery leaves results/rec-*/report.json and is skipped on the next run
 # (an interrupted one resumes from its saved students). The table: python3 table.py.
@@ -51,6 +51,26 @@ if [[ $what == a || $what == all ]]; then
       [ -f "$q" ] || $G data --net results/t-$a-$r.json --inputs data/digits.npz --outputs logits -o "$q"
       recover rec-$a-$r results/t-$a-$r.json "$q" --rho 4 --activation $a
     done
+  done
+fi
+if [[ $what == gauss ]]; then
+  # Teachers whose neurons are active on almost every digit (relu: 78–98 % of the images for
+  # relu-10) are nearly linear on the digits and weakly identifiable from them; these runs add
+  # GAUSS_N queries x ~ N(0, I) (about half of each neuron's inputs on either side of its kink)
+  # to the digits queries. GAUSS_TEACHERS: "activation-width …".
+  PY=${PY:-../peers/.venv/bin/python}
+  for t in ${GAUSS_TEACHERS:-relu-10}; do
+    a=${t%-*} r=${t#*-}
+    teacher $a $r
+    q=results/q-$a-$r.npz
+    [ -f "$q" ] || $G data --net results/t-$a-$r.json --inputs data/digits.npz --outputs logits -o "$q"
+    n=${GAUSS_N:-1797}
+    qg=results/qg$n-$a-$r.npz
+    if [ ! -f "$qg" ]; then
+      $G data --net results/t-$a-$r.json --inputs gaussian -n "$n" --seed 7 --outputs logits -o "results/gauss$n-$a-$r.npz"
+      $PY concat.py "$qg" "$q" "results/gauss$n-$a-$r.npz"
+    fi
+    recover rec-${NAME_PREFIX:-}gauss$n-$a-$r results/t-$a-$r.json "$qg" --rho 4 --activation $a
   done
 fi
 if [[ $what == b || $what == all ]]; then

@@ -62,8 +62,6 @@ pub struct GaussNewtonProducts {
     t: Vec<Vec<f64>>,
     /// Backward buffers `∂/∂z_l` of `½ ż_Lᵀ C ż_L`, `N × k_l` for every layer.
     b: Vec<Vec<f64>>,
-    /// Squared layer inputs (`x²`, then the hidden activations squared), for the diagonal.
-    sq: Vec<Vec<f64>>,
     /// Whether [`Objective::linearise_into`] has run.
     ready: bool,
 }
@@ -104,7 +102,6 @@ impl GaussNewtonProducts {
             curvature: vec![0.0; n * k * k],
             t: per_layer(depth),
             b: per_layer(depth),
-            sq: Vec::new(),
             ready: false,
         })
     }
@@ -271,90 +268,115 @@ impl Objective<'_> {
         self.mask_gradient(out);
     }
 
-    /// `out = Σ_i Σ_o (C_i)_oo (∂z_{L,o}/∂θ)²`, the diagonal of the Gauss–Newton matrix of the
-    /// last [`Objective::linearise_into`] when every `C_i` is diagonal (the MSE), and the same
-    /// sum over the curvature's diagonal otherwise (NLL: an approximation, for scaling). One
-    /// backward pass per output. Frozen parameters get zero.
+    /// The Gauss–Newton matrix's diagonal blocks of every unit's incoming parameters (its row
+    /// of `W_l`, then its bias), at the point of the last [`Objective::linearise_into`]:
+    /// `Σ_i (Σ_o |C_i,oo| (∂z_{L,o}/∂z_{l,u})²) ã_i ã_iᵀ` with `ã_i` the unit's input (and 1).
+    /// Exact for the MSE with an identity output layer; the curvature's diagonal part
+    /// otherwise (a positive approximation, for preconditioning). Units in layer order, blocks
+    /// column-major and concatenated; [`unit_parameters`] gives each block's parameters. One
+    /// backward pass per output and one weighted Gram matrix per unit.
     ///
     /// # Panics
-    /// If `out` has the wrong length or `gn` has not been linearised.
-    pub fn gauss_newton_diagonal_into(&self, gn: &mut GaussNewtonProducts, out: &mut [f64]) {
-        self.assert_len(out);
-        assert!(gn.ready, "linearise_into must run before the diagonal");
+    /// If `gn` has not been linearised.
+    pub fn gauss_newton_unit_blocks_into(&self, gn: &mut GaussNewtonProducts, out: &mut Vec<f64>) {
+        assert!(gn.ready, "linearise_into must run before the blocks");
         let n = gn.n;
         let depth = self.spec.depth();
         let kout = self.spec.output_dim();
         let params = &gn.params;
-        // Squared inputs of every layer.
-        gn.sq.resize_with(depth, Vec::new);
+        // s_l (in gn.t[l]): Σ_o |C_oo| δ_l^o², one backward pass per output.
         for l in 0..depth {
-            let kin = self.layouts[l].cols;
-            let sq = &mut gn.sq[l];
-            sq.resize(n * kin, 0.0);
-            if l == 0 {
-                let x = self.data.x();
-                for v in 0..kin {
-                    for s in 0..n {
-                        sq[v * n + s] = x[(s, v)] * x[(s, v)];
-                    }
-                }
-            } else {
-                for (q, a) in sq.iter_mut().zip(&gn.a[l - 1][..n * kin]) {
-                    *q = a * a;
-                }
-            }
+            let k = self.layouts[l].rows;
+            gn.t[l][..n * k].fill(0.0);
         }
-        out.fill(0.0);
         for o in 0..kout {
-            // δ_L = e_o for every sample, weighted by (C_i)_oo when squared.
             let c = &gn.curvature[n * (o + kout * o)..n * (o + kout * o) + n];
             let last = &mut gn.b[depth - 1];
             last[..n * kout].fill(0.0);
             last[o * n..(o + 1) * n].fill(1.0);
             for l in (0..depth).rev() {
-                let lay = &self.layouts[l];
-                let (k, kin) = (lay.rows, lay.cols);
-                // t_l = C ⊙ δ_l² (the tangent buffers are scratch here).
+                let k = self.layouts[l].rows;
                 {
                     let (delta, t) = (&gn.b[l][..n * k], &mut gn.t[l][..n * k]);
                     for u in 0..k {
                         for s in 0..n {
                             let d = delta[u * n + s];
-                            t[u * n + s] = c[s] * d * d;
+                            t[u * n + s] += c[s].abs() * d * d;
                         }
-                    }
-                }
-                let ow = MatMut::from_row_major_slice_mut(&mut out[lay.weight.clone()], k, kin);
-                matmul(
-                    ow,
-                    Accum::Add,
-                    cm(&gn.t[l], n, k).transpose(),
-                    cm(&gn.sq[l], n, kin),
-                    1.0,
-                    Par::Seq,
-                );
-                if let Some(b) = &lay.bias {
-                    for (u, ob) in out[b.clone()].iter_mut().enumerate() {
-                        *ob += simd::sum(&gn.t[l][u * n..(u + 1) * n]);
                     }
                 }
                 if l == 0 {
                     break;
                 }
-                let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+                let lay = &self.layouts[l];
+                let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, lay.cols);
                 let (lower, upper) = gn.b.split_at_mut(l);
                 let prev = &mut lower[l - 1];
                 matmul(
-                    cm_mut(prev, n, kin),
+                    cm_mut(prev, n, lay.cols),
                     Accum::Replace,
                     cm(&upper[0], n, k),
                     w,
                     1.0,
                     Par::Seq,
                 );
-                simd::mul_assign(&mut prev[..n * kin], &gn.d1[l - 1][..n * kin]);
+                simd::mul_assign(&mut prev[..n * lay.cols], &gn.d1[l - 1][..n * lay.cols]);
             }
         }
-        self.mask_gradient(out);
+        out.clear();
+        let mut y = Vec::new();
+        for l in 0..depth {
+            let lay = &self.layouts[l];
+            let (k, kin) = (lay.rows, lay.cols);
+            let dim = kin + usize::from(lay.bias.is_some());
+            y.resize(n * dim, 0.0);
+            for u in 0..k {
+                // Y = √s_u ⊙ [a_{l−1}, 1], block = YᵀY.
+                let su = &gn.t[l][u * n..(u + 1) * n];
+                for v in 0..kin {
+                    let col = &mut y[v * n..(v + 1) * n];
+                    for s in 0..n {
+                        let a = if l == 0 {
+                            self.data.x()[(s, v)]
+                        } else {
+                            gn.a[l - 1][v * n + s]
+                        };
+                        col[s] = su[s].sqrt() * a;
+                    }
+                }
+                if lay.bias.is_some() {
+                    for s in 0..n {
+                        y[kin * n + s] = su[s].sqrt();
+                    }
+                }
+                let start = out.len();
+                out.resize(start + dim * dim, 0.0);
+                let ym = cm(&y, n, dim);
+                matmul(
+                    MatMut::from_column_major_slice_mut(&mut out[start..], dim, dim),
+                    Accum::Replace,
+                    ym.transpose(),
+                    ym,
+                    1.0,
+                    Par::Seq,
+                );
+            }
+        }
     }
+}
+
+/// The parameters of every unit's block in [`Objective::gauss_newton_unit_blocks_into`]: per
+/// unit in layer order, its row of `W_l` and then its bias (flat indices of `spec`'s layout).
+pub fn unit_parameters(spec: &super::NetSpec) -> Vec<Vec<usize>> {
+    let mut units = Vec::new();
+    for lay in spec.layouts() {
+        for u in 0..lay.rows {
+            let mut idx: Vec<usize> = (0..lay.cols).map(|v| lay.w(u, v)).collect();
+            if let Some(b) = &lay.bias {
+                idx.push(b.start + u);
+            }
+            units.push(idx);
+        }
+    }
+    units
 }

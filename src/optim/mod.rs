@@ -103,9 +103,10 @@ pub enum TrSubproblem {
     /// for the eigendecomposition; the rare hard case falls back to the eigendecomposition.
     Cholesky,
     /// Truncated conjugate gradients (Steihaug 1983; `gradflow_solvers::steihaug`) on
-    /// matrix-free Gauss–Newton products ([`crate::net::gauss_newton`]) in MINPACK's scaled
-    /// variables: no `P × P` matrix at all, each product `O(N·P)` like two gradients, so
-    /// students of tens of thousands of parameters can take Gauss–Newton steps. An
+    /// matrix-free Gauss–Newton products ([`crate::net::gauss_newton`]), preconditioned by the
+    /// Gauss–Newton blocks of every unit's incoming parameters: no `P × P` matrix at all, each
+    /// product `O(N·P)` like two gradients, so students of tens of thousands of parameters can
+    /// take Gauss–Newton steps. An
     /// approximate subproblem solution: at most [`TrSubproblem::CG_MAX_PRODUCTS`] products per
     /// step, relative residual [`TrSubproblem::CG_TOLERANCE`]. No geodesic acceleration. Only
     /// for the Gauss–Newton model ([`Refiner::Lm`]) of a sample objective without

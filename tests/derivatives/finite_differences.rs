@@ -215,21 +215,31 @@ fn check_gauss_newton(
             );
         }
     }
-    // The diagonal: exact for the MSE (diagonal output curvature), the curvature's diagonal
-    // part for NLL.
-    let mut diag = vec![0.0; np];
-    obj.gauss_newton_diagonal_into(&mut products, &mut diag);
-    if case.loss == Loss::Mse {
-        for i in 0..np {
-            let d = gn[i * np + i];
-            prop_assert!(
-                (diag[i] - d).abs() <= 1e-12 * scale * np as f64,
-                "diagonal {i}: {} vs {d}",
-                diag[i]
-            );
+    // Per-unit blocks: the dense matrix's blocks for the MSE with an identity output layer.
+    let mut blocks = Vec::new();
+    obj.gauss_newton_unit_blocks_into(&mut products, &mut blocks);
+    let units = gradflow::net::gauss_newton::unit_parameters(&case.spec);
+    prop_assert_eq!(units.iter().map(|u| u.len()).sum::<usize>(), np);
+    prop_assert_eq!(
+        blocks.len(),
+        units.iter().map(|u| u.len() * u.len()).sum::<usize>()
+    );
+    if case.loss == Loss::Mse && case.spec.layers.last().unwrap().activation == Activation::Identity
+    {
+        let mut offset = 0;
+        for idx in &units {
+            let dim = idx.len();
+            for (c, &pc) in idx.iter().enumerate() {
+                for (r, &pr) in idx.iter().enumerate() {
+                    let (a, b) = (blocks[offset + c * dim + r], gn[pr * np + pc]);
+                    prop_assert!(
+                        (a - b).abs() <= 1e-12 * scale * np as f64,
+                        "block {a} vs {b}"
+                    );
+                }
+            }
+            offset += dim * dim;
         }
-    } else {
-        prop_assert!(diag.iter().all(|d| *d >= 0.0));
     }
     let last = case.spec.layers.last().unwrap().activation.clone();
     let linear_out = case.loss == Loss::Mse && last == Activation::Identity;
