@@ -18,6 +18,8 @@ ODE=${ODE:-15}
 OPTIM=${OPTIM:-45}
 REFINER=${REFINER:-lbfgs}
 FINETUNE=${FINETUNE:-60}
+# EXTRA: further flags for every `recover`, e.g. EXTRA="--tr-subproblem cg" (matrix-free `lm`
+# steps for the r = 30 students, 9 010 parameters).
 # Clustering: real-data students are not at zero loss; wider angles than the synthetic defaults.
 GAMMA=${GAMMA:-0.5}
 BETA=${BETA:-0.35}
@@ -36,7 +38,7 @@ recover() { # name teacher queries extra-flags…
   if ! $G recover --data "$q" --teacher "$t" --students "$STUDENTS" --gamma "$GAMMA" --beta "$BETA" \
     --ode adam --lr 1e-3 --batch-size 64 --maxtime-ode "$ODE" \
     --optim "$REFINER" --maxtime-optim "$OPTIM" --finetune-time "$FINETUNE" \
-    --quiet -o "results/$name" "$@" > "results/$name.log" 2>&1; then
+    --quiet -o "results/$name" ${EXTRA:-} "$@" > "results/$name.log" 2>&1; then
     echo "$name: FAILED (results/$name.log)"
   fi
   tail -3 "results/$name.log"

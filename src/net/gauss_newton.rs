@@ -43,6 +43,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 
 use super::objective::{Objective, cm, cm_mut};
 use super::simd;
+use super::spec::LayerLayout;
 use crate::error::{Error, Result};
 
 /// The linearisation of an [`Objective`] at one point, for Gauss–Newton products (see the
@@ -105,6 +106,30 @@ impl GaussNewtonProducts {
             ready: false,
         })
     }
+}
+
+/// One backward step through layer `l > 0`: `b_{l−1} = (b_l W_l) ⊙ σ'(z_{l−1})`.
+fn backward_layer(
+    b: &mut [Vec<f64>],
+    d1: &[Vec<f64>],
+    n: usize,
+    l: usize,
+    lay: &LayerLayout,
+    params: &[f64],
+) {
+    let (k, kin) = (lay.rows, lay.cols);
+    let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+    let (lower, upper) = b.split_at_mut(l);
+    let prev = &mut lower[l - 1];
+    matmul(
+        cm_mut(prev, n, kin),
+        Accum::Replace,
+        cm(&upper[0], n, k),
+        w,
+        1.0,
+        Par::Seq,
+    );
+    simd::mul_assign(&mut prev[..n * kin], &d1[l - 1][..n * kin]);
 }
 
 /// Copies a column-major `n × cols` chunk into rows `i0..i0+n` of a column-major `total × cols`
@@ -252,18 +277,7 @@ impl Objective<'_> {
             if l == 0 {
                 break;
             }
-            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
-            let (lower, upper) = gn.b.split_at_mut(l);
-            let prev = &mut lower[l - 1];
-            matmul(
-                cm_mut(prev, n, kin),
-                Accum::Replace,
-                cm(&upper[0], n, k),
-                w,
-                1.0,
-                Par::Seq,
-            );
-            simd::mul_assign(&mut prev[..n * kin], &gn.d1[l - 1][..n * kin]);
+            backward_layer(&mut gn.b, &gn.d1, n, l, lay, params);
         }
         self.mask_gradient(out);
     }
@@ -308,19 +322,7 @@ impl Objective<'_> {
                 if l == 0 {
                     break;
                 }
-                let lay = &self.layouts[l];
-                let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, lay.cols);
-                let (lower, upper) = gn.b.split_at_mut(l);
-                let prev = &mut lower[l - 1];
-                matmul(
-                    cm_mut(prev, n, lay.cols),
-                    Accum::Replace,
-                    cm(&upper[0], n, k),
-                    w,
-                    1.0,
-                    Par::Seq,
-                );
-                simd::mul_assign(&mut prev[..n * lay.cols], &gn.d1[l - 1][..n * lay.cols]);
+                backward_layer(&mut gn.b, &gn.d1, n, l, &self.layouts[l], params);
             }
         }
         out.clear();
