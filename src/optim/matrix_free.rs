@@ -173,6 +173,11 @@ impl UnitBlocks {
             }
             let tr: f64 = (0..dim).map(|i| blk[i * dim + i]).sum::<f64>() / dim as f64;
             let mut ridge = RIDGE * tr + floor.max(f64::MIN_POSITIVE);
+            if !blk.iter().all(|v| v.is_finite()) || !ridge.is_finite() {
+                // Non-finite curvature (the refiner stops on the loss): no preconditioning.
+                blk.fill(0.0);
+                ridge = 1.0;
+            }
             loop {
                 let mut m = faer::Mat::<f64>::from_fn(dim, dim, |r, c| blk[c * dim + r]);
                 for i in 0..dim {
@@ -188,6 +193,8 @@ impl UnitBlocks {
                     }
                     break;
                 }
+                // Rounding can leave a semidefinite block indefinite: more ridge (the
+                // identity-scaled block is positive definite at the latest by ridge ≥ ‖block‖).
                 ridge *= 100.0;
             }
             offset += dim * dim;
