@@ -232,9 +232,6 @@ impl SteihaugCg {
             .iter()
             .position(|s| s.end_norm > delta)
             .expect("the last segment ends beyond delta");
-        if (j + 2) * n > self.points.len() {
-            return None; // beyond the stored points
-        }
         let seg = self.segments[j];
         let (a, b) = (
             &self.points[j * n..(j + 1) * n],

@@ -184,7 +184,9 @@ impl Objective<'_> {
 
     /// `out = B v` with the Gauss–Newton matrix `B` of the sum loss at the point of the last
     /// [`Objective::linearise_into`] (the matrix [`Objective::gauss_newton_into`] returns
-    /// there). Frozen parameters get zero.
+    /// there). With frozen parameters: the free rows of `B v` for a `v` whose frozen entries
+    /// are zero, and zero in the frozen rows (`gauss_newton_into` instead puts a large
+    /// diagonal on frozen rows and columns).
     ///
     /// # Panics
     /// If a buffer has the wrong length or `gn` has not been linearised.

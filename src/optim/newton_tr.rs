@@ -449,7 +449,8 @@ impl NewtonTr {
 /// The trust radius after a trial step of length `snorm` with ratio `rho` of actual to
 /// predicted reduction (Nocedal & Wright Alg. 4.1, with the shrink to a quarter of the step).
 fn next_radius(radius: f64, rho: f64, snorm: f64, on_boundary: bool) -> f64 {
-    if rho < 0.25 {
+    // A NaN ratio (non-finite trial loss) shrinks like a bad one.
+    if rho.is_nan() || rho < 0.25 {
         0.25 * snorm.min(radius)
     } else if rho > 0.75 && on_boundary {
         (2.0 * radius).min(1e10)
