@@ -114,7 +114,7 @@ def test_train_reaches_machine_precision_on_a_small_teacher(tmp_path):
     assert d["end_state"]["kind"] == "zero_loss" and res.channel_jump is None
     # Matrix-free Levenberg–Marquardt steps (truncated CG on Gauss–Newton products) from the
     # same start reach zero loss too; they need the Gauss–Newton model of `lm`.
-    cg = gradflow.train(t.net, theta0, x, y, maxtime_ode=0, maxtime_optim=10, optim="lm",
+    cg = gradflow.train(t.net, theta0, x, y, maxtime_ode=1, maxtime_optim=10, optim="lm",
                         tr_subproblem="cg")
     assert cg.loss <= 1e-20, cg
     with pytest.raises(ValueError, match="tr_subproblem"):
