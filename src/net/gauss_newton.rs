@@ -41,7 +41,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::objective::{Objective, cm, cm_mut};
+use super::objective::{Objective, add_layer_gradient, cm, cm_mut};
 use super::simd;
 use super::spec::LayerLayout;
 use crate::error::{Error, Result};
@@ -258,24 +258,16 @@ impl Objective<'_> {
             }
         }
         // Backward pass: Jᵀu.
+        out.fill(0.0);
         for l in (0..depth).rev() {
             let lay = &self.layouts[l];
-            let (k, kin) = (lay.rows, lay.cols);
+            let kin = lay.cols;
             let input = if l == 0 {
                 self.data.x()
             } else {
                 cm(&gn.a[l - 1], n, kin)
             };
-            {
-                let g = cm(&gn.b[l], n, k);
-                let ow = MatMut::from_row_major_slice_mut(&mut out[lay.weight.clone()], k, kin);
-                matmul(ow, Accum::Replace, g.transpose(), input, 1.0, Par::Seq);
-                if let Some(b) = &lay.bias {
-                    for (u, ob) in out[b.clone()].iter_mut().enumerate() {
-                        *ob = simd::sum(&gn.b[l][u * n..(u + 1) * n]);
-                    }
-                }
-            }
+            add_layer_gradient(lay, &gn.b[l], n, input, out);
             if l == 0 {
                 break;
             }

@@ -26,6 +26,32 @@ use super::workspace::{HessianWorkspace, Workspace};
 pub(crate) use super::workspace::{cm, cm_mut};
 use crate::error::{Error, Result};
 
+/// `grad += ∂/∂θ_l` of layer `l` (`lay`) from `g = ∂ℓ/∂z_l` (`n × k_l`, column-major) and the
+/// layer's `input` (`n × k_{l−1}`): `G_W += gᵀ input`, `g_b +=` the column sums of `g`.
+pub(crate) fn add_layer_gradient(
+    lay: &LayerLayout,
+    g: &[f64],
+    n: usize,
+    input: MatRef<'_, f64>,
+    grad: &mut [f64],
+) {
+    let (k, kin) = (lay.rows, lay.cols);
+    let gw = MatMut::from_row_major_slice_mut(&mut grad[lay.weight.clone()], k, kin);
+    matmul(
+        gw,
+        Accum::Add,
+        cm(g, n, k).transpose(),
+        input,
+        1.0,
+        Par::Seq,
+    );
+    if let Some(b) = &lay.bias {
+        for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
+            *gb += simd::sum(&g[u * n..(u + 1) * n]);
+        }
+    }
+}
+
 /// Default number of samples per chunk for loss and gradient.
 pub const DEFAULT_CHUNK: usize = 512;
 
@@ -429,19 +455,12 @@ impl<'a> Objective<'a> {
             let lay = &self.layouts[l];
             let (k, kin) = (lay.rows, lay.cols);
             {
-                let g = cm(&self.ws.g[l], n, k);
                 let input = if l == 0 {
                     x
                 } else {
                     cm(&self.ws.a[l - 1], n, kin)
                 };
-                let gw = MatMut::from_row_major_slice_mut(&mut grad[lay.weight.clone()], k, kin);
-                matmul(gw, Accum::Add, g.transpose(), input, 1.0, Par::Seq);
-                if let Some(b) = &lay.bias {
-                    for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
-                        *gb += simd::sum(&self.ws.g[l][u * n..(u + 1) * n]);
-                    }
-                }
+                add_layer_gradient(lay, &self.ws.g[l], n, input, grad);
             }
             if l == 0 {
                 break;
