@@ -5,6 +5,9 @@ recovered network, m̂/r, mean (max) cosine distance of the input weights (uninf
 masked), students' losses, the students' summed training time, the wall time of the last run (students
 reused from an earlier run are not retrained), and whether the acceptance bar (m̂/r ≤ 1.1, mean cosine
 distance ≤ 1e-3, RMSE ≤ 1e-4) holds.
+
+`results/` is not committed: rows of table.csv whose run has no report here (runs of earlier
+sessions or other machines) are kept as they are; runs found here replace or extend them.
 """
 
 import csv
@@ -42,6 +45,12 @@ for f in sorted(glob.glob(os.path.join(here, "results", "rec-*", "report.json"))
         "wall_s": f"{r['wall_time']:.0f}",
         "identified": "yes" if ok else "no",
     })
+table = os.path.join(here, "table.csv")
+if os.path.exists(table):
+    fresh = {r["run"] for r in rows}
+    with open(table, newline="") as f:
+        old = [r for r in csv.DictReader(f) if r["run"] not in fresh]
+    rows = old + rows
 if rows:
     with open(os.path.join(here, "table.csv"), "w", newline="") as out:
         w = csv.DictWriter(out, fieldnames=list(rows[0]))
