@@ -25,7 +25,7 @@ pub fn default_cap_gib() -> f64 {
     machine_memory().map_or(8.0, |b| b as f64 / 2.0 / GIB)
 }
 
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+pub(crate) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// GiB needed by `matrices` dense `n × n` matrices of `f64`.
 pub fn dense_gib(matrices: usize, n: usize) -> f64 {
@@ -42,16 +42,35 @@ pub fn check_dense(
     field: &'static str,
     lighter: &str,
 ) -> Result<()> {
+    check_need(
+        method,
+        dense_gib(matrices, n),
+        &format!("dense {n}×{n} matrices"),
+        cap_gib,
+        field,
+        lighter,
+    )
+}
+
+/// Refuses `method` when it needs more than `cap_gib` (the option `field`; `None` =
+/// [`default_cap_gib`]) for `what`, `need_gib` GiB.
+pub fn check_need(
+    method: &str,
+    need_gib: f64,
+    what: &str,
+    cap_gib: Option<f64>,
+    field: &'static str,
+    lighter: &str,
+) -> Result<()> {
     let cap = cap_gib.unwrap_or_else(default_cap_gib);
     if cap.is_nan() || cap <= 0.0 {
         return Err(Error::invalid(field, "must be positive (GiB)"));
     }
-    let need = dense_gib(matrices, n);
-    if need > cap {
+    if need_gib > cap {
         return Err(Error::invalid(
             field,
             format!(
-                "{method} needs about {need:.1} GiB of dense {n}×{n} matrices, above the cap of \
+                "{method} needs about {need_gib:.1} GiB of {what}, above the cap of \
                  {cap:.1} GiB; raise the cap or choose {lighter}"
             ),
         ));

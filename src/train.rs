@@ -369,7 +369,8 @@ pub fn train(
 ) -> Result<RunRecord> {
     let start = std::time::Instant::now();
     // Refinement options are checked before the flow spends its budget.
-    opts.refine.check(problem.spec.n_params())?;
+    opts.refine
+        .check_problem(problem.spec, problem.data.n_samples())?;
     if let Some(c) = &opts.certify {
         c.check()?;
     }

@@ -32,6 +32,26 @@ const PATH_VALUES: usize = 1 << 23;
 const SCALE_FLOOR: f64 = 1e-8;
 const RIDGE: f64 = 1e-10;
 
+/// GiB the matrix-free subproblems hold for `spec` on `n_samples` samples: the per-unit
+/// blocks and their factors (`2·Σ_u dim_u²`), the linearisation (activations, derivatives,
+/// tangents and backward buffers, `≈ 4·N·Σ_l k_l`, and the output curvature `N·k_L²`), the CG
+/// path and a few parameter vectors. What [`RefineConfig::check_problem`](super::RefineConfig::check_problem)
+/// holds against `refine.max_memory_gib`.
+pub(crate) fn matrix_free_gib(spec: &crate::net::NetSpec, n_samples: usize) -> f64 {
+    let blocks: usize = unit_parameters(spec)
+        .iter()
+        .map(|u| u.len() * u.len())
+        .sum();
+    let units: usize = (1..=spec.depth()).map(|l| spec.width(l)).sum();
+    let k = spec.output_dim();
+    let n = spec.n_params();
+    let values = 2.0 * blocks as f64
+        + n_samples as f64 * (4.0 * units as f64 + (k * k) as f64)
+        + PATH_VALUES.min(n.saturating_mul(1000)) as f64
+        + 8.0 * n as f64;
+    8.0 * values / crate::memory::GIB
+}
+
 /// Buffers of the matrix-free subproblems (see the module docs).
 pub(super) struct MatrixFree {
     /// The step's CG, with its path kept for cut-backs.

@@ -283,6 +283,25 @@ impl RefineConfig {
         )
     }
 
+    /// [`RefineConfig::check`] for the problem at hand: with `tr_subproblem = cg` also the
+    /// matrix-free buffers (per-unit Gauss–Newton blocks, the linearisation on `n_samples`
+    /// samples) within `max_memory_gib` — about 1.5 GiB for a 784-120-10 student on 60 000
+    /// samples.
+    pub fn check_problem(&self, spec: &crate::net::NetSpec, n_samples: usize) -> Result<()> {
+        self.check(spec.n_params())?;
+        if self.tr_subproblem == TrSubproblem::Cg {
+            crate::memory::check_need(
+                "lm with tr_subproblem cg",
+                matrix_free::matrix_free_gib(spec, n_samples),
+                "Gauss–Newton blocks and linearisation buffers",
+                self.max_memory_gib,
+                "refine.max_memory_gib",
+                "lbfgs",
+            )?;
+        }
+        Ok(())
+    }
+
     /// The stop rules of the phase (no ODE time limit).
     pub fn limits(&self) -> Limits {
         Limits {

@@ -128,3 +128,37 @@ fn cg_subproblems_take_lm_to_zero_loss() {
         "{err}"
     );
 }
+
+/// The memory cap counts what `cg` holds — the per-unit Gauss–Newton blocks (2 × 120 blocks of
+/// 785² values for a 784-120-10 student) and the linearisation on the samples — and refuses
+/// with one line naming `refine.max_memory_gib`; `lbfgs` on the same problem passes.
+#[test]
+fn the_memory_cap_counts_the_matrix_free_buffers() {
+    use gradflow::net::{Activation, LayerSpec, NetSpec};
+    let spec = NetSpec::new(
+        784,
+        vec![
+            LayerSpec::new(120, Activation::G),
+            LayerSpec::new(10, Activation::Identity),
+        ],
+    )
+    .unwrap();
+    let mut c = RefineConfig::default();
+    c.refiner = Some(Refiner::Lm);
+    c.tr_subproblem = TrSubproblem::Cg;
+    c.max_memory_gib = Some(1.0);
+    let err = c.check_problem(&spec, 60_000).unwrap_err().to_string();
+    assert!(
+        err.starts_with("refine.max_memory_gib")
+            && err.contains("Gauss–Newton blocks")
+            && err.contains("1.4 GiB")
+            && !err.contains('\n'),
+        "{err}"
+    );
+    c.max_memory_gib = Some(2.0);
+    c.check_problem(&spec, 60_000).unwrap();
+    c.max_memory_gib = Some(1.0);
+    c.refiner = Some(Refiner::Lbfgs);
+    c.tr_subproblem = TrSubproblem::Auto;
+    c.check_problem(&spec, 60_000).unwrap();
+}
