@@ -383,16 +383,17 @@ mod tests {
         assert_eq!(r.events[0].failed, Integrator::Rodas5P);
         assert_eq!(r.events[0].restarted_with, Integrator::KenCarp58);
         assert!(r.outcome.loss.is_finite() && r.x.iter().all(|v| v.is_finite()));
-        // The fallback runs to the iteration cap, or converges first on machines whose SIMD
-        // kernels round differently (seen on a CPU without AVX-512).
-        assert!(
-            matches!(
-                r.outcome.stop,
-                StopReason::MaxIterations | StopReason::MinGradNorm
+        // The fallback runs to the iteration cap, or reaches the gradient target first on
+        // machines whose SIMD kernels round differently (seen on a CPU without AVX-512).
+        let o = &r.outcome;
+        match o.stop {
+            StopReason::MaxIterations => {}
+            StopReason::MinGradNorm => assert!(
+                o.gnorm <= cfg.min_gnorm && o.counters.iterations < cfg.maxiterations_ode,
+                "{o:?}"
             ),
-            "{:?}",
-            r.outcome.stop
-        );
+            other => panic!("the fallback ended with {other:?}"),
+        }
         // Without the failure, the run evaluates one Hessian per step (the first at the start).
         let clean = run_flow(p.objective(), &x0, &cfg).unwrap();
         let c = clean.outcome.counters;

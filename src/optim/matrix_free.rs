@@ -47,7 +47,7 @@ pub(crate) fn matrix_free_gib(spec: &crate::net::NetSpec, n_samples: usize) -> f
     let n = spec.n_params();
     let values = 2.0 * blocks as f64
         + n_samples as f64 * (4.0 * units as f64 + (k * k) as f64)
-        + PATH_VALUES.min(n.saturating_mul(1000)) as f64
+        + PATH_VALUES.min(n.saturating_mul(TrSubproblem::CG_MAX_PRODUCTS + 1)) as f64
         + 8.0 * n as f64;
     8.0 * values / crate::memory::GIB
 }

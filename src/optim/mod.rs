@@ -285,7 +285,7 @@ impl RefineConfig {
 
     /// [`RefineConfig::check`] for the problem at hand: with `tr_subproblem = cg` also the
     /// matrix-free buffers (per-unit Gauss–Newton blocks, the linearisation on `n_samples`
-    /// samples) within `max_memory_gib` — about 1.5 GiB for a 784-120-10 student on 60 000
+    /// samples) within `max_memory_gib` — about 1.45 GiB for a 784-120-10 student on 60 000
     /// samples.
     pub fn check_problem(&self, spec: &crate::net::NetSpec, n_samples: usize) -> Result<()> {
         self.check(spec.n_params())?;
