@@ -255,6 +255,7 @@
 
 pub mod cancel;
 pub mod cluster;
+mod dense;
 pub mod error;
 pub mod eval;
 pub mod flow;

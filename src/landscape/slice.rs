@@ -132,13 +132,11 @@ fn minimise_complement(
                 h[c * p + r] = col[c];
             }
         }
-        let eig = faer::MatRef::from_column_major_slice(&h, p, p)
-            .self_adjoint_eigen(faer::Side::Lower)
-            .map_err(|e| Error::Numerical {
+        let (s, u) = crate::dense::sym_eigen(faer::MatRef::from_column_major_slice(&h, p, p))
+            .ok_or_else(|| Error::Numerical {
                 routine: "subspace minimum".into(),
-                reason: format!("{e:?}"),
+                reason: "the eigendecomposition did not converge".into(),
             })?;
-        let (u, s) = (eig.U(), eig.S());
         let lmax = (0..p).map(|k| s[k].abs()).fold(0.0, f64::max).max(1e-300);
         let mut improved = false;
         for _ in 0..8 {

@@ -2,7 +2,7 @@
 //! data set (MLPGradientFlow.jl's `gauss_hermite_net`): a sample loss on it approximates the
 //! population loss under `x ~ N(0, I_d)` for any network, deep ones included, in low `d`.
 
-use faer::{Mat, Side};
+use faer::Mat;
 
 use super::data::Dataset;
 use super::network::Network;
@@ -35,13 +35,10 @@ pub fn gauss_hermite_rule(n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         j[(k, k - 1)] = b;
         j[(k - 1, k)] = b;
     }
-    let eig = j
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Numerical {
-            routine: "Gauss–Hermite eigendecomposition".into(),
-            reason: format!("{e:?}"),
-        })?;
-    let (s, u) = (eig.S(), eig.U());
+    let (s, u) = crate::dense::sym_eigen(j.as_ref()).ok_or_else(|| Error::Numerical {
+        routine: "Gauss–Hermite eigendecomposition".into(),
+        reason: "the iteration did not converge".into(),
+    })?;
     let mut x: Vec<f64> = (0..n).map(|i| s[i]).collect();
     let mut w: Vec<f64> = (0..n).map(|i| u[(0, i)] * u[(0, i)]).collect();
     // Symmetrise (the rule is symmetric; the eigensolver's round-off is not).

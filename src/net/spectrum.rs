@@ -1,7 +1,7 @@
 //! Eigenvalues of a symmetric matrix (the Hessian spectrum), by faer's self-adjoint
-//! eigendecomposition.
+//! eigendecomposition (sequential: [`crate::dense`]).
 
-use faer::{MatRef, Side};
+use faer::MatRef;
 
 use crate::error::{Error, Result};
 
@@ -23,10 +23,10 @@ fn check_symmetric(a: &[f64], p: usize) -> Result<()> {
     Ok(())
 }
 
-fn faer_error(e: impl std::fmt::Debug) -> Error {
+fn not_converged() -> Error {
     Error::Numerical {
         routine: "symmetric eigendecomposition".into(),
-        reason: format!("{e:?}"),
+        reason: "the iteration did not converge".into(),
     }
 }
 
@@ -34,24 +34,17 @@ fn faer_error(e: impl std::fmt::Debug) -> Error {
 /// column-major: only the lower triangle is read).
 pub fn symmetric_eigenvalues(a: &[f64], p: usize) -> Result<Vec<f64>> {
     check_symmetric(a, p)?;
-    MatRef::from_column_major_slice(a, p, p)
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(faer_error)
+    crate::dense::sym_eigenvalues(MatRef::from_column_major_slice(a, p, p))
+        .ok_or_else(not_converged)
 }
 
 /// The lowest eigenvalue of the symmetric `p × p` matrix `a`, its unit eigenvector, and the
 /// largest eigenvalue (one eigendecomposition).
 pub fn lowest_eigenpair(a: &[f64], p: usize) -> Result<(f64, Vec<f64>, f64)> {
     check_symmetric(a, p)?;
-    let eig = MatRef::from_column_major_slice(a, p, p)
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(faer_error)?;
-    let u = eig.U();
-    Ok((
-        eig.S()[0],
-        (0..p).map(|i| u[(i, 0)]).collect(),
-        eig.S()[p - 1],
-    ))
+    let (s, u) = crate::dense::sym_eigen(MatRef::from_column_major_slice(a, p, p))
+        .ok_or_else(not_converged)?;
+    Ok((s[0], (0..p).map(|i| u[(i, 0)]).collect(), s[p - 1]))
 }
 
 #[cfg(test)]

@@ -203,8 +203,7 @@ impl UnitBlocks {
                 for i in 0..dim {
                     m[(i, i)] += ridge;
                 }
-                if let Ok(llt) = m.llt(faer::Side::Lower) {
-                    let l = llt.L();
+                if let Some(l) = crate::dense::cholesky_lower(m.as_ref()) {
                     for c in 0..dim {
                         for r in 0..dim {
                             self.factors[offset + c * dim + r] =

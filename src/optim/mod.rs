@@ -398,13 +398,12 @@ fn recorded(
 
 /// Eigenvalues (ascending) and eigenvectors of the symmetric `n × n` matrix `h` (column-major).
 pub(crate) fn eigen(h: &[f64], n: usize) -> Result<(Vec<f64>, faer::Mat<f64>)> {
-    let eig = faer::MatRef::from_column_major_slice(h, n, n)
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| Error::Numerical {
+    crate::dense::sym_eigen(faer::MatRef::from_column_major_slice(h, n, n)).ok_or_else(|| {
+        Error::Numerical {
             routine: "Hessian eigendecomposition".into(),
-            reason: format!("{e:?}"),
-        })?;
-    Ok(((0..n).map(|i| eig.S()[i]).collect(), eig.U().to_owned()))
+            reason: "the iteration did not converge".into(),
+        }
+    })
 }
 
 /// Refines `x0` on `obj` (SPEC §5); returns the best point ever evaluated.

@@ -123,12 +123,10 @@ fn min_norm_lstsq(a: &Mat<f64>, rhs: &Mat<f64>) -> Result<Mat<f64>> {
         routine: "output-layer least squares".into(),
         reason,
     };
-    let svd = a
-        .thin_svd()
-        .map_err(|e| failed(format!("SVD did not converge ({e:?})")))?;
-    let (u, sv, v) = (svd.U(), svd.S().column_vector(), svd.V());
-    let smax = (0..sv.nrows()).map(|i| sv[i]).fold(0.0, f64::max);
-    let utb = u.transpose() * rhs;
+    let (u, sv, v) = crate::dense::thin_svd(a.as_ref())
+        .ok_or_else(|| failed("the SVD did not converge".into()))?;
+    let smax = sv.iter().copied().fold(0.0, f64::max);
+    let utb = crate::dense::mul(u.transpose(), rhs.as_ref());
     let scaled = Mat::from_fn(utb.nrows(), utb.ncols(), |i, o| {
         if sv[i] > 1e-12 * smax {
             utb[(i, o)] / sv[i]
@@ -136,7 +134,7 @@ fn min_norm_lstsq(a: &Mat<f64>, rhs: &Mat<f64>) -> Result<Mat<f64>> {
             0.0
         }
     });
-    let sol = v * scaled;
+    let sol = crate::dense::mul(v.as_ref(), scaled.as_ref());
     if (0..sol.nrows()).any(|c| (0..sol.ncols()).any(|o| !sol[(c, o)].is_finite())) {
         return Err(failed("non-finite solution".into()));
     }
