@@ -201,7 +201,6 @@ impl Population {
             quad: Quadrature {
                 opts: opts.clone(),
                 rule1: Rule::new(),
-                rule2: Rule::new(),
                 worst: 0.0,
             },
             ss: Vec::new(),

@@ -133,7 +133,6 @@ fn rule_for(dist: Option<f64>, b: f64, s: f64, tol: f64, z_max: f64, refine: f64
 pub(super) struct Quadrature {
     pub(super) opts: PopulationOptions,
     pub(super) rule1: Rule,
-    pub(super) rule2: Rule,
     pub(super) worst: f64,
 }
 
@@ -275,6 +274,13 @@ impl Quadrature {
             }
         };
         let mut refine = 1.0;
+        // The inner rules' nodes in `u_l` do not depend on the outer node (see `Table`): the
+        // activation is evaluated once per node and pair, the outer nodes only move the
+        // Gaussian weights. The outer nodes are visited in the order that moves `u_l` up.
+        let reverse = q1 < 0.0;
+        let h0 = std::f64::consts::PI.powi(2) / (2.0 * (1.0 / tol).ln());
+        let mut uniform_tab = Table::default();
+        let mut sinh_tabs: Vec<(u32, Table)> = Vec::new();
         loop {
             let mut mapped = false;
             if deg1 {
@@ -284,10 +290,15 @@ impl Quadrature {
                 mapped = map1 != Map::Uniform;
                 self.rule1.fill(h1.max(floor(z1)), z1, map1);
             }
+            uniform_tab.reset();
+            sinh_tabs.iter_mut().for_each(|(_, t)| t.reset());
             let (mut fine, mut coarse) = ([0.0; 25], [0.0; 25]);
             let mut scale = 0.0;
             let mut widest = 0;
-            for (i1, (&za, &wa)) in self.rule1.z.iter().zip(&self.rule1.w).enumerate() {
+            let n1 = self.rule1.z.len();
+            for step1 in 0..n1 {
+                let i1 = if reverse { n1 - 1 - step1 } else { step1 };
+                let (za, wa) = (self.rule1.z[i1], self.rule1.w[i1]);
                 let fk = k.act.eval5(k.b + p1 * za).expect("checked smooth");
                 let shift = l.b + q1 * za;
                 // inner[q] = Σ w₂ σ_l⁽ᑫ⁾, inner[5 + q] the same on the coarse nodes.
@@ -300,27 +311,53 @@ impl Quadrature {
                         inner[5 + q] = t[q];
                         abs_inner += t[q].abs();
                     }
+                } else if deg2 {
+                    let fl = l.act.eval5(shift).expect("checked smooth");
+                    for q in 0..=order {
+                        inner[q] = fl[q];
+                        inner[5 + q] = fl[q];
+                        abs_inner += fl[q].abs();
+                    }
                 } else {
-                    if deg2 {
-                        self.rule2.point();
-                    } else {
-                        let (h2, map2) = rule_for(dl, shift, q2, tol, z2, refine);
-                        mapped |= map2 != Map::Uniform;
-                        self.rule2.fill(h2.max(floor(z2)), z2, map2);
-                    }
-                    widest = widest.max(self.rule2.z.len());
-                    for (i2, (&zb, &wb)) in self.rule2.z.iter().zip(&self.rule2.w).enumerate() {
-                        let fl = l.act.eval5(shift + q2 * zb).expect("checked smooth");
-                        let coarse2 = self.rule2.coarse(i2);
-                        let cw = self.rule2.coarse_weight(i2);
-                        for q in 0..=order {
-                            inner[q] += wb * fl[q];
-                            abs_inner += wb * fl[q].abs();
-                            if coarse2 {
-                                inner[5 + q] += cw * fl[q];
+                    let (center, eps) = (-shift / q2, dl.map_or(f64::INFINITY, |d| d / q2));
+                    let sums = if eps < SINH_EPS && center.abs() < z2 {
+                        // Nodes u = d·sinh(j·h) around the singular point: h is the step
+                        // `rule_for` asks for, rounded down to refine·h₀/k for a shared table.
+                        mapped = true;
+                        let d = eps * q2;
+                        let want = (refine * h0.min(H_MAX / eps.hypot(center))).max(floor(z2));
+                        let kq = ((refine * h0 / want).ceil().max(1.0)) as u32;
+                        let h = refine * h0 / kq as f64;
+                        let lo = ((-z2 * q2 + shift) / d).asinh();
+                        let hi = ((z2 * q2 + shift) / d).asinh();
+                        let (a, b) = ((lo / h).floor() as i64 - 1, (hi / h).ceil() as i64 + 1);
+                        let pos = match sinh_tabs.iter().position(|(kk, _)| *kk == kq) {
+                            Some(i) => i,
+                            None => {
+                                sinh_tabs.push((kq, Table::default()));
+                                sinh_tabs.len() - 1
                             }
-                        }
+                        };
+                        let tab = sinh_tabs[pos].1.slide(a, b, &l.act, order, |j| {
+                            let t = j as f64 * h;
+                            (d * t.sinh(), d * t.cosh())
+                        });
+                        widest = widest.max(tab.len());
+                        sinh_sums(tab, a, shift, q2, h)
+                    } else {
+                        let h = (refine * step(dl, q2, tol)).max(floor(z2));
+                        let dx = q2 * h;
+                        let a = ((shift - z2 * q2) / dx).floor() as i64 - 1;
+                        let b = ((shift + z2 * q2) / dx).ceil() as i64 + 1;
+                        let tab = uniform_tab.slide(a, b, &l.act, order, |j| (j as f64 * dx, q2));
+                        widest = widest.max(tab.len());
+                        uniform_sums(tab, a, shift / q2, h)
+                    };
+                    for q in 0..=order {
+                        inner[q] = sums.even[q] + sums.odd[q];
+                        inner[5 + q] = 2.0 * sums.even[q];
                     }
+                    abs_inner = sums.abs;
                 }
                 let abs_k: f64 = (0..=order).map(|p| fk[p].abs()).sum();
                 scale += wa * abs_k * abs_inner;
@@ -350,6 +387,148 @@ impl Quadrature {
             }
             refine *= 0.5;
         }
+    }
+}
+
+/// Weighted sums of a [`Table`] window: over the nodes of even and of odd global index (the
+/// even ones form the rule of twice the step), and of `Σ|σ⁽ᑫ⁾|` over all.
+#[derive(Default)]
+struct Sums {
+    even: [f64; 5],
+    odd: [f64; 5],
+    abs: f64,
+}
+
+impl Sums {
+    #[inline]
+    fn add(&mut self, even: bool, w: f64, e: &[f64; 8]) {
+        let acc = if even { &mut self.even } else { &mut self.odd };
+        for q in 0..5 {
+            acc[q] += w * e[2 + q];
+        }
+        self.abs += w * e[7];
+    }
+}
+
+/// The inner rule on the uniform grid `u_j = j·q₂h` (window starting at `j = a`) for the
+/// Gaussian centred at `z = s` (`s = shift/q₂`): weights `h·φ(z_j)`, `z_j = j·h − s`.
+///
+/// `z_j` is taken as `(j − j₀)·h − (s − j₀h)` with `j₀` the node nearest the centre: `s` may be
+/// large (nearly aligned neurons: `q₂` small), and `j·h − s` would lose the digits that the
+/// weights need. The weights follow from the centre outwards by the exact recurrence
+/// `φ(z ± h)/φ(z) = e^{∓zh − h²/2}` (whose factor itself changes by `e^{−h²}` per node),
+/// restarted from exact values every [`EXACT_EVERY`] nodes: two `exp`s per that many nodes.
+fn uniform_sums(tab: &[[f64; 8]], a: i64, s: f64, h: f64) -> Sums {
+    let mut out = Sums::default();
+    let n = tab.len() as i64;
+    let j0 = (s / h).round() as i64;
+    let i0 = (j0 - a).clamp(0, n - 1);
+    let j0 = a + i0;
+    let z0 = -(s - j0 as f64 * h);
+    let base = h / (2.0 * std::f64::consts::PI).sqrt();
+    // Weight and next factor at offset k from the centre node, exactly; the recurrence restarts
+    // from them every `EXACT_EVERY` nodes, so its round-off never grows past that many steps.
+    let exact = |k: i64, dir: f64| {
+        let z = z0 + k as f64 * h;
+        (
+            base * (-0.5 * z * z).exp(),
+            (-dir * z * h - 0.5 * h * h).exp(),
+        )
+    };
+    let c = (-h * h).exp();
+    let (mut w, mut r) = (0.0, 0.0);
+    for i in i0..n {
+        if (i - i0) % EXACT_EVERY == 0 {
+            (w, r) = exact(i - i0, 1.0);
+        }
+        out.add((a + i) % 2 == 0, w, &tab[i as usize]);
+        w *= r;
+        r *= c;
+    }
+    for i in (0..i0).rev() {
+        if (i0 - i - 1) % EXACT_EVERY == 0 {
+            (w, r) = exact(i - i0, -1.0);
+        }
+        out.add((a + i) % 2 == 0, w, &tab[i as usize]);
+        w *= r;
+        r *= c;
+    }
+    out
+}
+
+/// See [`uniform_sums`].
+const EXACT_EVERY: i64 = 16;
+
+/// The inner rule on the sinh-mapped nodes of a [`Table`] (window starting at `j = a`) for the
+/// Gaussian `φ((u − shift)/q₂)`: weights `h·(du/dt)·φ(z)/q₂`. (Used only for `q₂ > d`, so
+/// `(u − shift)/q₂` loses no digits that matter.)
+fn sinh_sums(tab: &[[f64; 8]], a: i64, shift: f64, q2: f64, h: f64) -> Sums {
+    let mut out = Sums::default();
+    let c = h / ((2.0 * std::f64::consts::PI).sqrt() * q2);
+    let inv = 1.0 / q2;
+    for (i, e) in tab.iter().enumerate() {
+        let z = (e[0] - shift) * inv;
+        out.add((a + i as i64) % 2 == 0, c * e[1] * (-0.5 * z * z).exp(), e);
+    }
+    out
+}
+
+/// The values `[u, du/dt, σ, σ′, σ″, σ‴, σ⁗, Σ|σ⁽ᑫ⁾|]` of one neuron's activation on the nodes
+/// `j` of an inner rule, over a window of `j` that only moves up.
+///
+/// In the pair frame the inner variable enters as `u_l = shift + q₂z₂`. A uniform rule in
+/// `z₂` is a uniform grid in `u_l` (`u = j·q₂h`), and the sinh rule around the singular point
+/// (`Re u = 0`, `Im u = ±d`) is `u = d·sinh(j·h)`: neither depends on the outer node, whose
+/// `shift` only moves the Gaussian weight `φ((u − shift)/q₂)` over the nodes. So each node's
+/// activation (an `exp` and a `log1p` for `g`) is computed once per pair instead of once per
+/// outer node. Moving a uniform grid relative to the Gaussian's centre leaves the trapezoidal
+/// rule's exponential accuracy unchanged (the rule integrates over the whole line).
+#[derive(Default)]
+struct Table {
+    /// `j` of `e[start]`.
+    lo: i64,
+    start: usize,
+    e: Vec<[f64; 8]>,
+}
+
+impl Table {
+    fn reset(&mut self) {
+        self.e.clear();
+        self.start = 0;
+    }
+
+    /// The entries of nodes `a..=b`, `node(j) = (u, du/dt)`. Windows must not move down
+    /// (a window below the held one, or not touching it, starts the table afresh).
+    fn slide(
+        &mut self,
+        a: i64,
+        b: i64,
+        act: &Activation,
+        order: usize,
+        node: impl Fn(i64) -> (f64, f64),
+    ) -> &[[f64; 8]] {
+        let held = (self.e.len() - self.start) as i64;
+        if held == 0 || a < self.lo || a > self.lo + held {
+            self.reset();
+            self.lo = a;
+        } else {
+            self.start += (a - self.lo) as usize;
+            self.lo = a;
+            if self.start > 256 && 2 * self.start > self.e.len() {
+                self.e.drain(..self.start);
+                self.start = 0;
+            }
+        }
+        let next = self.lo + (self.e.len() - self.start) as i64;
+        for j in next..=b {
+            let (u, du) = node(j);
+            let f = act.eval5(u).expect("checked smooth");
+            let abs: f64 = f[..=order].iter().map(|v| v.abs()).sum();
+            let mut e = [u, du, 0.0, 0.0, 0.0, 0.0, 0.0, abs];
+            e[2..2 + order + 1].copy_from_slice(&f[..=order]);
+            self.e.push(e);
+        }
+        &self.e[self.start..self.start + (b - a + 1) as usize]
     }
 }
 
