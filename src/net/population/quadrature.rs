@@ -281,6 +281,7 @@ impl Quadrature {
         let h0 = std::f64::consts::PI.powi(2) / (2.0 * (1.0 / tol).ln());
         let mut uniform_tab = Table::default();
         let mut sinh_tabs: Vec<(u32, Table)> = Vec::new();
+        let mut scratch = Scratch::default();
         loop {
             let mut mapped = false;
             if deg1 {
@@ -343,7 +344,7 @@ impl Quadrature {
                             (d * t.sinh(), d * t.cosh())
                         });
                         widest = widest.max(tab.len());
-                        sinh_sums(tab, a, shift, q2, h)
+                        sinh_sums(tab, a, shift, q2, h, &mut scratch)
                     } else {
                         let h = (refine * step(dl, q2, tol)).max(floor(z2));
                         let dx = q2 * h;
@@ -351,7 +352,7 @@ impl Quadrature {
                         let b = ((shift + z2 * q2) / dx).ceil() as i64 + 1;
                         let tab = uniform_tab.slide(a, b, &l.act, order, |j| (j as f64 * dx, q2));
                         widest = widest.max(tab.len());
-                        uniform_sums(tab, a, shift / q2, h)
+                        uniform_sums(tab, a, shift / q2, h, &mut scratch)
                     };
                     for q in 0..=order {
                         inner[q] = sums.even[q] + sums.odd[q];
@@ -399,14 +400,50 @@ struct Sums {
     abs: f64,
 }
 
-impl Sums {
-    #[inline]
-    fn add(&mut self, even: bool, w: f64, e: &[f64; 8]) {
-        let acc = if even { &mut self.even } else { &mut self.odd };
-        for q in 0..5 {
-            acc[q] += w * e[2 + q];
+/// Buffers of the inner sums (kept across outer nodes: no allocation per node).
+#[derive(Default)]
+struct Scratch {
+    /// `−z²/2`, then the weights.
+    w: Vec<f64>,
+    /// The weights' factors in front of `e^{−z²/2}`.
+    c: Vec<f64>,
+}
+
+impl Scratch {
+    fn resize(&mut self, n: usize) {
+        self.w.resize(n, 0.0);
+        self.c.resize(n, 0.0);
+    }
+
+    /// The window's sums with the weights `c·e^{w}` (vectorised `exp`); `a` is the global index
+    /// of the first node.
+    fn sums(&mut self, tab: &[[f64; 8]], a: i64) -> Sums {
+        let n = tab.len();
+        crate::net::simd::scaled_exp_nonpositive(&mut self.w[..n], &self.c[..n]);
+        let (mut first, mut second) = ([0.0; 6], [0.0; 6]);
+        let add = |acc: &mut [f64; 6], w: f64, e: &[f64; 8]| {
+            for q in 0..6 {
+                acc[q] += w * e[2 + q];
+            }
+        };
+        let pairs = tab.chunks_exact(2).zip(self.w[..n].chunks_exact(2));
+        for (e, w) in pairs {
+            add(&mut first, w[0], &e[0]);
+            add(&mut second, w[1], &e[1]);
         }
-        self.abs += w * e[7];
+        if n % 2 == 1 {
+            add(&mut first, self.w[n - 1], &tab[n - 1]);
+        }
+        let (even, odd) = if a.rem_euclid(2) == 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        Sums {
+            even: even[..5].try_into().expect("five"),
+            odd: odd[..5].try_into().expect("five"),
+            abs: even[5] + odd[5],
+        }
     }
 }
 
@@ -415,62 +452,36 @@ impl Sums {
 ///
 /// `z_j` is taken as `(j − j₀)·h − (s − j₀h)` with `j₀` the node nearest the centre: `s` may be
 /// large (nearly aligned neurons: `q₂` small), and `j·h − s` would lose the digits that the
-/// weights need. The weights follow from the centre outwards by the exact recurrence
-/// `φ(z ± h)/φ(z) = e^{∓zh − h²/2}` (whose factor itself changes by `e^{−h²}` per node),
-/// restarted from exact values every [`EXACT_EVERY`] nodes: two `exp`s per that many nodes.
-fn uniform_sums(tab: &[[f64; 8]], a: i64, s: f64, h: f64) -> Sums {
-    let mut out = Sums::default();
-    let n = tab.len() as i64;
+/// weights need.
+fn uniform_sums(tab: &[[f64; 8]], a: i64, s: f64, h: f64, scratch: &mut Scratch) -> Sums {
+    let n = tab.len();
+    scratch.resize(n);
     let j0 = (s / h).round() as i64;
-    let i0 = (j0 - a).clamp(0, n - 1);
-    let j0 = a + i0;
-    let z0 = -(s - j0 as f64 * h);
+    let i0 = (j0 - a).clamp(0, n as i64 - 1);
+    let z0 = -(s - (a + i0) as f64 * h);
     let base = h / (2.0 * std::f64::consts::PI).sqrt();
-    // Weight and next factor at offset k from the centre node, exactly; the recurrence restarts
-    // from them every `EXACT_EVERY` nodes, so its round-off never grows past that many steps.
-    let exact = |k: i64, dir: f64| {
-        let z = z0 + k as f64 * h;
-        (
-            base * (-0.5 * z * z).exp(),
-            (-dir * z * h - 0.5 * h * h).exp(),
-        )
-    };
-    let c = (-h * h).exp();
-    let (mut w, mut r) = (0.0, 0.0);
-    for i in i0..n {
-        if (i - i0) % EXACT_EVERY == 0 {
-            (w, r) = exact(i - i0, 1.0);
-        }
-        out.add((a + i) % 2 == 0, w, &tab[i as usize]);
-        w *= r;
-        r *= c;
+    for i in 0..n {
+        let z = z0 + (i as i64 - i0) as f64 * h;
+        scratch.w[i] = -0.5 * z * z;
+        scratch.c[i] = base;
     }
-    for i in (0..i0).rev() {
-        if (i0 - i - 1) % EXACT_EVERY == 0 {
-            (w, r) = exact(i - i0, -1.0);
-        }
-        out.add((a + i) % 2 == 0, w, &tab[i as usize]);
-        w *= r;
-        r *= c;
-    }
-    out
+    scratch.sums(tab, a)
 }
-
-/// See [`uniform_sums`].
-const EXACT_EVERY: i64 = 16;
 
 /// The inner rule on the sinh-mapped nodes of a [`Table`] (window starting at `j = a`) for the
 /// Gaussian `φ((u − shift)/q₂)`: weights `h·(du/dt)·φ(z)/q₂`. (Used only for `q₂ > d`, so
 /// `(u − shift)/q₂` loses no digits that matter.)
-fn sinh_sums(tab: &[[f64; 8]], a: i64, shift: f64, q2: f64, h: f64) -> Sums {
-    let mut out = Sums::default();
+fn sinh_sums(tab: &[[f64; 8]], a: i64, shift: f64, q2: f64, h: f64, scratch: &mut Scratch) -> Sums {
+    let n = tab.len();
+    scratch.resize(n);
     let c = h / ((2.0 * std::f64::consts::PI).sqrt() * q2);
     let inv = 1.0 / q2;
     for (i, e) in tab.iter().enumerate() {
         let z = (e[0] - shift) * inv;
-        out.add((a + i as i64) % 2 == 0, c * e[1] * (-0.5 * z * z).exp(), e);
+        scratch.w[i] = -0.5 * z * z;
+        scratch.c[i] = c * e[1];
     }
-    out
+    scratch.sums(tab, a)
 }
 
 /// The values `[u, du/dt, σ, σ′, σ″, σ‴, σ⁗, Σ|σ⁽ᑫ⁾|]` of one neuron's activation on the nodes
