@@ -29,11 +29,13 @@
 //! singularity comes within one standard deviation of the real axis (large weights), the nodes
 //! are packed around it by a sinh map (outer rule: around the sharper neuron's point; inner
 //! rule: around the point of each outer node); elsewhere they are uniform with the step the
-//! strip allows. Every integral is checked against the rule of twice the step (every other
-//! node) and refined until that difference is below `√tolerance` (uniform rules) or
-//! `tolerance^{2/3}` (sinh maps, which converge more slowly) of the integral's magnitude,
-//! which leaves the finer rule's error near `tolerance` (it squares when the step halves;
-//! measured, `tests/derivatives/population.rs`).
+//! strip allows. The inner nodes, seen in `u_l`, do not move with the outer node (only the
+//! Gaussian weight does), so each inner activation is evaluated once per pair, and the
+//! weights come from a vectorised `exp`. Every integral is checked against the rule of twice
+//! the step (every other node) and refined until that difference is below `√tolerance`
+//! (uniform rules) or `tolerance^{2/3}` (sinh maps, which converge more slowly) of the
+//! integral's magnitude, which leaves the finer rule's error near `tolerance` (it squares when
+//! the step halves; measured, `tests/derivatives/population.rs`).
 //!
 //! **Closed smoothings** (`smoothing.rs`). For `normal_cdf`, `sigmoid2`, `gelu`, `exp` and the
 //! polynomials the inner integral `E_{z₂}[σ_l⁽ᑫ⁾(μ + q₂z₂)]` is a closed form (for the erf
