@@ -19,7 +19,9 @@ use crate::net::{Objective, lowest_eigenpair};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndKind {
-    /// Mean loss at or below the floor ([`CertifyOptions::loss_floor`]).
+    /// Mean loss at or below the floor ([`CertifyOptions::loss_floor`]) or, when larger, the
+    /// objective's resolution ([`crate::net::Objective::loss_resolution`]: the infinite-data
+    /// loss cannot resolve losses below ~1e-15).
     ZeroLoss,
     /// Loss above the floor, gradient below the tolerance, `λ_min ≥ −tol·λ_max`.
     Minimum,
@@ -183,6 +185,10 @@ pub struct EndState {
     /// 90 % of it (at most 8).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub descent_support: Vec<NeuronShare>,
+    /// The objective's loss resolution when it is above `loss_floor` (the infinite-data loss,
+    /// [`crate::net::Objective::loss_resolution`]): the zero-loss threshold actually used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_resolution: Option<f64>,
 }
 
 impl EndState {
@@ -194,7 +200,13 @@ impl EndState {
             _ => "spectrum not computed".into(),
         };
         match self.kind {
-            EndKind::ZeroLoss => format!("zero_loss: loss {:.2e}", self.loss),
+            EndKind::ZeroLoss => match self.loss_resolution {
+                Some(r) => format!(
+                    "zero_loss: loss {:.2e}, at or below the objective's resolution {r:.1e}",
+                    self.loss
+                ),
+                None => format!("zero_loss: loss {:.2e}", self.loss),
+            },
             EndKind::Minimum => format!(
                 "minimum: loss {:.2e}, gnorm {:.1e}, {lambda}",
                 self.loss, self.gnorm
@@ -427,6 +439,7 @@ pub fn certify(
         power_law: law,
         channels,
         descent_support: Vec::new(),
+        loss_resolution: None,
     };
     if !(loss.is_finite() && gnorm.is_finite()) {
         return Ok(state);
@@ -445,7 +458,13 @@ pub fn certify(
     } else {
         None
     };
-    state.kind = if loss <= opts.loss_floor {
+    // Below the objective's resolution (the infinite-data loss: ~1e-15 and above) a loss is
+    // round-off, and so is the sign that would otherwise decide `zero_loss` against `minimum`.
+    let resolution = obj.loss_resolution();
+    if resolution > opts.loss_floor {
+        state.loss_resolution = Some(resolution);
+    }
+    state.kind = if loss <= opts.loss_floor.max(resolution) {
         EndKind::ZeroLoss
     } else if is_channel(&state.channels, law, growth, opts) {
         EndKind::Channel
@@ -534,6 +553,47 @@ mod tests {
         let start = certify(&mut p.objective(), &p.start, &[], &opts).unwrap();
         assert_eq!(start.kind, EndKind::Unconverged);
         assert!(start.gnorm > opts.gnorm_tol);
+    }
+
+    /// On the infinite-data loss a loss at the round-off floor (either sign) is `zero_loss`,
+    /// with the resolution used in the record and the summary; sample losses keep the floor.
+    #[test]
+    fn the_population_loss_is_zero_at_its_resolution() {
+        use crate::net::population::PopulationOptions;
+        let opts = CertifyOptions::default();
+        let t = crate::teacher::TeacherConfig::paper(4, 3, 0)
+            .build()
+            .unwrap();
+        let mut obj = Objective::population(&t.spec, &t, &PopulationOptions::default()).unwrap();
+        let r = obj.loss_resolution();
+        assert!(r > 1e-15 && r < 1e-10, "{r}");
+        // The teacher (loss at the round-off floor, either sign) and a point 3e-7 from it (a
+        // true loss ~1e-14: far above `loss_floor`, below the resolution).
+        let mut x = t.params.clone();
+        for tiny in [0.0, 3e-7] {
+            x[0] = t.params[0] + tiny;
+            let s = certify(&mut obj, &x, &[], &opts).unwrap();
+            assert!(s.loss.abs() <= r, "{s:?}");
+            assert!(tiny == 0.0 || s.loss > 1e3 * opts.loss_floor, "{s:?}");
+            assert_eq!(s.kind, EndKind::ZeroLoss, "{}", s.summary());
+            assert_eq!(s.loss_resolution, Some(r));
+            assert!(s.summary().contains("resolution"), "{}", s.summary());
+        }
+        // Clearly above it: not zero_loss.
+        x[0] = t.params[0] + 1e-3;
+        let s = certify(&mut obj, &x, &[], &opts).unwrap();
+        assert!(s.loss > 1e3 * r && s.kind != EndKind::ZeroLoss, "{s:?}");
+        // Sample losses resolve ~1e-30: no resolution recorded.
+        let p = Problem::teacher_student(2, 2, 2, 400, 777, 5).unwrap();
+        let tt = p.teacher.as_ref().unwrap();
+        let mut sam = Objective::new(&tt.spec, &p.data, crate::net::Loss::Mse).unwrap();
+        assert_eq!(sam.loss_resolution(), 0.0);
+        assert_eq!(
+            certify(&mut sam, &tt.params, &[], &opts)
+                .unwrap()
+                .loss_resolution,
+            None
+        );
     }
 
     #[test]

@@ -173,6 +173,15 @@ impl<'a> Objective<'a> {
         })
     }
 
+    /// The smallest mean loss the objective resolves: 0 for sample losses (a sum of squares
+    /// resolves ~1e-30), [`Population::loss_resolution`] for the infinite-data loss (a
+    /// difference of terms that cancel at a global minimum).
+    pub fn loss_resolution(&self) -> f64 {
+        self.population
+            .as_ref()
+            .map_or(0.0, |p| p.loss_resolution())
+    }
+
     /// The infinite-data objective inside, if this is one ([`Objective::population`]).
     pub fn as_population(&self) -> Option<&Population> {
         self.population.as_deref()

@@ -245,6 +245,28 @@ impl Population {
         &self.spec
     }
 
+    /// The smallest loss this objective resolves: `L` is the sum `Σ c_k c_l M_kl + …` of terms
+    /// of the size of the teacher's second moment `E[f*²]` (minus its bias) that cancel at a
+    /// global minimum, each integral accurate to [`PopulationOptions::tolerance`] relative
+    /// (`relu`: closed forms, to round-off, `64ε`), so losses below
+    /// `4·E[f*²]·tolerance` cannot be told from zero (measured floor: ~1e-15 on the paper
+    /// teachers, `experiments/infinite/README.md`). For `relu` teachers `E[f*²]` is bounded by
+    /// `(Σ_j |a*_j| (b_j² + ‖w_j‖²)^{1/2})²`. [`crate::landscape::certify`] calls a run
+    /// `zero_loss` at or below it.
+    pub fn loss_resolution(&self) -> f64 {
+        if self.relu.is_some() {
+            let s: f64 = self
+                .teacher
+                .iter()
+                .zip(&self.teacher_out)
+                .map(|(n, a)| a.abs() * (n.b * n.b + n.w.iter().map(|v| v * v).sum::<f64>()).sqrt())
+                .sum();
+            4.0 * s * s * 64.0 * f64::EPSILON
+        } else {
+            4.0 * self.tt.abs() * self.quad.opts.tolerance
+        }
+    }
+
     /// Largest relative error estimate of the integrals of the last evaluation (the
     /// difference to the rule of twice the step, squared: the error model of exponential
     /// convergence; see the module docs). Above
