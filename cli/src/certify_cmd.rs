@@ -1,5 +1,6 @@
-//! `gradflow certify`: the end-state certificate of saved run records, recomputed on the data
-//! their configuration names.
+//! `gradflow certify`: the end-state certificate of saved run records, recomputed on the
+//! objective their configuration names (the data, or the teacher's infinite-data loss, with the
+//! run's regularisers).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use anyhow::{Context, Result};
 use gradflow::io::{LoadedProblem, write_atomic};
 use gradflow::landscape::certify;
 use gradflow::net::Objective;
+use gradflow::net::population::PopulationOptions;
 use gradflow::train::RunRecord;
 
 use crate::solve::{SolveConfig, read_config};
@@ -34,6 +36,27 @@ pub fn load_record(path: &Path) -> Result<(RunRecord, SolveConfig, LoadedProblem
     Ok((rec, cfg, loaded))
 }
 
+/// The objective a record's run trained on: the population loss for `--infinite-data` runs
+/// (not the samples the source also draws), else the data, with the run's regularisers.
+pub fn record_objective<'a>(
+    rec: &'a RunRecord,
+    cfg: &SolveConfig,
+    loaded: &'a LoadedProblem,
+    population: &'a PopulationOptions,
+    path: &Path,
+) -> Result<Objective<'a>> {
+    let obj = match (cfg.infinite_data, loaded.teacher.as_ref()) {
+        (true, Some(teacher)) => Objective::population(&rec.network, teacher, population),
+        (true, None) => anyhow::bail!(
+            "{}: an infinite-data run whose configuration names no teacher",
+            path.display()
+        ),
+        (false, _) => Objective::new(&rec.network, &loaded.data, rec.loss_kind),
+    };
+    obj.and_then(|o| o.with_regularisers(&cfg.regularisers))
+        .with_context(|| format!("{}: the record does not fit its objective", path.display()))
+}
+
 fn read_record(path: &Path) -> Result<(RunRecord, SolveConfig)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -52,13 +75,13 @@ pub fn certify_cmd(args: &CertifyArgs) -> Result<()> {
         if cache.as_ref().is_none_or(|(k, _)| *k != key) {
             cache = Some((key, cfg.source()?.load()?));
         }
-        let data = &cache.as_ref().expect("loaded").1.data;
+        let loaded = &cache.as_ref().expect("loaded").1;
         let mut opts = cfg.certify.clone();
         if let Some(f) = args.loss_floor {
             opts.loss_floor = f;
         }
-        let mut obj = Objective::new(&rec.network, data, rec.loss_kind)
-            .with_context(|| format!("{}: the record does not fit its data", path.display()))?;
+        let population = PopulationOptions::default();
+        let mut obj = record_objective(&rec, &cfg, loaded, &population, path)?;
         let state = certify(&mut obj, &rec.x, &rec.trajectory, &opts)
             .map_err(|e| crate::cli::flag_error(e, "certify"))?;
         println!(

@@ -6,10 +6,9 @@ use anyhow::{Context, Result, bail};
 
 use gradflow::io::{read_network, write_atomic};
 use gradflow::landscape::{SliceOptions, embed_teacher, loss_slice};
-use gradflow::net::Objective;
 use gradflow::rng::Stream;
 
-use crate::certify_cmd::load_record;
+use crate::certify_cmd::{load_record, record_objective};
 
 /// Flags of `gradflow landscape`.
 #[derive(clap::Args, Clone, Debug)]
@@ -61,10 +60,11 @@ fn point_of(path: &Path) -> Result<Vec<f64>> {
 
 /// Runs `gradflow landscape`.
 pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
-    let (rec, _, loaded) = load_record(&args.record)?;
+    let (rec, cfg, loaded) = load_record(&args.record)?;
     let theta0 = rec.x.clone();
     let p = theta0.len();
-    let mut obj = Objective::new(&rec.network, &loaded.data, rec.loss_kind)?;
+    let population = gradflow::net::population::PopulationOptions::default();
+    let mut obj = record_objective(&rec, &cfg, &loaded, &population, &args.record)?;
     let (target, label) = match args.through.as_deref() {
         Some("teacher") => {
             let t = loaded

@@ -418,6 +418,18 @@ fn solve_infinite_data_trains_on_the_population_loss() {
             (eval_loss - loss).abs() <= 1e-12 * loss.abs().max(1e-3),
             "seed {seed}: record {loss}, eval {eval_loss}"
         );
+        // `certify` recomputes the end state on the population loss, as `solve` did (not on
+        // samples of the teacher): the same kind and loss as the record's.
+        let c = gradflow(&["certify", s(&net_file)]);
+        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+        let line = String::from_utf8_lossy(&c.stdout).to_string();
+        let kind = rec["end_state"]["kind"].as_str().unwrap();
+        let end_loss = rec["end_state"]["loss"].as_f64().unwrap();
+        assert!(
+            line.contains(kind)
+                && (kind == "channel" || line.contains(&format!("loss {end_loss:.2e}"))),
+            "seed {seed}: {line} vs {kind} {end_loss:.2e}"
+        );
     }
     // The Gauss–Hermite grid as weighted samples: its mean loss approximates the population
     // loss (here a smooth 2-d problem: to 1e-6).
