@@ -124,12 +124,17 @@ fn rule_for(dist: Option<f64>, b: f64, s: f64, tol: f64, z_max: f64, refine: f64
     if let Some(d) = dist {
         let (center, eps) = (-b / s, d / s);
         if s > 0.0 && eps < SINH_EPS && center.abs() < z_max {
-            let h = (std::f64::consts::PI.powi(2) / (2.0 * (1.0 / tol).ln()))
-                .min(H_MAX / eps.hypot(center));
+            let h = sinh_step(tol).min(H_MAX / eps.hypot(center));
             return (refine * h, Map::Sinh { center, eps });
         }
     }
     (refine * step(dist, s, tol), Map::Uniform)
+}
+
+/// The largest step of a sinh-mapped rule: with the map the trapezoidal rule converges like
+/// `e^{−π²/(2h)}`.
+fn sinh_step(tol: f64) -> f64 {
+    std::f64::consts::PI.powi(2) / (2.0 * (1.0 / tol).ln())
 }
 
 /// The quadrature rules and their error bookkeeping.
@@ -286,7 +291,7 @@ impl Quadrature {
         // activation is evaluated once per node and pair, the outer nodes only move the
         // Gaussian weights. The outer nodes are visited in the order that moves `u_l` up.
         let reverse = q1 < 0.0;
-        let h0 = std::f64::consts::PI.powi(2) / (2.0 * (1.0 / tol).ln());
+        let h0 = sinh_step(tol);
         let mut uniform_tab = Table::default();
         let mut sinh_tabs: Vec<(u32, Table)> = Vec::new();
         let mut scratch = Scratch::default();
@@ -328,14 +333,14 @@ impl Quadrature {
                         abs_inner += fl[q].abs();
                     }
                 } else {
-                    let (center, eps) = (-shift / q2, dl.map_or(f64::INFINITY, |d| d / q2));
-                    let sums = if eps < SINH_EPS && center.abs() < z2 {
+                    let (h2, map2) = rule_for(dl, shift, q2, tol, z2, refine);
+                    let h2 = h2.max(floor(z2));
+                    let sums = if let Map::Sinh { eps, .. } = map2 {
                         // Nodes u = d·sinh(j·h) around the singular point: h is the step
                         // `rule_for` asks for, rounded down to refine·h₀/k for a shared table.
                         mapped = true;
                         let d = eps * q2;
-                        let want = (refine * h0.min(H_MAX / eps.hypot(center))).max(floor(z2));
-                        let kq = ((refine * h0 / want).ceil().max(1.0)) as u32;
+                        let kq = ((refine * h0 / h2).ceil().max(1.0)) as u32;
                         let h = refine * h0 / kq as f64;
                         let lo = ((-z2 * q2 + shift) / d).asinh();
                         let hi = ((z2 * q2 + shift) / d).asinh();
@@ -354,7 +359,7 @@ impl Quadrature {
                         widest = widest.max(tab.len());
                         sinh_sums(tab, a, shift, q2, h, &mut scratch)
                     } else {
-                        let h = (refine * step(dl, q2, tol)).max(floor(z2));
+                        let h = h2;
                         let dx = q2 * h;
                         let a = ((shift - z2 * q2) / dx).floor() as i64 - 1;
                         let b = ((shift + z2 * q2) / dx).ceil() as i64 + 1;
