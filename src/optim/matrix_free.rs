@@ -204,10 +204,10 @@ impl UnitBlocks {
                     m[(i, i)] += ridge;
                 }
                 if let Some(l) = crate::dense::cholesky_lower(m.as_ref()) {
+                    // `l` is lower triangular (its upper triangle zero).
                     for c in 0..dim {
                         for r in 0..dim {
-                            self.factors[offset + c * dim + r] =
-                                if r >= c { l[(r, c)] } else { 0.0 };
+                            self.factors[offset + c * dim + r] = l[(r, c)];
                         }
                     }
                     break;
