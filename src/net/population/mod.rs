@@ -20,22 +20,22 @@
 //! angle between two neurons, so aligned and duplicated neurons — the interesting points of
 //! the landscape — are as accurate as any.
 //!
-//! **Quadrature** (`quadrature.rs`). Each moment is computed in the Cholesky frame of its
-//! pair, `u_k = b_k + p₁z₁`, `u_l = b_l + q₁z₁ + q₂z₂`, by trapezoidal rules on `[−Z, Z]`
-//! (`Z = 10`, wider for `exp`): for integrands analytic in a strip of half-width `a` around the
-//! real axis they converge like `e^{−2πa/h}` (Trefethen & Weideman, SIAM Review 56, 2014);
-//! Gaussian quadrature gains nothing on activations with complex poles such as `sigmoid(4x)`
-//! inside `g` (`π/4` from the real axis, [`Activation::singularity_distance`]). Where such a
-//! singularity comes within one standard deviation of the real axis (large weights), the nodes
-//! are packed around it by a sinh map (outer rule: around the sharper neuron's point; inner
-//! rule: around the point of each outer node); elsewhere they are uniform with the step the
-//! strip allows. The inner nodes, seen in `u_l`, do not move with the outer node (only the
-//! Gaussian weight does), so each inner activation is evaluated once per pair, and the
-//! weights come from a vectorised `exp`. Every integral is checked against the rule of twice
-//! the step (every other node) and refined until that difference is below `√tolerance`
-//! (uniform rules) or `tolerance^{2/3}` (sinh maps, which converge more slowly) of the
-//! integral's magnitude, which leaves the finer rule's error near `tolerance` (it squares when
-//! the step halves; measured, `tests/derivatives/population.rs`).
+//! **Quadrature** (`quadrature.rs`). Each moment is computed in the Cholesky frame of its pair,
+//! `u_k = b_k + p₁z₁`, `u_l = b_l + q₁z₁ + q₂z₂`, by trapezoidal rules on `[−Z, Z]` (`Z = √(2
+//! ln(1/tolerance)) + 1`, 8.7 at the default, wider for `exp`): for integrands analytic in a strip
+//! of half-width `a` around the real axis they converge like `e^{−2πa/h}` (Trefethen & Weideman,
+//! SIAM Review 56, 2014); Gaussian quadrature gains nothing on activations with complex poles such
+//! as `sigmoid(4x)` inside `g` (`π/4` from the real axis, [`Activation::singularity_distance`]).
+//! Where such a singularity comes within one standard deviation of the real axis (large weights),
+//! the nodes are packed around it by a sinh map (outer rule: around the sharper neuron's point;
+//! inner rule: around the point of each outer node); elsewhere they are uniform with the step the
+//! strip allows. The inner nodes, seen in `u_l`, do not move with the outer node (only the Gaussian
+//! weight does), so each inner activation is evaluated once per pair, and the weights come from a
+//! vectorised `exp`. Every integral is checked against the rule of twice the step (every other
+//! node) and refined until that difference is below `√tolerance` (uniform rules) or
+//! `tolerance^{2/3}` (sinh maps, which converge more slowly) of the integral's magnitude, which
+//! leaves the finer rule's error near `tolerance` (it squares when the step halves; measured,
+//! `tests/derivatives/population.rs`).
 //!
 //! **Closed smoothings** (`smoothing.rs`). For `normal_cdf`, `sigmoid2`, `gelu`, `exp` and the
 //! polynomials the inner integral `E_{z₂}[σ_l⁽ᑫ⁾(μ + q₂z₂)]` is a closed form (for the erf
