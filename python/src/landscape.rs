@@ -19,22 +19,33 @@ fn vec_of(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f6
 /// with `kind` and the evidence. Thresholds as keywords (`loss_floor`, `gnorm_tol`,
 /// `eig_rel_tol`, `channel_cosine_distance`, `channel_min_cancellation`). Without a
 /// trajectory the channel's power law cannot be fitted, so a channel needs `trajectory`: the
-/// `TrainResult.trajectory` array (columns t, loss, gnorm, wall).
+/// `TrainResult.trajectory` array (columns t, loss, gnorm, wall). `infinite_data=teacher`
+/// instead of `(x, y)` certifies on the population loss, as for the `Net` methods (a run
+/// trained with `infinite_data` must be certified on it: its zero loss is then judged at the
+/// objective's resolution, the dict's `loss_resolution`).
 #[pyfunction]
-#[pyo3(signature = (net, theta, x, y, *, trajectory = None, loss = None, weights = None, **thresholds))]
+#[pyo3(signature = (net, theta, x = None, y = None, *, trajectory = None, loss = None, weights = None, infinite_data = None, **thresholds))]
 pub(crate) fn certify<'py>(
     py: Python<'py>,
     net: &Net,
     theta: &Bound<'py, PyAny>,
-    x: &Bound<'py, PyAny>,
-    y: &Bound<'py, PyAny>,
+    x: Option<&Bound<'py, PyAny>>,
+    y: Option<&Bound<'py, PyAny>>,
     trajectory: Option<&Bound<'py, PyAny>>,
     loss: Option<&str>,
     weights: Option<&Bound<'py, PyAny>>,
+    infinite_data: Option<&Bound<'py, PyAny>>,
     thresholds: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = theta_of(py, &net.spec, theta, "theta")?;
-    let data = dataset_of(py, &net.spec, x, y, weights)?;
+    let args = DataArgs {
+        x,
+        y,
+        weights,
+        loss,
+        infinite_data,
+    };
+    let source = source_of(py, &net.spec, args)?;
     let kind = loss_of(loss, &net.spec)?;
     let mut opts = serde_json::to_value(CertifyOptions::default()).unwrap_or_default();
     if let Some(kw) = thresholds {
@@ -71,7 +82,7 @@ pub(crate) fn certify<'py>(
     let spec = &net.spec;
     let state = py
         .detach(|| {
-            let mut obj = Objective::new(spec, &data, kind)?;
+            let mut obj = source.objective(spec, kind)?;
             ls::certify(&mut obj, &t, &points, &opts)
         })
         .map_err(py_err)?;
@@ -182,28 +193,37 @@ pub(crate) fn embed_teacher<'py>(
 /// The mean loss on the plane `theta0 + α v1 + β v2` over a grid (`points = (nα, nβ)`),
 /// minimised over the plane's orthogonal complement with `minimise_steps > 0` damped Newton
 /// steps per point. Returns a dict: `alpha` (nα), `beta` (nβ), `loss` (nβ × nα array).
+/// `infinite_data=teacher` instead of `(x, y)`: the population loss.
 #[pyfunction]
-#[pyo3(signature = (net, theta0, v1, v2, x, y, *, alpha = (-0.5, 1.5), beta = (-1.0, 1.0), points = (41, 41), minimise_steps = 0, loss = None, weights = None))]
+#[pyo3(signature = (net, theta0, v1, v2, x = None, y = None, *, alpha = (-0.5, 1.5), beta = (-1.0, 1.0), points = (41, 41), minimise_steps = 0, loss = None, weights = None, infinite_data = None))]
 pub(crate) fn loss_slice<'py>(
     py: Python<'py>,
     net: &Net,
     theta0: &Bound<'py, PyAny>,
     v1: &Bound<'py, PyAny>,
     v2: &Bound<'py, PyAny>,
-    x: &Bound<'py, PyAny>,
-    y: &Bound<'py, PyAny>,
+    x: Option<&Bound<'py, PyAny>>,
+    y: Option<&Bound<'py, PyAny>>,
     alpha: (f64, f64),
     beta: (f64, f64),
     points: (usize, usize),
     minimise_steps: usize,
     loss: Option<&str>,
     weights: Option<&Bound<'py, PyAny>>,
+    infinite_data: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = &net.spec;
     let t0 = theta_of(py, spec, theta0, "theta0")?;
     let a = theta_of(py, spec, v1, "v1")?;
     let b = theta_of(py, spec, v2, "v2")?;
-    let data = dataset_of(py, spec, x, y, weights)?;
+    let args = DataArgs {
+        x,
+        y,
+        weights,
+        loss,
+        infinite_data,
+    };
+    let source = source_of(py, spec, args)?;
     let kind = loss_of(loss, spec)?;
     let mut opts = SliceOptions::default();
     opts.alpha = alpha;
@@ -212,7 +232,7 @@ pub(crate) fn loss_slice<'py>(
     opts.minimise_steps = minimise_steps;
     let s = py
         .detach(|| {
-            let mut obj = Objective::new(spec, &data, kind)?;
+            let mut obj = source.objective(spec, kind)?;
             ls::loss_slice(&mut obj, &t0, &a, &b, &opts)
         })
         .map_err(py_err)?;

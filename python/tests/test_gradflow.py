@@ -476,6 +476,16 @@ def test_infinite_data_loss_derivatives_and_training():
         student, seeds=[0, 1], infinite_data=teacher, maxtime_ode=1, maxtime_optim=1
     )
     assert len(runs) == 2
+    # Certificates and slices on the population loss: the teacher is a zero-loss point at
+    # the objective's resolution (its loss is round-off, not below the sample floor).
+    c = gradflow.certify(net, theta_t, infinite_data=teacher)
+    assert c["kind"] == "zero_loss" and 0 < c["loss_resolution"] < 1e-10, c
+    v2 = np.random.default_rng(1).standard_normal(student.n_params)
+    s = gradflow.loss_slice(student, theta, g, v2, infinite_data=teacher, alpha=(-1.0, 1.0),
+                            beta=(0.0, 1.0), points=(3, 2))
+    assert abs(s["loss"][0, 1] - pop) <= 1e-12 * pop
+    with pytest.raises(ValueError, match="not both"):
+        gradflow.certify(net, theta_t, x[:5], y[:5], infinite_data=teacher)
     with pytest.raises(ValueError, match="not both"):
         student.loss(theta, x[:5], y[:5], infinite_data=teacher)
     with pytest.raises(ValueError, match="mean squared error"):
