@@ -37,7 +37,6 @@ pub(crate) fn certify<'py>(
     infinite_data: Option<&Bound<'py, PyAny>>,
     thresholds: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t = theta_of(py, &net.spec, theta, "theta")?;
     let args = DataArgs {
         x,
         y,
@@ -45,8 +44,7 @@ pub(crate) fn certify<'py>(
         loss,
         infinite_data,
     };
-    let source = source_of(py, &net.spec, args)?;
-    let kind = loss_of(loss, &net.spec)?;
+    let (t, source, kind) = net.arguments(py, theta, args)?;
     let mut opts = serde_json::to_value(CertifyOptions::default()).unwrap_or_default();
     if let Some(kw) = thresholds {
         for (k, v) in kw.iter() {

@@ -23,7 +23,7 @@ pub(crate) fn loss_of(name: Option<&str>, spec: &NetSpec) -> PyResult<Loss> {
 impl Net {
     /// The arguments of `loss`, `gradient` and `hessian`: the parameters, the data set and the
     /// loss, checked against the architecture.
-    fn arguments(
+    pub(crate) fn arguments(
         &self,
         py: Python<'_>,
         theta: &Bound<'_, PyAny>,

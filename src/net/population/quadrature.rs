@@ -585,8 +585,8 @@ fn step(dist: Option<f64>, s: f64, tol: f64) -> f64 {
 /// Half-width of the integration interval, `Z = √(2 ln(1/tol)) + 1`, where the Gaussian density
 /// is `φ(Z) = tol·e^{−√(2 ln(1/tol)) − 1/2}/√(2π)` (8.7 standard deviations at the default
 /// 1e-13, `φ(Z) ≈ 1e-4·tol`: the tail beyond, even with an integrand growing like `z²`, stays
-/// ~1e-3 of the tolerance; the earlier fixed 10 spent 15 % more nodes per dimension). Wider for `exp`, whose growth
-/// `e^{sz}` moves the integrand's mass to `z ≈ s`.
+/// ~1e-3 of the tolerance). Wider for `exp`, whose growth `e^{sz}` moves the integrand's mass to
+/// `z ≈ s`.
 fn z_max(act: &Activation, s: f64, tol: f64) -> f64 {
     let z = (2.0 * (1.0 / tol).ln()).sqrt() + Z_MARGIN;
     if matches!(act, Activation::Exp) {
