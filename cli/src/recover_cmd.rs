@@ -98,6 +98,12 @@ pub struct RecoverArgs {
     pub expand_factor: Option<usize>,
     #[arg(long, help = d("Seconds per phase of the final fine-tuning of the recovered network", RecoverOptions::default().finetune_time))]
     pub finetune_time: Option<f64>,
+    #[arg(long, help = d("After fine-tuning, neurons whose clusters have members from fewer than this fraction of the students are removed when the network fits as well without them (0: no pruning)", RecoverOptions::default().prune_support))]
+    pub prune_support: Option<f64>,
+    #[arg(long, help = d("Seconds of refinement per pruning trial", RecoverOptions::default().prune_time))]
+    pub prune_time: Option<f64>,
+    #[arg(long, help = d("A pruned neuron stays removed when the loss without it is at most this factor above the larger of the fine-tuned and the best student's loss", RecoverOptions::default().prune_loss_ratio))]
+    pub prune_loss_ratio: Option<f64>,
     #[command(flatten)]
     pub flow: FlowArgs,
     #[command(flatten)]
@@ -127,7 +133,10 @@ impl RecoverArgs {
                 probe_loss,
                 probe_ratio,
                 expand_factor,
-                finetune_time
+                finetune_time,
+                prune_support,
+                prune_time,
+                prune_loss_ratio
             ]
         );
         overlay_opt!(self, o, [width, layers, rho, threads, input_mask]);

@@ -26,7 +26,7 @@ pub use layer::{
 pub use metrics::{RecoveryMetrics, compare};
 pub use neuron::{Neuron, canonicalise, canonicalise_masked, layer_neurons};
 pub use recover::{
-    BiasDrop, LayerReport, Probe, RECOVERED_FILE, REPORT_FILE, RecoverOptions, RecoverReport,
-    Recovery, STUDENTS_DIR, StudentSummary, read_saved_students, recover, student_file,
-    student_init, student_spec, write_recovery, write_student,
+    BiasDrop, LayerReport, Probe, PruneTrial, RECOVERED_FILE, REPORT_FILE, RecoverOptions,
+    RecoverReport, Recovery, STUDENTS_DIR, StudentSummary, read_saved_students, recover,
+    student_file, student_init, student_spec, write_recovery, write_student,
 };

@@ -94,6 +94,34 @@ fn saved_students_are_reused_and_give_the_same_network() {
             .zip(&first.network.params)
             .all(|(a, b)| a.to_bits() == b.to_bits())
     );
+    // Every recovered neuron's support: distinct students, at least γN of the 4.
+    let layer = &first.report.layers[0];
+    assert_eq!(layer.support.len(), layer.recovered_width);
+    assert!(
+        layer.support.iter().all(|&s| (2..=4).contains(&s)),
+        "{layer:?}"
+    );
+    assert!(layer.pruned.is_empty());
+    // Pruning on the same students: only neurons with fewer than 4 students are tried, and
+    // the teacher's two neurons stay.
+    let mut prune = cfg.clone();
+    prune.prune_support = 1.0;
+    prune.prune_time = 2.0;
+    let pruned = recover(&data, Some(&t), &prune, &saved, &Watch::silent()).unwrap();
+    let layer = &pruned.report.layers[0];
+    let tried: Vec<usize> = layer.pruned.iter().map(|p| p.neuron).collect();
+    let weak: Vec<usize> = (0..layer.support.len())
+        .filter(|&i| layer.support[i] < 4)
+        .collect();
+    assert_eq!(tried.len(), weak.len(), "{:?}", layer.pruned);
+    assert!(tried.iter().all(|i| weak.contains(i)));
+    let removed = layer.pruned.iter().filter(|p| p.removed).count();
+    assert_eq!(layer.recovered_width, layer.support.len() - removed);
+    assert_eq!(
+        pruned.report.metrics.as_ref().unwrap().layers[0].teacher_width,
+        2
+    );
+    assert!(pruned.report.loss <= first.report.loss.max(1e-20) * 10.0);
 }
 
 #[test]

@@ -23,6 +23,7 @@ fn default_probe_widths() -> Vec<usize> {
 /// assert_eq!((c.probe_ratio, c.expand_factor), (100.0, 2));
 /// assert_eq!((c.finetune_time, c.student_loss_ratio), (60.0, 1e6));
 /// assert_eq!(c.input_mask_std, Some(1e-2));
+/// assert_eq!((c.prune_support, c.prune_time, c.prune_loss_ratio), (0.0, 30.0, 10.0));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -86,6 +87,21 @@ pub struct RecoverOptions {
     pub expand_factor: usize,
     /// Seconds per phase of the final fine-tuning of the recovered network.
     pub finetune_time: f64,
+    /// Pruning of spare neurons after fine-tuning (0: off). Each neuron of the last hidden
+    /// layer whose cluster has members from fewer than this fraction of the students used is
+    /// tried for removal, the weakest supported first (ties: the smallest outgoing weights):
+    /// the network without it gets its output layer by least squares and `prune_time` seconds
+    /// of the refiner, and the removal stands when its loss is at most `prune_loss_ratio`
+    /// times the larger of the fine-tuned network's and the best student's loss. With a
+    /// permissive `γ` (e.g. 0.5 for students that end far above round-off) spare neurons of
+    /// about half of the students can settle on shared directions and pass `γN`; a neuron the
+    /// data need cannot be removed without raising the loss by orders of magnitude.
+    pub prune_support: f64,
+    /// Seconds of refinement per pruning trial.
+    pub prune_time: f64,
+    /// A pruning trial's removal stands when its loss is at most this factor above the larger
+    /// of the fine-tuned and the best student's loss.
+    pub prune_loss_ratio: f64,
     /// Gradient-flow options of the students.
     pub flow: FlowConfig,
     /// Refinement options of the students.
@@ -118,6 +134,9 @@ impl Default for RecoverOptions {
             probe_ratio: 100.0,
             expand_factor: 2,
             finetune_time: 60.0,
+            prune_support: 0.0,
+            prune_time: 30.0,
+            prune_loss_ratio: 10.0,
             flow: FlowConfig::default(),
             refine: RefineConfig::default(),
         }
@@ -167,6 +186,27 @@ impl RecoverOptions {
             return Err(Error::invalid(
                 "finetune_time",
                 "must be a non-negative number of seconds",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.prune_support) {
+            return Err(Error::invalid(
+                "prune_support",
+                format!(
+                    "must lie in [0, 1] (a fraction of the students; 0: no pruning), got {}",
+                    self.prune_support
+                ),
+            ));
+        }
+        if self.prune_time.is_nan() || self.prune_time < 0.0 {
+            return Err(Error::invalid(
+                "prune_time",
+                "must be a non-negative number of seconds",
+            ));
+        }
+        if self.prune_loss_ratio.is_nan() || self.prune_loss_ratio < 1.0 {
+            return Err(Error::invalid(
+                "prune_loss_ratio",
+                format!("must be at least 1, got {}", self.prune_loss_ratio),
             ));
         }
         self.cluster().check(self.students)

@@ -5,6 +5,7 @@ mod config;
 mod expand;
 mod files;
 mod output;
+mod prune;
 mod report;
 mod students;
 
@@ -13,7 +14,7 @@ pub use files::{
     RECOVERED_FILE, REPORT_FILE, STUDENTS_DIR, read_saved_students, student_file, write_recovery,
     write_student,
 };
-pub use report::{BiasDrop, LayerReport, Probe, RecoverReport, StudentSummary};
+pub use report::{BiasDrop, LayerReport, Probe, PruneTrial, RecoverReport, StudentSummary};
 pub use students::{student_init, student_spec};
 
 use super::layer::cluster_layer_masked;
@@ -227,7 +228,35 @@ pub fn recover(
         net.spec.shape_string()
     ));
     let finetune = fine_tune(&net, data, cfg, &trainer.config, watch)?;
-    let network = Network::new(net.spec.clone(), finetune.x.clone())?;
+    let mut network = Network::new(net.spec.clone(), finetune.x.clone())?;
+    let (mut loss, mut rmse) = (finetune.loss, finetune.rmse);
+    if let Some(last) = layers.last_mut()
+        && cfg.prune_support > 0.0
+        && !watch.is_cancelled()
+    {
+        let best_student = last
+            .students
+            .iter()
+            .filter(|s| s.used)
+            .map(|s| s.loss)
+            .fold(f64::INFINITY, f64::min);
+        let p = prune::prune_spare(
+            &prune::PruneStart {
+                network: &network,
+                loss,
+                rmse,
+                support: &last.support,
+                students: last.clustering.n_students,
+                best_student,
+            },
+            data,
+            cfg,
+            watch,
+        )?;
+        last.recovered_width -= p.trials.iter().filter(|t| t.removed).count();
+        last.pruned = p.trials;
+        (network, loss, rmse) = (p.network, p.loss, p.rmse);
+    }
     let metrics = match teacher {
         Some(t) => {
             let lin: Vec<usize> = layers.iter().map(|l| l.linear_neurons).collect();
@@ -249,8 +278,8 @@ pub fn recover(
         layers,
         recovered_shape: network.spec.shape_string(),
         reconstructed_loss,
-        loss: finetune.loss,
-        rmse: finetune.rmse.unwrap_or(f64::NAN),
+        loss,
+        rmse: rmse.unwrap_or(f64::NAN),
         finetune,
         metrics,
         wall_time: start.elapsed().as_secs_f64(),
@@ -372,6 +401,11 @@ fn recover_layer(
             ));
         }
         layers[l - 1].recovered_width = frozen[l - 1].rows.len();
+        let mut j = 0;
+        layers[l - 1].support.retain(|_| {
+            j += 1;
+            !drops.iter().any(|d| d.neuron == j - 1)
+        });
         layers[l - 1].dropped_after_retraining = drops;
     }
     let clustering = cluster_layer_masked(
@@ -381,7 +415,18 @@ fn recover_layer(
         &cfg.cluster(),
         ignore_inputs,
     )?;
-    let (neurons, merged) = merge_aligned(clustering.neurons(), cfg.beta, ignore_inputs);
+    let (neurons, merged, home) = merge_aligned(clustering.neurons(), cfg.beta, ignore_inputs);
+    // Distinct students behind each recovered neuron (its kept clusters, merged ones included).
+    let mut sets = vec![std::collections::BTreeSet::new(); neurons.len()];
+    for (c, &h) in clustering
+        .clusters
+        .iter()
+        .filter(|c| c.neuron.is_some())
+        .zip(&home)
+    {
+        sets[h].extend(c.members.iter().map(|m| m.student));
+    }
+    let support: Vec<usize> = sets.iter().map(|s| s.len()).collect();
     watch.message(&format!(
         "layer {}: {} of {} clusters kept (cut at height {:.3e}){}",
         l + 1,
@@ -413,7 +458,9 @@ fn recover_layer(
         merged_aligned: merged,
         dropped_after_retraining: Vec::new(),
         recovered_width: neurons.len(),
+        support,
         linear_neurons: 0,
+        pruned: Vec::new(),
         clustering,
         students,
     })
@@ -422,12 +469,13 @@ fn recover_layer(
 /// Merges kept clusters whose neurons (canonical incoming `[w; b]`, the `ignore`d inputs left
 /// out) are aligned within `beta` into the earlier — larger — one, summing the outgoing
 /// weights: the cut may split the copies of one teacher neuron into several clusters that each
-/// pass `γN`. Returns the neurons left and the indices (in kept order) of those merged.
+/// pass `γN`. Returns the neurons left, the indices (in kept order) of those merged, and for
+/// every input neuron the index of the neuron left that it became part of.
 fn merge_aligned(
     neurons: Vec<super::Neuron>,
     beta: f64,
     ignore: &[usize],
-) -> (Vec<super::Neuron>, Vec<usize>) {
+) -> (Vec<super::Neuron>, Vec<usize>, Vec<usize>) {
     let masked = |n: &super::Neuron| -> Vec<f64> {
         let mut v = n.incoming.clone();
         for &i in ignore {
@@ -439,6 +487,7 @@ fn merge_aligned(
     };
     let mut kept: Vec<super::Neuron> = Vec::new();
     let mut merged = Vec::new();
+    let mut home = Vec::with_capacity(neurons.len());
     for (k, n) in neurons.into_iter().enumerate() {
         let v = masked(&n);
         let into = kept.iter().position(|m| {
@@ -451,11 +500,15 @@ fn merge_aligned(
                     *a += b;
                 }
                 merged.push(k);
+                home.push(j);
             }
-            None => kept.push(n),
+            None => {
+                home.push(kept.len());
+                kept.push(n);
+            }
         }
     }
-    (kept, merged)
+    (kept, merged, home)
 }
 
 /// Fine-tunes the reconstructed network on the data (both phases, `finetune_time` each).
@@ -509,10 +562,10 @@ mod tests {
             // 0.05 rad from the first, and an arbitrary masked input 1.
             n(vec![1.0, 0.05, 0.2], 0.5),
         ];
-        let (kept, merged) = merge_aligned(neurons.clone(), 0.1, &[]);
-        assert_eq!((kept.len(), merged), (2, vec![2]));
+        let (kept, merged, home) = merge_aligned(neurons.clone(), 0.1, &[]);
+        assert_eq!((kept.len(), merged, home), (2, vec![2], vec![0, 1, 0]));
         assert!((kept[0].outgoing[0] - 1.5).abs() < 1e-15);
-        let (kept, _) = merge_aligned(neurons.clone(), 0.01, &[]);
+        let (kept, _, _) = merge_aligned(neurons.clone(), 0.01, &[]);
         assert_eq!(kept.len(), 3);
         let mut far = neurons;
         far[2].incoming[1] = 5.0;

@@ -141,6 +141,54 @@ fn min_norm_lstsq(a: &Mat<f64>, rhs: &Mat<f64>) -> Result<Mat<f64>> {
     Ok(sol)
 }
 
+/// `net` with its output layer (weights and bias) replaced by the (weighted) least-squares fit
+/// on its last hidden layer's activations; every hidden layer uses `activation`.
+pub(super) fn refit_output(
+    data: &Dataset,
+    activation: &Activation,
+    net: &Network,
+) -> Result<Network> {
+    let lays = net.spec.layouts();
+    let (out, hidden_lays) = lays
+        .split_last()
+        .ok_or_else(|| Error::invalid("network", "has no layers"))?;
+    let frozen: Vec<Frozen> = hidden_lays
+        .iter()
+        .map(|l| Frozen {
+            rows: (0..l.rows)
+                .map(|u| net.params[l.w(u, 0)..l.w(u, 0) + l.cols].to_vec())
+                .collect(),
+            bias: l
+                .bias
+                .as_ref()
+                .map_or_else(|| vec![0.0; l.rows], |b| net.params[b.clone()].to_vec()),
+        })
+        .collect();
+    let hidden = hidden_features(data, activation, &frozen);
+    let m = out.cols;
+    let cols = m + usize::from(out.bias.is_some());
+    let sw: Vec<f64> = match data.weights() {
+        Some(w) => w.iter().map(|w| w.sqrt()).collect(),
+        None => vec![1.0; data.n_samples()],
+    };
+    let a = Mat::from_fn(data.n_samples(), cols, |i, c| {
+        sw[i] * if c < m { hidden[i][c] } else { 1.0 }
+    });
+    let y = data.y();
+    let rhs = Mat::from_fn(data.n_samples(), out.rows, |i, o| sw[i] * y[(i, o)]);
+    let sol = min_norm_lstsq(&a, &rhs)?;
+    let mut params = net.params.clone();
+    for o in 0..out.rows {
+        for c in 0..m {
+            params[out.w(o, c)] = sol[(c, o)];
+        }
+        if let Some(b) = &out.bias {
+            params[b.start + o] = sol[(m, o)];
+        }
+    }
+    Network::new(net.spec.clone(), params)
+}
+
 pub(super) fn frozen_from(neurons: &[Neuron]) -> Frozen {
     let dim = neurons.first().map_or(0, |n| n.incoming.len() - 1);
     Frozen {

@@ -47,6 +47,24 @@ pub struct BiasDrop {
     pub bias_std: f64,
 }
 
+/// One removal trial of a weakly supported recovered neuron
+/// ([`RecoverOptions::prune_support`](super::RecoverOptions::prune_support)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PruneTrial {
+    /// The neuron's index in the recovered layer before any removal.
+    pub neuron: usize,
+    /// Distinct students behind it ([`LayerReport::support`]).
+    pub support: usize,
+    /// Mean loss of the network without it, after the output least squares and the refiner.
+    pub loss: f64,
+    /// The largest loss at which the removal stands.
+    pub threshold: f64,
+    /// Whether the neuron was removed.
+    pub removed: bool,
+    /// Wall time of the trial (s).
+    pub time: f64,
+}
+
 /// The report of one hidden layer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerReport {
@@ -62,11 +80,19 @@ pub struct LayerReport {
     pub merged_aligned: Vec<usize>,
     /// Neurons dropped after retraining the next layers (deep networks).
     pub dropped_after_retraining: Vec<BiasDrop>,
-    /// Final recovered width `m̂` (clustered minus merged minus dropped).
+    /// Final recovered width `m̂` (clustered minus merged minus dropped minus pruned).
     pub recovered_width: usize,
+    /// For each recovered neuron (in the layer's order, before pruning): the number of
+    /// distinct students whose neurons formed its cluster (merged aligned clusters: the union).
+    #[serde(default)]
+    pub support: Vec<usize>,
     /// Extra neurons representing the affine part `Θx` (even+linear activations, last hidden
     /// layer only): `σ(θ·x) − σ(−θ·x) = θ·x`, two per output.
     pub linear_neurons: usize,
+    /// Removal trials of the weakly supported neurons (last hidden layer, when
+    /// `RecoverOptions::prune_support` is set), in the order they were made.
+    #[serde(default)]
+    pub pruned: Vec<PruneTrial>,
     /// The clustering: cut, clusters (kept and dropped, with reasons), dendrogram.
     pub clustering: LayerClustering,
     /// Students that produced it.
@@ -96,7 +122,7 @@ pub struct RecoverReport {
     pub reconstructed_loss: f64,
     /// Fine-tuning run (both phases).
     pub finetune: RunRecord,
-    /// Final mean loss.
+    /// Final mean loss (after fine-tuning and pruning).
     pub loss: f64,
     /// Final rmse.
     pub rmse: f64,
