@@ -43,6 +43,9 @@ for f in sorted(glob.glob(os.path.join(here, "results", "rec-*", "report.json"))
         "student_loss_median": f"{statistics.median(losses):.1e}" if losses else "",
         "student_cpu_s": f"{sum(s['time'] for l in r['layers'] for s in l['students']):.0f}",
         "wall_s": f"{r['wall_time']:.0f}",
+        # Pruning trials (removed/tried), when the run pruned (`--prune-support`).
+        "pruned": (lambda t: f"{sum(x['removed'] for x in t)}/{len(t)}" if r["config"].get("prune_support") else "")(
+            [t for l in r["layers"] for t in l.get("pruned", [])]),
         "identified": "yes" if ok else "no",
     })
 table = os.path.join(here, "table.csv")
@@ -53,11 +56,12 @@ if os.path.exists(table):
     rows = old + rows
 if rows:
     with open(os.path.join(here, "table.csv"), "w", newline="") as out:
-        w = csv.DictWriter(out, fieldnames=list(rows[0]))
+        fields = list(dict.fromkeys(k for row in rows for k in row))
+        w = csv.DictWriter(out, fieldnames=fields, restval="")
         w.writeheader()
         w.writerows(rows)
-    cols = list(rows[0])
+    cols = fields
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
+        print("| " + " | ".join(str(row.get(c, "")) for c in cols) + " |")
