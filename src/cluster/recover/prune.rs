@@ -182,29 +182,6 @@ mod tests {
             prune_time: 1.0,
             ..RecoverOptions::default()
         };
-        let p = prune_spare(
-            &PruneStart {
-                network: &net,
-                loss,
-                rmse: None,
-                support: &[8, 8, 4, 4],
-                students: 8,
-                best_student: 1e-20,
-            },
-            &data,
-            &cfg,
-            &Watch::silent(),
-        )
-        .unwrap();
-        let tried: Vec<(usize, bool)> = p.trials.iter().map(|t| (t.neuron, t.removed)).collect();
-        assert_eq!(tried, vec![(3, true), (2, false)], "{:?}", p.trials);
-        assert_eq!(p.network.spec.shape_string(), "2-3-1");
-        assert!(p.loss < 1e-20, "{}", p.loss);
-        // Off: nothing is tried.
-        let cfg = RecoverOptions {
-            prune_support: 0.5,
-            ..cfg
-        };
         let start = PruneStart {
             network: &net,
             loss,
@@ -212,6 +189,16 @@ mod tests {
             support: &[8, 8, 4, 4],
             students: 8,
             best_student: 1e-20,
+        };
+        let p = prune_spare(&start, &data, &cfg, &Watch::silent()).unwrap();
+        let tried: Vec<(usize, bool)> = p.trials.iter().map(|t| (t.neuron, t.removed)).collect();
+        assert_eq!(tried, vec![(3, true), (2, false)], "{:?}", p.trials);
+        assert_eq!(p.network.spec.shape_string(), "2-3-1");
+        assert!(p.loss < 1e-20, "{}", p.loss);
+        // Below the weakest support (4 of 8): nothing is tried.
+        let cfg = RecoverOptions {
+            prune_support: 0.5,
+            ..cfg
         };
         assert!(
             prune_spare(&start, &data, &cfg, &Watch::silent())
