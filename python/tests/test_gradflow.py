@@ -202,11 +202,15 @@ def test_recover_finds_a_small_tanh_teacher(tmp_path):
     rec = gradflow.recover(
         x, y, activation="tanh", students=4, width=4, threads=1, teacher=(teacher, theta),
         maxtime_ode=600, maxiterations_ode=400, maxtime_optim=600, maxiterations_optim=200,
-        finetune_time=600, gamma=0.5,
+        finetune_time=600, gamma=0.5, prune_support=1.0, prune_time=2.0,
     )
     assert rec.widths == [2], rec.report["layers"][0]["students"]
     assert rec.report["loss"] < 1e-20
     assert rec.metrics["layers"][0]["teacher_width"] == 2
+    # Pruning tries only the neurons with members from fewer than all 4 students.
+    layer = rec.report["layers"][0]
+    assert len(layer["support"]) == 2 + sum(t["removed"] for t in layer["pruned"])
+    assert all(t["support"] < 4 for t in layer["pruned"])
     rec.write(tmp_path / "rec")
     assert (tmp_path / "rec" / "recovered.json").exists()
 
