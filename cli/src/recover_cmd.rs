@@ -245,7 +245,7 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
             .filter(|c| c.dropped.is_some())
             .count();
         println!(
-            "  layer {}: {} clusters kept, {} dropped (cut height {:.3e}){}{}{}",
+            "  layer {}: {} clusters kept, {} dropped (cut height {:.3e}){}{}{}{}",
             l.layer,
             l.clustered,
             dropped,
@@ -261,6 +261,15 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
                 format!(
                     ", {} dropped after retraining",
                     l.dropped_after_retraining.len()
+                )
+            },
+            if l.pruned.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} of {} weakly supported neurons pruned",
+                    l.pruned.iter().filter(|p| p.removed).count(),
+                    l.pruned.len()
                 )
             },
             if l.linear_neurons > 0 {
