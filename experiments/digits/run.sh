@@ -23,6 +23,10 @@ FINETUNE=${FINETUNE:-60}
 # Clustering: real-data students are not at zero loss; wider angles than the synthetic defaults.
 GAMMA=${GAMMA:-0.5}
 BETA=${BETA:-0.35}
+# After fine-tuning, neurons whose clusters have members from fewer than PRUNE·N students are
+# removed when the network fits as well without them (README, ninth session; PRUNE=0: off, as
+# for the rows made before 2026-12-04).
+PRUNE=${PRUNE:-0.75}
 mkdir -p results
 [ -f data/digits.npz ] || { echo "run export_data.py first" >&2; exit 1; }
 
@@ -37,7 +41,7 @@ recover() { # name teacher queries extra-flags…
   [ -f "results/$name/report.json" ] && { echo "$name: done"; return; }
   if ! $G recover --data "$q" --teacher "$t" --students "$STUDENTS" --gamma "$GAMMA" --beta "$BETA" \
     --ode adam --lr 1e-3 --batch-size 64 --maxtime-ode "$ODE" \
-    --optim "$REFINER" --maxtime-optim "$OPTIM" --finetune-time "$FINETUNE" \
+    --optim "$REFINER" --maxtime-optim "$OPTIM" --finetune-time "$FINETUNE" --prune-support "$PRUNE" \
     --quiet -o "results/$name" ${EXTRA:-} "$@" > "results/$name.log" 2>&1; then
     echo "$name: FAILED (results/$name.log)"
   fi
