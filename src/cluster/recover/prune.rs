@@ -61,7 +61,9 @@ pub(super) fn prune_spare(
 ) -> Result<Pruning> {
     let net = start.network;
     let layer = net.spec.depth() - 1;
-    let threshold = cfg.prune_loss_ratio * start.loss.max(start.best_student);
+    // Non-finite losses (a diverged fine-tuning) do not raise the bar.
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let threshold = cfg.prune_loss_ratio * finite(start.loss).max(finite(start.best_student));
     let limit = cfg.prune_support * start.students as f64;
     let layouts = net.spec.layouts();
     let out = &layouts[layouts.len() - 1];
@@ -103,13 +105,20 @@ pub(super) fn prune_spare(
         let t0 = Instant::now();
         let pos = index.iter().position(|&k| k == i).expect("untried neuron");
         let (spec, x) = remove_neuron(&done.network.spec, &done.network.params, layer, pos)?;
-        let trial = refit_output(data, &cfg.activation, &Network::new(spec, x)?)?;
-        let mut obj = Objective::new(&trial.spec, data, Loss::Mse)?;
-        let r = refine_watched(&mut obj, &trial.params, &refine, &quiet)?;
-        let loss = r.outcome.loss;
+        // A trial that fails numerically (the least squares, the refiner) keeps the neuron.
+        let outcome = refit_output(data, &cfg.activation, &Network::new(spec, x)?).and_then(|t| {
+            let mut obj = Objective::new(&t.spec, data, Loss::Mse)?;
+            let r = refine_watched(&mut obj, &t.params, &refine, &quiet)?;
+            let sum = obj.loss(&r.x);
+            Ok((t.spec, r, obj.rmse_of(sum)))
+        });
+        let (loss, note) = match &outcome {
+            Ok((_, r, _)) => (r.outcome.loss, String::new()),
+            Err(e) => (f64::NAN, format!(" ({e})")),
+        };
         let removed = loss <= threshold;
         watch.message(&format!(
-            "pruning: neuron {i} (members from {} students): loss without it {loss:.3e} — {}",
+            "pruning: neuron {i} (members from {} students): loss without it {loss:.3e}{note} — {}",
             start.support[i],
             if removed { "removed" } else { "kept" }
         ));
@@ -121,10 +130,9 @@ pub(super) fn prune_spare(
             removed,
             time: t0.elapsed().as_secs_f64(),
         });
-        if removed {
-            let sum = obj.loss(&r.x);
-            done.rmse = obj.rmse_of(sum);
-            done.network = Network::new(trial.spec, r.x)?;
+        if removed && let Ok((spec, r, rmse)) = outcome {
+            done.network = Network::new(spec, r.x)?;
+            done.rmse = rmse;
             done.loss = loss;
             index.remove(pos);
         }
