@@ -102,7 +102,7 @@ pub struct RecoverArgs {
     pub prune_support: Option<f64>,
     #[arg(long, help = d("Seconds of refinement per pruning trial", RecoverOptions::default().prune_time))]
     pub prune_time: Option<f64>,
-    #[arg(long, help = d("A pruned neuron stays removed when the loss without it is at most this factor above the larger of the fine-tuned and the best student's loss", RecoverOptions::default().prune_loss_ratio))]
+    #[arg(long, help = d("A pruned neuron stays removed when the loss without it is at most this factor above the fine-tuned loss", RecoverOptions::default().prune_loss_ratio))]
     pub prune_loss_ratio: Option<f64>,
     #[command(flatten)]
     pub flow: FlowArgs,

@@ -92,15 +92,15 @@ pub struct RecoverOptions {
     /// tried for removal, the weakest supported first (ties: the smallest outgoing weights):
     /// the network without it gets its output layer by least squares and `prune_time` seconds
     /// of the refiner, and the removal stands when its loss is at most `prune_loss_ratio`
-    /// times the larger of the fine-tuned network's and the best student's loss. With a
+    /// times the fine-tuned network's loss. With a
     /// permissive `γ` (e.g. 0.5 for students that end far above round-off) spare neurons of
     /// about half of the students can settle on shared directions and pass `γN`; a neuron the
     /// data need cannot be removed without raising the loss by orders of magnitude.
     pub prune_support: f64,
     /// Seconds of refinement per pruning trial.
     pub prune_time: f64,
-    /// A pruning trial's removal stands when its loss is at most this factor above the larger
-    /// of the fine-tuned and the best student's loss.
+    /// A pruning trial's removal stands when its loss is at most this factor above the
+    /// fine-tuned loss.
     pub prune_loss_ratio: f64,
     /// Gradient-flow options of the students.
     pub flow: FlowConfig,

@@ -234,12 +234,6 @@ pub fn recover(
         && cfg.prune_support > 0.0
         && !watch.is_cancelled()
     {
-        let best_student = last
-            .students
-            .iter()
-            .filter(|s| s.used)
-            .map(|s| s.loss)
-            .fold(f64::INFINITY, f64::min);
         let p = prune::prune_spare(
             &prune::PruneStart {
                 network: &network,
@@ -247,7 +241,6 @@ pub fn recover(
                 rmse,
                 support: &last.support,
                 students: last.clustering.n_students,
-                best_student,
             },
             data,
             cfg,

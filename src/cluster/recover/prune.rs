@@ -43,16 +43,13 @@ pub(super) struct PruneStart<'a> {
     pub support: &'a [usize],
     /// Students used for the clustering (`N`).
     pub students: usize,
-    /// The best student's mean loss.
-    pub best_student: f64,
 }
 
 /// Tries to remove each clustered neuron of `start.network`'s last hidden layer whose support
 /// is below `cfg.prune_support · N`, weakest support first (ties: smallest outgoing weights):
 /// without it, the output layer refitted by least squares and `cfg.prune_time` seconds of
 /// `cfg.refine`, the removal stands when the loss is at most `cfg.prune_loss_ratio` times the
-/// larger of the fine-tuned and the best student's loss. Stops trying when `watch` is
-/// cancelled.
+/// fine-tuned loss. Stops trying when `watch` is cancelled.
 pub(super) fn prune_spare(
     start: &PruneStart<'_>,
     data: &Dataset,
@@ -61,9 +58,12 @@ pub(super) fn prune_spare(
 ) -> Result<Pruning> {
     let net = start.network;
     let layer = net.spec.depth() - 1;
-    // Non-finite losses (a diverged fine-tuning) do not raise the bar.
-    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
-    let threshold = cfg.prune_loss_ratio * finite(start.loss).max(finite(start.best_student));
+    // A non-finite fine-tuned loss (a diverged fine-tuning) removes nothing.
+    let threshold = if start.loss.is_finite() {
+        cfg.prune_loss_ratio * start.loss
+    } else {
+        f64::NEG_INFINITY
+    };
     let limit = cfg.prune_support * start.students as f64;
     let layouts = net.spec.layouts();
     let out = &layouts[layouts.len() - 1];
@@ -196,7 +196,6 @@ mod tests {
             rmse: None,
             support: &[8, 8, 4, 4],
             students: 8,
-            best_student: 1e-20,
         };
         let p = prune_spare(&start, &data, &cfg, &Watch::silent()).unwrap();
         let tried: Vec<(usize, bool)> = p.trials.iter().map(|t| (t.neuron, t.removed)).collect();
