@@ -203,10 +203,13 @@ impl RecoverOptions {
                 "must be a non-negative number of seconds",
             ));
         }
-        if self.prune_loss_ratio.is_nan() || self.prune_loss_ratio < 1.0 {
+        if !(self.prune_loss_ratio.is_finite() && self.prune_loss_ratio >= 1.0) {
             return Err(Error::invalid(
                 "prune_loss_ratio",
-                format!("must be at least 1, got {}", self.prune_loss_ratio),
+                format!(
+                    "must be a finite number of at least 1, got {}",
+                    self.prune_loss_ratio
+                ),
             ));
         }
         self.cluster().check(self.students)

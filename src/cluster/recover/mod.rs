@@ -85,27 +85,24 @@ fn drop_neurons(
     if drops.is_empty() {
         return;
     }
-    let keep = |j: usize| !drops.iter().any(|d| d.neuron == j);
-    let retain = |v: &mut Vec<f64>| {
-        let mut j = 0;
-        v.retain(|_| {
-            j += 1;
-            keep(j - 1)
-        });
-    };
-    let mut j = 0;
-    frozen.rows.retain(|_| {
-        j += 1;
-        keep(j - 1)
-    });
-    retain(&mut frozen.bias);
+    retain_undropped(&mut frozen.rows, drops);
+    retain_undropped(&mut frozen.bias, drops);
     for s in students {
         for n in &mut s.neurons {
             let bias = n.incoming.pop();
-            retain(&mut n.incoming);
+            retain_undropped(&mut n.incoming, drops);
             n.incoming.extend(bias);
         }
     }
+}
+
+/// Removes the entries of `v` at the `drops`' neuron indices.
+fn retain_undropped<T>(v: &mut Vec<T>, drops: &[BiasDrop]) {
+    let mut j = 0;
+    v.retain(|_| {
+        j += 1;
+        !drops.iter().any(|d| d.neuron == j - 1)
+    });
 }
 
 fn std_dev(v: &[f64]) -> f64 {
@@ -394,11 +391,7 @@ fn recover_layer(
             ));
         }
         layers[l - 1].recovered_width = frozen[l - 1].rows.len();
-        let mut j = 0;
-        layers[l - 1].support.retain(|_| {
-            j += 1;
-            !drops.iter().any(|d| d.neuron == j - 1)
-        });
+        retain_undropped(&mut layers[l - 1].support, &drops);
         layers[l - 1].dropped_after_retraining = drops;
     }
     let clustering = cluster_layer_masked(

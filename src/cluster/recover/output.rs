@@ -38,7 +38,6 @@ pub(super) fn reconstruct_output(
     activation: &Activation,
     mut frozen: Vec<Frozen>,
 ) -> Result<(Network, usize)> {
-    let n = data.n_samples();
     let k = data.output_dim();
     let last = frozen.len() - 1;
     let inputs = hidden_features(data, activation, &frozen[..last]);
@@ -50,23 +49,15 @@ pub(super) fn reconstruct_output(
         SymmetryClass::EvenPlusLinear | SymmetryClass::EvenPlusLinearPositiveScaling
     );
     let cols = m + 1 + if linear { din } else { 0 };
-    let sw: Vec<f64> = match data.weights() {
-        Some(w) => w.iter().map(|w| w.sqrt()).collect(),
-        None => vec![1.0; n],
-    };
-    let a = Mat::from_fn(n, cols, |i, c| {
-        sw[i]
-            * if c < m {
-                hidden[i][c]
-            } else if c == m {
-                1.0
-            } else {
-                inputs[i][c - m - 1]
-            }
-    });
-    let y = data.y();
-    let rhs = Mat::from_fn(n, k, |i, o| sw[i] * y[(i, o)]);
-    let sol = min_norm_lstsq(&a, &rhs)?;
+    let sol = weighted_lstsq(data, cols, |i, c| {
+        if c < m {
+            hidden[i][c]
+        } else if c == m {
+            1.0
+        } else {
+            inputs[i][c - m - 1]
+        }
+    })?;
     // Linear pairs: σ(θ·u) − σ(−θ·u) = (1 + α)·θ·u for the even+linear classes.
     let gain = match activation {
         Activation::LeakyRelu { alpha } => 1.0 + alpha,
@@ -112,6 +103,24 @@ pub(super) fn reconstruct_output(
     }
     params.extend_from_slice(&out_bias);
     Ok((Network::new(spec, params)?, n_linear))
+}
+
+/// The minimum-norm solution of the (sample-weighted) least squares `A·X ≈ Y` over `data`,
+/// `A[i, c] = cell(i, c)` with `cols` columns and `Y` the data's targets.
+fn weighted_lstsq(
+    data: &Dataset,
+    cols: usize,
+    cell: impl Fn(usize, usize) -> f64,
+) -> Result<Mat<f64>> {
+    let n = data.n_samples();
+    let sw: Vec<f64> = match data.weights() {
+        Some(w) => w.iter().map(|w| w.sqrt()).collect(),
+        None => vec![1.0; n],
+    };
+    let a = Mat::from_fn(n, cols, |i, c| sw[i] * cell(i, c));
+    let y = data.y();
+    let rhs = Mat::from_fn(n, data.output_dim(), |i, o| sw[i] * y[(i, o)]);
+    min_norm_lstsq(&a, &rhs)
 }
 
 /// The minimum-norm least-squares solution of `a·x = rhs` through the thin SVD, singular
@@ -167,16 +176,7 @@ pub(super) fn refit_output(
     let hidden = hidden_features(data, activation, &frozen);
     let m = out.cols;
     let cols = m + usize::from(out.bias.is_some());
-    let sw: Vec<f64> = match data.weights() {
-        Some(w) => w.iter().map(|w| w.sqrt()).collect(),
-        None => vec![1.0; data.n_samples()],
-    };
-    let a = Mat::from_fn(data.n_samples(), cols, |i, c| {
-        sw[i] * if c < m { hidden[i][c] } else { 1.0 }
-    });
-    let y = data.y();
-    let rhs = Mat::from_fn(data.n_samples(), out.rows, |i, o| sw[i] * y[(i, o)]);
-    let sol = min_norm_lstsq(&a, &rhs)?;
+    let sol = weighted_lstsq(data, cols, |i, c| if c < m { hidden[i][c] } else { 1.0 })?;
     let mut params = net.params.clone();
     for o in 0..out.rows {
         for c in 0..m {

@@ -58,12 +58,17 @@ pub(super) fn prune_spare(
 ) -> Result<Pruning> {
     let net = start.network;
     let layer = net.spec.depth() - 1;
-    // A non-finite fine-tuned loss (a diverged fine-tuning) removes nothing.
-    let threshold = if start.loss.is_finite() {
-        cfg.prune_loss_ratio * start.loss
-    } else {
-        f64::NEG_INFINITY
+    let threshold = cfg.prune_loss_ratio * start.loss;
+    let mut done = Pruning {
+        network: net.clone(),
+        loss: start.loss,
+        rmse: start.rmse,
+        trials: Vec::new(),
     };
+    // A non-finite fine-tuned loss (a diverged fine-tuning) can judge no removal.
+    if !threshold.is_finite() {
+        return Ok(done);
+    }
     let limit = cfg.prune_support * start.students as f64;
     let layouts = net.spec.layouts();
     let out = &layouts[layouts.len() - 1];
@@ -81,12 +86,6 @@ pub(super) fn prune_spare(
             .cmp(&start.support[b])
             .then(norm(a).total_cmp(&norm(b)))
     });
-    let mut done = Pruning {
-        network: net.clone(),
-        loss: start.loss,
-        rmse: start.rmse,
-        trials: Vec::new(),
-    };
     if !order.is_empty() {
         watch.message(&format!(
             "pruning: {} neuron(s) with members from fewer than {limit:.1} students are tried for removal (kept when the loss without them exceeds {threshold:.3e})",
@@ -99,7 +98,9 @@ pub(super) fn prune_spare(
     let mut refine = cfg.refine.clone();
     refine.maxtime_optim = cfg.prune_time;
     for i in order {
-        if watch.is_cancelled() || done.network.spec.width(layer) == 1 {
+        // At least one clustered neuron stays (the linear neurons are not the layer).
+        if watch.is_cancelled() || index.len() - (net.spec.width(layer) - start.support.len()) <= 1
+        {
             break;
         }
         let t0 = Instant::now();

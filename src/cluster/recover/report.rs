@@ -55,9 +55,12 @@ pub struct PruneTrial {
     pub neuron: usize,
     /// Distinct students behind it ([`LayerReport::support`]).
     pub support: usize,
-    /// Mean loss of the network without it, after the output least squares and the refiner.
+    /// Mean loss of the network without it, after the output least squares and the refiner
+    /// (NaN when the trial failed numerically).
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub loss: f64,
     /// The largest loss at which the removal stands.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub threshold: f64,
     /// Whether the neuron was removed.
     pub removed: bool,
@@ -125,6 +128,7 @@ pub struct RecoverReport {
     /// Final mean loss (after fine-tuning and pruning).
     pub loss: f64,
     /// Final rmse.
+    #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub rmse: f64,
     /// Metrics against the teacher, when one was given.
     pub metrics: Option<RecoveryMetrics>,
