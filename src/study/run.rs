@@ -280,11 +280,7 @@ impl Runner<'_> {
                     .count()
                     .saturating_sub(from_tasks);
                 let r = &rec.report;
-                let widths = r
-                    .layers
-                    .iter()
-                    .map(|l| l.recovered_width - l.linear_neurons)
-                    .collect();
+                let widths = r.layers.iter().map(|l| l.recovered_width).collect();
                 RecoveryResult {
                     teacher: t.info.clone(),
                     rho: g.rho,
