@@ -8,6 +8,7 @@
 //! assert!(!cfg.gradient && !cfg.hessian && !cfg.spectrum);
 //! assert_eq!(cfg.repeat, None);
 //! assert_eq!(cfg.chunk, gradflow::net::objective::DEFAULT_CHUNK);
+//! assert_eq!(cfg.threads, 1);
 //! ```
 
 use std::time::Instant;
@@ -35,6 +36,9 @@ pub struct EvalOptions {
     pub repeat: Option<usize>,
     /// Samples per chunk.
     pub chunk: usize,
+    /// Threads of one evaluation on samples ([`Objective::with_threads`]; default 1, so that
+    /// timings compare with single-threaded tools). The infinite-data objective ignores it.
+    pub threads: usize,
 }
 
 impl Default for EvalOptions {
@@ -46,6 +50,7 @@ impl Default for EvalOptions {
             spectrum: false,
             repeat: None,
             chunk: crate::net::objective::DEFAULT_CHUNK,
+            threads: 1,
         }
     }
 }
@@ -60,6 +65,13 @@ pub struct Timing {
     pub hessian_s: Option<f64>,
     /// Number of repeats.
     pub repeats: usize,
+    /// Threads of each evaluation ([`EvalOptions::threads`]).
+    #[serde(default = "one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The JSON written by `gradflow eval`.
@@ -138,7 +150,9 @@ pub fn evaluate(net: &Network, data: &Dataset, cfg: &EvalOptions) -> Result<Eval
     } else {
         data
     };
-    let mut obj = Objective::new(&net.spec, data, loss)?.with_chunk(cfg.chunk);
+    let mut obj = Objective::new(&net.spec, data, loss)?
+        .with_chunk(cfg.chunk)
+        .with_threads(cfg.threads)?;
     evaluate_objective(&mut obj, net, cfg)
 }
 
@@ -220,6 +234,7 @@ fn evaluate_objective(
             loss_gradient_s,
             hessian_s,
             repeats: k,
+            threads: obj.threads(),
         }
     });
     grad.iter_mut().for_each(|g| *g *= scale);

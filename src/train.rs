@@ -236,12 +236,13 @@ impl<'a> TrainProblem<'a> {
         }
     }
 
-    fn objective(&self, reg: &Regularisers) -> Result<Objective<'a>> {
+    fn objective(&self, reg: &Regularisers, threads: usize) -> Result<Objective<'a>> {
         let o = match self.infinite {
             Some((teacher, popts)) => Objective::population(self.spec, teacher, popts)?,
             None => Objective::new(self.spec, self.data, self.loss)?,
         }
-        .with_regularisers(reg)?;
+        .with_regularisers(reg)?
+        .with_threads(threads)?;
         match self.frozen {
             Some(m) => o.with_frozen(m),
             None => Ok(o),
@@ -259,6 +260,7 @@ impl<'a> TrainProblem<'a> {
 /// assert_eq!((o.seed, o.init), (0, gradflow::net::Init::GlorotNormal));
 /// assert!(o.provenance.is_null());
 /// assert_eq!(o.certify, Some(gradflow::landscape::CertifyOptions::default()));
+/// assert_eq!(o.eval_threads, 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -282,6 +284,12 @@ pub struct TrainOptions {
     pub on_channel: OnChannel,
     /// Regularisers added to the objective of both phases (and the certificate).
     pub regularisers: Regularisers,
+    /// Threads of each loss, gradient and Hessian evaluation on samples
+    /// ([`Objective::with_threads`]; default 1). For one large run: many runs are better
+    /// spread over [`train_seeds`]' `threads`, one run each. Inside `train_seeds` the blocks
+    /// are tasks of its pool, so `threads` bounds the cores used either way. Results agree
+    /// with one thread to round-off (a long flow may still end elsewhere).
+    pub eval_threads: usize,
 }
 
 /// Most halvings of the pair distance in one [`jump`] at the flow's end (a factor 2¹⁰ ≈ 10³
@@ -305,6 +313,7 @@ impl Default for TrainOptions {
             certify: Some(CertifyOptions::default()),
             on_channel: OnChannel::Continue,
             regularisers: Regularisers::default(),
+            eval_threads: 1,
         }
     }
 }
@@ -374,10 +383,18 @@ pub fn train(
     if let Some(c) = &opts.certify {
         c.check()?;
     }
+    if opts.eval_threads == 0 {
+        return Err(Error::invalid("eval_threads", "must be at least 1"));
+    }
     let reg = &opts.regularisers;
     let flow_start = start.elapsed().as_secs_f64();
-    let f = run_flow_watched(problem.objective(reg)?, x0, &opts.flow, watch)?;
-    let mut obj = problem.objective(reg)?;
+    let f = run_flow_watched(
+        problem.objective(reg, opts.eval_threads)?,
+        x0,
+        &opts.flow,
+        watch,
+    )?;
+    let mut obj = problem.objective(reg, opts.eval_threads)?;
     let mut refine_cfg = opts.refine.clone();
     let mut from = f.x.clone();
     let mut channel_jump = None;
@@ -408,7 +425,9 @@ pub fn train(
     let mut data_loss = None;
     if !reg.is_empty() {
         // The record's loss is the regularised objective; the rmse is of the data alone.
-        loss_sum = problem.objective(&Regularisers::default())?.loss(x_best);
+        loss_sum = problem
+            .objective(&Regularisers::default(), opts.eval_threads)?
+            .loss(x_best);
         data_loss = Some(loss_sum * scale);
     }
     let spec = problem.spec;

@@ -338,6 +338,10 @@ pub struct EvalArgs {
     pub repeat: Option<usize>,
     #[arg(long, help = d("Samples per chunk", EvalOptions::default().chunk))]
     pub chunk: Option<usize>,
+    /// Threads of one evaluation on samples (the sample blocks are summed in order, so results
+    /// agree with one thread to round-off) [default: 1].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 impl EvalArgs {
@@ -348,7 +352,7 @@ impl EvalArgs {
         o.hessian = self.hessian;
         o.spectrum = self.spectrum;
         o.repeat = self.repeat;
-        overlay!(self, o, [chunk]);
+        overlay!(self, o, [chunk, threads]);
         o
     }
 }

@@ -102,6 +102,8 @@ pub struct SolveConfig {
     pub seeds: SeedList,
     /// Worker threads.
     pub threads: Option<usize>,
+    /// Threads of each evaluation of one run's objective on samples (`TrainOptions::eval_threads`).
+    pub eval_threads: usize,
     /// Initialisation of the students.
     pub init: Init,
     /// Gradient-flow options.
@@ -142,6 +144,7 @@ impl Default for SolveConfig {
             on_channel: t.on_channel,
             certify: t.certify.unwrap_or_default(),
             regularisers: t.regularisers,
+            eval_threads: t.eval_threads,
             tau_weights: None,
             tau_biases: None,
         }
@@ -248,6 +251,8 @@ pub struct SolveArgs {
     pub seeds: Option<SeedList>,
     #[arg(long, help = "Worker threads, one run each [default: all cores]")]
     pub threads: Option<usize>,
+    #[arg(long, help = d("Threads of each loss, gradient and Hessian evaluation of one run on samples (for one large run; they come out of --threads)", TrainOptions::default().eval_threads))]
+    pub eval_threads: Option<usize>,
     #[arg(long, value_parser = named::<Init>(), help = d("Initialisation of the students", Init::default()))]
     pub init: Option<Init>,
     #[arg(long, value_parser = named::<OnChannel>(), help = d("When the flow ends in a channel to infinity: continue (refine as usual), stop (skip the refinement) or jump (move along the channel towards its limit, then refine)", OnChannel::default()))]
@@ -290,7 +295,7 @@ impl SolveArgs {
                 width, rho, threads, layers, teacher, data, data_seed, activation
             ]
         );
-        overlay!(self, c, [samples, seeds, init, on_channel]);
+        overlay!(self, c, [samples, seeds, init, on_channel, eval_threads]);
         if let Some(f) = self.loss_floor {
             c.certify.loss_floor = f;
         }
@@ -440,6 +445,7 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         .check(&student)
         .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     opts.regularisers = cfg.regularisers.clone();
+    opts.eval_threads = cfg.eval_threads;
     if cfg.tau_weights.is_some() || cfg.tau_biases.is_some() {
         let ones = vec![1.0; student.depth()];
         let w = cfg.tau_weights.clone().unwrap_or_else(|| ones.clone());

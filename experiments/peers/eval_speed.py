@@ -148,6 +148,11 @@ def main():
     ap.add_argument("--shapes", default="4-16-1,8-32-1,32-32-1,16-64-32-1")
     ap.add_argument("--hessian-shapes", default="4-16-1,8-32-1")
     ap.add_argument("--out", default=None)
+    ap.add_argument(
+        "--gradflow-threads",
+        default="1",
+        help="comma-separated thread counts of gradflow eval --threads (torch and jax stay at 1)",
+    )
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     gf = args.gradflow
@@ -167,33 +172,39 @@ def main():
             check=True,
         )
         hess = shape in args.hessian_shapes.split(",")
-        cmd = [gf, "eval", "--net", student, "--data", data, "--repeat", str(args.repeat)]
-        if hess:
-            cmd.append("--hessian")
-        rep = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        g = {"loss_gradient_s": rep["timing"]["loss_gradient_s"], "hessian_s": rep["timing"].get("hessian_s"), "loss": rep["loss"]}
+        g = {}
+        for th in args.gradflow_threads.split(","):
+            cmd = [gf, "eval", "--net", student, "--data", data, "--repeat", str(args.repeat), "--threads", th]
+            if hess:
+                cmd.append("--hessian")
+            rep = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            g[th] = {"loss_gradient_s": rep["timing"]["loss_gradient_s"], "hessian_s": rep["timing"].get("hessian_s"), "loss": rep["loss"]}
         z = np.load(data)
         layers = load_net(student)
         t = torch_times(layers, z["x"], z["y"], args.repeat, hess)
         j = jax_times(layers, z["x"], z["y"], args.repeat, hess)
         for name, r in (("torch", t), ("jax", j)):
-            assert abs(r["loss"] - g["loss"]) <= 1e-10 * max(1.0, abs(g["loss"])), (name, r["loss"], g["loss"])
+            for gt in g.values():
+                assert abs(r["loss"] - gt["loss"]) <= 1e-10 * max(1.0, abs(gt["loss"])), (name, r["loss"], gt["loss"])
         row = {"shape": shape, "gradflow": g, "torch": t, "jax": j}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
 
     print()
-    print(f"{'network':<12} {'what':<14} {'gradflow':>11} {'torch':>11} {'jax':>11} {'torch/gf':>9} {'jax/gf':>8}")
+    ths = args.gradflow_threads.split(",")
+    head = "".join(f"{'gradflow/' + t + 't':>13}" for t in ths)
+    ratios = "".join(f"{'torch/gf' + t + 't':>12}" for t in ths)
+    print(f"{'network':<12} {'what':<14}{head} {'torch':>11} {'jax':>11}{ratios} {'jax/gf1t':>9}")
     for row in rows:
         for what in ("loss_gradient_s", "hessian_s"):
-            g = row["gradflow"].get(what)
-            if g is None:
+            gs = [row["gradflow"][t].get(what) for t in ths]
+            if gs[0] is None:
                 continue
             t = row["torch"].get(what)
             j = row["jax"].get(what)
-            print(
-                f"{row['shape']:<12} {what[:-2]:<14} {g:11.3e} {t:11.3e} {j:11.3e} {t / g:9.1f} {j / g:8.1f}"
-            )
+            cols = "".join(f"{x:13.3e}" for x in gs)
+            rs = "".join(f"{t / x:12.1f}" for x in gs)
+            print(f"{row['shape']:<12} {what[:-2]:<14}{cols} {t:11.3e} {j:11.3e}{rs} {j / gs[0]:9.1f}")
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(rows, fh, indent=1)

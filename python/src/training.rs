@@ -178,7 +178,7 @@ impl TrainResult {
 /// Trains `net` from `theta0` on `(x, y)`: the gradient flow, then refinement (SPEC §4–§5).
 /// Options are the CLI's flags with underscores (see `gradflow.train`'s docstring).
 #[pyfunction]
-#[pyo3(signature = (net, theta0, x = None, y = None, *, loss = None, weights = None, infinite_data = None, seed = 0, progress = None, **options))]
+#[pyo3(signature = (net, theta0, x = None, y = None, *, loss = None, weights = None, infinite_data = None, seed = 0, eval_threads = 1, progress = None, **options))]
 pub(crate) fn train(
     py: Python<'_>,
     net: &Net,
@@ -189,11 +189,13 @@ pub(crate) fn train(
     weights: Option<&Bound<'_, PyAny>>,
     infinite_data: Option<&Bound<'_, PyAny>>,
     seed: u64,
+    eval_threads: usize,
     progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<TrainResult> {
     let mut opts = train_options(options, &[])?;
     opts.seed = seed;
+    opts.eval_threads = eval_threads;
     let t = theta_of(py, &net.spec, theta0, "theta0")?;
     let args = DataArgs {
         x,
@@ -217,7 +219,7 @@ pub(crate) fn train(
 /// Trains one student per seed in parallel (initial points drawn from the seeds with
 /// `init`), `threads` workers (default: all cores), the GIL released.
 #[pyfunction]
-#[pyo3(signature = (net, x = None, y = None, seeds = vec![0], *, threads = None, loss = None, weights = None, infinite_data = None, progress = None, **options))]
+#[pyo3(signature = (net, x = None, y = None, seeds = vec![0], *, threads = None, eval_threads = 1, loss = None, weights = None, infinite_data = None, progress = None, **options))]
 pub(crate) fn train_seeds(
     py: Python<'_>,
     net: &Net,
@@ -225,13 +227,15 @@ pub(crate) fn train_seeds(
     y: Option<&Bound<'_, PyAny>>,
     seeds: Vec<u64>,
     threads: Option<usize>,
+    eval_threads: usize,
     loss: Option<&str>,
     weights: Option<&Bound<'_, PyAny>>,
     infinite_data: Option<&Bound<'_, PyAny>>,
     progress: Option<Py<PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<TrainResult>> {
-    let opts = train_options(options, &[])?;
+    let mut opts = train_options(options, &[])?;
+    opts.eval_threads = eval_threads;
     let args = DataArgs {
         x,
         y,

@@ -193,6 +193,20 @@ def test_train_seeds_runs_every_seed_in_order():
     np.testing.assert_array_equal(rs[1].init, net.init(1))
 
 
+def test_eval_threads_split_one_run_and_agree_with_one_thread():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(3000)
+    net = gradflow.Net(2, [(4, "g", True), (1, "identity", True)])
+    budget = dict(maxiterations_ode=15, maxtime_ode=600, maxiterations_optim=3, maxtime_optim=600)
+    one = gradflow.train(net, net.init(0), x, y, **budget)
+    two = gradflow.train(net, net.init(0), x, y, eval_threads=2, **budget)
+    assert abs(one.loss - two.loss) <= 1e-9 * one.loss
+    rs = gradflow.train_seeds(net, x, y, [0], threads=2, eval_threads=2, **budget)
+    assert abs(rs[0].loss - one.loss) <= 1e-9 * one.loss
+    with pytest.raises(ValueError, match="eval_threads"):
+        gradflow.train(net, net.init(0), x, y, eval_threads=0, **budget)
+
+
 def test_recover_finds_a_small_tanh_teacher(tmp_path):
     teacher = gradflow.Net(2, [(2, "tanh", True), (1, "identity", True)])
     theta = np.array([1.0, -0.5, 0.3, -0.8, 1.2, -0.4, 1.5, -1.1, 0.2])

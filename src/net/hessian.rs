@@ -27,10 +27,10 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::objective::Objective;
+use super::objective::{Objective, Pass, row_blocks};
 use super::simd;
 use super::spec::LayerLayout;
-use super::workspace::{HessianWorkspace, cm, cm_mut};
+use super::workspace::{HessianWorkspace, Workspace, cm, cm_mut};
 
 /// Which second-order matrix [`Objective::curvature_into`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,115 +82,38 @@ fn ext_col(input: MatRef<'_, f64>, v: usize) -> Option<&[f64]> {
     })
 }
 
-impl Objective<'_> {
-    /// Sum loss at `params`; writes its gradient into `grad` and its exact Hessian into `hess`
-    /// (`P × P`, symmetric, so row- and column-major agree).
-    ///
-    /// # Panics
-    /// If a buffer has the wrong length.
-    pub fn hessian_into(&mut self, params: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
-        self.curvature_into(params, grad, hess, Curvature::Exact)
-    }
-
-    /// Sum loss at `params`; writes its gradient into `grad` and the (generalised) Gauss–Newton
-    /// matrix `Σ_i J_iᵀ (∂²φ/∂z_L²) J_i` into `gn` — the Hessian without the terms carrying
-    /// second derivatives of the network (positive semidefinite; equal to the Hessian at a
-    /// zero-residual point of the MSE). Same cost as [`Objective::hessian_into`].
-    ///
-    /// # Panics
-    /// If a buffer has the wrong length.
-    pub fn gauss_newton_into(&mut self, params: &[f64], grad: &mut [f64], gn: &mut [f64]) -> f64 {
-        self.curvature_into(params, grad, gn, Curvature::GaussNewton)
-    }
-
-    /// [`Objective::hessian_into`] or [`Objective::gauss_newton_into`], as `kind` says.
-    ///
-    /// # Panics
-    /// If a buffer has the wrong length.
-    pub fn curvature_into(
-        &mut self,
+impl Pass<'_> {
+    /// The sum loss of the samples in `rows` in chunks of `chunk`; adds their gradient into
+    /// `grad` and their curvature into the accumulators of `hw`.
+    #[allow(clippy::too_many_arguments)]
+    fn curvature_block(
+        &self,
+        ws: &mut Workspace,
+        hw: &mut HessianWorkspace,
         params: &[f64],
+        rows: std::ops::Range<usize>,
+        chunk: usize,
         grad: &mut [f64],
-        hess: &mut [f64],
         kind: Curvature,
     ) -> f64 {
-        self.assert_len(params);
-        self.assert_len(grad);
-        let p = self.n_params();
-        assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
-        if let Some(pop) = self.population.as_mut() {
-            let l = pop.hessian_into(params, grad, hess, kind == Curvature::GaussNewton);
-            let total = l + self.add_regularisers(params, 1.0, Some(grad), Some(hess));
-            if !self.frozen.is_empty() {
-                self.mask_gradient(grad);
-                self.mask_hessian(hess);
-            }
-            return total;
-        }
-        let mut hw = self
-            .hess
-            .take()
-            .unwrap_or_else(|| HessianWorkspace::new(&self.layouts, self.chunk));
-        hw.clear();
-        grad.fill(0.0);
         let mut total = 0.0;
-        let chunks: Vec<(usize, usize)> = {
-            let c = if self.spec.depth() <= 2 {
-                self.chunk.min(SHALLOW_HESSIAN_CHUNK)
-            } else {
-                self.chunk
-            };
-            let n = self.data.n_samples();
-            (0..n.div_ceil(c))
-                .map(|i| (i * c, c.min(n - i * c)))
-                .collect()
-        };
-        for (i0, n) in chunks {
-            self.forward(params, i0, n, 2);
-            total += self.output(i0, n, true);
-            self.backward(params, i0, n, grad, true);
-            self.accumulate_chunk(&mut hw, params, i0, n, kind);
-        }
-        self.scatter(&hw, hess);
-        self.hess = Some(hw);
-        total += self.add_regularisers(params, 1.0, Some(grad), Some(hess));
-        if !self.frozen.is_empty() {
-            self.mask_gradient(grad);
-            self.mask_hessian(hess);
+        let mut i0 = rows.start;
+        while i0 < rows.end {
+            let n = chunk.min(rows.end - i0);
+            self.forward(ws, params, i0, n, 2);
+            total += self.output(ws, i0, n, true);
+            self.backward(ws, params, i0, n, grad, true);
+            self.accumulate_chunk(ws, hw, params, i0, n, kind);
+            i0 += n;
         }
         total
     }
 
-    /// Zeroes the frozen rows and columns and puts the largest free diagonal entry on their
-    /// diagonal (see [`Objective::with_frozen`]).
-    fn mask_hessian(&self, hess: &mut [f64]) {
-        let p = self.n_params();
-        let is_frozen = &self.frozen_mask;
-        let diag = (0..p)
-            .filter(|&i| !is_frozen[i])
-            .map(|i| hess[i * p + i].abs())
-            .fold(0.0, f64::max);
-        let diag = if diag > 0.0 { diag } else { 1.0 };
-        for &i in &self.frozen {
-            for j in 0..p {
-                hess[i * p + j] = 0.0;
-                hess[j * p + i] = 0.0;
-            }
-            hess[i * p + i] = diag;
-        }
-    }
-
-    /// Allocating twin of [`Objective::hessian_into`]: `(sum loss, gradient, Hessian)`.
-    pub fn hessian(&mut self, params: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
-        let p = self.n_params();
-        let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
-        let l = self.hessian_into(params, &mut g, &mut h);
-        (l, g, h)
-    }
-
     #[allow(clippy::needless_range_loop)] // index arithmetic mirrors the formulas
+    #[allow(clippy::too_many_arguments)]
     fn accumulate_chunk(
-        &mut self,
+        &self,
+        ws: &Workspace,
         hw: &mut HessianWorkspace,
         params: &[f64],
         i0: usize,
@@ -199,8 +122,7 @@ impl Objective<'_> {
     ) {
         let exact = kind == Curvature::Exact;
         let depth = self.spec.depth();
-        let lays = &self.layouts;
-        let ws = &self.ws;
+        let lays = self.layouts;
         let x = self.data.x().subrows(i0, n);
 
         // M_l from the output backwards; each layer's diagonal block is accumulated as soon as
@@ -491,6 +413,135 @@ impl Objective<'_> {
                 );
             }
         }
+    }
+}
+
+impl Objective<'_> {
+    /// Sum loss at `params`; writes its gradient into `grad` and its exact Hessian into `hess`
+    /// (`P × P`, symmetric, so row- and column-major agree).
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn hessian_into(&mut self, params: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
+        self.curvature_into(params, grad, hess, Curvature::Exact)
+    }
+
+    /// Sum loss at `params`; writes its gradient into `grad` and the (generalised) Gauss–Newton
+    /// matrix `Σ_i J_iᵀ (∂²φ/∂z_L²) J_i` into `gn` — the Hessian without the terms carrying
+    /// second derivatives of the network (positive semidefinite; equal to the Hessian at a
+    /// zero-residual point of the MSE). Same cost as [`Objective::hessian_into`].
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn gauss_newton_into(&mut self, params: &[f64], grad: &mut [f64], gn: &mut [f64]) -> f64 {
+        self.curvature_into(params, grad, gn, Curvature::GaussNewton)
+    }
+
+    /// [`Objective::hessian_into`] or [`Objective::gauss_newton_into`], as `kind` says.
+    ///
+    /// # Panics
+    /// If a buffer has the wrong length.
+    pub fn curvature_into(
+        &mut self,
+        params: &[f64],
+        grad: &mut [f64],
+        hess: &mut [f64],
+        kind: Curvature,
+    ) -> f64 {
+        self.assert_len(params);
+        self.assert_len(grad);
+        let p = self.n_params();
+        assert_eq!(hess.len(), p * p, "Hessian buffer must hold P×P values");
+        if let Some(pop) = self.population.as_mut() {
+            let l = pop.hessian_into(params, grad, hess, kind == Curvature::GaussNewton);
+            let total = l + self.add_regularisers(params, 1.0, Some(grad), Some(hess));
+            if !self.frozen.is_empty() {
+                self.mask_gradient(grad);
+                self.mask_hessian(hess);
+            }
+            return total;
+        }
+        let mut hw = self
+            .hess
+            .take()
+            .unwrap_or_else(|| HessianWorkspace::new(&self.layouts, self.chunk));
+        hw.clear();
+        grad.fill(0.0);
+        let c = if self.spec.depth() <= 2 {
+            self.chunk.min(SHALLOW_HESSIAN_CHUNK)
+        } else {
+            self.chunk
+        };
+        let blocks = row_blocks(0..self.data.n_samples(), c, self.threads());
+        let (layouts, chunk) = (&self.layouts, self.chunk);
+        let pass = Pass {
+            spec: &self.spec,
+            layouts,
+            data: &self.data,
+            loss: self.loss,
+        };
+        let ws = &mut self.ws;
+        let workers = &mut self.workers[..blocks.len() - 1];
+        let mut total = 0.0;
+        if workers.is_empty() {
+            total = pass.curvature_block(ws, &mut hw, params, blocks[0].clone(), c, grad, kind);
+        } else {
+            rayon::scope(|s| {
+                for (w, r) in workers.iter_mut().zip(&blocks[1..]) {
+                    let r = r.clone();
+                    s.spawn(move |_| {
+                        let whw = w
+                            .hess
+                            .get_or_insert_with(|| HessianWorkspace::new(layouts, chunk));
+                        whw.clear();
+                        w.grad.fill(0.0);
+                        w.loss =
+                            pass.curvature_block(&mut w.ws, whw, params, r, c, &mut w.grad, kind);
+                    });
+                }
+                total = pass.curvature_block(ws, &mut hw, params, blocks[0].clone(), c, grad, kind);
+            });
+        }
+        for w in workers.iter() {
+            total += w.loss;
+            grad.iter_mut().zip(&w.grad).for_each(|(g, v)| *g += v);
+            hw.add(w.hess.as_ref().expect("filled by its block"));
+        }
+        self.scatter(&hw, hess);
+        self.hess = Some(hw);
+        total += self.add_regularisers(params, 1.0, Some(grad), Some(hess));
+        if !self.frozen.is_empty() {
+            self.mask_gradient(grad);
+            self.mask_hessian(hess);
+        }
+        total
+    }
+
+    /// Zeroes the frozen rows and columns and puts the largest free diagonal entry on their
+    /// diagonal (see [`Objective::with_frozen`]).
+    fn mask_hessian(&self, hess: &mut [f64]) {
+        let p = self.n_params();
+        let is_frozen = &self.frozen_mask;
+        let diag = (0..p)
+            .filter(|&i| !is_frozen[i])
+            .map(|i| hess[i * p + i].abs())
+            .fold(0.0, f64::max);
+        let diag = if diag > 0.0 { diag } else { 1.0 };
+        for &i in &self.frozen {
+            for j in 0..p {
+                hess[i * p + j] = 0.0;
+                hess[j * p + i] = 0.0;
+            }
+            hess[i * p + i] = diag;
+        }
+    }
+
+    /// Allocating twin of [`Objective::hessian_into`]: `(sum loss, gradient, Hessian)`.
+    pub fn hessian(&mut self, params: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        let p = self.n_params();
+        let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
+        let l = self.hessian_into(params, &mut g, &mut h);
+        (l, g, h)
     }
 
     /// Writes the accumulated blocks into the full symmetric `P × P` matrix.

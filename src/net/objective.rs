@@ -74,6 +74,214 @@ pub struct Objective<'a> {
     pub(crate) frozen_mask: Vec<bool>,
     /// Regularisers added to the sum loss (see [`Objective::with_regularisers`]).
     pub(crate) reg: Regularisers,
+    /// The buffers of the threads beyond the caller's ([`Objective::with_threads`]).
+    pub(crate) workers: Vec<Worker>,
+}
+
+/// The read-only part of a pass over samples, borrowed from an [`Objective`]: what every thread
+/// of a parallel evaluation shares (each brings its own [`Workspace`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Pass<'s> {
+    pub(crate) spec: &'s NetSpec,
+    pub(crate) layouts: &'s [LayerLayout],
+    pub(crate) data: &'s Dataset,
+    pub(crate) loss: Loss,
+}
+
+/// The buffers of one extra thread of a parallel evaluation: its chunk workspace, its Hessian
+/// accumulators (created on first use), its share of the gradient and of the loss.
+pub(crate) struct Worker {
+    pub(crate) ws: Workspace,
+    pub(crate) hess: Option<HessianWorkspace>,
+    pub(crate) grad: Vec<f64>,
+    pub(crate) loss: f64,
+}
+
+impl Worker {
+    fn new(spec: &NetSpec, chunk: usize) -> Self {
+        Worker {
+            ws: Workspace::new(spec, chunk),
+            hess: None,
+            grad: vec![0.0; spec.n_params()],
+            loss: 0.0,
+        }
+    }
+}
+
+/// `rows` cut into at most `threads` contiguous blocks of whole chunks of `chunk` samples
+/// (fewer when there are fewer chunks), in order.
+pub(crate) fn row_blocks(
+    rows: std::ops::Range<usize>,
+    chunk: usize,
+    threads: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let n_chunks = rows.len().div_ceil(chunk.max(1));
+    let t = threads.clamp(1, n_chunks.max(1));
+    (0..t)
+        .map(|b| {
+            let (c0, c1) = (b * n_chunks / t, (b + 1) * n_chunks / t);
+            (rows.start + c0 * chunk).min(rows.end)..(rows.start + c1 * chunk).min(rows.end)
+        })
+        .collect()
+}
+
+impl Pass<'_> {
+    /// The sum loss of the samples in `rows`, chunk by chunk, with the gradient added into
+    /// `grad` when given.
+    fn block(
+        &self,
+        ws: &mut Workspace,
+        params: &[f64],
+        rows: std::ops::Range<usize>,
+        chunk: usize,
+        mut grad: Option<&mut [f64]>,
+    ) -> f64 {
+        let mut total = 0.0;
+        let mut i0 = rows.start;
+        while i0 < rows.end {
+            let n = chunk.min(rows.end - i0);
+            self.forward(ws, params, i0, n, 1);
+            total += self.output(ws, i0, n, false);
+            if let Some(g) = grad.as_deref_mut() {
+                self.backward(ws, params, i0, n, g, false);
+            }
+            i0 += n;
+        }
+        total
+    }
+
+    /// Forward pass over samples `i0..i0+n`. `order` 1 stores first derivatives of hidden
+    /// activations, 2 also second derivatives. The output layer keeps its pre-activations.
+    pub(crate) fn forward(
+        &self,
+        ws: &mut Workspace,
+        params: &[f64],
+        i0: usize,
+        n: usize,
+        order: u8,
+    ) {
+        let depth = self.spec.depth();
+        let x = self.data.x().subrows(i0, n);
+        for l in 0..depth {
+            let lay = &self.layouts[l];
+            let (k, kin) = (lay.rows, lay.cols);
+            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+            let (before, rest) = ws.a.split_at_mut(l);
+            let out = &mut rest[0];
+            {
+                let input = if l == 0 {
+                    x
+                } else {
+                    cm(&before[l - 1], n, kin)
+                };
+                matmul(
+                    cm_mut(out, n, k),
+                    Accum::Replace,
+                    input,
+                    w.transpose(),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            let bias = lay.bias.as_ref().map(|b| &params[b.clone()]);
+            if l + 1 < depth {
+                // Bias add fused with the activation, column by column (each neuron's own
+                // activation in a mixed layer).
+                let layer = &self.spec.layers[l];
+                for u in 0..k {
+                    let act = layer.activation_of(u);
+                    let col = u * n..(u + 1) * n;
+                    let shift = bias.map_or(0.0, |b| b[u]);
+                    let d1 = (order >= 1).then(|| &mut ws.d1[l][col.clone()]);
+                    let d2 = (order >= 2).then(|| &mut ws.d2[l][col.clone()]);
+                    act.apply_shifted_in_place(&mut out[col], shift, d1, d2);
+                }
+            } else if let Some(b) = bias {
+                for (u, &bu) in b.iter().enumerate() {
+                    for v in &mut out[u * n..(u + 1) * n] {
+                        *v += bu;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Loss of the chunk; fills `g_L` (and the output curvature when `curvature`).
+    pub(crate) fn output(&self, ws: &mut Workspace, i0: usize, n: usize, curvature: bool) -> f64 {
+        let last = self.spec.depth() - 1;
+        let k = self.spec.output_dim();
+        let y = self.data.y().subrows(i0, n);
+        let w = self.data.weights().map(|w| &w[i0..i0 + n]);
+        self.loss.eval_chunk(
+            &self.spec.layers[last].activation,
+            n,
+            k,
+            y,
+            w,
+            OutputChunk {
+                z: &mut ws.a[last],
+                d1: &mut ws.d1[last],
+                d2: &mut ws.d2[last],
+                g: &mut ws.g[last],
+                curvature: curvature.then_some(&mut ws.curvature[..]),
+            },
+        )
+    }
+
+    /// Backward pass: accumulates the chunk's gradient into `grad`; fills `g_l` for every layer
+    /// and, when `keep_h`, `h_l = W_{l+1}ᵀ g_{l+1}`.
+    pub(crate) fn backward(
+        &self,
+        ws: &mut Workspace,
+        params: &[f64],
+        i0: usize,
+        n: usize,
+        grad: &mut [f64],
+        keep_h: bool,
+    ) {
+        let depth = self.spec.depth();
+        let x = self.data.x().subrows(i0, n);
+        for l in (0..depth).rev() {
+            let lay = &self.layouts[l];
+            let (k, kin) = (lay.rows, lay.cols);
+            {
+                let input = if l == 0 { x } else { cm(&ws.a[l - 1], n, kin) };
+                add_layer_gradient(lay, &ws.g[l], n, input, grad);
+            }
+            if l == 0 {
+                break;
+            }
+            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
+            let (lower, upper) = ws.g.split_at_mut(l);
+            let g_prev = &mut lower[l - 1];
+            let d1 = &ws.d1[l - 1];
+            if k == 1 {
+                // h = g wᵀ is an outer product: fuse it with the multiplication by σ'.
+                let g = &upper[0][..n];
+                for v in 0..kin {
+                    let wv = w[(0, v)];
+                    let col = v * n..(v + 1) * n;
+                    if keep_h {
+                        simd::scaled(&mut ws.h[l - 1][col.clone()], g, wv);
+                    }
+                    simd::scaled_product(&mut g_prev[col.clone()], g, wv, &d1[col]);
+                }
+            } else {
+                matmul(
+                    cm_mut(g_prev, n, kin),
+                    Accum::Replace,
+                    cm(&upper[0], n, k),
+                    w,
+                    1.0,
+                    Par::Seq,
+                );
+                if keep_h {
+                    ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
+                }
+                simd::mul_assign(&mut g_prev[..n * kin], &d1[..n * kin]);
+            }
+        }
+    }
 }
 
 impl<'a> Objective<'a> {
@@ -126,6 +334,7 @@ impl<'a> Objective<'a> {
             frozen: Vec::new(),
             frozen_mask: Vec::new(),
             reg: Regularisers::default(),
+            workers: Vec::new(),
         })
     }
 
@@ -170,6 +379,7 @@ impl<'a> Objective<'a> {
             frozen: Vec::new(),
             frozen_mask: Vec::new(),
             reg: Regularisers::default(),
+            workers: Vec::new(),
         })
     }
 
@@ -258,7 +468,62 @@ impl<'a> Objective<'a> {
         self.chunk = chunk.clamp(1, self.data.n_samples().max(1));
         self.ws = Workspace::new(&self.spec, self.chunk);
         self.hess = None;
+        let threads = self.threads();
+        self.workers = (1..threads)
+            .map(|_| Worker::new(&self.spec, self.chunk))
+            .collect();
         self
+    }
+
+    /// Evaluates the sample loss, its gradient and its Hessian (and Gauss–Newton matrix) on
+    /// `threads` threads (default 1): the samples are cut into `threads` contiguous blocks of
+    /// whole chunks, each evaluated with its own buffers, and the blocks' sums are added in
+    /// block order, so results are deterministic for a given thread count (and agree with one
+    /// thread to round-off). The threads are tasks of the current [`rayon`] pool (the caller's
+    /// pool when called inside one, e.g. [`crate::train::train_seeds`]); a call with fewer
+    /// chunks than threads uses fewer. Worth it for one large run (many samples, wide
+    /// layers); many small runs are better parallelised over seeds. The infinite-data
+    /// objective ([`Objective::population`]) and [`Objective::predict`] stay sequential.
+    ///
+    /// ```
+    /// use gradflow::net::{Objective, Loss};
+    /// let p = gradflow::reference::Problem::benchmark("4-16-1", 3000)?;
+    /// let mut one = Objective::new(&p.student, &p.data, Loss::Mse)?;
+    /// let mut two = Objective::new(&p.student, &p.data, Loss::Mse)?.with_threads(2)?;
+    /// let ((l1, g1), (l2, g2)) = (one.gradient(&p.start), two.gradient(&p.start));
+    /// assert!((l1 - l2).abs() <= 1e-12 * l1);
+    /// assert!(g1.iter().zip(&g2).all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + a.abs())));
+    /// # Ok::<(), gradflow::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// If `threads` is 0.
+    pub fn with_threads(mut self, threads: usize) -> Result<Self> {
+        if threads == 0 {
+            return Err(Error::invalid("threads", "must be at least 1"));
+        }
+        self.workers = (1..threads)
+            .map(|_| Worker::new(&self.spec, self.chunk))
+            .collect();
+        Ok(self)
+    }
+
+    /// The number of threads of one evaluation ([`Objective::with_threads`]).
+    pub fn threads(&self) -> usize {
+        self.workers.len() + 1
+    }
+
+    /// The shared part of a pass and the caller's own buffers.
+    pub(crate) fn pass_ws(&mut self) -> (Pass<'_>, &mut Workspace) {
+        (
+            Pass {
+                spec: &self.spec,
+                layouts: &self.layouts,
+                data: &self.data,
+                loss: self.loss,
+            },
+            &mut self.ws,
+        )
     }
 
     /// The architecture.
@@ -309,12 +574,53 @@ impl<'a> Objective<'a> {
             let l = pop.loss(params);
             return l + self.add_regularisers(params, 1.0, None, None);
         }
-        let mut total = 0.0;
-        for (i0, n) in self.chunks() {
-            self.forward(params, i0, n, 1);
-            total += self.output(i0, n, false);
-        }
+        let total = self.sum_blocks(params, 0..self.data.n_samples(), None);
         total + self.add_regularisers(params, 1.0, None, None)
+    }
+
+    /// The sum loss over `rows`, and its gradient added into `grad` when given, on
+    /// [`Objective::threads`] threads.
+    fn sum_blocks(
+        &mut self,
+        params: &[f64],
+        rows: std::ops::Range<usize>,
+        mut grad: Option<&mut [f64]>,
+    ) -> f64 {
+        let blocks = row_blocks(rows, self.chunk, self.threads());
+        let chunk = self.chunk;
+        let pass = Pass {
+            spec: &self.spec,
+            layouts: &self.layouts,
+            data: &self.data,
+            loss: self.loss,
+        };
+        let ws = &mut self.ws;
+        let want_grad = grad.is_some();
+        if blocks.len() == 1 {
+            return pass.block(ws, params, blocks[0].clone(), chunk, grad);
+        }
+        let workers = &mut self.workers[..blocks.len() - 1];
+        let mut total = 0.0;
+        rayon::scope(|s| {
+            for (w, r) in workers.iter_mut().zip(&blocks[1..]) {
+                let r = r.clone();
+                s.spawn(move |_| {
+                    w.grad.fill(0.0);
+                    let g = want_grad.then_some(&mut w.grad[..]);
+                    w.loss = pass.block(&mut w.ws, params, r, chunk, g);
+                });
+            }
+            total = pass.block(ws, params, blocks[0].clone(), chunk, grad.as_deref_mut());
+        });
+        for w in workers.iter() {
+            total += w.loss;
+        }
+        if let Some(grad) = grad {
+            for w in workers.iter() {
+                grad.iter_mut().zip(&w.grad).for_each(|(g, v)| *g += v);
+            }
+        }
+        total
     }
 
     /// Sum loss at `params`; writes its gradient into `grad`.
@@ -346,15 +652,7 @@ impl<'a> Objective<'a> {
             return total;
         }
         grad.fill(0.0);
-        let mut total = 0.0;
-        let mut i0 = rows.start;
-        while i0 < rows.end {
-            let n = self.chunk.min(rows.end - i0);
-            self.forward(params, i0, n, 1);
-            total += self.output(i0, n, false);
-            self.backward(params, i0, n, grad, false);
-            i0 += n;
-        }
+        let mut total = self.sum_blocks(params, rows.clone(), Some(grad));
         let fraction = rows.len() as f64 / self.data.n_samples() as f64;
         total += self.add_regularisers(params, fraction, Some(grad), None);
         self.mask_gradient(grad);
@@ -376,80 +674,20 @@ impl<'a> Objective<'a> {
         );
     }
 
-    /// Forward pass over samples `i0..i0+n`. `order` 1 stores first derivatives of hidden
-    /// activations, 2 also second derivatives. The output layer keeps its pre-activations.
+    /// Forward pass over samples `i0..i0+n` with the objective's own buffers
+    /// ([`Pass::forward`]).
     pub(crate) fn forward(&mut self, params: &[f64], i0: usize, n: usize, order: u8) {
-        let depth = self.spec.depth();
-        let x = self.data.x().subrows(i0, n);
-        for l in 0..depth {
-            let lay = &self.layouts[l];
-            let (k, kin) = (lay.rows, lay.cols);
-            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
-            let (before, rest) = self.ws.a.split_at_mut(l);
-            let out = &mut rest[0];
-            {
-                let input = if l == 0 {
-                    x
-                } else {
-                    cm(&before[l - 1], n, kin)
-                };
-                matmul(
-                    cm_mut(out, n, k),
-                    Accum::Replace,
-                    input,
-                    w.transpose(),
-                    1.0,
-                    Par::Seq,
-                );
-            }
-            let bias = lay.bias.as_ref().map(|b| &params[b.clone()]);
-            if l + 1 < depth {
-                // Bias add fused with the activation, column by column (each neuron's own
-                // activation in a mixed layer).
-                let layer = &self.spec.layers[l];
-                for u in 0..k {
-                    let act = layer.activation_of(u);
-                    let col = u * n..(u + 1) * n;
-                    let shift = bias.map_or(0.0, |b| b[u]);
-                    let d1 = (order >= 1).then(|| &mut self.ws.d1[l][col.clone()]);
-                    let d2 = (order >= 2).then(|| &mut self.ws.d2[l][col.clone()]);
-                    act.apply_shifted_in_place(&mut out[col], shift, d1, d2);
-                }
-            } else if let Some(b) = bias {
-                for (u, &bu) in b.iter().enumerate() {
-                    for v in &mut out[u * n..(u + 1) * n] {
-                        *v += bu;
-                    }
-                }
-            }
-        }
+        let (pass, ws) = self.pass_ws();
+        pass.forward(ws, params, i0, n, order);
     }
 
-    /// Loss of the chunk; fills `g_L` (and the output curvature when `curvature`).
+    /// Loss of the chunk ([`Pass::output`]).
     pub(crate) fn output(&mut self, i0: usize, n: usize, curvature: bool) -> f64 {
-        let last = self.spec.depth() - 1;
-        let k = self.spec.output_dim();
-        let y = self.data.y().subrows(i0, n);
-        let w = self.data.weights().map(|w| &w[i0..i0 + n]);
-        let ws = &mut self.ws;
-        self.loss.eval_chunk(
-            &self.spec.layers[last].activation,
-            n,
-            k,
-            y,
-            w,
-            OutputChunk {
-                z: &mut ws.a[last],
-                d1: &mut ws.d1[last],
-                d2: &mut ws.d2[last],
-                g: &mut ws.g[last],
-                curvature: curvature.then_some(&mut ws.curvature[..]),
-            },
-        )
+        let (pass, ws) = self.pass_ws();
+        pass.output(ws, i0, n, curvature)
     }
 
-    /// Backward pass: accumulates the chunk's gradient into `grad`; fills `g_l` for every layer
-    /// and, when `keep_h`, `h_l = W_{l+1}ᵀ g_{l+1}`.
+    /// Backward pass of the chunk ([`Pass::backward`]).
     pub(crate) fn backward(
         &mut self,
         params: &[f64],
@@ -458,52 +696,8 @@ impl<'a> Objective<'a> {
         grad: &mut [f64],
         keep_h: bool,
     ) {
-        let depth = self.spec.depth();
-        let x = self.data.x().subrows(i0, n);
-        for l in (0..depth).rev() {
-            let lay = &self.layouts[l];
-            let (k, kin) = (lay.rows, lay.cols);
-            {
-                let input = if l == 0 {
-                    x
-                } else {
-                    cm(&self.ws.a[l - 1], n, kin)
-                };
-                add_layer_gradient(lay, &self.ws.g[l], n, input, grad);
-            }
-            if l == 0 {
-                break;
-            }
-            let w = MatRef::from_row_major_slice(&params[lay.weight.clone()], k, kin);
-            let (lower, upper) = self.ws.g.split_at_mut(l);
-            let g_prev = &mut lower[l - 1];
-            let d1 = &self.ws.d1[l - 1];
-            if k == 1 {
-                // h = g wᵀ is an outer product: fuse it with the multiplication by σ'.
-                let g = &upper[0][..n];
-                for v in 0..kin {
-                    let wv = w[(0, v)];
-                    let col = v * n..(v + 1) * n;
-                    if keep_h {
-                        simd::scaled(&mut self.ws.h[l - 1][col.clone()], g, wv);
-                    }
-                    simd::scaled_product(&mut g_prev[col.clone()], g, wv, &d1[col]);
-                }
-            } else {
-                matmul(
-                    cm_mut(g_prev, n, kin),
-                    Accum::Replace,
-                    cm(&upper[0], n, k),
-                    w,
-                    1.0,
-                    Par::Seq,
-                );
-                if keep_h {
-                    self.ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
-                }
-                simd::mul_assign(&mut g_prev[..n * kin], &d1[..n * kin]);
-            }
-        }
+        let (pass, ws) = self.pass_ws();
+        pass.backward(ws, params, i0, n, grad, keep_h);
     }
 
     /// Network outputs for every sample (`N × k`, row-major), e.g. to write data sets.

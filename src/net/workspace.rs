@@ -128,6 +128,19 @@ impl HessianWorkspace {
         }
     }
 
+    /// Adds another workspace's accumulators (the same layouts) into these.
+    pub(super) fn add(&mut self, other: &HessianWorkspace) {
+        let mine = self
+            .diag
+            .iter_mut()
+            .chain(&mut self.cross)
+            .chain(&mut self.cross2);
+        let theirs = other.diag.iter().chain(&other.cross).chain(&other.cross2);
+        for (a, b) in mine.zip(theirs) {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         for v in self
             .diag

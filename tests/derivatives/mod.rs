@@ -4,3 +4,4 @@ mod finite_differences;
 mod loss_conventions;
 mod population;
 mod regularisers;
+mod threads;

@@ -85,7 +85,7 @@ def _options_doc():
 
 _OPTIONS = _options_doc()
 
-_TRAIN_DOC = f"""train(net, theta0, x=None, y=None, *, loss=None, weights=None, infinite_data=None, seed=0, progress=None, **options) -> TrainResult
+_TRAIN_DOC = f"""train(net, theta0, x=None, y=None, *, loss=None, weights=None, infinite_data=None, seed=0, eval_threads=1, progress=None, **options) -> TrainResult
 
 Trains ``net`` from ``theta0`` on ``(x, y)``: the gradient-flow ODE, then second-order
 refinement from its best point (SPEC §4–§5). ``x`` is ``(N, d)``, ``y`` ``(N, k)`` or
@@ -98,15 +98,18 @@ the run at its best point and raises ``KeyboardInterrupt``; an unknown option ra
 ``TypeError``, a bad value ``ValueError``. ``progress``: a callable receiving event dicts
 (``{{"event": "step", "phase", "iteration", "loss", "gnorm", "wall", …}}`` at most ten times a
 second, ``run_done``, ``fallback``, ``message``), or ``True`` for a progress line per run.
+``eval_threads``: threads of each loss, gradient and Hessian evaluation on samples (for one
+large run; results agree with one thread to round-off).
 
 {_OPTIONS}
 """
 
-_TRAIN_SEEDS_DOC = f"""train_seeds(net, x=None, y=None, seeds=[0], *, threads=None, loss=None, weights=None, infinite_data=None, progress=None, **options) -> list[TrainResult]
+_TRAIN_SEEDS_DOC = f"""train_seeds(net, x=None, y=None, seeds=[0], *, threads=None, eval_threads=1, loss=None, weights=None, infinite_data=None, progress=None, **options) -> list[TrainResult]
 
 Trains one student per seed (initial point drawn from the seed with ``init``), in parallel on
 ``threads`` workers (default: all cores) with the GIL released; on ``(x, y)`` or, with
-``infinite_data=teacher``, on the population loss (see ``train``).
+``infinite_data=teacher``, on the population loss (see ``train``). ``eval_threads`` > 1 splits
+each evaluation of one run over that many of the workers (for fewer seeds than cores).
 
 {_OPTIONS}
 """
