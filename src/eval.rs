@@ -36,8 +36,8 @@ pub struct EvalOptions {
     pub repeat: Option<usize>,
     /// Samples per chunk.
     pub chunk: usize,
-    /// Threads of one evaluation on samples ([`Objective::with_threads`]; default 1, so that
-    /// timings compare with single-threaded tools). The infinite-data objective ignores it.
+    /// Threads of one evaluation ([`Objective::with_threads`]; default 1, so that timings
+    /// compare with single-threaded tools).
     pub threads: usize,
 }
 
@@ -183,7 +183,7 @@ pub fn evaluate_infinite(
             "the infinite-data objective is the mean squared error",
         ));
     }
-    let mut obj = Objective::population(&net.spec, teacher, pop)?;
+    let mut obj = Objective::population(&net.spec, teacher, pop)?.with_threads(cfg.threads)?;
     let mut report = evaluate_objective(&mut obj, net, cfg)?;
     report.n_samples = 0;
     report.infinite_data = true;

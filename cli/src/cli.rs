@@ -338,8 +338,8 @@ pub struct EvalArgs {
     pub repeat: Option<usize>,
     #[arg(long, help = d("Samples per chunk", EvalOptions::default().chunk))]
     pub chunk: Option<usize>,
-    /// Threads of one evaluation on samples (the sample blocks are summed in order, so results
-    /// agree with one thread to round-off) [default: 1].
+    /// Threads of one evaluation: blocks of samples summed in order (results agree with one
+    /// thread to round-off), or the pair integrals of `--infinite-data` [default: 1].
     #[arg(long)]
     pub threads: Option<usize>,
 }

@@ -102,7 +102,7 @@ pub struct SolveConfig {
     pub seeds: SeedList,
     /// Worker threads.
     pub threads: Option<usize>,
-    /// Threads of each evaluation of one run's objective on samples (`TrainOptions::eval_threads`).
+    /// Threads of each evaluation of one run's objective (`TrainOptions::eval_threads`).
     pub eval_threads: usize,
     /// Initialisation of the students.
     pub init: Init,
@@ -251,7 +251,7 @@ pub struct SolveArgs {
     pub seeds: Option<SeedList>,
     #[arg(long, help = "Worker threads, one run each [default: all cores]")]
     pub threads: Option<usize>,
-    #[arg(long, help = d("Threads of each loss, gradient and Hessian evaluation of one run on samples (for one large run; they come out of --threads)", TrainOptions::default().eval_threads))]
+    #[arg(long, help = d("Threads of each loss, gradient and Hessian evaluation of one run (for one large run; they come out of --threads)", TrainOptions::default().eval_threads))]
     pub eval_threads: Option<usize>,
     #[arg(long, value_parser = named::<Init>(), help = d("Initialisation of the students", Init::default()))]
     pub init: Option<Init>,

@@ -481,9 +481,11 @@ impl<'a> Objective<'a> {
     /// block order, so results are deterministic for a given thread count (and agree with one
     /// thread to round-off). The threads are tasks of the current [`rayon`] pool (the caller's
     /// pool when called inside one, e.g. [`crate::train::train_seeds`]); a call with fewer
-    /// chunks than threads uses fewer. Worth it for one large run (many samples, wide
-    /// layers); many small runs are better parallelised over seeds. The infinite-data
-    /// objective ([`Objective::population`]) and [`Objective::predict`] stay sequential.
+    /// chunks than threads uses fewer. The infinite-data objective ([`Objective::population`])
+    /// spreads its pair integrals over the threads instead (the same bits on any number of
+    /// threads, [`Population::set_threads`]). Worth it for one large run (many samples, wide
+    /// layers); many small runs are better parallelised over seeds. [`Objective::predict`]
+    /// stays sequential.
     ///
     /// ```
     /// use gradflow::net::{Objective, Loss};
@@ -505,6 +507,9 @@ impl<'a> Objective<'a> {
         self.workers = (1..threads)
             .map(|_| Worker::new(&self.spec, self.chunk))
             .collect();
+        if let Some(pop) = self.population.as_mut() {
+            pop.set_threads(threads);
+        }
         Ok(self)
     }
 

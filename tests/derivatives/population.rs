@@ -428,6 +428,27 @@ fn population_loss_is_the_same_in_every_call() {
     assert_eq!((l0.to_bits(), l0.to_bits()), (l1.to_bits(), l2.to_bits()));
 }
 
+#[test]
+fn population_threads_give_the_same_bits() {
+    let teacher = TeacherConfig::paper(3, 2, 0).build().unwrap();
+    let acts = [Activation::G, Activation::Tanh, Activation::NormalCdf];
+    let student = net(3, 5, &acts, (true, true), 1.0, 6);
+    let opts = PopulationOptions::default();
+    let mut one = Objective::population(&student.spec, &teacher, &opts).unwrap();
+    let (l1, g1, h1) = one.hessian(&student.params);
+    for threads in [2, 3, 40] {
+        let mut par = Objective::population(&student.spec, &teacher, &opts)
+            .unwrap()
+            .with_threads(threads)
+            .unwrap();
+        for _ in 0..2 {
+            let (l, g, h) = par.hessian(&student.params);
+            assert_eq!(l.to_bits(), l1.to_bits(), "{threads} threads");
+            assert!(g == g1 && h == h1, "{threads} threads");
+        }
+    }
+}
+
 /// A `relu` student with the hard configurations of the landscape: a neuron equal to a
 /// teacher neuron, one parallel to another student (same hyperplane, twice the weights), one
 /// antiparallel, and one nearly aligned (`1e-7`).

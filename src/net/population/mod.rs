@@ -161,6 +161,11 @@ pub struct Population {
     /// The closed forms of `relu` networks (every hidden neuron of both networks `relu`),
     /// which replace the moments above (`relu.rs`).
     relu: Option<relu::Relu>,
+    /// The rules of the threads beyond the caller's ([`Population::set_threads`]).
+    workers: Vec<Quadrature>,
+    /// The pairs of one evaluation and their moments (kept: no allocation per call).
+    tasks: Vec<(usize, usize)>,
+    out: Vec<Moments>,
 }
 
 impl Population {
@@ -212,6 +217,9 @@ impl Population {
             rr: Vec::new(),
             v: Vec::new(),
             relu: None,
+            workers: Vec::new(),
+            tasks: Vec::new(),
+            out: Vec::new(),
         };
         if relu {
             pop.relu = Some(relu::Relu::new(&pop.teacher, &pop.teacher_out));
@@ -383,7 +391,9 @@ impl Population {
         loss
     }
 
-    /// The moments of every student–student and student–teacher pair and of every student.
+    /// The moments of every student–student and student–teacher pair and of every student;
+    /// the pairs on [`Population::set_threads`] threads (each pair's rule depends on the pair
+    /// alone, so the moments are the same, bit for bit, on any number of threads).
     fn moments(&mut self, params: &[f64]) {
         self.quad.worst = 0.0;
         neurons_into(&self.spec, &self.layouts, params, &mut self.students);
@@ -391,22 +401,76 @@ impl Population {
         self.ss.resize(m * m, [0.0; 25]);
         self.st.resize(m * r, [0.0; 25]);
         self.mean.resize(m, [0.0; 5]);
-        let mut mom = [0.0; 25];
         for i in 0..m {
-            let ni = &self.students[i];
-            self.mean[i] = self.quad.mean_of(ni, ALL_ORDERS);
-            for j in i..m {
-                self.quad
-                    .pair(ni, &self.students[j], i == j, ALL_ORDERS, &mut mom);
-                self.ss[i * m + j] = mom;
-                self.ss[j * m + i] = transpose(&mom);
+            self.mean[i] = self.quad.mean_of(&self.students[i], ALL_ORDERS);
+        }
+        // Pair `(i, j)`: student–student for `j < m` (`j ≥ i`), student–teacher `j − m` above.
+        self.tasks.clear();
+        for i in 0..m {
+            self.tasks.extend((i..m + r).map(|j| (i, j)));
+        }
+        self.out.resize(self.tasks.len(), [0.0; 25]);
+        let (students, teacher) = (&self.students, &self.teacher);
+        let run = |q: &mut Quadrature, tasks: &[(usize, usize)], out: &mut [Moments]| {
+            for (&(i, j), o) in tasks.iter().zip(out.iter_mut()) {
+                let (k, l) = if j < m {
+                    (&students[i], &students[j])
+                } else {
+                    (&students[i], &teacher[j - m])
+                };
+                q.pair(k, l, i == j, ALL_ORDERS, o);
             }
-            for j in 0..r {
-                self.quad
-                    .pair(ni, &self.teacher[j], false, ALL_ORDERS, &mut mom);
-                self.st[i * r + j] = mom;
+        };
+        let n = self.tasks.len();
+        let t = (self.workers.len() + 1).min(n.max(1));
+        if t <= 1 {
+            run(&mut self.quad, &self.tasks, &mut self.out);
+        } else {
+            let (tasks, quad, workers) = (&self.tasks, &mut self.quad, &mut self.workers[..t - 1]);
+            let mut rest: &mut [Moments] = &mut self.out;
+            let mut parts = Vec::with_capacity(t);
+            for b in 0..t {
+                let (lo, hi) = (b * n / t, (b + 1) * n / t);
+                let (head, tail) = rest.split_at_mut(hi - lo);
+                parts.push((&tasks[lo..hi], head));
+                rest = tail;
+            }
+            let mut parts = parts.into_iter();
+            let (first_tasks, first_out) = parts.next().expect("t ≥ 2 parts");
+            rayon::scope(|s| {
+                for (q, (tk, out)) in workers.iter_mut().zip(parts) {
+                    q.worst = 0.0;
+                    s.spawn(move |_| run(q, tk, out));
+                }
+                run(quad, first_tasks, first_out);
+            });
+            for q in workers.iter() {
+                self.quad.worst = self.quad.worst.max(q.worst);
             }
         }
+        for (&(i, j), mom) in self.tasks.iter().zip(&self.out) {
+            if j < m {
+                self.ss[i * m + j] = *mom;
+                self.ss[j * m + i] = transpose(mom);
+            } else {
+                self.st[i * r + j - m] = *mom;
+            }
+        }
+    }
+
+    /// Computes the pair integrals of each evaluation on `threads` threads (tasks of the
+    /// current rayon pool; default 1; `relu` networks, whose closed forms are cheap, stay on
+    /// one). Results do not depend on it.
+    pub fn set_threads(&mut self, threads: usize) {
+        let t = threads.max(1);
+        let opts = self.quad.opts.clone();
+        self.workers = (1..t)
+            .map(|_| Quadrature {
+                opts: opts.clone(),
+                rule1: Rule::new(),
+                worst: 0.0,
+            })
+            .collect();
     }
 
     /// Every neuron `l` of the residual seen from student `i`: its coefficient `c_l` (`a_l`
