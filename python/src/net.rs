@@ -356,8 +356,9 @@ impl Net {
     /// softmax output, else mse); `weights`: optional per-sample weights. With
     /// `infinite_data=teacher` (a `Teacher` or a `(Net, theta)` pair) instead of `(x, y)`: the
     /// population loss `E[(f − f*)²]` under `x ~ N(0, I)`, exactly (one hidden layer, one
-    /// output, smooth activations, or relu throughout).
-    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
+    /// output, smooth activations, or relu throughout). `threads`: threads of the evaluation
+    /// (blocks of samples, or the population's pair integrals; the GIL is released).
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None, threads = 1))]
     fn loss(
         &self,
         py: Python<'_>,
@@ -367,6 +368,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'_, PyAny>>,
         infinite_data: Option<&Bound<'_, PyAny>>,
+        threads: usize,
     ) -> PyResult<f64> {
         let args = DataArgs {
             x,
@@ -378,13 +380,16 @@ impl Net {
         let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
         py.detach(|| {
-            let mut obj = source.objective(spec, kind).map_err(py_err)?;
+            let mut obj = source
+                .objective(spec, kind)
+                .and_then(|o| o.with_threads(threads))
+                .map_err(py_err)?;
             Ok(obj.loss(&t) * obj.mean_scale())
         })
     }
 
     /// Gradient of the mean loss (flat, SPEC §2 layout); same arguments as `loss`.
-    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None, threads = 1))]
     fn gradient<'py>(
         &self,
         py: Python<'py>,
@@ -394,6 +399,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
         infinite_data: Option<&Bound<'py, PyAny>>,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let args = DataArgs {
             x,
@@ -405,7 +411,10 @@ impl Net {
         let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
         let g = py.detach(|| -> PyResult<Vec<f64>> {
-            let mut obj = source.objective(spec, kind).map_err(py_err)?;
+            let mut obj = source
+                .objective(spec, kind)
+                .and_then(|o| o.with_threads(threads))
+                .map_err(py_err)?;
             let mut g = vec![0.0; t.len()];
             obj.gradient_into(&t, &mut g);
             let s = obj.mean_scale();
@@ -416,7 +425,7 @@ impl Net {
     }
 
     /// Exact Hessian of the mean loss (`P × P`); same arguments as `loss`.
-    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None, threads = 1))]
     fn hessian<'py>(
         &self,
         py: Python<'py>,
@@ -426,6 +435,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
         infinite_data: Option<&Bound<'py, PyAny>>,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let p = self.spec.n_params();
         let args = DataArgs {
@@ -435,12 +445,12 @@ impl Net {
             loss,
             infinite_data,
         };
-        let h = self.hessian_of(py, theta, args)?;
+        let h = self.hessian_of(py, theta, args, threads)?;
         array2(py, h, p, p)
     }
 
     /// Eigenvalues of the Hessian of the mean loss, ascending; same arguments as `loss`.
-    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None))]
+    #[pyo3(signature = (theta, x = None, y = None, *, loss = None, weights = None, infinite_data = None, threads = 1))]
     fn hessian_spectrum<'py>(
         &self,
         py: Python<'py>,
@@ -450,6 +460,7 @@ impl Net {
         loss: Option<&str>,
         weights: Option<&Bound<'py, PyAny>>,
         infinite_data: Option<&Bound<'py, PyAny>>,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.spec.n_params();
         let args = DataArgs {
@@ -459,7 +470,7 @@ impl Net {
             loss,
             infinite_data,
         };
-        let h = self.hessian_of(py, theta, args)?;
+        let h = self.hessian_of(py, theta, args, threads)?;
         let ev = py.detach(|| symmetric_eigenvalues(&h, p)).map_err(py_err)?;
         Ok(array1(py, ev))
     }
@@ -490,6 +501,7 @@ impl Net {
         py: Python<'_>,
         theta: &Bound<'_, PyAny>,
         args: DataArgs<'_, '_>,
+        threads: usize,
     ) -> PyResult<Vec<f64>> {
         let (t, source, kind) = self.arguments(py, theta, args)?;
         let spec = &self.spec;
@@ -503,7 +515,10 @@ impl Net {
         )
         .map_err(py_err)?;
         py.detach(|| -> PyResult<Vec<f64>> {
-            let mut obj = source.objective(spec, kind).map_err(py_err)?;
+            let mut obj = source
+                .objective(spec, kind)
+                .and_then(|o| o.with_threads(threads))
+                .map_err(py_err)?;
             let p = t.len();
             let (mut g, mut h) = (vec![0.0; p], vec![0.0; p * p]);
             obj.hessian_into(&t, &mut g, &mut h);

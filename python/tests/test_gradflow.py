@@ -205,6 +205,12 @@ def test_eval_threads_split_one_run_and_agree_with_one_thread():
     assert abs(rs[0].loss - one.loss) <= 1e-9 * one.loss
     with pytest.raises(ValueError, match="eval_threads"):
         gradflow.train(net, net.init(0), x, y, eval_threads=0, **budget)
+    theta = net.init(1)
+    np.testing.assert_allclose(net.gradient(theta, x, y, threads=2), net.gradient(theta, x, y), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(net.hessian(theta, x, y, threads=3), net.hessian(theta, x, y), rtol=1e-12, atol=1e-14)
+    assert net.loss(theta, infinite_data=t, threads=2) == net.loss(theta, infinite_data=t)
+    with pytest.raises(ValueError, match="threads"):
+        net.loss(theta, x, y, threads=0)
 
 
 def test_recover_finds_a_small_tanh_teacher(tmp_path):
