@@ -69,7 +69,7 @@ use super::network::Network;
 use super::spec::{LayerLayout, NetSpec};
 use crate::error::{Error, Result};
 use hessian::Index;
-use quadrature::{Moments, Quadrature, Rule, transpose};
+use quadrature::{Moments, Quadrature, transpose};
 
 /// Options of the population objective ([`Population`]).
 ///
@@ -205,11 +205,7 @@ impl Population {
             teacher_bias,
             tt: 0.0,
             teacher_mean: 0.0,
-            quad: Quadrature {
-                opts: opts.clone(),
-                rule1: Rule::new(),
-                worst: 0.0,
-            },
+            quad: Quadrature::new(opts),
             ss: Vec::new(),
             st: Vec::new(),
             mean: Vec::new(),
@@ -464,13 +460,7 @@ impl Population {
     pub fn set_threads(&mut self, threads: usize) {
         let t = threads.max(1);
         let opts = self.quad.opts.clone();
-        self.workers = (1..t)
-            .map(|_| Quadrature {
-                opts: opts.clone(),
-                rule1: Rule::new(),
-                worst: 0.0,
-            })
-            .collect();
+        self.workers = (1..t).map(|_| Quadrature::new(&opts)).collect();
     }
 
     /// Every neuron `l` of the residual seen from student `i`: its coefficient `c_l` (`a_l`

@@ -143,9 +143,23 @@ pub(super) struct Quadrature {
     pub(super) opts: PopulationOptions,
     pub(super) rule1: Rule,
     pub(super) worst: f64,
+    /// The outer neuron's arguments on the outer nodes and its derivatives there (five
+    /// columns, [`Activation::eval5_columns`]).
+    outer_x: Vec<f64>,
+    outer_f: Vec<f64>,
 }
 
 impl Quadrature {
+    pub(super) fn new(opts: &PopulationOptions) -> Self {
+        Quadrature {
+            opts: opts.clone(),
+            rule1: Rule::new(),
+            worst: 0.0,
+            outer_x: Vec::new(),
+            outer_f: Vec::new(),
+        }
+    }
+
     /// `[m⁰, …, m⁴]` of one neuron (`m^p = E[σ⁽ᵖ⁾(w·x + b)]`) up to `order`.
     pub(super) fn mean_of(&mut self, n: &Neuron, order: usize) -> [f64; 5] {
         let s = norm(&n.w);
@@ -311,10 +325,15 @@ impl Quadrature {
             let mut scale = 0.0;
             let mut widest = 0;
             let n1 = self.rule1.z.len();
+            self.outer_x.clear();
+            self.outer_x
+                .extend(self.rule1.z.iter().map(|&za| k.b + p1 * za));
+            self.outer_f.resize(5 * n1, 0.0);
+            k.act.eval5_columns(&self.outer_x, &mut self.outer_f);
             for step1 in 0..n1 {
                 let i1 = if reverse { n1 - 1 - step1 } else { step1 };
                 let (za, wa) = (self.rule1.z[i1], self.rule1.w[i1]);
-                let fk = k.act.eval5(k.b + p1 * za).expect("checked smooth");
+                let fk: [f64; 5] = std::array::from_fn(|q| self.outer_f[q * n1 + i1]);
                 let shift = l.b + q1 * za;
                 // inner[q] = Σ w₂ σ_l⁽ᑫ⁾, inner[5 + q] the same on the coarse nodes.
                 let mut inner = [0.0; 10];
@@ -514,6 +533,10 @@ struct Table {
     lo: i64,
     start: usize,
     e: Vec<[f64; 8]>,
+    /// The nodes being added and their activations (five columns).
+    u: Vec<f64>,
+    du: Vec<f64>,
+    f: Vec<f64>,
 }
 
 impl Table {
@@ -545,13 +568,29 @@ impl Table {
             }
         }
         let next = self.lo + (self.e.len() - self.start) as i64;
-        for j in next..=b {
-            let (u, du) = node(j);
-            let f = act.eval5(u).expect("checked smooth");
-            let abs: f64 = f[..=order].iter().map(|v| v.abs()).sum();
-            let mut e = [u, du, 0.0, 0.0, 0.0, 0.0, 0.0, abs];
-            e[2..2 + order + 1].copy_from_slice(&f[..=order]);
-            self.e.push(e);
+        if next <= b {
+            // The new nodes' activations in one vectorised call.
+            self.u.clear();
+            self.du.clear();
+            for j in next..=b {
+                let (u, du) = node(j);
+                self.u.push(u);
+                self.du.push(du);
+            }
+            let n = self.u.len();
+            self.f.resize(5 * n, 0.0);
+            act.eval5_columns(&self.u, &mut self.f);
+            for i in 0..n {
+                let mut e = [self.u[i], self.du[i], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+                let mut abs = 0.0;
+                for q in 0..=order {
+                    let v = self.f[q * n + i];
+                    e[2 + q] = v;
+                    abs += v.abs();
+                }
+                e[7] = abs;
+                self.e.push(e);
+            }
         }
         &self.e[self.start..self.start + (b - a + 1) as usize]
     }
