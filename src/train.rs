@@ -285,10 +285,11 @@ pub struct TrainOptions {
     /// Regularisers added to the objective of both phases (and the certificate).
     pub regularisers: Regularisers,
     /// Threads of each loss, gradient and Hessian evaluation ([`Objective::with_threads`]:
-    /// blocks of samples, or the pair integrals of the infinite-data objective; default 1). For one large run: many runs are better
-    /// spread over [`train_seeds`]' `threads`, one run each. Inside `train_seeds` the blocks
-    /// are tasks of its pool, so `threads` bounds the cores used either way. Results agree
-    /// with one thread to round-off (a long flow may still end elsewhere).
+    /// blocks of samples, or the pair integrals of the infinite-data objective; default 1).
+    /// For one large run: many runs are better spread over [`train_seeds`]' `threads`, one
+    /// run each. Inside `train_seeds` the blocks are tasks of its pool, so `threads` bounds
+    /// the cores used either way. Results agree with one thread to round-off (a long flow may
+    /// still end elsewhere).
     pub eval_threads: usize,
 }
 

@@ -445,6 +445,9 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         .check(&student)
         .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     opts.regularisers = cfg.regularisers.clone();
+    if cfg.eval_threads == 0 {
+        bail!("--eval-threads must be at least 1");
+    }
     opts.eval_threads = cfg.eval_threads;
     if cfg.tau_weights.is_some() || cfg.tau_biases.is_some() {
         let ones = vec![1.0; student.depth()];

@@ -186,7 +186,8 @@ fn first_order(
         Some(d) => {
             // The same objective on the shuffled copy: regularisers and frozen parameters too.
             let b = Objective::new(obj.spec(), d, obj.loss_kind())?
-                .with_regularisers(obj.regularisers())?;
+                .with_regularisers(obj.regularisers())?
+                .with_threads(obj.threads())?;
             Some(if obj.frozen_mask.is_empty() {
                 b
             } else {

@@ -111,7 +111,8 @@ pub fn exp(x: f64) -> f64 {
 /// `e^x` for `x ≤ 0` (the activations' `exp(−|x|)`): as [`exp`] without the overflow branch.
 #[inline(always)]
 pub fn exp_nonpositive(x: f64) -> f64 {
-    let v = exp_in_range(x.max(-708.3));
+    // A select, not `max`: `max` would turn NaN into −708.3.
+    let v = exp_in_range(if x < -708.3 { -708.3 } else { x });
     if x < -708.3 { 0.0 } else { v }
 }
 
@@ -189,6 +190,13 @@ mod tests {
             let x = -750.0 * i as f64 / 100_000.0;
             assert!(ulps(exp_nonpositive(x), exp(x)) < 0.5, "{x}");
         }
+    }
+
+    #[test]
+    fn nan_propagates() {
+        assert!(exp(f64::NAN).is_nan());
+        assert!(exp_nonpositive(f64::NAN).is_nan());
+        assert!(log1p_unit(f64::NAN).is_nan());
     }
 
     #[test]

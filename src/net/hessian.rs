@@ -27,7 +27,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::objective::{Objective, Pass, row_blocks};
+use super::objective::{Objective, Pass, RowBlocks};
 use super::simd;
 use super::spec::LayerLayout;
 use super::workspace::{HessianWorkspace, Workspace, cm, cm_mut};
@@ -472,7 +472,7 @@ impl Objective<'_> {
         } else {
             self.chunk
         };
-        let blocks = row_blocks(0..self.data.n_samples(), c, self.threads());
+        let blocks = RowBlocks::new(0..self.data.n_samples(), c, self.threads());
         let (layouts, chunk) = (&self.layouts, self.chunk);
         let pass = Pass {
             spec: &self.spec,
@@ -484,11 +484,11 @@ impl Objective<'_> {
         let workers = &mut self.workers[..blocks.len() - 1];
         let mut total = 0.0;
         if workers.is_empty() {
-            total = pass.curvature_block(ws, &mut hw, params, blocks[0].clone(), c, grad, kind);
+            total = pass.curvature_block(ws, &mut hw, params, blocks.get(0), c, grad, kind);
         } else {
             rayon::scope(|s| {
-                for (w, r) in workers.iter_mut().zip(&blocks[1..]) {
-                    let r = r.clone();
+                for (b, w) in workers.iter_mut().enumerate() {
+                    let r = blocks.get(b + 1);
                     s.spawn(move |_| {
                         let whw = w
                             .hess
@@ -499,7 +499,7 @@ impl Objective<'_> {
                             pass.curvature_block(&mut w.ws, whw, params, r, c, &mut w.grad, kind);
                     });
                 }
-                total = pass.curvature_block(ws, &mut hw, params, blocks[0].clone(), c, grad, kind);
+                total = pass.curvature_block(ws, &mut hw, params, blocks.get(0), c, grad, kind);
             });
         }
         for w in workers.iter() {

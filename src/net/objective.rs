@@ -3,8 +3,10 @@
 //! An [`Objective`] owns the architecture, borrows the data and owns every buffer it needs, so
 //! repeated evaluations allocate nothing: the `*_into` methods do the work, the allocating twins
 //! wrap them. Samples are processed in chunks (forward GEMMs, fused activation kernels, backward
-//! GEMMs, all sequential: parallelism belongs to the caller, over seeds), so memory grows with
-//! the chunk, never with `N·P`.
+//! GEMMs), so memory grows with the chunk, never with `N·P`. One evaluation runs on one thread
+//! unless [`Objective::with_threads`] asks for more (each extra thread then holds its own chunk
+//! buffers and, for Hessians, its own `P²`-sized accumulators); many runs are parallelised by the
+//! caller, over seeds.
 //!
 //! Conventions (SPEC §3): the methods return and differentiate the **sum** loss
 //! `L_sum = Σ_i w_i φ_i` (plus the regularisers, [`Objective::with_regularisers`]);
@@ -108,21 +110,56 @@ impl Worker {
     }
 }
 
-/// `rows` cut into at most `threads` contiguous blocks of whole chunks of `chunk` samples
-/// (fewer when there are fewer chunks), in order.
-pub(crate) fn row_blocks(
-    rows: std::ops::Range<usize>,
-    chunk: usize,
-    threads: usize,
-) -> Vec<std::ops::Range<usize>> {
-    let n_chunks = rows.len().div_ceil(chunk.max(1));
-    let t = threads.clamp(1, n_chunks.max(1));
-    (0..t)
-        .map(|b| {
-            let (c0, c1) = (b * n_chunks / t, (b + 1) * n_chunks / t);
-            (rows.start + c0 * chunk).min(rows.end)..(rows.start + c1 * chunk).min(rows.end)
-        })
-        .collect()
+/// The blocks of a parallel evaluation: `rows` cut into at most `threads` contiguous blocks
+/// of whole chunks of `chunk` samples, in order; when there are fewer chunks than threads
+/// (a mini-batch), into equal blocks of at least [`MIN_BLOCK`] samples. Computed on the fly
+/// (no allocation per evaluation).
+#[derive(Clone, Debug)]
+pub(crate) struct RowBlocks {
+    start: usize,
+    end: usize,
+    /// Samples per unit: a chunk, or the block size for short ranges.
+    unit: usize,
+    units: usize,
+    count: usize,
+}
+
+/// The smallest block a short range (fewer chunks than threads) is cut into.
+pub(crate) const MIN_BLOCK: usize = 64;
+
+impl RowBlocks {
+    pub(crate) fn new(rows: std::ops::Range<usize>, chunk: usize, threads: usize) -> Self {
+        let (len, chunk, threads) = (rows.len(), chunk.max(1), threads.max(1));
+        let n_chunks = len.div_ceil(chunk);
+        let unit = if n_chunks >= threads {
+            chunk
+        } else {
+            let t = threads.min(len / MIN_BLOCK).max(1);
+            len.div_ceil(t).max(1)
+        };
+        let units = len.div_ceil(unit);
+        RowBlocks {
+            start: rows.start,
+            end: rows.end,
+            unit,
+            units,
+            count: threads.min(units).max(1),
+        }
+    }
+
+    /// Number of blocks (at least 1; one empty block for an empty range).
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Block `b` (`b < len()`).
+    pub(crate) fn get(&self, b: usize) -> std::ops::Range<usize> {
+        let (u0, u1) = (
+            b * self.units / self.count,
+            (b + 1) * self.units / self.count,
+        );
+        (self.start + u0 * self.unit).min(self.end)..(self.start + u1 * self.unit).min(self.end)
+    }
 }
 
 impl Pass<'_> {
@@ -484,8 +521,11 @@ impl<'a> Objective<'a> {
     /// chunks than threads uses fewer. The infinite-data objective ([`Objective::population`])
     /// spreads its pair integrals over the threads instead (the same bits on any number of
     /// threads, [`Population::set_threads`]). Worth it for one large run (many samples, wide
-    /// layers); many small runs are better parallelised over seeds. [`Objective::predict`]
-    /// stays sequential.
+    /// layers); many small runs are better parallelised over seeds. Each extra thread holds its
+    /// own chunk buffers and, once a Hessian is asked for, its own `P²`-sized accumulators.
+    /// Sequential still: [`Objective::predict`], [`Objective::output_vjp_into`] and the
+    /// matrix-free Gauss–Newton products (`gauss_newton`), which the `lm`/`newton-tr` refiners
+    /// use for geodesic acceleration and truncated CG.
     ///
     /// ```
     /// use gradflow::net::{Objective, Loss};
@@ -591,7 +631,7 @@ impl<'a> Objective<'a> {
         rows: std::ops::Range<usize>,
         mut grad: Option<&mut [f64]>,
     ) -> f64 {
-        let blocks = row_blocks(rows, self.chunk, self.threads());
+        let blocks = RowBlocks::new(rows, self.chunk, self.threads());
         let chunk = self.chunk;
         let pass = Pass {
             spec: &self.spec,
@@ -602,20 +642,20 @@ impl<'a> Objective<'a> {
         let ws = &mut self.ws;
         let want_grad = grad.is_some();
         if blocks.len() == 1 {
-            return pass.block(ws, params, blocks[0].clone(), chunk, grad);
+            return pass.block(ws, params, blocks.get(0), chunk, grad);
         }
         let workers = &mut self.workers[..blocks.len() - 1];
         let mut total = 0.0;
         rayon::scope(|s| {
-            for (w, r) in workers.iter_mut().zip(&blocks[1..]) {
-                let r = r.clone();
+            for (b, w) in workers.iter_mut().enumerate() {
+                let r = blocks.get(b + 1);
                 s.spawn(move |_| {
                     w.grad.fill(0.0);
                     let g = want_grad.then_some(&mut w.grad[..]);
                     w.loss = pass.block(&mut w.ws, params, r, chunk, g);
                 });
             }
-            total = pass.block(ws, params, blocks[0].clone(), chunk, grad.as_deref_mut());
+            total = pass.block(ws, params, blocks.get(0), chunk, grad.as_deref_mut());
         });
         for w in workers.iter() {
             total += w.loss;
@@ -785,5 +825,47 @@ impl<'a> Objective<'a> {
             self.backward(params, i0, n, grad, false);
         }
         self.mask_gradient(grad);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MIN_BLOCK, RowBlocks};
+
+    /// The blocks cover the range in order without gaps, from a non-zero start, in whole
+    /// chunks when there are enough of them, and in blocks of at least `MIN_BLOCK` samples
+    /// otherwise.
+    #[test]
+    fn row_blocks_tile_the_range() {
+        for start in [0, 3, 1000] {
+            for len in [0, 1, 7, 63, 64, 200, 511, 512, 513, 3000, 30_000] {
+                for chunk in [1, 5, 256, 512] {
+                    for threads in 1..=5 {
+                        let b = RowBlocks::new(start..start + len, chunk, threads);
+                        assert!(b.len() >= 1 && b.len() <= threads);
+                        let mut at = start;
+                        for i in 0..b.len() {
+                            let r = b.get(i);
+                            assert_eq!(r.start, at, "{start} {len} {chunk} {threads}");
+                            assert!(len == 0 || !r.is_empty());
+                            at = r.end;
+                            let whole = len.div_ceil(chunk) >= threads;
+                            if whole && i + 1 < b.len() {
+                                assert_eq!(r.len() % chunk, 0);
+                            }
+                            if !whole && b.len() > 1 {
+                                assert!(r.len() >= MIN_BLOCK.min(len / b.len()));
+                            }
+                        }
+                        assert_eq!(at, start + len);
+                        if len >= chunk * threads {
+                            assert_eq!(b.len(), threads);
+                        }
+                    }
+                }
+            }
+        }
+        // A mini-batch of one chunk still splits.
+        assert_eq!(RowBlocks::new(0..512, 512, 2).len(), 2);
     }
 }

@@ -67,3 +67,36 @@ fn zero_threads_are_rejected_by_name() {
         .expect("0 threads");
     assert!(err.to_string().contains("threads"), "{err}");
 }
+
+/// Regularisers and frozen parameters are applied once, after the blocks are summed.
+#[test]
+fn threads_with_regularisers_and_frozen_parameters() {
+    let p = gradflow::reference::Problem::benchmark("4-16-1", 2000).unwrap();
+    let np = p.start.len();
+    let norm = p.start.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let mut reg = gradflow::net::Regularisers::default();
+    reg.maxnorm = Some(0.5 * norm);
+    let frozen: Vec<bool> = (0..np).map(|i| i % 7 == 3).collect();
+    let build = |threads: usize| {
+        Objective::new(&p.student, &p.data, gradflow::net::Loss::Mse)
+            .unwrap()
+            .with_chunk(100)
+            .with_regularisers(&reg)
+            .unwrap()
+            .with_frozen(&frozen)
+            .unwrap()
+            .with_threads(threads)
+            .unwrap()
+    };
+    let (mut one, mut three) = (build(1), build(3));
+    let (l1, g1, h1) = one.hessian(&p.start);
+    let (l3, g3, h3) = three.hessian(&p.start);
+    assert!((l1 - l3).abs() <= 1e-12 * l1.abs());
+    assert!(close(&g1, &g3) && close(&h1, &h3));
+    assert!(frozen.iter().zip(&g3).all(|(&f, &g)| !f || g == 0.0));
+    let (mut ga, mut gb) = (vec![0.0; np], vec![0.0; np]);
+    let la = one.gradient_rows_into(&p.start, &mut ga, 150..650);
+    let lb = three.gradient_rows_into(&p.start, &mut gb, 150..650);
+    assert!((la - lb).abs() <= 1e-12 * la.abs());
+    assert!(close(&ga, &gb));
+}

@@ -423,22 +423,19 @@ impl Population {
             run(&mut self.quad, &self.tasks, &mut self.out);
         } else {
             let (tasks, quad, workers) = (&self.tasks, &mut self.quad, &mut self.workers[..t - 1]);
-            let mut rest: &mut [Moments] = &mut self.out;
-            let mut parts = Vec::with_capacity(t);
-            for b in 0..t {
-                let (lo, hi) = (b * n / t, (b + 1) * n / t);
-                let (head, tail) = rest.split_at_mut(hi - lo);
-                parts.push((&tasks[lo..hi], head));
-                rest = tail;
-            }
-            let mut parts = parts.into_iter();
-            let (first_tasks, first_out) = parts.next().expect("t ≥ 2 parts");
+            // Block b: pairs b·n/t .. (b+1)·n/t; the first stays on this thread.
+            let first = n / t;
+            let (first_out, mut rest) = self.out.split_at_mut(first);
             rayon::scope(|s| {
-                for (q, (tk, out)) in workers.iter_mut().zip(parts) {
+                for (b, q) in workers.iter_mut().enumerate() {
+                    let (lo, hi) = ((b + 1) * n / t, (b + 2) * n / t);
+                    let (out, tail) = std::mem::take(&mut rest).split_at_mut(hi - lo);
+                    rest = tail;
                     q.worst = 0.0;
+                    let tk = &tasks[lo..hi];
                     s.spawn(move |_| run(q, tk, out));
                 }
-                run(quad, first_tasks, first_out);
+                run(quad, &tasks[..first], first_out);
             });
             for q in workers.iter() {
                 self.quad.worst = self.quad.worst.max(q.worst);

@@ -329,7 +329,8 @@ impl Quadrature {
             self.outer_x
                 .extend(self.rule1.z.iter().map(|&za| k.b + p1 * za));
             self.outer_f.resize(5 * n1, 0.0);
-            k.act.eval5_columns(&self.outer_x, &mut self.outer_f);
+            let smooth = k.act.eval5_columns(&self.outer_x, &mut self.outer_f);
+            assert!(smooth, "checked smooth");
             for step1 in 0..n1 {
                 let i1 = if reverse { n1 - 1 - step1 } else { step1 };
                 let (za, wa) = (self.rule1.z[i1], self.rule1.w[i1]);
@@ -579,7 +580,8 @@ impl Table {
             }
             let n = self.u.len();
             self.f.resize(5 * n, 0.0);
-            act.eval5_columns(&self.u, &mut self.f);
+            let smooth = act.eval5_columns(&self.u, &mut self.f);
+            assert!(smooth, "checked smooth");
             for i in 0..n {
                 let mut e = [self.u[i], self.du[i], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
                 let mut abs = 0.0;
