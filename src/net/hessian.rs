@@ -481,7 +481,7 @@ impl Objective<'_> {
             loss: self.loss,
         };
         let ws = &mut self.ws;
-        let workers = &mut self.workers[..blocks.len() - 1];
+        let workers = &mut self.workers[..blocks.count() - 1];
         let mut total = 0.0;
         if workers.is_empty() {
             total = pass.curvature_block(ws, &mut hw, params, blocks.get(0), c, grad, kind);

@@ -111,54 +111,38 @@ impl Worker {
 }
 
 /// The blocks of a parallel evaluation: `rows` cut into at most `threads` contiguous blocks
-/// of whole chunks of `chunk` samples, in order; when there are fewer chunks than threads
-/// (a mini-batch), into equal blocks of at least [`MIN_BLOCK`] samples. Computed on the fly
-/// (no allocation per evaluation).
+/// of equal size (±1), in order, none smaller than `min(chunk, MIN_BLOCK)` samples (a block
+/// is evaluated in chunks of its own). Computed on the fly: no allocation per evaluation.
 #[derive(Clone, Debug)]
 pub(crate) struct RowBlocks {
     start: usize,
-    end: usize,
-    /// Samples per unit: a chunk, or the block size for short ranges.
-    unit: usize,
-    units: usize,
+    rows: usize,
     count: usize,
 }
 
-/// The smallest block a short range (fewer chunks than threads) is cut into.
+/// The smallest block worth a thread (with the default chunk).
 pub(crate) const MIN_BLOCK: usize = 64;
 
 impl RowBlocks {
     pub(crate) fn new(rows: std::ops::Range<usize>, chunk: usize, threads: usize) -> Self {
-        let (len, chunk, threads) = (rows.len(), chunk.max(1), threads.max(1));
-        let n_chunks = len.div_ceil(chunk);
-        let unit = if n_chunks >= threads {
-            chunk
-        } else {
-            let t = threads.min(len / MIN_BLOCK).max(1);
-            len.div_ceil(t).max(1)
-        };
-        let units = len.div_ceil(unit);
+        let len = rows.len();
+        let smallest = chunk.clamp(1, MIN_BLOCK);
         RowBlocks {
             start: rows.start,
-            end: rows.end,
-            unit,
-            units,
-            count: threads.min(units).max(1),
+            rows: len,
+            count: threads.min(len / smallest).max(1),
         }
     }
 
     /// Number of blocks (at least 1; one empty block for an empty range).
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.count
     }
 
     /// Block `b` (`b < len()`).
     pub(crate) fn get(&self, b: usize) -> std::ops::Range<usize> {
-        let (u0, u1) = (
-            b * self.units / self.count,
-            (b + 1) * self.units / self.count,
-        );
-        (self.start + u0 * self.unit).min(self.end)..(self.start + u1 * self.unit).min(self.end)
+        let (n, t) = (self.rows, self.count);
+        self.start + b * n / t..self.start + (b + 1) * n / t
     }
 }
 
@@ -513,12 +497,13 @@ impl<'a> Objective<'a> {
     }
 
     /// Evaluates the sample loss, its gradient and its Hessian (and Gauss–Newton matrix) on
-    /// `threads` threads (default 1): the samples are cut into `threads` contiguous blocks of
-    /// whole chunks, each evaluated with its own buffers, and the blocks' sums are added in
-    /// block order, so results are deterministic for a given thread count (and agree with one
-    /// thread to round-off). The threads are tasks of the current [`rayon`] pool (the caller's
-    /// pool when called inside one, e.g. [`crate::train::train_seeds`]); a call with fewer
-    /// chunks than threads uses fewer. The infinite-data objective ([`Objective::population`])
+    /// `threads` threads (default 1): the samples (or a mini-batch's rows) are cut into
+    /// `threads` contiguous blocks of equal size, each evaluated chunk by chunk with its own
+    /// buffers, and the blocks' sums are added in block order, so results are deterministic
+    /// for a given thread count (and agree with one thread to round-off). The threads are tasks
+    /// of the current [`rayon`] pool (the caller's pool when called inside one, e.g.
+    /// [`crate::train::train_seeds`]); a range too short for blocks of 64 samples (or of one
+    /// chunk, if smaller) each uses fewer. The infinite-data objective ([`Objective::population`])
     /// spreads its pair integrals over the threads instead (the same bits on any number of
     /// threads, [`Population::set_threads`]). Worth it for one large run (many samples, wide
     /// layers); many small runs are better parallelised over seeds. Each extra thread holds its
@@ -641,10 +626,10 @@ impl<'a> Objective<'a> {
         };
         let ws = &mut self.ws;
         let want_grad = grad.is_some();
-        if blocks.len() == 1 {
+        if blocks.count() == 1 {
             return pass.block(ws, params, blocks.get(0), chunk, grad);
         }
-        let workers = &mut self.workers[..blocks.len() - 1];
+        let workers = &mut self.workers[..blocks.count() - 1];
         let mut total = 0.0;
         rayon::scope(|s| {
             for (b, w) in workers.iter_mut().enumerate() {
@@ -832,40 +817,39 @@ impl<'a> Objective<'a> {
 mod tests {
     use super::{MIN_BLOCK, RowBlocks};
 
-    /// The blocks cover the range in order without gaps, from a non-zero start, in whole
-    /// chunks when there are enough of them, and in blocks of at least `MIN_BLOCK` samples
-    /// otherwise.
+    /// The blocks cover the range in order without gaps, from a non-zero start, in equal
+    /// sizes (±1) of at least `min(chunk, MIN_BLOCK)` samples, as many as the threads when
+    /// the range allows.
     #[test]
     fn row_blocks_tile_the_range() {
         for start in [0, 3, 1000] {
-            for len in [0, 1, 7, 63, 64, 200, 511, 512, 513, 3000, 30_000] {
+            for len in [0, 1, 7, 63, 64, 200, 511, 512, 513, 640, 3000, 30_000] {
                 for chunk in [1, 5, 256, 512] {
                     for threads in 1..=5 {
                         let b = RowBlocks::new(start..start + len, chunk, threads);
-                        assert!(b.len() >= 1 && b.len() <= threads);
+                        assert!(b.count() >= 1 && b.count() <= threads);
+                        let sizes: Vec<usize> = (0..b.count()).map(|i| b.get(i).len()).collect();
                         let mut at = start;
-                        for i in 0..b.len() {
+                        for i in 0..b.count() {
                             let r = b.get(i);
                             assert_eq!(r.start, at, "{start} {len} {chunk} {threads}");
-                            assert!(len == 0 || !r.is_empty());
                             at = r.end;
-                            let whole = len.div_ceil(chunk) >= threads;
-                            if whole && i + 1 < b.len() {
-                                assert_eq!(r.len() % chunk, 0);
-                            }
-                            if !whole && b.len() > 1 {
-                                assert!(r.len() >= MIN_BLOCK.min(len / b.len()));
+                            if b.count() > 1 {
+                                assert!(r.len() >= chunk.min(MIN_BLOCK));
                             }
                         }
                         assert_eq!(at, start + len);
-                        if len >= chunk * threads {
-                            assert_eq!(b.len(), threads);
+                        let (lo, hi) = (sizes.iter().min(), sizes.iter().max());
+                        assert!(hi.unwrap() - lo.unwrap() <= 1);
+                        if len >= chunk.min(MIN_BLOCK) * threads {
+                            assert_eq!(b.count(), threads);
                         }
                     }
                 }
             }
         }
-        // A mini-batch of one chunk still splits.
-        assert_eq!(RowBlocks::new(0..512, 512, 2).len(), 2);
+        // A mini-batch of 640 with chunks of 512 splits evenly.
+        let b = RowBlocks::new(0..640, 512, 2);
+        assert_eq!((b.get(0), b.get(1)), (0..320, 320..640));
     }
 }
