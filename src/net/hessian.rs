@@ -27,7 +27,8 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::objective::{Objective, Pass, RowBlocks};
+use super::objective::Objective;
+use super::pass::{Pass, RowBlocks, Worker, fan_out};
 use super::simd;
 use super::spec::LayerLayout;
 use super::workspace::{HessianWorkspace, Workspace, cm, cm_mut};
@@ -473,36 +474,19 @@ impl Objective<'_> {
             self.chunk
         };
         let blocks = RowBlocks::new(0..self.data.n_samples(), c, self.threads());
-        let (layouts, chunk) = (&self.layouts, self.chunk);
-        let pass = Pass {
-            spec: &self.spec,
-            layouts,
-            data: &self.data,
-            loss: self.loss,
+        let chunk = self.chunk;
+        let (pass, ws, workers) = self.parts();
+        let work = |w: &mut Worker, r| {
+            let whw = w
+                .hess
+                .get_or_insert_with(|| HessianWorkspace::new(pass.layouts, chunk));
+            whw.clear();
+            w.grad.fill(0.0);
+            w.loss = pass.curvature_block(&mut w.ws, whw, params, r, c, &mut w.grad, kind);
         };
-        let ws = &mut self.ws;
-        let workers = &mut self.workers[..blocks.count() - 1];
-        let mut total = 0.0;
-        if workers.is_empty() {
-            total = pass.curvature_block(ws, &mut hw, params, blocks.get(0), c, grad, kind);
-        } else {
-            rayon::scope(|s| {
-                for (b, w) in workers.iter_mut().enumerate() {
-                    let r = blocks.get(b + 1);
-                    s.spawn(move |_| {
-                        let whw = w
-                            .hess
-                            .get_or_insert_with(|| HessianWorkspace::new(layouts, chunk));
-                        whw.clear();
-                        w.grad.fill(0.0);
-                        w.loss =
-                            pass.curvature_block(&mut w.ws, whw, params, r, c, &mut w.grad, kind);
-                    });
-                }
-                total = pass.curvature_block(ws, &mut hw, params, blocks.get(0), c, grad, kind);
-            });
-        }
-        for w in workers.iter() {
+        let main = |r| pass.curvature_block(ws, &mut hw, params, r, c, grad, kind);
+        let (mut total, done) = fan_out(&blocks, workers, work, main);
+        for w in done {
             total += w.loss;
             grad.iter_mut().zip(&w.grad).for_each(|(g, v)| *g += v);
             hw.add(w.hess.as_ref().expect("filled by its block"));

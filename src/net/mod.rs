@@ -18,6 +18,7 @@ mod layer_record;
 pub mod loss;
 pub mod network;
 pub mod objective;
+mod pass;
 pub mod population;
 pub mod regulariser;
 mod simd;
