@@ -145,27 +145,6 @@ pub(crate) fn add_product(out: &mut [f64], a: &[f64], b: &[f64]) {
     });
 }
 
-struct ScaledExp<'a> {
-    out: &'a mut [f64],
-    coef: &'a [f64],
-}
-
-impl WithSimd for ScaledExp<'_> {
-    type Output = ();
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, _: S) {
-        for (o, c) in self.out.iter_mut().zip(self.coef) {
-            *o = c * crate::net::fastmath::exp_nonpositive(*o);
-        }
-    }
-}
-
-/// `out[i] = coef[i]·e^{out[i]}` for `out[i] ≤ 0` (vectorised [`crate::net::fastmath`] `exp`).
-#[inline]
-pub(crate) fn scaled_exp_nonpositive(out: &mut [f64], coef: &[f64]) {
-    dispatch(ScaledExp { out, coef });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,14 +184,6 @@ mod tests {
             out.iter()
                 .enumerate()
                 .all(|(i, o)| (o - 2.0 * a[i] * b[i]).abs() < 1e-12)
-        );
-        let x: Vec<f64> = (0..37).map(|i| -0.37 * i as f64).collect();
-        let mut e = x.clone();
-        scaled_exp_nonpositive(&mut e, &b);
-        assert!(
-            e.iter()
-                .enumerate()
-                .all(|(i, o)| (o - b[i] * x[i].exp()).abs() <= 4e-16 * o.abs())
         );
     }
 }

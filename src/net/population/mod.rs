@@ -60,6 +60,7 @@
 
 mod bivariate;
 mod hessian;
+mod inner;
 mod quadrature;
 mod relu;
 mod smoothing;

@@ -2,6 +2,7 @@
 //! its step-doubling error control (see the parent module's docs).
 
 use super::bivariate::{cdf_form, erf_pair};
+use super::inner::{Scratch, Table, sinh_sums, uniform_sums};
 use super::smoothing::{has_closed_form, smoothing};
 use super::{Neuron, PopulationOptions};
 use crate::net::activation::Activation;
@@ -125,11 +126,20 @@ fn rule_for(dist: Option<f64>, b: f64, s: f64, tol: f64, z_max: f64, refine: f64
     if let Some(d) = dist {
         let (center, eps) = (-b / s, d / s);
         if s > 0.0 && eps < SINH_EPS && center.abs() < z_max {
-            let h = sinh_step(tol).min(H_MAX / eps.hypot(center));
+            let h = sinh_step(tol).min(H_MAX / (eps * eps + center * center).sqrt());
             return (refine * h, Map::Sinh { center, eps });
         }
     }
     (refine * step(dist, s, tol), Map::Uniform)
+}
+
+/// `asinh(x)` to a few ulp for the bounds of node windows (which have a node to spare on
+/// each side): `ln(|x| + √(x² + 1))` with the sign of `x`, without the `hypot` and `log1p` of
+/// `f64::asinh`, which the windows of every outer node spent a tenth of a pair's time in.
+#[inline]
+fn asinh_bound(x: f64) -> f64 {
+    let a = x.abs();
+    (a + a.mul_add(a, 1.0).sqrt()).ln().copysign(x)
 }
 
 /// The largest step of a sinh-mapped rule: with the map the trapezoidal rule converges like
@@ -254,6 +264,7 @@ impl Quadrature {
         let (dk, dl) = (k.act.singularity_distance(), l.act.singularity_distance());
         let z1 = z_max(&k.act, p1, tol).max(z_max(&l.act, q1.abs() + q2, tol));
         let z2 = z_max(&l.act, q2, tol);
+        let disc = !matches!(k.act, Activation::Exp) && !matches!(l.act, Activation::Exp);
         // Never more than max_points nodes per dimension.
         let floor = |z: f64| 2.0 * z / (self.opts.max_points - 1) as f64;
         let deg1 = p1 == 0.0 && q1 == 0.0;
@@ -336,6 +347,14 @@ impl Quadrature {
                 let (za, wa) = (self.rule1.z[i1], self.rule1.w[i1]);
                 let fk: [f64; 5] = std::array::from_fn(|q| self.outer_f[q * n1 + i1]);
                 let shift = l.b + q1 * za;
+                // The inner window: the disc `z₁² + z₂² ≤ Z²` rather than the square (the
+                // standard bivariate density outside it is `e^{−Z²/2}`, below what the
+                // one-dimensional cut at `Z` leaves), except for `exp`, whose mass moves out.
+                let zw = if disc {
+                    (z2 * z2 - za * za).max(0.0).sqrt()
+                } else {
+                    z2
+                };
                 // inner[q] = Σ w₂ σ_l⁽ᑫ⁾, inner[5 + q] the same on the coarse nodes.
                 let mut inner = [0.0; 10];
                 let mut abs_inner = 0.0;
@@ -363,9 +382,10 @@ impl Quadrature {
                         let d = eps * q2;
                         let kq = ((refine * h0 / h2).ceil().max(1.0)) as u32;
                         let h = refine * h0 / kq as f64;
-                        let lo = ((-z2 * q2 + shift) / d).asinh();
-                        let hi = ((z2 * q2 + shift) / d).asinh();
-                        let (a, b) = ((lo / h).floor() as i64 - 1, (hi / h).ceil() as i64 + 1);
+                        let index = |z: f64| asinh_bound((z * q2 + shift) / d) / h;
+                        let (a, b) = (index(-z2).floor() as i64 - 1, index(z2).ceil() as i64 + 1);
+                        let (a_w, b_w) =
+                            (index(-zw).floor() as i64 - 1, index(zw).ceil() as i64 + 1);
                         let pos = match sinh_tabs.iter().position(|(kk, _)| *kk == kq) {
                             Some(i) => i,
                             None => {
@@ -373,20 +393,22 @@ impl Quadrature {
                                 sinh_tabs.len() - 1
                             }
                         };
-                        let tab = sinh_tabs[pos].1.slide(a, b, &l.act, order, |j| {
+                        let win = sinh_tabs[pos].1.slide(a, b, &l.act, order, |j| {
                             let t = j as f64 * h;
                             (d * t.sinh(), d * t.cosh())
                         });
-                        widest = widest.max(tab.len());
-                        sinh_sums(tab, a, shift, q2, h, &mut scratch)
+                        widest = widest.max(win.len());
+                        sinh_sums(&win.sub(a_w, b_w), shift, q2, h)
                     } else {
                         let h = h2;
                         let dx = q2 * h;
-                        let a = ((shift - z2 * q2) / dx).floor() as i64 - 1;
-                        let b = ((shift + z2 * q2) / dx).ceil() as i64 + 1;
-                        let tab = uniform_tab.slide(a, b, &l.act, order, |j| (j as f64 * dx, q2));
-                        widest = widest.max(tab.len());
-                        uniform_sums(tab, a, shift / q2, h, &mut scratch)
+                        let index = |z: f64| (shift + z * q2) / dx;
+                        let (a, b) = (index(-z2).floor() as i64 - 1, index(z2).ceil() as i64 + 1);
+                        let (a_w, b_w) =
+                            (index(-zw).floor() as i64 - 1, index(zw).ceil() as i64 + 1);
+                        let win = uniform_tab.slide(a, b, &l.act, order, |j| (j as f64 * dx, q2));
+                        widest = widest.max(win.len());
+                        uniform_sums(&win.sub(a_w, b_w), shift / q2, h, &mut scratch)
                     };
                     for q in 0..=order {
                         inner[q] = sums.even[q] + sums.odd[q];
@@ -422,179 +444,6 @@ impl Quadrature {
             }
             refine *= 0.5;
         }
-    }
-}
-
-/// Weighted sums of a [`Table`] window: over the nodes of even and of odd global index (the
-/// even ones form the rule of twice the step), and of `Σ|σ⁽ᑫ⁾|` over all.
-#[derive(Default)]
-struct Sums {
-    even: [f64; 5],
-    odd: [f64; 5],
-    abs: f64,
-}
-
-/// Buffers of the inner sums (kept across outer nodes: no allocation per node).
-#[derive(Default)]
-struct Scratch {
-    /// `−z²/2`, then the weights.
-    w: Vec<f64>,
-    /// The weights' factors in front of `e^{−z²/2}`.
-    c: Vec<f64>,
-}
-
-impl Scratch {
-    fn resize(&mut self, n: usize) {
-        self.w.resize(n, 0.0);
-        self.c.resize(n, 0.0);
-    }
-
-    /// The window's sums with the weights `c·e^{w}` (vectorised `exp`); `a` is the global index
-    /// of the first node.
-    fn sums(&mut self, tab: &[[f64; 8]], a: i64) -> Sums {
-        let n = tab.len();
-        crate::net::simd::scaled_exp_nonpositive(&mut self.w[..n], &self.c[..n]);
-        let (mut first, mut second) = ([0.0; 6], [0.0; 6]);
-        let add = |acc: &mut [f64; 6], w: f64, e: &[f64; 8]| {
-            for q in 0..6 {
-                acc[q] += w * e[2 + q];
-            }
-        };
-        let pairs = tab.chunks_exact(2).zip(self.w[..n].chunks_exact(2));
-        for (e, w) in pairs {
-            add(&mut first, w[0], &e[0]);
-            add(&mut second, w[1], &e[1]);
-        }
-        if n % 2 == 1 {
-            add(&mut first, self.w[n - 1], &tab[n - 1]);
-        }
-        let (even, odd) = if a.rem_euclid(2) == 0 {
-            (first, second)
-        } else {
-            (second, first)
-        };
-        Sums {
-            even: even[..5].try_into().expect("five"),
-            odd: odd[..5].try_into().expect("five"),
-            abs: even[5] + odd[5],
-        }
-    }
-}
-
-/// The inner rule on the uniform grid `u_j = j·q₂h` (window starting at `j = a`) for the
-/// Gaussian centred at `z = s` (`s = shift/q₂`): weights `h·φ(z_j)`, `z_j = j·h − s`.
-///
-/// `z_j` is taken as `(j − j₀)·h − (s − j₀h)` with `j₀` the node nearest the centre: `s` may be
-/// large (nearly aligned neurons: `q₂` small), and `j·h − s` would lose the digits that the
-/// weights need.
-fn uniform_sums(tab: &[[f64; 8]], a: i64, s: f64, h: f64, scratch: &mut Scratch) -> Sums {
-    let n = tab.len();
-    scratch.resize(n);
-    let j0 = (s / h).round() as i64;
-    let i0 = (j0 - a).clamp(0, n as i64 - 1);
-    let z0 = -(s - (a + i0) as f64 * h);
-    let base = h / (2.0 * std::f64::consts::PI).sqrt();
-    for i in 0..n {
-        let z = z0 + (i as i64 - i0) as f64 * h;
-        scratch.w[i] = -0.5 * z * z;
-        scratch.c[i] = base;
-    }
-    scratch.sums(tab, a)
-}
-
-/// The inner rule on the sinh-mapped nodes of a [`Table`] (window starting at `j = a`) for the
-/// Gaussian `φ((u − shift)/q₂)`: weights `h·(du/dt)·φ(z)/q₂`. (Used only for `q₂ > d`, so
-/// `(u − shift)/q₂` loses no digits that matter.)
-fn sinh_sums(tab: &[[f64; 8]], a: i64, shift: f64, q2: f64, h: f64, scratch: &mut Scratch) -> Sums {
-    let n = tab.len();
-    scratch.resize(n);
-    let c = h / ((2.0 * std::f64::consts::PI).sqrt() * q2);
-    let inv = 1.0 / q2;
-    for (i, e) in tab.iter().enumerate() {
-        let z = (e[0] - shift) * inv;
-        scratch.w[i] = -0.5 * z * z;
-        scratch.c[i] = c * e[1];
-    }
-    scratch.sums(tab, a)
-}
-
-/// The values `[u, du/dt, σ, σ′, σ″, σ‴, σ⁗, Σ|σ⁽ᑫ⁾|]` of one neuron's activation on the nodes
-/// `j` of an inner rule, over a window of `j` that only moves up.
-///
-/// In the pair frame the inner variable enters as `u_l = shift + q₂z₂`. A uniform rule in
-/// `z₂` is a uniform grid in `u_l` (`u = j·q₂h`), and the sinh rule around the singular point
-/// (`Re u = 0`, `Im u = ±d`) is `u = d·sinh(j·h)`: neither depends on the outer node, whose
-/// `shift` only moves the Gaussian weight `φ((u − shift)/q₂)` over the nodes. So each node's
-/// activation (an `exp` and a `log1p` for `g`) is computed once per pair instead of once per
-/// outer node. Moving a uniform grid relative to the Gaussian's centre leaves the trapezoidal
-/// rule's exponential accuracy unchanged (the rule integrates over the whole line).
-#[derive(Default)]
-struct Table {
-    /// `j` of `e[start]`.
-    lo: i64,
-    start: usize,
-    e: Vec<[f64; 8]>,
-    /// The nodes being added and their activations (five columns).
-    u: Vec<f64>,
-    du: Vec<f64>,
-    f: Vec<f64>,
-}
-
-impl Table {
-    fn reset(&mut self) {
-        self.e.clear();
-        self.start = 0;
-    }
-
-    /// The entries of nodes `a..=b`, `node(j) = (u, du/dt)`. Windows must not move down
-    /// (a window below the held one, or not touching it, starts the table afresh).
-    fn slide(
-        &mut self,
-        a: i64,
-        b: i64,
-        act: &Activation,
-        order: usize,
-        node: impl Fn(i64) -> (f64, f64),
-    ) -> &[[f64; 8]] {
-        let held = (self.e.len() - self.start) as i64;
-        if held == 0 || a < self.lo || a > self.lo + held {
-            self.reset();
-            self.lo = a;
-        } else {
-            self.start += (a - self.lo) as usize;
-            self.lo = a;
-            if self.start > 256 && 2 * self.start > self.e.len() {
-                self.e.drain(..self.start);
-                self.start = 0;
-            }
-        }
-        let next = self.lo + (self.e.len() - self.start) as i64;
-        if next <= b {
-            // The new nodes' activations in one vectorised call.
-            self.u.clear();
-            self.du.clear();
-            for j in next..=b {
-                let (u, du) = node(j);
-                self.u.push(u);
-                self.du.push(du);
-            }
-            let n = self.u.len();
-            self.f.resize(5 * n, 0.0);
-            let smooth = act.eval5_columns(&self.u, &mut self.f);
-            assert!(smooth, "checked smooth");
-            for i in 0..n {
-                let mut e = [self.u[i], self.du[i], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-                let mut abs = 0.0;
-                for q in 0..=order {
-                    let v = self.f[q * n + i];
-                    e[2 + q] = v;
-                    abs += v.abs();
-                }
-                e[7] = abs;
-                self.e.push(e);
-            }
-        }
-        &self.e[self.start..self.start + (b - a + 1) as usize]
     }
 }
 
