@@ -64,6 +64,13 @@ pub struct RunRecord {
     /// Mean loss after the gradient flow.
     #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub ode_loss: f64,
+    /// ODE time the gradient flow reached (infinite once a converged flow's steps overflow the
+    /// time axis; NaN in records written before this field).
+    #[serde(
+        default = "crate::io::non_finite::nan",
+        deserialize_with = "crate::io::non_finite::f64_or_infinity"
+    )]
+    pub ode_t: f64,
     /// ∞-norm of the mean gradient at `x`.
     #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub gnorm: f64,
@@ -454,6 +461,7 @@ pub fn train(
         x: x_best.clone(),
         loss: loss_best,
         ode_loss: f.outcome.loss,
+        ode_t: f.t,
         gnorm: gnorm_best,
         rmse: obj.rmse_of(loss_sum),
         ode: phase_of_flow(&f),

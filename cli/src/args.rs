@@ -62,7 +62,7 @@ pub(crate) use overlay_opt;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FlowArgs {
     #[arg(long = "ode", value_parser = named::<Integrator>(),
-        help = "Integrator [default: rodas5p up to 1024 parameters, tr-bdf2 up to 2048, mini-batch adam above]")]
+        help = "Integrator [default: rodas5p up to 1024 parameters, ros34pw2 up to 2048, mini-batch adam above]")]
     pub integrator: Option<Integrator>,
     #[arg(long, help = d("Absolute tolerance of the integrator", flow().abstol))]
     pub abstol: Option<f64>,
@@ -84,6 +84,8 @@ pub struct FlowArgs {
     pub max_t: Option<f64>,
     #[arg(long, help = d("Refresh the Hessian (Jacobian) at least every this many steps", flow().jacobian_refresh))]
     pub jacobian_refresh: Option<usize>,
+    #[arg(long, help = d("Evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples, scaled to the full sum (0: all samples)", flow().jacobian_samples))]
+    pub jacobian_samples: Option<usize>,
     #[arg(long, help = d("Fixed step of rk4", flow().dt))]
     pub dt: Option<f64>,
     #[arg(long, help = d("Learning rate of gd and adam (on the mean loss)", flow().lr))]
@@ -130,6 +132,7 @@ impl FlowArgs {
                 maxtime_ode,
                 maxiterations_ode,
                 jacobian_refresh,
+                jacobian_samples,
                 dt,
                 lr,
                 lr_patience,

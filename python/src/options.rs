@@ -20,7 +20,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "ode",
         Table::Flow,
         "integrator",
-        "integrator (default: by size: rodas5p up to 1024 parameters, tr-bdf2 up to 2048, mini-batch adam above)",
+        "integrator (default: by size: rodas5p up to 1024 parameters, ros34pw2 up to 2048, mini-batch adam above)",
     ),
     (
         "abstol",
@@ -71,6 +71,12 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         Table::Flow,
         "jacobian_refresh",
         "refresh the Hessian at least every this many steps",
+    ),
+    (
+        "jacobian_samples",
+        Table::Flow,
+        "jacobian_samples",
+        "evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples (0: all)",
     ),
     ("dt", Table::Flow, "dt", "fixed step of rk4"),
     ("lr", Table::Flow, "lr", "learning rate of gd and adam"),

@@ -71,6 +71,11 @@ impl TrainResult {
     fn optim_stop(&self) -> &'static str {
         self.record.optim.outcome.stop.name()
     }
+    /// ODE time the gradient flow reached (inf once a converged flow's steps overflow it).
+    #[getter]
+    fn ode_t(&self) -> f64 {
+        self.record.ode_t
+    }
     /// Wall time of the flow (s).
     #[getter]
     fn ode_time(&self) -> f64 {

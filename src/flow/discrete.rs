@@ -148,12 +148,6 @@ impl Plateau {
     }
 }
 
-/// A copy of the data in a seeded random order, whose windows are the mini-batches.
-fn shuffled(obj: &Objective<'_>) -> Result<crate::net::Dataset> {
-    let perm = Stream::new(0x5eed, 7).permutation(obj.data().n_samples());
-    obj.data().select(&perm)
-}
-
 /// Gradient descent or Adam on the mean loss, one step per unit of "time", on mini-batches of
 /// `flow.batch_size` samples (full batch by default); on mini-batches the full loss and
 /// gradient are evaluated (the best point kept, the stop rules and the plateau schedule
@@ -177,24 +171,12 @@ fn first_order(
     let scale = obj.mean_scale();
     let total = obj.data().n_samples();
     let batch = cfg.batch_size.unwrap_or(total).clamp(1, total);
-    let data = if batch < total {
-        Some(shuffled(obj)?)
+    // The same objective on a copy of the data in a seeded random order, whose windows are
+    // the mini-batches (regularisers and frozen parameters too).
+    let mut batch_obj = if batch < total {
+        Some(obj.on_rows(&Stream::new(0x5eed, 7).permutation(total))?)
     } else {
         None
-    };
-    let mut batch_obj = match &data {
-        Some(d) => {
-            // The same objective on the shuffled copy: regularisers and frozen parameters too.
-            let b = Objective::new(obj.spec(), d, obj.loss_kind())?
-                .with_regularisers(obj.regularisers())?
-                .with_threads(obj.threads())?;
-            Some(if obj.frozen_mask.is_empty() {
-                b
-            } else {
-                b.with_frozen(&obj.frozen_mask)?
-            })
-        }
-        None => None,
     };
     let rates: Vec<f64> = match &cfg.tau_params {
         Some(f) => f.iter().map(|f| cfg.lr * f).collect(),

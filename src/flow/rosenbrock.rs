@@ -14,7 +14,7 @@ use crate::net::Objective;
 
 /// `dθ/dt = −τ∇L_sum(θ)` with Jacobian `−τH_sum(θ)` (`τ` diagonal: one time scale per
 /// parameter), recording every evaluation.
-struct GradientFlow<'o, 'd> {
+struct GradientFlow<'o, 'd, 's> {
     obj: &'o mut Objective<'d>,
     monitor: &'o mut Monitor,
     /// The time scale of each parameter.
@@ -23,9 +23,12 @@ struct GradientFlow<'o, 'd> {
     /// Testing hook: after this many right-hand sides, return NaN.
     poison_after: Option<usize>,
     evals: usize,
+    /// The Jacobian's objective on a subset of the samples and the factor that scales its sum
+    /// to the full data's (`FlowConfig::jacobian_samples`), with a gradient buffer.
+    jacobian: Option<(&'o mut Objective<'s>, f64, Vec<f64>)>,
 }
 
-impl GradientFlow<'_, '_> {
+impl GradientFlow<'_, '_, '_> {
     /// Whether the run was cancelled: the equations then freeze (zero right-hand side and
     /// Jacobian), the step in progress completes at once and the stop rule ends the run.
     fn frozen(&self, f: &mut [f64], jac: Option<&mut [f64]>) -> bool {
@@ -51,7 +54,7 @@ impl GradientFlow<'_, '_> {
     }
 }
 
-impl RosenbrockSystem for GradientFlow<'_, '_> {
+impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
     fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
         if self.frozen(f, None) {
             return;
@@ -64,7 +67,15 @@ impl RosenbrockSystem for GradientFlow<'_, '_> {
         if self.frozen(f, Some(jac)) {
             return;
         }
-        let loss = self.obj.hessian_into(y, f, jac);
+        let loss = match self.jacobian.as_mut() {
+            Some((sub, factor, g)) => {
+                let loss = self.obj.gradient_into(y, f);
+                sub.hessian_into(y, g, jac);
+                jac.iter_mut().for_each(|v| *v *= *factor);
+                loss
+            }
+            None => self.obj.hessian_into(y, f, jac),
+        };
         self.monitor.record_hessian();
         let n = self.tau.len();
         for (row, t) in jac.chunks_exact_mut(n).zip(&self.tau) {
@@ -81,6 +92,25 @@ fn tableau(method: Integrator) -> Option<RosenbrockTableau> {
         Integrator::Ros34Pw2 => Some(RosenbrockTableau::ros34pw2()),
         _ => None,
     }
+}
+
+/// The objective on `k` evenly spaced samples and the factor from its sum to the full one
+/// (`None` when there are no more than `k` samples, no samples at all, or the chosen rows
+/// weigh nothing).
+fn subsample(
+    obj: &Objective<'_>,
+    k: usize,
+) -> crate::error::Result<Option<(Objective<'static>, f64)>> {
+    let n = obj.data().n_samples();
+    if obj.as_population().is_some() || k >= n {
+        return Ok(None);
+    }
+    // Row ⌊i·n/k⌋ for i < k: k distinct rows spread over the whole data (sorted data too).
+    let rows: Vec<usize> = (0..k).map(|i| i * n / k).collect();
+    let sub = obj.on_rows(&rows)?;
+    let factor = obj.data().effective_size() / sub.data().effective_size();
+    // Weighted data whose chosen rows all weigh zero: the exact Hessian instead.
+    Ok(factor.is_finite().then_some((sub, factor)))
 }
 
 /// Integrates the flow from `x` at time `t` with a Rosenbrock method until a stop rule holds
@@ -100,7 +130,14 @@ pub(super) fn segment(
         return Err((t, format!("{method} is not a Rosenbrock method")));
     };
     let scale = obj.mean_scale();
+    let mut sub = match cfg.jacobian_samples {
+        k if k > 0 && method == Integrator::Ros34Pw2 => {
+            subsample(obj, k).map_err(|e| (t, format!("flow.jacobian_samples: {e}")))?
+        }
+        _ => None,
+    };
     let mut sys = GradientFlow {
+        jacobian: sub.as_mut().map(|(o, f)| (o, *f, vec![0.0; x.len()])),
         obj,
         monitor,
         tau: cfg.taus(x.len()),

@@ -29,3 +29,8 @@ pub fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 pub fn f64_or_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
+
+/// NaN: the `serde(default)` of fields missing from older files.
+pub fn nan() -> f64 {
+    f64::NAN
+}

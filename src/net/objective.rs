@@ -58,6 +58,11 @@ impl<'a> Objective<'a> {
     /// Fails if the data's dimensions do not match the network, or the loss does not fit the
     /// output layer (NLL needs a softmax output layer; softmax is only supported with NLL).
     pub fn new(spec: &NetSpec, data: &'a Dataset, loss: Loss) -> Result<Self> {
+        Self::with_data(spec, Cow::Borrowed(data), loss)
+    }
+
+    /// [`Objective::new`] on borrowed or owned data.
+    fn with_data(spec: &NetSpec, data: Cow<'a, Dataset>, loss: Loss) -> Result<Self> {
         spec.validate()?;
         if data.input_dim() != spec.input_dim {
             return Err(Error::Shape {
@@ -94,7 +99,7 @@ impl<'a> Objective<'a> {
             layouts: spec.layouts(),
             ws: Workspace::new(spec, chunk),
             spec: spec.clone(),
-            data: Cow::Borrowed(data),
+            data,
             population: None,
             loss,
             chunk,
@@ -221,6 +226,53 @@ impl<'a> Objective<'a> {
             .collect();
         self.frozen_mask = mask.to_vec();
         Ok(self)
+    }
+
+    /// The same objective — loss, regularisers, frozen parameters, threads — on the samples
+    /// `rows` of its data (a copy it owns, in that order; sample weights follow their rows).
+    /// Its sum loss covers only those rows: multiply by
+    /// `self.data().effective_size() / sub.data().effective_size()` to estimate the full sum
+    /// (the regularisers, scaled by the data size, follow the same factor).
+    ///
+    /// ```
+    /// use gradflow::net::{Loss, Objective};
+    /// let p = gradflow::reference::Problem::benchmark("4-16-1", 100)?;
+    /// let full = Objective::new(&p.student, &p.data, Loss::Mse)?;
+    /// let mut sub = full.on_rows(&[0, 2, 4])?;
+    /// assert_eq!(sub.data().n_samples(), 3);
+    /// assert!(sub.loss(&p.start).is_finite());
+    /// # Ok::<(), gradflow::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// For the infinite-data objective (it has no samples), an empty `rows`, or a row out of
+    /// range.
+    pub fn on_rows(&self, rows: &[usize]) -> Result<Objective<'static>> {
+        if self.population.is_some() {
+            return Err(Error::invalid(
+                "rows",
+                "the infinite-data objective has no samples to select",
+            ));
+        }
+        let n = self.data.n_samples();
+        if rows.is_empty() {
+            return Err(Error::invalid("rows", "must not be empty"));
+        }
+        if let Some(r) = rows.iter().find(|&&r| r >= n) {
+            return Err(Error::invalid(
+                "rows",
+                format!("row {r} is out of range for {n} samples"),
+            ));
+        }
+        let data = self.data.select(rows)?;
+        let sub = Objective::with_data(&self.spec, Cow::Owned(data), self.loss)?
+            .with_regularisers(&self.reg)?
+            .with_threads(self.threads())?;
+        if self.frozen_mask.is_empty() {
+            Ok(sub)
+        } else {
+            sub.with_frozen(&self.frozen_mask)
+        }
     }
 
     /// Zeroes the frozen entries of a gradient.

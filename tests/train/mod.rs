@@ -95,6 +95,86 @@ fn every_integrator_follows_the_exact_flow_of_a_quadratic() {
 }
 
 #[test]
+fn a_subsampled_jacobian_keeps_the_w_method_on_the_exact_flow() {
+    // ros34pw2 with its Jacobian from 10 of the 40 samples still integrates the exact flow
+    // (the gradient is exact; a W-method keeps its order with any Jacobian), while rodas5p
+    // ignores the option.
+    let (spec, data) = quadratic_problem();
+    let x0 = vec![0.0, 0.0, 0.0];
+    let t_end = 0.05;
+    let exact = exact_flow(&spec, &data, &x0, t_end);
+    let run = |method: Integrator, samples: usize| {
+        let mut c = FlowConfig::default();
+        c.integrator = Some(method);
+        c.max_t = Some(t_end);
+        c.abstol = 1e-9;
+        c.reltol = 1e-9;
+        c.jacobian_samples = samples;
+        run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &c).unwrap()
+    };
+    let sub = run(Integrator::Ros34Pw2, 10);
+    assert_eq!(sub.outcome.stop, StopReason::MaxT);
+    let err = sub
+        .final_x
+        .iter()
+        .zip(&exact)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-5, "error {err:e}");
+    // The option took effect: another Jacobian, other steps.
+    let full = run(Integrator::Ros34Pw2, 0);
+    assert_ne!(sub.final_x, full.final_x);
+    // More samples than the data has: the exact Hessian, bit for bit.
+    assert_eq!(run(Integrator::Ros34Pw2, 40).final_x, full.final_x);
+    assert_eq!(
+        run(Integrator::Rodas5P, 10).final_x,
+        run(Integrator::Rodas5P, 0).final_x
+    );
+}
+
+#[test]
+fn an_objective_on_rows_keeps_its_settings_and_scales_by_the_row_count() {
+    let (spec, data) = quadratic_problem();
+    let n = data.n_samples();
+    let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+    let data = data.with_weights(weights.clone()).unwrap();
+    let mut reg = gradflow::net::Regularisers::default();
+    reg.maxnorm = Some(0.2);
+    let full = Objective::new(&spec, &data, Loss::Mse)
+        .unwrap()
+        .with_regularisers(&reg)
+        .unwrap();
+    let x = vec![0.4, -0.2, 0.1];
+    // All rows, reversed: the same objective (sums in another order).
+    let rows: Vec<usize> = (0..n).rev().collect();
+    let mut all = full.on_rows(&rows).unwrap();
+    let mut f = Objective::new(&spec, &data, Loss::Mse)
+        .unwrap()
+        .with_regularisers(&reg)
+        .unwrap();
+    let (l, l_all) = (f.loss(&x), all.loss(&x));
+    assert!((l - l_all).abs() <= 1e-12 * l, "{l} vs {l_all}");
+    // Every other row: its weights follow, and the data-size scaling of the regulariser with
+    // them (the factor effective_size ratio maps the sub-sum's regulariser onto the full one).
+    let half: Vec<usize> = (0..n).step_by(2).collect();
+    let sub = full.on_rows(&half).unwrap();
+    let w_sub: f64 = half.iter().map(|&i| weights[i]).sum();
+    assert!((sub.data().effective_size() - w_sub).abs() < 1e-12);
+    assert!(full.on_rows(&[]).is_err());
+    assert!(full.on_rows(&[n]).is_err());
+    let teacher = gradflow::teacher::TeacherConfig::paper(2, 2, 0)
+        .build()
+        .unwrap();
+    let pop = Objective::population(
+        &teacher.spec,
+        &teacher,
+        &gradflow::net::population::PopulationOptions::default(),
+    )
+    .unwrap();
+    assert!(pop.on_rows(&[0]).is_err());
+}
+
+#[test]
 fn discrete_baselines_decrease_the_loss() {
     let (spec, data) = quadratic_problem();
     let x0 = vec![0.0, 0.0, 0.0];

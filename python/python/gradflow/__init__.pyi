@@ -46,6 +46,7 @@ class TrainResult:
     loss: float
     ode_x: F64
     ode_loss: float
+    ode_t: float
     gnorm: float
     rmse: Optional[float]
     init: F64

@@ -2,7 +2,7 @@
 //! (flow, then the default refiner) with each integrator on paper teacher–student problems;
 //! records the wall time at which the best loss first reached 1e-10 and 1e-20, and when phase 1
 //! ended. Runs stop at 1e-20 (both phases' minloss).
-//!   cargo run --release -p gradflow-probes --bin time_to_target -- OUT.csv [ode_s] [optim_s] [seeds] [problems]
+//!   cargo run --release -p gradflow-probes --bin time_to_target -- OUT.csv [ode_s] [optim_s] [seeds] [problems] [methods] [max_t|-] [jacobian_samples]
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -38,6 +38,9 @@ fn main() {
         (8, 4, 8),
         (16, 4, 4),
         (16, 4, 8),
+        // Larger cells of the study's grid, only when asked for by index (5, 6).
+        (32, 8, 4),
+        (32, 8, 8),
     ];
     // (integrator, Jacobian refresh): the W-method also with a Hessian every 4 steps.
     let methods = [
@@ -50,14 +53,22 @@ fn main() {
         (Integrator::Bdf, 1),
         (Integrator::Tsit5, 1),
     ];
+    // Which methods (indices into `methods`, comma-separated; default all).
+    let only_methods: Option<Vec<usize>> = args
+        .get(6)
+        .map(|s| s.split(',').map(|t| t.parse().unwrap()).collect());
+    // An ODE time limit (flows then compare the wall time to reach it) and
+    // `flow.jacobian_samples` (for ros34pw2; default: the flow's default, 0: all samples).
+    let max_t: Option<f64> = args.get(7).and_then(|s| s.parse().ok());
+    let jacobian_samples: Option<usize> = args.get(8).and_then(|s| s.parse().ok());
     let mut f = std::fs::File::create(out).unwrap();
     writeln!(
         f,
-        "problem,params,seed,integrator,jacobian_refresh,t_1e-10,t_1e-20,t_phase1,loss,ode_loss,ode_stop,optim_stop,ode_steps,ode_gradients,ode_hessians"
+        "problem,params,seed,integrator,jacobian_refresh,t_1e-10,t_1e-20,t_phase1,ode_t,loss,ode_loss,ode_stop,optim_stop,ode_steps,ode_gradients,ode_hessians"
     )
     .unwrap();
     for (pi, &(d, r, rho)) in problems.iter().enumerate() {
-        if only.as_ref().is_some_and(|o| !o.contains(&pi)) {
+        if only.as_ref().map_or(pi >= 5, |o| !o.contains(&pi)) {
             continue;
         }
         for seed in 0..seeds {
@@ -70,7 +81,10 @@ fn main() {
                 seed,
             )
             .unwrap();
-            for &(method, refresh) in &methods {
+            for (mi, &(method, refresh)) in methods.iter().enumerate() {
+                if only_methods.as_ref().is_some_and(|o| !o.contains(&mi)) {
+                    continue;
+                }
                 let hits = Arc::new(Mutex::new(Hits::default()));
                 let start = Instant::now();
                 let h = hits.clone();
@@ -90,6 +104,10 @@ fn main() {
                 o.flow.integrator = Some(method);
                 o.flow.jacobian_refresh = refresh;
                 o.flow.maxtime_ode = ode;
+                o.flow.max_t = max_t;
+                if let Some(k) = jacobian_samples {
+                    o.flow.jacobian_samples = k;
+                }
                 o.flow.minloss = 1e-20;
                 o.refine.maxtime_optim = opt;
                 o.refine.minloss = 1e-20;
@@ -104,11 +122,12 @@ fn main() {
                 let fmt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.2}"));
                 let c = rec.ode.outcome.counters;
                 let line = format!(
-                    "{d}-{r}-rho{rho},{},{seed},{method},{refresh},{},{},{:.2},{:.3e},{:.3e},{},{},{},{},{}",
+                    "{d}-{r}-rho{rho},{},{seed},{method},{refresh},{},{},{:.2},{:.4e},{:.3e},{:.3e},{},{},{},{},{}",
                     p.start.len(),
                     fmt(h.t10),
                     fmt(h.t20),
                     rec.ode.outcome.wall,
+                    rec.ode_t,
                     rec.loss,
                     rec.ode_loss,
                     rec.ode.outcome.stop,
