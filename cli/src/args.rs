@@ -62,7 +62,7 @@ pub(crate) use overlay_opt;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FlowArgs {
     #[arg(long = "ode", value_parser = named::<Integrator>(),
-        help = "Integrator [default: rodas5p up to 1024 parameters, ros34pw2 up to 2048, mini-batch adam above]")]
+        help = "Integrator [default: rodas5p up to 256 parameters, ros34pw2 up to 2048, mini-batch adam above]")]
     pub integrator: Option<Integrator>,
     #[arg(long, help = d("Absolute tolerance of the integrator", flow().abstol))]
     pub abstol: Option<f64>,

@@ -20,7 +20,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "ode",
         Table::Flow,
         "integrator",
-        "integrator (default: by size: rodas5p up to 1024 parameters, ros34pw2 up to 2048, mini-batch adam above)",
+        "integrator (default: by size: rodas5p up to 256 parameters, ros34pw2 up to 2048, mini-batch adam above)",
     ),
     (
         "abstol",

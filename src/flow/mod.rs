@@ -57,26 +57,29 @@ crate::named::named_enum!(Integrator, "integrator", {
 });
 
 impl Integrator {
-    /// The default for a problem size: `rodas5p` up to 1024 parameters, `ros34pw2` (its
-    /// Jacobian on [`FlowConfig::jacobian_samples`] samples) up to [`FIRST_ORDER_PARAMS`], then
-    /// the first-order path: `adam` on mini-batches of [`FIRST_ORDER_BATCH`] samples with the
-    /// plateau schedule (`lr_patience`, `lr_decay`), as the Expand-and-Cluster paper trains its
-    /// large students (no `P × P` matrices; the refinement after it is `bfgs` up to 10⁴
-    /// parameters, `lbfgs` above). Chosen by measurement: `experiments/integrators/time-to-target.md`
-    /// up to 1024 parameters; `experiments/integrators/jacobian-samples.md` at 1 089 (to the
-    /// same ODE time: `ros34pw2` 8.7 s, `rodas5p` 13.7 s, `tr-bdf2` 92 s);
-    /// `experiments/digits/README.md` at 3 010 and 6 010 (the first-order path ends 4–5 decades
-    /// lower than `tr-bdf2` in the same time).
+    /// The default for a problem size: `rodas5p` up to [`RODAS5P_PARAMS`] parameters,
+    /// `ros34pw2` (its Jacobian on [`FlowConfig::jacobian_samples`] samples) up to
+    /// [`FIRST_ORDER_PARAMS`], then the first-order path: `adam` on mini-batches of
+    /// [`FIRST_ORDER_BATCH`] samples with the plateau schedule (`lr_patience`, `lr_decay`), as
+    /// the Expand-and-Cluster paper trains its large students (no `P × P` matrices; the
+    /// refinement after it is `bfgs` up to 10⁴ parameters, `lbfgs` above). Chosen by
+    /// measurement: `experiments/integrators/time-to-target.md` for `rodas5p` (the demo);
+    /// `experiments/integrators/jacobian-samples.md` for `ros34pw2` (from 289 to 577
+    /// parameters as fast or faster to a loss ≤ 1e-10 and ≤ 1e-20, and 1.4–2× faster to the
+    /// same ODE time from 321 to 2 177 parameters; `tr-bdf2`, the default from 1 025 before,
+    /// 5–10× slower there); `experiments/digits/README.md` at 3 010 and 6 010 (the first-order
+    /// path ends 4–5 decades lower than `tr-bdf2` in the same time).
     ///
     /// ```
     /// use gradflow::flow::Integrator;
     /// assert_eq!(Integrator::default_for(193), Integrator::Rodas5P);
+    /// assert_eq!(Integrator::default_for(577), Integrator::Ros34Pw2);
     /// assert_eq!(Integrator::default_for(2_000), Integrator::Ros34Pw2);
     /// assert_eq!(Integrator::default_for(3_010), Integrator::Adam);
     /// assert_eq!(Integrator::default_for(95_410), Integrator::Adam);
     /// ```
     pub fn default_for(n_params: usize) -> Self {
-        if n_params <= 1024 {
+        if n_params <= RODAS5P_PARAMS {
             Integrator::Rodas5P
         } else if n_params <= FIRST_ORDER_PARAMS {
             Integrator::Ros34Pw2
@@ -115,6 +118,9 @@ impl Integrator {
     }
 }
 
+/// Largest parameter count whose default integrator is `rodas5p` ([`Integrator::default_for`]).
+pub const RODAS5P_PARAMS: usize = 256;
+
 /// Above this many parameters the default flow is the first-order path (mini-batch Adam).
 pub const FIRST_ORDER_PARAMS: usize = 2048;
 
@@ -140,7 +146,7 @@ pub const FIRST_ORDER_BATCH: usize = 640;
 #[non_exhaustive]
 pub struct FlowConfig {
     /// Integrator (default: [`Integrator::default_for`] the parameter count — rodas5p up to
-    /// 1024 parameters, ros34pw2 up to 2048, mini-batch adam above).
+    /// 256 parameters, ros34pw2 up to 2048, mini-batch adam above).
     pub integrator: Option<Integrator>,
     /// Absolute tolerance of the integrator.
     pub abstol: f64,
