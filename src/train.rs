@@ -65,10 +65,11 @@ pub struct RunRecord {
     #[serde(deserialize_with = "crate::io::non_finite::f64_or_nan")]
     pub ode_loss: f64,
     /// ODE time the gradient flow reached (infinite once a converged flow's steps overflow the
-    /// time axis; NaN in records written before this field).
+    /// time axis; NaN, and not written, for records from before this field).
     #[serde(
         default = "crate::io::non_finite::nan",
-        deserialize_with = "crate::io::non_finite::f64_or_infinity"
+        deserialize_with = "crate::io::non_finite::f64_or_infinity",
+        skip_serializing_if = "crate::io::non_finite::is_nan"
     )]
     pub ode_t: f64,
     /// ∞-norm of the mean gradient at `x`.
@@ -126,15 +127,25 @@ impl RunRecord {
         fn sub<T: serde::de::DeserializeOwned>(config: &serde_json::Value, k: &str) -> Option<T> {
             serde_json::from_value(config.get(k)?.clone()).ok()
         }
+        let mut flow: FlowConfig = self.flow.clone().or_else(|| sub(&self.config, "flow"))?;
+        let mut refine: RefineConfig = self
+            .refine
+            .clone()
+            .or_else(|| sub(&self.config, "refine"))?;
+        // Methods chosen by size: the ones the run started with (defaults change between
+        // versions; a run of another method is another run).
+        if let (None, Method::Flow(i)) = (flow.integrator, self.ode.method) {
+            flow.integrator = Some(i);
+        }
+        if let (None, Method::Refine(r)) = (refine.refiner, self.optim.method) {
+            refine.refiner = Some(r);
+        }
         Some(RunKey {
             network: self.network.clone(),
             init_bits: self.init.iter().map(|v| v.to_bits()).collect(),
             seed: self.seed,
-            flow: self.flow.clone().or_else(|| sub(&self.config, "flow"))?,
-            refine: self
-                .refine
-                .clone()
-                .or_else(|| sub(&self.config, "refine"))?,
+            flow,
+            refine,
         })
     }
 
@@ -170,12 +181,17 @@ impl RunKey {
         flow: &FlowConfig,
         refine: &RefineConfig,
     ) -> Self {
+        // Methods left to the size default are keyed by the method they resolve to.
+        let (integrator, refiner) = resolved_methods(flow, refine, x0.len());
+        let (mut flow, mut refine) = (flow.clone(), refine.clone());
+        flow.integrator = Some(integrator);
+        refine.refiner = Some(refiner);
         RunKey {
             network: network.clone(),
             init_bits: x0.iter().map(|v| v.to_bits()).collect(),
             seed,
-            flow: flow.clone(),
-            refine: refine.clone(),
+            flow,
+            refine,
         }
     }
 }

@@ -121,6 +121,20 @@ def test_train_reaches_machine_precision_on_a_small_teacher(tmp_path):
         gradflow.train(t.net, theta0, x, y, optim="newton-tr", tr_subproblem="cg")
 
 
+def test_ros34pw2_takes_its_jacobian_from_a_subset_of_the_samples():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(300)
+    rng = np.random.default_rng(2)
+    theta0 = t.theta + 0.1 * rng.normal(size=t.theta.shape)
+    runs = [gradflow.train(t.net, theta0, x, y, ode="ros34pw2", jacobian_samples=k,
+                           maxiterations_ode=40, maxtime_optim=0.01) for k in (50, 0)]
+    for res, k in zip(runs, (50, 0)):
+        assert res.to_dict()["flow"]["jacobian_samples"] == k
+        assert res.ode_loss < t.net.loss(theta0, x, y) and 0 < res.ode_t < float("inf")
+    # Another Jacobian, other steps (the same flow to its tolerance).
+    assert not np.array_equal(runs[0].ode_x, runs[1].ode_x)
+
+
 def test_end_states_of_a_narrow_student_and_the_certificate_options():
     # One neuron for a teacher of two converges to a minimum above the floor.
     t = gradflow.paper_teacher(2, 2)

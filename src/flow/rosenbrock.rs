@@ -107,9 +107,14 @@ fn subsample(
     }
     // Row ⌊i·n/k⌋ for i < k: k distinct rows spread over the whole data (sorted data too).
     let rows: Vec<usize> = (0..k).map(|i| i * n / k).collect();
+    // Weighted data whose chosen rows all weigh nothing: the exact Hessian instead.
+    if let Some(w) = obj.data().weights()
+        && rows.iter().map(|&i| w[i]).sum::<f64>() <= 0.0
+    {
+        return Ok(None);
+    }
     let sub = obj.on_rows(&rows)?;
     let factor = obj.data().effective_size() / sub.data().effective_size();
-    // Weighted data whose chosen rows all weigh zero: the exact Hessian instead.
     Ok(factor.is_finite().then_some((sub, factor)))
 }
 

@@ -34,3 +34,9 @@ pub fn f64_or_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error>
 pub fn nan() -> f64 {
     f64::NAN
 }
+
+/// Whether a field is NaN (`serde(skip_serializing_if)` of fields that older files lack, so
+/// that a record read back and written again stays without them).
+pub fn is_nan(v: &f64) -> bool {
+    v.is_nan()
+}

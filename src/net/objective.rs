@@ -228,7 +228,7 @@ impl<'a> Objective<'a> {
         Ok(self)
     }
 
-    /// The same objective — loss, regularisers, frozen parameters, threads — on the samples
+    /// The same objective — loss, regularisers, frozen parameters, threads, chunk size — on the samples
     /// `rows` of its data (a copy it owns, in that order; sample weights follow their rows).
     /// Its sum loss covers only those rows: multiply by
     /// `self.data().effective_size() / sub.data().effective_size()` to estimate the full sum
@@ -266,6 +266,7 @@ impl<'a> Objective<'a> {
         }
         let data = self.data.select(rows)?;
         let sub = Objective::with_data(&self.spec, Cow::Owned(data), self.loss)?
+            .with_chunk(self.chunk)
             .with_regularisers(&self.reg)?
             .with_threads(self.threads())?;
         if self.frozen_mask.is_empty() {

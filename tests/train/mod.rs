@@ -133,7 +133,7 @@ fn a_subsampled_jacobian_keeps_the_w_method_on_the_exact_flow() {
 }
 
 #[test]
-fn an_objective_on_rows_keeps_its_settings_and_scales_by_the_row_count() {
+fn an_objective_on_rows_keeps_its_settings_and_its_rows_weights() {
     let (spec, data) = quadratic_problem();
     let n = data.n_samples();
     let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();

@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn gauss_sums_match_a_plain_loop() {
-        for n in [0usize, 1, 3, 4, 5, 8, 13, 37] {
+        for n in [0usize, 1, 3, 4, 5, 8, 13, 37, 63, 64, 65, 67, 130, 131] {
             let x: Vec<f64> = (0..n).map(|i| -3.0 + 0.31 * i as f64).collect();
             let c: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect();
             let cols: Vec<Vec<f64>> = (0..6)
