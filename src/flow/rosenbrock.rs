@@ -67,19 +67,20 @@ impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
         if self.frozen(f, Some(jac)) {
             return;
         }
-        let loss = match self.jacobian.as_mut() {
+        // The subset's Hessian is scaled to the full sum in the same pass as the time scales.
+        let (loss, factor) = match self.jacobian.as_mut() {
             Some((sub, factor, g)) => {
                 let loss = self.obj.gradient_into(y, f);
                 sub.hessian_into(y, g, jac);
-                jac.iter_mut().for_each(|v| *v *= *factor);
-                loss
+                (loss, *factor)
             }
-            None => self.obj.hessian_into(y, f, jac),
+            None => (self.obj.hessian_into(y, f, jac), 1.0),
         };
         self.monitor.record_hessian();
         let n = self.tau.len();
         for (row, t) in jac.chunks_exact_mut(n).zip(&self.tau) {
-            row.iter_mut().for_each(|v| *v *= -t);
+            let s = -t * factor;
+            row.iter_mut().for_each(|v| *v *= s);
         }
         self.finish(y, loss, f);
     }
@@ -115,7 +116,7 @@ fn subsample(
     }
     let sub = obj.on_rows(&rows)?;
     let factor = obj.data().effective_size() / sub.data().effective_size();
-    Ok(factor.is_finite().then_some((sub, factor)))
+    Ok(Some((sub, factor)))
 }
 
 /// Integrates the flow from `x` at time `t` with a Rosenbrock method until a stop rule holds

@@ -133,6 +133,12 @@ fn rule_for(dist: Option<f64>, b: f64, s: f64, tol: f64, z_max: f64, refine: f64
     (refine * step(dist, s, tol), Map::Uniform)
 }
 
+/// The first and last node of an inner window covering `z₂ ∈ [−z, z]`, `index(z₂)` the
+/// (fractional) node index there, with one node to spare on each side.
+fn nodes(index: impl Fn(f64) -> f64, z: f64) -> (i64, i64) {
+    (index(-z).floor() as i64 - 1, index(z).ceil() as i64 + 1)
+}
+
 /// `asinh(x)` to a few ulp for the bounds of node windows (which have a node to spare on
 /// each side): `ln(|x| + √(x² + 1))` with the sign of `x`, without the `hypot` and `log1p` of
 /// `f64::asinh`, which the windows of every outer node spent a tenth of a pair's time in.
@@ -392,9 +398,7 @@ impl Quadrature {
                         let kq = ((refine * h0 / h2).ceil().max(1.0)) as u32;
                         let h = refine * h0 / kq as f64;
                         let index = |z: f64| asinh_bound((z * q2 + shift) / d) / h;
-                        let (a, b) = (index(-z2).floor() as i64 - 1, index(z2).ceil() as i64 + 1);
-                        let (a_w, b_w) =
-                            (index(-zw).floor() as i64 - 1, index(zw).ceil() as i64 + 1);
+                        let ((a, b), (a_w, b_w)) = (nodes(index, z2), nodes(index, zw));
                         let pos = match sinh_tabs.iter().position(|(kk, _)| *kk == kq) {
                             Some(i) => i,
                             None => {
@@ -412,9 +416,7 @@ impl Quadrature {
                         let h = h2;
                         let dx = q2 * h;
                         let index = |z: f64| (shift + z * q2) / dx;
-                        let (a, b) = (index(-z2).floor() as i64 - 1, index(z2).ceil() as i64 + 1);
-                        let (a_w, b_w) =
-                            (index(-zw).floor() as i64 - 1, index(zw).ceil() as i64 + 1);
+                        let ((a, b), (a_w, b_w)) = (nodes(index, z2), nodes(index, zw));
                         let win = uniform_tab.slide(a, b, &l.act, order, |j| (j as f64 * dx, q2));
                         widest = widest.max(win.len());
                         uniform_sums(&win.sub(a_w, b_w), shift / q2, h, &mut scratch)
