@@ -61,6 +61,7 @@
 mod bivariate;
 mod hessian;
 mod inner;
+mod mehler;
 mod quadrature;
 mod relu;
 mod smoothing;
@@ -70,6 +71,7 @@ use super::network::Network;
 use super::spec::{LayerLayout, NetSpec};
 use crate::error::{Error, Result};
 use hessian::Index;
+use mehler::Hermite;
 use quadrature::{Moments, Quadrature, transpose};
 
 /// Options of the population objective ([`Population`]).
@@ -79,6 +81,7 @@ use quadrature::{Moments, Quadrature, transpose};
 /// assert_eq!(o.tolerance, 1e-13);
 /// assert_eq!(o.max_points, 2049);
 /// assert!(o.closed_forms);
+/// assert!(o.mehler);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -95,6 +98,11 @@ pub struct PopulationOptions {
     /// activation by the generic two-dimensional rules (a cross-check). Networks of `relu`
     /// neurons always use their closed forms (`relu` has no generic rule).
     pub closed_forms: bool,
+    /// Compute the pairs of neurons whose correlation is not too close to ±1 by Mehler's
+    /// series from Hermite coefficients computed once per neuron (default `true`; `mehler.rs`
+    /// in the source), which is much cheaper than a two-dimensional rule. `false`
+    /// integrates every pair by the two-dimensional rules (a cross-check).
+    pub mehler: bool,
 }
 
 impl Default for PopulationOptions {
@@ -103,6 +111,7 @@ impl Default for PopulationOptions {
             tolerance: 1e-13,
             max_points: 2049,
             closed_forms: true,
+            mehler: true,
         }
     }
 }
@@ -167,6 +176,13 @@ pub struct Population {
     /// The pairs of one evaluation and their moments (kept: no allocation per call).
     tasks: Vec<(usize, usize)>,
     out: Vec<Moments>,
+    /// Hermite coefficients of the teacher's neurons (fixed; empty where not eligible) and
+    /// of the students, and the number of series terms of each task (0: a rule).
+    herm_t: Vec<Hermite>,
+    herm_s: Vec<Hermite>,
+    herm_need: Vec<usize>,
+    herm_scratch: mehler::Scratch,
+    plan: Vec<usize>,
 }
 
 impl Population {
@@ -217,6 +233,11 @@ impl Population {
             workers: Vec::new(),
             tasks: Vec::new(),
             out: Vec::new(),
+            herm_t: Vec::new(),
+            herm_s: Vec::new(),
+            herm_need: Vec::new(),
+            herm_scratch: mehler::Scratch::default(),
+            plan: Vec::new(),
         };
         if relu {
             pop.relu = Some(relu::Relu::new(&pop.teacher, &pop.teacher_out));
@@ -242,6 +263,23 @@ impl Population {
         }
         pop.tt = tt;
         pop.teacher_mean = tm;
+        let o = &pop.quad.opts;
+        for n in &pop.teacher {
+            let mut h = Hermite::default();
+            if o.mehler {
+                h.set_neuron(n, o.closed_forms);
+            }
+            if h.is_eligible() {
+                h.fill(
+                    n,
+                    mehler::MAX_TERMS,
+                    o.tolerance,
+                    o.max_points,
+                    &mut pop.herm_scratch,
+                );
+            }
+            pop.herm_t.push(h);
+        }
         Ok(pop)
     }
 
@@ -407,23 +445,32 @@ impl Population {
             self.tasks.extend((i..m + r).map(|j| (i, j)));
         }
         self.out.resize(self.tasks.len(), [0.0; 25]);
+        self.plan_series();
         let (students, teacher) = (&self.students, &self.teacher);
-        let run = |q: &mut Quadrature, tasks: &[(usize, usize)], out: &mut [Moments]| {
-            for (&(i, j), o) in tasks.iter().zip(out.iter_mut()) {
-                let (k, l) = if j < m {
-                    (&students[i], &students[j])
+        let (herm_s, herm_t, plan) = (&self.herm_s, &self.herm_t, &self.plan);
+        let run = |q: &mut Quadrature, lo: usize, out: &mut [Moments]| {
+            let tasks = &self.tasks[lo..lo + out.len()];
+            for ((&(i, j), o), &terms) in tasks.iter().zip(out.iter_mut()).zip(&plan[lo..]) {
+                let (k, l, hl) = if j < m {
+                    (&students[i], &students[j], &herm_s[j])
                 } else {
-                    (&students[i], &teacher[j - m])
+                    (&students[i], &teacher[j - m], &herm_t[j - m])
                 };
-                q.pair(k, l, i == j, ALL_ORDERS, o);
+                if terms > 0 {
+                    let hk = &herm_s[i];
+                    let err = mehler::pair(hk, hl, hk.correlation(hl), terms, ALL_ORDERS, o);
+                    q.worst = q.worst.max(err);
+                } else {
+                    q.pair(k, l, i == j, ALL_ORDERS, o);
+                }
             }
         };
         let n = self.tasks.len();
         let t = (self.workers.len() + 1).min(n.max(1));
         if t <= 1 {
-            run(&mut self.quad, &self.tasks, &mut self.out);
+            run(&mut self.quad, 0, &mut self.out);
         } else {
-            let (tasks, quad, workers) = (&self.tasks, &mut self.quad, &mut self.workers[..t - 1]);
+            let (quad, workers) = (&mut self.quad, &mut self.workers[..t - 1]);
             // Block b: pairs b·n/t .. (b+1)·n/t; the first stays on this thread.
             let first = n / t;
             let (first_out, mut rest) = self.out.split_at_mut(first);
@@ -433,10 +480,10 @@ impl Population {
                     let (out, tail) = std::mem::take(&mut rest).split_at_mut(hi - lo);
                     rest = tail;
                     q.worst = 0.0;
-                    let tk = &tasks[lo..hi];
-                    s.spawn(move |_| run(q, tk, out));
+                    let run = &run;
+                    s.spawn(move |_| run(q, lo, out));
                 }
-                run(quad, &tasks[..first], first_out);
+                run(quad, 0, first_out);
             });
             for q in workers.iter() {
                 self.quad.worst = self.quad.worst.max(q.worst);
