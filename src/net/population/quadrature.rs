@@ -168,6 +168,14 @@ pub(super) struct Quadrature {
     /// columns, [`Activation::eval5_columns`]).
     outer_x: Vec<f64>,
     outer_f: Vec<f64>,
+    /// The Gauss–Hermite rules of 1 to [`GAUSS_MAX`] nodes, and the inner neuron's arguments
+    /// and derivatives on them for every outer node.
+    hermite: Vec<(Vec<f64>, Vec<f64>)>,
+    inner_x: Vec<f64>,
+    inner_f: Vec<f64>,
+    /// Whether nearly aligned pairs use the Gauss–Hermite inner rule (the tests turn it off
+    /// for a reference).
+    pub(super) gauss_inner: bool,
 }
 
 impl Quadrature {
@@ -178,6 +186,12 @@ impl Quadrature {
             worst: 0.0,
             outer_x: Vec::new(),
             outer_f: Vec::new(),
+            hermite: (1..=GAUSS_MAX)
+                .map(|n| crate::net::gauss_hermite::gauss_hermite_rule(n).expect("small rule"))
+                .collect(),
+            inner_x: Vec::new(),
+            inner_f: Vec::new(),
+            gauss_inner: true,
         }
     }
 
@@ -331,6 +345,13 @@ impl Quadrature {
         // Gaussian weights. The outer nodes are visited in the order that moves `u_l` up.
         let reverse = q1 < 0.0;
         let h0 = sinh_step(tol);
+        // A nearly aligned pair (inner width q₂ far below the inner activation's singularity
+        // distance) takes its inner integral from a few Gauss–Hermite nodes.
+        let gauss = if closed || deg2 || !self.gauss_inner {
+            None
+        } else {
+            gauss_points(q2 / dl.unwrap_or(ENTIRE), tol)
+        };
         let mut uniform_tab = Table::default();
         let mut sinh_tabs: Vec<(u32, Table)> = Vec::new();
         let mut scratch = Scratch::default();
@@ -355,6 +376,18 @@ impl Quadrature {
             self.outer_f.resize(5 * n1, 0.0);
             let smooth = k.act.eval5_columns(&self.outer_x, &mut self.outer_f);
             assert!(smooth, "checked smooth");
+            if let Some(n) = gauss {
+                let (x, _) = &self.hermite[n - 1];
+                self.inner_x.clear();
+                for &za in &self.rule1.z {
+                    let shift = l.b + q1 * za;
+                    self.inner_x
+                        .extend(x.iter().map(|&xi| q2.mul_add(xi, shift)));
+                }
+                self.inner_f.resize(5 * self.inner_x.len(), 0.0);
+                let smooth = l.act.eval5_columns(&self.inner_x, &mut self.inner_f);
+                assert!(smooth, "checked smooth");
+            }
             for step1 in 0..n1 {
                 let i1 = if reverse { n1 - 1 - step1 } else { step1 };
                 let (za, wa) = (self.rule1.z[i1], self.rule1.w[i1]);
@@ -379,6 +412,16 @@ impl Quadrature {
                         inner[q] = t[q];
                         inner[5 + q] = t[q];
                         abs_inner += t[q].abs();
+                    }
+                } else if let Some(n) = gauss {
+                    let w = &self.hermite[n - 1].1;
+                    let total = self.inner_x.len();
+                    for q in 0..=order {
+                        let f = &self.inner_f[q * total + i1 * n..q * total + (i1 + 1) * n];
+                        let v: f64 = w.iter().zip(f).map(|(w, f)| w * f).sum();
+                        inner[q] = v;
+                        inner[5 + q] = v;
+                        abs_inner += v.abs();
                     }
                 } else if deg2 {
                     let fl = l.act.eval5(shift).expect("checked smooth");
@@ -466,6 +509,28 @@ pub(super) fn transpose(m: &Moments) -> Moments {
         }
     }
     t
+}
+
+/// The most nodes of a Gauss–Hermite inner rule.
+const GAUSS_MAX: usize = 16;
+
+/// The fewest Gauss–Hermite nodes (at most [`GAUSS_MAX`]) that integrate
+/// `E[σ⁽ᑫ⁾(μ + q₂z)]`, `q ≤ 4`, to `tol/100` relative when `q₂` is `ratio` times the
+/// activation's singularity distance `d`. The `n`-node rule's error is
+/// `F^{(2n)}(ξ)·n!/(2n)!` for `F(z) = σ⁽ᑫ⁾(μ + q₂z)` (Abramowitz & Stegun 25.4.46, in the
+/// probabilists' normalisation), and by Cauchy's estimate `|σ⁽ᵏ⁾| ≲ k!/d^{k+1}`, so relative
+/// to `σ⁽ᑫ⁾ ~ q!/d^{q+1}` it is at most `n!·(2n+q)!/((2n)!·q!)·ratio^{2n}
+/// ≤ n!·(2n+4)⁴/24·ratio^{2n}`.
+fn gauss_points(ratio: f64, tol: f64) -> Option<usize> {
+    let mut fact = 1.0;
+    for n in 1..=GAUSS_MAX {
+        fact *= n as f64;
+        let k = (2 * n + 4) as f64;
+        if fact * k.powi(4) / 24.0 * ratio.powi(2 * n as i32) <= 0.01 * tol {
+            return Some(n);
+        }
+    }
+    None
 }
 
 /// The Euclidean norm.
