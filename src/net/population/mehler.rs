@@ -28,6 +28,7 @@
 
 use super::Neuron;
 use super::quadrature::{Moments, norm};
+use crate::net::fastmath::exp_nonpositive;
 use crate::net::simd::dispatch;
 use pulp::{Simd, WithSimd};
 
@@ -86,6 +87,11 @@ pub(super) fn terms(rho: f64, tol: f64) -> Option<usize> {
 }
 
 impl Hermite {
+    /// `E[σ⁽ᵖ⁾(b + s z)]`, `p ≤ 4` (the coefficients of `h₀ = 1`), once computed.
+    pub(super) fn means(&self) -> Option<[f64; 5]> {
+        (self.len > 0).then(|| std::array::from_fn(|p| self.a[p * self.len]))
+    }
+
     /// The number of coefficients held.
     pub(super) fn len(&self) -> usize {
         self.len
@@ -152,7 +158,7 @@ impl Hermite {
             // columns 0..5, odd ones in 5..10 (zero beyond J).
             let c = (2.0 * std::f64::consts::PI).powf(-0.25);
             sc.v.clear();
-            sc.v.extend(sc.z.iter().map(|&z| c * (-0.25 * z * z).exp()));
+            sc.v.extend(sc.z.iter().map(|&z| c * exp_nonpositive(-0.25 * z * z)));
             sc.g.clear();
             sc.g.resize(10 * padded, 0.0);
             let mut nrm = [0.0; 5];
@@ -313,7 +319,7 @@ pub(super) fn pair(
         for p in 0..=order {
             let ap = pw * k.a[p * k.len + n];
             for q in 0..=(order - p) {
-                m[p * 5 + q] = ap.mul_add(bl[q], m[p * 5 + q]);
+                m[p * 5 + q] += ap * bl[q];
             }
         }
         pw *= rho;
@@ -359,12 +365,34 @@ impl super::Population {
             }
             self.plan.push(t);
         }
-        for i in 0..m {
-            let need = self.herm_need[i];
-            if need > 0 {
-                let n = &self.students[i];
-                self.herm_s[i].fill(n, need, tol, opts.max_points, &mut self.herm_scratch);
+        // The students' coefficients, in contiguous blocks on the evaluation's threads (each
+        // neuron's depend on it alone: the same bits on any number).
+        let threads = self.herm_scratch.len().clamp(1, m.max(1));
+        let block = m.div_ceil(threads).max(1);
+        let max_points = opts.max_points;
+        let jobs = self
+            .herm_s
+            .chunks_mut(block)
+            .zip(self.students.chunks(block))
+            .zip(self.herm_need.chunks(block))
+            .zip(self.herm_scratch.iter_mut());
+        let fill = |((herm, students), need): ((&mut [Hermite], &[Neuron]), &[usize]),
+                    scratch: &mut Scratch| {
+            for ((h, n), &need) in herm.iter_mut().zip(students).zip(need) {
+                if need > 0 {
+                    h.fill(n, need, tol, max_points, scratch);
+                }
             }
+        };
+        if threads == 1 {
+            jobs.for_each(|(job, scratch)| fill(job, scratch));
+        } else {
+            rayon::scope(|sc| {
+                for (job, scratch) in jobs {
+                    let fill = &fill;
+                    sc.spawn(move |_| fill(job, scratch));
+                }
+            });
         }
         for (&(i, j), t) in self.tasks.iter().zip(&mut self.plan) {
             let hl = if j < m {

@@ -181,7 +181,8 @@ pub struct Population {
     herm_t: Vec<Hermite>,
     herm_s: Vec<Hermite>,
     herm_need: Vec<usize>,
-    herm_scratch: mehler::Scratch,
+    /// One work space per thread.
+    herm_scratch: Vec<mehler::Scratch>,
     plan: Vec<usize>,
 }
 
@@ -236,7 +237,7 @@ impl Population {
             herm_t: Vec::new(),
             herm_s: Vec::new(),
             herm_need: Vec::new(),
-            herm_scratch: mehler::Scratch::default(),
+            herm_scratch: vec![mehler::Scratch::default()],
             plan: Vec::new(),
         };
         if relu {
@@ -275,7 +276,7 @@ impl Population {
                     mehler::MAX_TERMS,
                     o.tolerance,
                     o.max_points,
-                    &mut pop.herm_scratch,
+                    &mut pop.herm_scratch[0],
                 );
             }
             pop.herm_t.push(h);
@@ -436,9 +437,6 @@ impl Population {
         self.ss.resize(m * m, [0.0; 25]);
         self.st.resize(m * r, [0.0; 25]);
         self.mean.resize(m, [0.0; 5]);
-        for i in 0..m {
-            self.mean[i] = self.quad.mean_of(&self.students[i], ALL_ORDERS);
-        }
         // Pair `(i, j)`: student–student for `j < m` (`j ≥ i`), student–teacher `j − m` above.
         self.tasks.clear();
         for i in 0..m {
@@ -446,6 +444,13 @@ impl Population {
         }
         self.out.resize(self.tasks.len(), [0.0; 25]);
         self.plan_series();
+        // The one-dimensional moments: from the coefficients where computed (`h₀ = 1`).
+        for i in 0..m {
+            self.mean[i] = match self.herm_s[i].means() {
+                Some(mean) => mean,
+                None => self.quad.mean_of(&self.students[i], ALL_ORDERS),
+            };
+        }
         let (students, teacher) = (&self.students, &self.teacher);
         let (herm_s, herm_t, plan) = (&self.herm_s, &self.herm_t, &self.plan);
         let run = |q: &mut Quadrature, lo: usize, out: &mut [Moments]| {
@@ -506,6 +511,7 @@ impl Population {
         let t = threads.max(1);
         let opts = self.quad.opts.clone();
         self.workers = (1..t).map(|_| Quadrature::new(&opts)).collect();
+        self.herm_scratch.resize_with(t, mehler::Scratch::default);
     }
 
     /// Every neuron `l` of the residual seen from student `i`: its coefficient `c_l` (`a_l`

@@ -146,7 +146,7 @@ fn nodes(index: impl Fn(f64) -> f64, z: f64) -> (i64, i64) {
 fn asinh_bound(x: f64) -> f64 {
     let a = x.abs();
     let v = if a < 1e150 {
-        (a + a.mul_add(a, 1.0).sqrt()).ln()
+        (a + (a * a + 1.0).sqrt()).ln()
     } else {
         a.ln() + std::f64::consts::LN_2
     };
@@ -347,8 +347,11 @@ impl Quadrature {
         let h0 = sinh_step(tol);
         // A nearly aligned pair (inner width q₂ far below the inner activation's singularity
         // distance) takes its inner integral from a few Gauss–Hermite nodes.
-        let gauss = if closed || deg2 || !self.gauss_inner {
+        // A neuron with itself or an exactly parallel one (`q₂ = 0`) takes the one-node rule.
+        let gauss = if closed || (!self.gauss_inner && !deg2) {
             None
+        } else if deg2 {
+            Some(1)
         } else {
             gauss_points(q2 / dl.unwrap_or(ENTIRE), tol)
         };
@@ -381,8 +384,7 @@ impl Quadrature {
                 self.inner_x.clear();
                 for &za in &self.rule1.z {
                     let shift = l.b + q1 * za;
-                    self.inner_x
-                        .extend(x.iter().map(|&xi| q2.mul_add(xi, shift)));
+                    self.inner_x.extend(x.iter().map(|&xi| q2 * xi + shift));
                 }
                 self.inner_f.resize(5 * self.inner_x.len(), 0.0);
                 let smooth = l.act.eval5_columns(&self.inner_x, &mut self.inner_f);
