@@ -127,7 +127,7 @@ impl Hermite {
     }
 
     /// Computes `len` coefficients of neuron `n` (an [`eligible`] one; its direction set by
-    /// [`Hermite::set_direction`]). Returns `false`, leaving no coefficients, when the rule
+    /// [`Hermite::set_neuron`]). Returns `false`, leaving no coefficients, when the rule
     /// would need more than `max_points` nodes (very large weights).
     pub(super) fn fill(
         &mut self,
@@ -139,11 +139,17 @@ impl Hermite {
     ) -> bool {
         self.len = 0;
         let s = norm(&n.w);
+        if !(s.is_finite() && s > 0.0 && n.b.is_finite()) {
+            return false;
+        }
         let a = n.act.singularity_distance().unwrap_or(ENTIRE) / s;
         let ln = (1.0 / tol).ln();
         let z_max = (4.0 * ln).sqrt() + 1.0;
         let mut h = step(a, len, ln);
         loop {
+            if !(h > 0.0) || z_max / h > max_points as f64 {
+                return false;
+            }
             // Nodes j·h, j = −J..=J. The rule is symmetric and `h_n(−z) = (−1)ⁿh_n(z)`, so
             // the sums run over j = 0..=J with the even and odd parts of the integrand.
             let half = (z_max / h).ceil() as usize;

@@ -20,6 +20,15 @@
 //! angle between two neurons, so aligned and duplicated neurons — the interesting points of
 //! the landscape — are as accurate as any.
 //!
+//! **Mehler's series** (`mehler.rs`). Most pairs need no two-dimensional rule: with
+//! `ρ = w_k·w_l/(‖w_k‖‖w_l‖)`, `M^{pq}_kl = Σ_n ρⁿ A^p_{k,n} A^q_{l,n}` (Mehler 1866), where
+//! `A^p_{k,n} = E[σ_k⁽ᵖ⁾(b_k + ‖w_k‖z) h_n(z)]` are one-dimensional Hermite coefficients computed
+//! once per neuron and evaluation (the teacher's once), and `ln(tolerance)/ln|ρ|` terms bound the
+//! rest of the series by the tolerance times the norms. A pair then costs a few hundred
+//! multiply–adds. Pairs with `|ρ|` above about 0.9 — aligned and duplicated neurons, where the
+//! series converges slowly — keep the rules below; so do the closed bivariate `normal_cdf` /
+//! `sigmoid2` pairs, and `exp`. [`PopulationOptions::mehler`] turns the series off.
+//!
 //! **Quadrature** (`quadrature.rs`). Each moment is computed in the Cholesky frame of its pair,
 //! `u_k = b_k + p₁z₁`, `u_l = b_l + q₁z₁ + q₂z₂`, by trapezoidal rules on `[−Z, Z]` (`Z = √(2
 //! ln(1/tolerance)) + 1`, 8.7 at the default, wider for `exp`): for integrands analytic in a strip
@@ -31,7 +40,9 @@
 //! inner rule: around the point of each outer node); elsewhere they are uniform with the step the
 //! strip allows. The inner nodes, seen in `u_l`, do not move with the outer node (only the Gaussian
 //! weight does), so each inner activation is evaluated once per pair, and the weights come from a
-//! vectorised `exp`. Every integral is checked against the rule of twice the step (every other
+//! vectorised `exp`. A nearly aligned pair, whose inner width `q₂` is far below the inner
+//! activation's singularity distance, takes its inner integral from 1 to 16 Gauss–Hermite nodes
+//! (the count from the rule's error term) instead. Every integral is checked against the rule of twice the step (every other
 //! node) and refined until that difference is below `√tolerance` (uniform rules) or
 //! `tolerance^{2/3}` (sinh maps, which converge more slowly) of the integral's magnitude, which
 //! leaves the finer rule's error near `tolerance` (it squares when the step halves; measured,
@@ -96,7 +107,8 @@ pub struct PopulationOptions {
     /// polynomials (default `true`): the inner integral of every pair with such a neuron is
     /// then exact and the pair costs a one-dimensional rule. `false` integrates every
     /// activation by the generic two-dimensional rules (a cross-check). Networks of `relu`
-    /// neurons always use their closed forms (`relu` has no generic rule).
+    /// neurons always use their closed forms (`relu` has no generic rule). Pairs that
+    /// [`PopulationOptions::mehler`] takes (`gelu`, the polynomials) do not need them.
     pub closed_forms: bool,
     /// Compute the pairs of neurons whose correlation is not too close to ±1 by Mehler's
     /// series from Hermite coefficients computed once per neuron (default `true`; `mehler.rs`
@@ -313,7 +325,8 @@ impl Population {
 
     /// Largest relative error estimate of the integrals of the last evaluation (the
     /// difference to the rule of twice the step, squared: the error model of exponential
-    /// convergence; see the module docs). Above
+    /// convergence; for pairs by Mehler's series, the bound `|ρ|^N` on the terms left out,
+    /// relative to the norms, which is at most the tolerance; see the module docs). Above
     /// [`PopulationOptions::tolerance`] only where an integral hit
     /// [`PopulationOptions::max_points`].
     pub fn error_estimate(&self) -> f64 {
