@@ -147,7 +147,7 @@ impl Hermite {
         let z_max = (4.0 * ln).sqrt() + 1.0;
         let mut h = step(a, len, ln);
         loop {
-            if !(h > 0.0) || z_max / h > max_points as f64 {
+            if !h.is_finite() || h <= 0.0 || z_max / h > max_points as f64 {
                 return false;
             }
             // Nodes j·h, j = −J..=J. The rule is symmetric and `h_n(−z) = (−1)ⁿh_n(z)`, so
