@@ -21,10 +21,12 @@
 //! `h_n √φ` are bounded, so `h_n φ ≲ √φ`, which is below the tolerance there), with the
 //! Hermite functions by their three-term recurrence (no overflow: `|h_n √φ| ≤ 1`). The step
 //! starts from the strip of analyticity `a = dist/s` of the activation's nearest complex
-//! singularity (`dist`, `Activation::singularity_distance`) and the growth `e^{a√(2N)}`
-//! of the Hermite functions off the real axis, and is checked against the rule of twice the
-//! step on every coefficient, as the other rules are (halved until the difference is below
-//! `√tolerance` of the norm).
+//! singularity (`dist`, `Activation::singularity_distance`), the pole order of the fourth
+//! derivative and the spectrum of the Hermite functions (see `step`). The rule of twice the
+//! step checks it, as the other rules are checked (halved until the difference is below
+//! `√tolerance` of the norm), on the low-order coefficients that the coarser rule still
+//! resolves; on the higher ones the coarser rule aliases the Hermite functions, and the step
+//! model alone stands for the error.
 
 use super::Neuron;
 use super::quadrature::{Moments, norm};
@@ -86,7 +88,7 @@ pub(super) fn terms(rho: f64, tol: f64) -> Option<usize> {
     if r == 0.0 {
         return Some(1);
     }
-    if r >= 1.0 {
+    if r.is_nan() || r >= 1.0 {
         return None;
     }
     let n = (tol.ln() / r.ln()).ceil().max(1.0);
@@ -212,6 +214,9 @@ impl Hermite {
                 checked: checked(a, h, ln).min(len),
                 a: &mut self.a,
             });
+            if !(nrm.iter().chain(&diff).all(|v| v.is_finite())) {
+                return false;
+            }
             let rel = (0..5)
                 .map(|p| if nrm[p] > 0.0 { diff[p] / nrm[p] } else { 0.0 })
                 .fold(0.0, f64::max);

@@ -24,8 +24,8 @@
 //! `ρ = w_k·w_l/(‖w_k‖‖w_l‖)`, `M^{pq}_kl = Σ_n ρⁿ A^p_{k,n} A^q_{l,n}` (Mehler 1866), where
 //! `A^p_{k,n} = E[σ_k⁽ᵖ⁾(b_k + ‖w_k‖z) h_n(z)]` are one-dimensional Hermite coefficients computed
 //! once per neuron and evaluation (the teacher's once), and `ln(tolerance)/ln|ρ|` terms bound the
-//! rest of the series by the tolerance times the norms. A pair then costs a few hundred
-//! multiply–adds. Pairs with `|ρ|` above about 0.9 — aligned and duplicated neurons, where the
+//! rest of the series by the tolerance times the norms. A pair then costs `15N` multiply–adds
+//! (`N` ≤ 300 terms, ~50 for typical correlations). Pairs with `|ρ|` above about 0.9 — aligned and duplicated neurons, where the
 //! series converges slowly — keep the rules below; so do the closed bivariate `normal_cdf` /
 //! `sigmoid2` pairs, and `exp`. [`PopulationOptions::mehler`] turns the series off.
 //!
@@ -42,7 +42,8 @@
 //! weight does), so each inner activation is evaluated once per pair, and the weights come from a
 //! vectorised `exp`. A nearly aligned pair, whose inner width `q₂` is far below the inner
 //! activation's singularity distance, takes its inner integral from 1 to 16 Gauss–Hermite nodes
-//! (the count from the rule's error term) instead. Every integral is checked against the rule of twice the step (every other
+//! (the count from the rule's error term, which stands for its error: it is not checked like
+//! the others) instead. Every other integral is checked against the rule of twice the step (every other
 //! node) and refined until that difference is below `√tolerance` (uniform rules) or
 //! `tolerance^{2/3}` (sinh maps, which converge more slowly) of the integral's magnitude, which
 //! leaves the finer rule's error near `tolerance` (it squares when the step halves; measured,
@@ -282,14 +283,17 @@ impl Population {
             if o.mehler {
                 h.set_neuron(n, o.closed_forms);
             }
-            if h.is_eligible() {
-                h.fill(
+            if h.is_eligible()
+                && !h.fill(
                     n,
                     mehler::MAX_TERMS,
                     o.tolerance,
                     o.max_points,
                     &mut pop.herm_scratch[0],
-                );
+                )
+            {
+                // Its pairs keep their rules (no student computes coefficients for them).
+                h = Hermite::default();
             }
             pop.herm_t.push(h);
         }

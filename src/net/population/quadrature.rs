@@ -425,13 +425,6 @@ impl Quadrature {
                         inner[5 + q] = v;
                         abs_inner += v.abs();
                     }
-                } else if deg2 {
-                    let fl = l.act.eval5(shift).expect("checked smooth");
-                    for q in 0..=order {
-                        inner[q] = fl[q];
-                        inner[5 + q] = fl[q];
-                        abs_inner += fl[q].abs();
-                    }
                 } else {
                     let (h2, map2) = rule_for(dl, shift, q2, tol, z2, refine);
                     let h2 = h2.max(floor(z2));
