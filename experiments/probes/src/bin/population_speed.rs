@@ -119,7 +119,14 @@ fn main() {
         let (lr, gr, hr) = refo.hessian(theta);
         let (l1, g1, h1) = one.hessian(theta);
         let same = l1.to_bits() == l.to_bits() && g1 == gp && h1 == hp;
-        eprintln!("{name}: loss {l:.17e}, reference {lr:.17e}");
+        let gmax = gr.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let gerr = gp
+            .iter()
+            .zip(&gr)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        eprintln!(
+            "{name}: loss {l:.17e}, reference {lr:.17e}; gradient: largest {gmax:.2e}, largest error {gerr:.2e}"
+        );
         println!(
             "{name},{act},{d},{r},{m},{p},{tp:.4e},{ts:.4e},{:.2},{tg:.4e},{:.2},{:.2e},{:.2e},{:.2e},{:.1e},{threads},{same}",
             ts / tp,
