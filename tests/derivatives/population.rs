@@ -529,3 +529,69 @@ fn relu_population_against_monte_carlo_and_at_the_teacher() {
     let eig = gradflow::net::symmetric_eigenvalues(&h, p).unwrap();
     assert!(eig[0] > -1e-12 * eig[p - 1], "lowest eigenvalue {}", eig[0]);
 }
+
+/// Mehler's series (the default) against the two-dimensional rules everywhere at a 100×
+/// tighter tolerance: loss, gradient and Hessian of random students and teachers with mixed
+/// activations, biases or not, small to paper-scale weights, including a student with
+/// duplicated neurons (pairs at ρ = 1 and near it, which keep their rules) — to 1e-11 of each
+/// quantity's largest entry.
+#[test]
+fn mehler_series_matches_the_rules() {
+    let acts = [
+        Activation::G,
+        Activation::Tanh,
+        Activation::Softplus,
+        Activation::Gelu,
+        Activation::Silu,
+        Activation::Sigmoid,
+    ];
+    let mut reference = PopulationOptions::default();
+    reference.tolerance = 1e-15;
+    reference.max_points = 8193;
+    reference.mehler = false;
+    let mut checked = 0;
+    for (case, (d, k, scale, bias)) in [
+        (3, 5, 0.5, (true, true)),
+        (5, 7, 1.0, (false, true)),
+        (4, 6, 2.0, (true, false)),
+        (6, 4, 3.0, (true, true)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rotated: Vec<Activation> = acts.iter().cycle().skip(case).take(3).cloned().collect();
+        let teacher = net(d, 3, &rotated, bias, scale, 100 + case as u64);
+        let mut student = net(d, k, &rotated, bias, scale, 200 + case as u64);
+        // Duplicate the first hidden neuron into the second (same activation at k ≥ 4 with
+        // three activations cycling: neurons 0 and 3), exactly and with a small offset.
+        let lay = student.spec.layouts();
+        for t in 0..d {
+            let w = student.params[lay[0].w(0, t)];
+            student.params[lay[0].w(3, t)] = w + if case % 2 == 0 { 0.0 } else { 1e-4 };
+        }
+        let mut fast =
+            Objective::population(&student.spec, &teacher, &PopulationOptions::default()).unwrap();
+        let mut slow = Objective::population(&student.spec, &teacher, &reference).unwrap();
+        let (la, ga, ha) = fast.hessian(&student.params);
+        let (lb, gb, hb) = slow.hessian(&student.params);
+        assert!(
+            rel(la, lb, lb.abs().max(1e-3)) < 1e-11,
+            "case {case}: loss {la} vs {lb}"
+        );
+        let (gs, hs) = (max_abs(&gb), max_abs(&hb));
+        let ge = ga
+            .iter()
+            .zip(&gb)
+            .map(|(x, y)| rel(*x, *y, gs))
+            .fold(0.0, f64::max);
+        let he = ha
+            .iter()
+            .zip(&hb)
+            .map(|(x, y)| rel(*x, *y, hs))
+            .fold(0.0, f64::max);
+        assert!(ge < 1e-11, "case {case}: gradient {ge:e}");
+        assert!(he < 1e-11, "case {case}: Hessian {he:e}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}
