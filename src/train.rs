@@ -392,7 +392,7 @@ fn run_progress(
 /// Runs both phases from `x0` (SPEC §4–§6): the gradient flow, then the refinement from the
 /// flow's best point. Every step is reported to `watch`; when its flag is cancelled the
 /// running phase ends at its best point with
-/// [`StopReason::Interrupted`](crate::monitor::StopReason::Interrupted) and the refinement is
+/// [`StopReason::Interrupted`] and the refinement is
 /// skipped, so an interrupted run still returns its record.
 pub fn train(
     problem: &TrainProblem<'_>,

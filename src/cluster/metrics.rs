@@ -67,7 +67,7 @@ pub struct RecoveryMetrics {
 }
 
 /// The network with every hidden neuron in canonical form (incoming row negated/normalised,
-/// the matching column of the next layer adjusted as [`canonicalise`] adjusts outgoing
+/// the matching column of the next layer adjusted as [`canonicalise`](crate::cluster::neuron::canonicalise) adjusts outgoing
 /// weights). For comparison only: for odd+constant and even+linear classes the function
 /// changes by a constant or a linear term.
 pub fn canonical_network(net: &Network) -> Network {

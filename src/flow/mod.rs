@@ -1,10 +1,10 @@
 //! Phase 1: integrate the gradient flow `dθ/dt = −τ∇L_sum(θ)` (SPEC §4).
 //!
 //! Implicit methods run on diffsol's SDIRK and BDF machinery with the analytic Hessian as the
-//! Jacobian ([`equations`]); `kencarp58` is Kennedy & Carpenter's 5th-order ESDIRK from
+//! Jacobian (`equations.rs`); `kencarp58` is Kennedy & Carpenter's 5th-order ESDIRK from
 //! [`gradflow_solvers::tableau`]. The Rosenbrock methods `rodas5p` and `ros34pw2` run on
 //! gradflow-solvers' own driver ([`gradflow_solvers::rosenbrock`]). Explicit `tsit5` also runs on diffsol; `rk4`, `gd` and `adam`
-//! are simple loops here ([`discrete`]). A solver failure restarts the flow from the best point
+//! are simple loops here (`discrete.rs`). A solver failure restarts the flow from the best point
 //! with a more robust method and is recorded ([`FlowEvent`]).
 
 mod discrete;

@@ -1,5 +1,5 @@
 //! The landscape researcher's toolkit: what a run ended at ([`certify`]), channels to infinity
-//! ([`channel`]), loss slices ([`slice`]) and neuron surgery ([`surgery`]).
+//! ([`channel`]), loss slices ([`slice`](mod@slice)) and neuron surgery ([`surgery`]).
 
 pub mod channel;
 pub mod end_state;

@@ -338,7 +338,7 @@ impl FromStr for Activation {
 
 impl Serialize for Activation {
     /// Serialised as its text form (`"g"`, `"leaky_relu(0.1)"`, `"polynomial(0.0,1.0)"`), which
-    /// [`FromStr`](std::str::FromStr) reads back.
+    /// [`FromStr`] reads back.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Activation::Polynomial { coefficients } => {

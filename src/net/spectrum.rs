@@ -1,5 +1,5 @@
 //! Eigenvalues of a symmetric matrix (the Hessian spectrum), by faer's self-adjoint
-//! eigendecomposition (sequential: [`crate::dense`]).
+//! eigendecomposition (sequential: `dense.rs`).
 
 use faer::MatRef;
 

@@ -28,7 +28,7 @@
 //! argmin's observer reports iterations to the [`Watch`].
 //!
 //! No method has a built-in tolerance that could stop it early: only the stop rules of the
-//! [`Monitor`](crate::monitor::Monitor) end a run (a library that stops at `|Δf| < ε` or
+//! [`Monitor`] end a run (a library that stops at `|Δf| < ε` or
 //! `‖g‖ < √ε` would never reach 1e-30).
 
 pub(crate) mod adam;

@@ -34,7 +34,7 @@
 //! ln(1/tolerance)) + 1`, 8.7 at the default, wider for `exp`): for integrands analytic in a strip
 //! of half-width `a` around the real axis they converge like `e^{−2πa/h}` (Trefethen & Weideman,
 //! SIAM Review 56, 2014); Gaussian quadrature gains nothing on activations with complex poles such
-//! as `sigmoid(4x)` inside `g` (`π/4` from the real axis, [`Activation::singularity_distance`]).
+//! as `sigmoid(4x)` inside `g` (`π/4` from the real axis, `Activation::singularity_distance`).
 //! Where such a singularity comes within one standard deviation of the real axis (large weights),
 //! the nodes are packed around it by a sinh map (outer rule: around the sharper neuron's point;
 //! inner rule: around the point of each outer node); elsewhere they are uniform with the step the
