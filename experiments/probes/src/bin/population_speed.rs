@@ -4,9 +4,11 @@
 //! `cargo run --release -p gradflow-probes --bin population_speed -- [d] [r] [m] [repeats] [activation] [threads]`
 //!
 //! Teacher: the paper teacher (d, r, index 0) with the activation (default `g`). Students (the
-//! same activation, width m): Glorot at seed 0
-//! (the start of a flow) and a "late" point, the teacher's neurons duplicated to width m with
-//! their outgoing weights split and a 1e-3 perturbation (the end of a flow). For each: the
+//! same activation, width m): Glorot at seed 0 (the start of a flow), and the teacher's neurons
+//! duplicated to width m with their outgoing weights split and their incoming ones perturbed by
+//! 0.3 ("middle": students correlated ~0.93–0.96 with their teacher neuron and each other, where
+//! neither Mehler's series nor the Gauss–Hermite inner rule applies) or 1e-3 ("late": the end
+//! of a flow). For each: the
 //! median seconds of one loss+gradient+Hessian (population with the default tolerance 1e-13,
 //! and on the samples), the ratio, and the largest relative deviation of loss, gradient and
 //! Hessian from a reference with tolerance 1e-16 and the node limit raised. Standard error gets
@@ -57,7 +59,9 @@ fn main() {
     let data = Dataset::from_row_major(&x, d, &y, 1).expect("data");
     // Students.
     let glorot = Init::GlorotNormal.draw_seeded(&spec, 0);
-    let late = {
+    // The teacher's neurons duplicated to width m, outgoing weights split, `noise` added to
+    // the incoming ones.
+    let near_teacher = |noise: f64| {
         let tl = teacher.spec.layouts();
         let sl = spec.layouts();
         let mut p = vec![0.0; spec.n_params()];
@@ -66,7 +70,7 @@ fn main() {
             let j = i % r;
             let copies = (m / r + usize::from(j < m % r)) as f64;
             for t in 0..d {
-                p[sl[0].w(i, t)] = teacher.params[tl[0].w(j, t)] + 1e-3 * rng.normal();
+                p[sl[0].w(i, t)] = teacher.params[tl[0].w(j, t)] + noise * rng.normal();
             }
             p[sl[0].bias.as_ref().unwrap().start + i] =
                 teacher.params[tl[0].bias.as_ref().unwrap().start + j];
@@ -75,6 +79,8 @@ fn main() {
         p[sl[1].bias.as_ref().unwrap().start] = teacher.params[tl[1].bias.as_ref().unwrap().start];
         p
     };
+    let middle = near_teacher(0.3);
+    let late = near_teacher(1e-3);
     let mut reference = PopulationOptions::default();
     reference.tolerance = 1e-16;
     reference.max_points = 8193;
@@ -86,7 +92,7 @@ fn main() {
     println!(
         "point,activation,d,r,m,P,population_s,samples_s,ratio,generic_s,generic_ratio,loss_rel_err,grad_rel_err,hess_rel_err,error_estimate,threads,same_as_one_thread"
     );
-    for (name, theta) in [("glorot", &glorot), ("late", &late)] {
+    for (name, theta) in [("glorot", &glorot), ("middle", &middle), ("late", &late)] {
         let mut pop = Objective::population(&spec, &teacher, &PopulationOptions::default())
             .expect("population")
             .with_threads(threads)
