@@ -25,9 +25,10 @@
 //! `A^p_{k,n} = E[σ_k⁽ᵖ⁾(b_k + ‖w_k‖z) h_n(z)]` are one-dimensional Hermite coefficients computed
 //! once per neuron and evaluation (the teacher's once), and `ln(tolerance)/ln|ρ|` terms bound the
 //! rest of the series by the tolerance times the norms. A pair then costs `15N` multiply–adds
-//! (`N` ≤ 300 terms, ~50 for typical correlations). Pairs with `|ρ|` above about 0.9 — aligned and duplicated neurons, where the
-//! series converges slowly — keep the rules below; so do the closed bivariate `normal_cdf` /
-//! `sigmoid2` pairs, and `exp`. [`PopulationOptions::mehler`] turns the series off.
+//! (`N` ≤ 300 terms, ~50 for typical correlations). Pairs with `|ρ|` above about 0.9 —
+//! aligned and duplicated neurons, where the series converges slowly — keep the rules below;
+//! so do the closed bivariate `normal_cdf` / `sigmoid2` pairs, and `exp`.
+//! [`PopulationOptions::mehler`] turns the series off.
 //!
 //! **Quadrature** (`quadrature.rs`). Each moment is computed in the Cholesky frame of its pair,
 //! `u_k = b_k + p₁z₁`, `u_l = b_l + q₁z₁ + q₂z₂`, by trapezoidal rules on `[−Z, Z]` (`Z = √(2
@@ -43,8 +44,8 @@
 //! vectorised `exp`. A nearly aligned pair, whose inner width `q₂` is far below the inner
 //! activation's singularity distance, takes its inner integral from 1 to 16 Gauss–Hermite nodes
 //! (the count from the rule's error term, which stands for its error: it is not checked like
-//! the others) instead. Every other integral is checked against the rule of twice the step (every other
-//! node) and refined until that difference is below `√tolerance` (uniform rules) or
+//! the others) instead. Every other integral is checked against the rule of twice the step
+//! (every other node) and refined until that difference is below `√tolerance` (uniform rules) or
 //! `tolerance^{2/3}` (sinh maps, which converge more slowly) of the integral's magnitude, which
 //! leaves the finer rule's error near `tolerance` (it squares when the step halves; measured,
 //! `tests/derivatives/population.rs`).
