@@ -346,9 +346,22 @@ pub(super) fn pair(
     pw.abs().max(k.err).max(l.err)
 }
 
+/// The coefficients of neuron `j` of a task `(i, j)`: student `j` below `m =
+/// students.len()`, teacher neuron `j − m` above.
+pub(super) fn hermite<'a>(
+    students: &'a [Hermite],
+    teacher: &'a [Hermite],
+    j: usize,
+) -> &'a Hermite {
+    match j.checked_sub(students.len()) {
+        Some(t) => &teacher[t],
+        None => &students[j],
+    }
+}
+
 impl super::Population {
-    /// The series terms of each task of the evaluation (0: the pair keeps its rule) and the
-    /// students' coefficients, as many as their pairs need.
+    /// The series terms and the correlation of each task of the evaluation (0 terms: the
+    /// pair keeps its rule) and the students' coefficients, as many as their pairs need.
     pub(super) fn plan_series(&mut self) {
         let m = self.students.len();
         let opts = &self.quad.opts;
@@ -357,7 +370,7 @@ impl super::Population {
         self.herm_need.clear();
         self.herm_need.resize(m, 0);
         if !opts.mehler {
-            self.plan.resize(self.tasks.len(), 0);
+            self.plan.resize(self.tasks.len(), (0, 0.0));
             return;
         }
         let tol = opts.tolerance;
@@ -365,13 +378,10 @@ impl super::Population {
             h.set_neuron(n, opts.closed_forms);
         }
         for &(i, j) in &self.tasks {
-            let (hk, hl) = if j < m {
-                (&self.herm_s[i], &self.herm_s[j])
-            } else {
-                (&self.herm_s[i], &self.herm_t[j - m])
-            };
+            let (hk, hl) = (&self.herm_s[i], hermite(&self.herm_s, &self.herm_t, j));
+            let rho = hk.correlation(hl);
             let t = if i != j && hk.is_eligible() && hl.is_eligible() {
-                terms(hk.correlation(hl), tol).unwrap_or(0)
+                terms(rho, tol).unwrap_or(0)
             } else {
                 0
             };
@@ -381,7 +391,7 @@ impl super::Population {
                     self.herm_need[j] = self.herm_need[j].max(t);
                 }
             }
-            self.plan.push(t);
+            self.plan.push((t, rho));
         }
         // The students' coefficients, in contiguous blocks on the evaluation's threads (each
         // neuron's depend on it alone: the same bits on any number).
@@ -412,12 +422,8 @@ impl super::Population {
                 }
             });
         }
-        for (&(i, j), t) in self.tasks.iter().zip(&mut self.plan) {
-            let hl = if j < m {
-                &self.herm_s[j]
-            } else {
-                &self.herm_t[j - m]
-            };
+        for (&(i, j), (t, _)) in self.tasks.iter().zip(&mut self.plan) {
+            let hl = hermite(&self.herm_s, &self.herm_t, j);
             if *t > self.herm_s[i].len() || *t > hl.len() {
                 *t = 0;
             }

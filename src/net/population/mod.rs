@@ -191,13 +191,14 @@ pub struct Population {
     tasks: Vec<(usize, usize)>,
     out: Vec<Moments>,
     /// Hermite coefficients of the teacher's neurons (fixed; empty where not eligible) and
-    /// of the students, and the number of series terms of each task (0: a rule).
+    /// of the students, and the number of series terms and the correlation of each task (0
+    /// terms: a rule).
     herm_t: Vec<Hermite>,
     herm_s: Vec<Hermite>,
     herm_need: Vec<usize>,
     /// One work space per thread.
     herm_scratch: Vec<mehler::Scratch>,
-    plan: Vec<usize>,
+    plan: Vec<(usize, f64)>,
 }
 
 impl Population {
@@ -473,15 +474,15 @@ impl Population {
         let (herm_s, herm_t, plan) = (&self.herm_s, &self.herm_t, &self.plan);
         let run = |q: &mut Quadrature, lo: usize, out: &mut [Moments]| {
             let tasks = &self.tasks[lo..lo + out.len()];
-            for ((&(i, j), o), &terms) in tasks.iter().zip(out.iter_mut()).zip(&plan[lo..]) {
-                let (k, l, hl) = if j < m {
-                    (&students[i], &students[j], &herm_s[j])
+            for ((&(i, j), o), &(terms, rho)) in tasks.iter().zip(out.iter_mut()).zip(&plan[lo..]) {
+                let (k, l) = if j < m {
+                    (&students[i], &students[j])
                 } else {
-                    (&students[i], &teacher[j - m], &herm_t[j - m])
+                    (&students[i], &teacher[j - m])
                 };
                 if terms > 0 {
-                    let hk = &herm_s[i];
-                    let err = mehler::pair(hk, hl, hk.correlation(hl), terms, ALL_ORDERS, o);
+                    let hl = mehler::hermite(herm_s, herm_t, j);
+                    let err = mehler::pair(&herm_s[i], hl, rho, terms, ALL_ORDERS, o);
                     q.worst = q.worst.max(err);
                 } else {
                     q.pair(k, l, i == j, ALL_ORDERS, o);

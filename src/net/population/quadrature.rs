@@ -346,8 +346,8 @@ impl Quadrature {
         let reverse = q1 < 0.0;
         let h0 = sinh_step(tol);
         // A nearly aligned pair (inner width q₂ far below the inner activation's singularity
-        // distance) takes its inner integral from a few Gauss–Hermite nodes.
-        // A neuron with itself or an exactly parallel one (`q₂ = 0`) takes the one-node rule.
+        // distance) takes its inner integral from a few Gauss–Hermite nodes; a neuron with
+        // itself or an exactly parallel one (`q₂ = 0`) the one-node rule.
         let gauss = if closed || (!self.gauss_inner && !deg2) {
             None
         } else if deg2 {
@@ -379,7 +379,10 @@ impl Quadrature {
             self.outer_f.resize(5 * n1, 0.0);
             let smooth = k.act.eval5_columns(&self.outer_x, &mut self.outer_f);
             assert!(smooth, "checked smooth");
-            if let Some(n) = gauss {
+            if gauss.is_some() && same {
+                // The inner neuron on the one node is the outer one.
+                self.inner_f.clone_from(&self.outer_f);
+            } else if let Some(n) = gauss {
                 let (x, _) = &self.hermite[n - 1];
                 self.inner_x.clear();
                 for &za in &self.rule1.z {
@@ -417,7 +420,7 @@ impl Quadrature {
                     }
                 } else if let Some(n) = gauss {
                     let w = &self.hermite[n - 1].1;
-                    let total = self.inner_x.len();
+                    let total = n1 * n;
                     for q in 0..=order {
                         let f = &self.inner_f[q * total + i1 * n..q * total + (i1 + 1) * n];
                         let v: f64 = w.iter().zip(f).map(|(w, f)| w * f).sum();
