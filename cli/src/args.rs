@@ -84,7 +84,10 @@ pub struct FlowArgs {
     pub max_t: Option<f64>,
     #[arg(long, help = d("Refresh the Hessian (Jacobian) at least every this many steps", flow().jacobian_refresh))]
     pub jacobian_refresh: Option<usize>,
-    #[arg(long, help = d("Evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples, scaled to the full sum (0: all samples)", flow().jacobian_samples))]
+    #[arg(
+        long,
+        help = "Evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples, scaled to the full sum (0: all samples) [default: 4096 below 512 parameters, 2048 from 512]"
+    )]
     pub jacobian_samples: Option<usize>,
     #[arg(long, help = d("Fixed step of rk4", flow().dt))]
     pub dt: Option<f64>,
@@ -115,7 +118,17 @@ pub struct FlowArgs {
 impl FlowArgs {
     /// Overrides the options given as flags.
     pub fn apply(&self, c: &mut FlowConfig) {
-        overlay_opt!(self, c, [integrator, max_t, batch_size, max_memory_gib]);
+        overlay_opt!(
+            self,
+            c,
+            [
+                integrator,
+                max_t,
+                batch_size,
+                max_memory_gib,
+                jacobian_samples
+            ]
+        );
         if self.trajectory_x {
             c.trajectory_x = true;
         }
@@ -132,7 +145,6 @@ impl FlowArgs {
                 maxtime_ode,
                 maxiterations_ode,
                 jacobian_refresh,
-                jacobian_samples,
                 dt,
                 lr,
                 lr_patience,

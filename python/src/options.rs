@@ -76,7 +76,7 @@ pub(crate) const OPTIONS: &[(&str, Table, &str, &str)] = &[
         "jacobian_samples",
         Table::Flow,
         "jacobian_samples",
-        "evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples (0: all)",
+        "evaluate the Jacobian (Hessian) of the W-method ros34pw2 on this many evenly spaced samples (0: all; default: by size, 4096 below 512 parameters, 2048 from 512)",
     ),
     ("dt", Table::Flow, "dt", "fixed step of rk4"),
     ("lr", Table::Flow, "lr", "learning rate of gd and adam"),

@@ -5,7 +5,9 @@
 //! the diffsol methods.
 
 use gradflow_solvers::RosenbrockTableau;
-use gradflow_solvers::rosenbrock::{Rosenbrock, RosenbrockOptions, RosenbrockSystem};
+use gradflow_solvers::rosenbrock::{
+    JacobianStructure, Rosenbrock, RosenbrockOptions, RosenbrockSystem,
+};
 
 use super::integrate::SegmentEnd;
 use super::{FlowConfig, Integrator};
@@ -84,6 +86,16 @@ impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
         }
         self.finish(y, loss, f);
     }
+
+    /// `−τH` is symmetric when every parameter has the same time scale (the default): `W` is
+    /// then factored by Cholesky while it is positive definite.
+    fn jacobian_structure(&self) -> JacobianStructure {
+        if self.tau.windows(2).all(|w| w[0].to_bits() == w[1].to_bits()) {
+            JacobianStructure::Symmetric
+        } else {
+            JacobianStructure::General
+        }
+    }
 }
 
 /// The tableau of a Rosenbrock integrator.
@@ -136,7 +148,10 @@ pub(super) fn segment(
         return Err((t, format!("{method} is not a Rosenbrock method")));
     };
     let scale = obj.mean_scale();
-    let mut sub = match cfg.jacobian_samples {
+    let samples = cfg
+        .jacobian_samples
+        .unwrap_or_else(|| super::default_jacobian_samples(x.len()));
+    let mut sub = match samples {
         k if k > 0 && method == Integrator::Ros34Pw2 => {
             subsample(obj, k).map_err(|e| (t, format!("flow.jacobian_samples: {e}")))?
         }

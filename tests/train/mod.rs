@@ -109,7 +109,7 @@ fn a_subsampled_jacobian_keeps_the_w_method_on_the_exact_flow() {
         c.max_t = Some(t_end);
         c.abstol = 1e-9;
         c.reltol = 1e-9;
-        c.jacobian_samples = samples;
+        c.jacobian_samples = Some(samples);
         run_flow(Objective::new(&spec, &data, Loss::Mse).unwrap(), &x0, &c).unwrap()
     };
     let sub = run(Integrator::Ros34Pw2, 10);

@@ -1,6 +1,7 @@
 //! An adaptive Rosenbrock integrator for dense autonomous systems `y' = f(y)` with an exact (or,
-//! for W-methods, approximate) Jacobian: one Jacobian and one LU factorisation of
-//! `W = I/(hγ) − J` per step, one right-hand side and one triangular solve per stage, no
+//! for W-methods, approximate) Jacobian: one Jacobian and one factorisation of
+//! `W = I/(hγ) − J` per step (LU, or Cholesky for a symmetric Jacobian while `W` is positive
+//! definite: [`JacobianStructure`]), one right-hand side and one triangular solve per stage, no
 //! Newton iterations (Hairer & Wanner, Solving ODEs II, §IV.7).
 //!
 //! Step-size control is the standard one for embedded pairs: the local error estimate
@@ -9,6 +10,7 @@
 //! rejection). The driver allocates once, in [`Rosenbrock::new`]; [`Rosenbrock::step`] does not.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt;
 use faer::linalg::lu::partial_pivoting::{factor, solve};
 use faer::perm::PermRef;
 use faer::{Mat, Par};
@@ -17,7 +19,18 @@ use crate::rosenbrock_tableau::RosenbrockTableau;
 
 mod options;
 
-pub use options::{RosenbrockError, RosenbrockOptions, RosenbrockStats, RosenbrockSystem};
+pub use options::{
+    JacobianStructure, RosenbrockError, RosenbrockOptions, RosenbrockStats, RosenbrockSystem,
+};
+
+/// How `w` holds the current factorisation of `W`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Factored {
+    /// `W = P⁻¹LU` (faer's partial pivoting LU, in place).
+    Lu,
+    /// `W = LLᵀ`, `L` in the lower triangle.
+    Cholesky,
+}
 
 /// The integrator's state.
 pub struct Rosenbrock {
@@ -33,9 +46,14 @@ pub struct Rosenbrock {
     jac: Vec<f64>,
     jac_age: usize,
     jac_valid: bool,
-    /// `W` factored in place (`lu_h`: the step it was factored for; NaN when stale).
+    /// `W` factored in place (`lu_h`: the step it was factored for; NaN when stale), how, and
+    /// whether the Jacobian is symmetric; `llt_fail_h`: the shortest step whose Cholesky
+    /// failed with the current Jacobian (∞: none).
     w: Mat<f64>,
     lu_h: f64,
+    factored: Factored,
+    symmetric: bool,
+    llt_fail_h: f64,
     perm: Vec<usize>,
     perm_inv: Vec<usize>,
     mem: MemBuffer,
@@ -64,7 +82,13 @@ impl Rosenbrock {
         let n = y0.len();
         let s = tab.stages();
         let req = factor::lu_in_place_scratch::<usize, f64>(n, n, Par::Seq, Default::default())
-            .or(solve::solve_in_place_scratch::<usize, f64>(n, 1, Par::Seq));
+            .or(solve::solve_in_place_scratch::<usize, f64>(n, 1, Par::Seq))
+            .or(llt::factor::cholesky_in_place_scratch::<f64>(
+                n,
+                Par::Seq,
+                Default::default(),
+            ))
+            .or(llt::solve::solve_in_place_scratch::<f64>(n, 1, Par::Seq));
         let mut me = Rosenbrock {
             opts,
             t: t0,
@@ -77,6 +101,9 @@ impl Rosenbrock {
             jac_valid: false,
             w: Mat::zeros(n, n),
             lu_h: f64::NAN,
+            factored: Factored::Lu,
+            symmetric: sys.jacobian_structure() == JacobianStructure::Symmetric,
+            llt_fail_h: f64::INFINITY,
             perm: vec![0; n],
             perm_inv: vec![0; n],
             mem: MemBuffer::new(req),
@@ -145,6 +172,7 @@ impl Rosenbrock {
         self.jac_valid = true;
         self.jac_age = 0;
         self.lu_h = f64::NAN;
+        self.llt_fail_h = f64::INFINITY;
         if self.f0.iter().chain(&self.jac).all(|v| v.is_finite()) {
             Ok(())
         } else {
@@ -195,18 +223,64 @@ impl Rosenbrock {
         if h.is_finite() && h > 0.0 { h } else { 1e-6 }
     }
 
-    /// Factors `W = I/(hγ) − J` for step `h` (unless already factored for it).
+    /// Factors `W = I/(hγ) − J` for step `h` (unless already factored for it): by Cholesky when
+    /// the Jacobian is symmetric and `W` turns out positive definite, else by LU.
     fn factor(&mut self, h: f64) -> bool {
         if self.lu_h.to_bits() == h.to_bits() {
             return true;
         }
         let n = self.n();
         let d = 1.0 / (h * self.tab.gamma);
-        for j in 0..n {
-            for i in 0..n {
-                self.w[(i, j)] = -self.jac[i * n + j];
+        self.stats.factorisations += 1;
+        if self.symmetric && h < self.llt_fail_h {
+            // The lower triangle, column j from row j of the (symmetric, row-major) Jacobian.
+            for j in 0..n {
+                let row = &self.jac[j * n..(j + 1) * n];
+                let col = self
+                    .w
+                    .col_mut(j)
+                    .try_as_col_major_mut()
+                    .unwrap()
+                    .as_slice_mut();
+                for i in j..n {
+                    col[i] = -row[i];
+                }
+                col[j] += d;
             }
-            self.w[(j, j)] += d;
+            let info = llt::factor::cholesky_in_place(
+                self.w.as_mut(),
+                Default::default(),
+                Par::Seq,
+                MemStack::new(&mut self.mem),
+                Default::default(),
+            );
+            if info.is_ok() {
+                self.stats.cholesky += 1;
+                self.factored = Factored::Cholesky;
+                self.lu_h = h;
+                return true;
+            }
+            self.stats.cholesky_failures += 1;
+            self.llt_fail_h = h;
+        }
+        for j in 0..n {
+            let col = self
+                .w
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .unwrap()
+                .as_slice_mut();
+            if self.symmetric {
+                // Column j is row j: a contiguous read.
+                for (w, v) in col.iter_mut().zip(&self.jac[j * n..(j + 1) * n]) {
+                    *w = -v;
+                }
+            } else {
+                for (i, w) in col.iter_mut().enumerate() {
+                    *w = -self.jac[i * n + j];
+                }
+            }
+            col[j] += d;
         }
         factor::lu_in_place(
             self.w.as_mut(),
@@ -216,7 +290,7 @@ impl Rosenbrock {
             MemStack::new(&mut self.mem),
             Default::default(),
         );
-        self.stats.factorisations += 1;
+        self.factored = Factored::Lu;
         let ok = (0..n).all(|i| {
             let u = self.w[(i, i)];
             u.is_finite() && u != 0.0
@@ -228,16 +302,23 @@ impl Rosenbrock {
     /// Solves `W x = rhs` in place with the current factorisation.
     fn solve(&mut self, x: &mut [f64]) {
         let n = self.n();
-        let perm = PermRef::new_checked(&self.perm, &self.perm_inv, n);
         let rhs = faer::MatMut::from_column_major_slice_mut(x, n, 1);
-        solve::solve_in_place(
-            self.w.as_ref(),
-            self.w.as_ref(),
-            perm,
-            rhs,
-            Par::Seq,
-            MemStack::new(&mut self.mem),
-        );
+        match self.factored {
+            Factored::Cholesky => llt::solve::solve_in_place(
+                self.w.as_ref(),
+                rhs,
+                Par::Seq,
+                MemStack::new(&mut self.mem),
+            ),
+            Factored::Lu => solve::solve_in_place(
+                self.w.as_ref(),
+                self.w.as_ref(),
+                PermRef::new_checked(&self.perm, &self.perm_inv, n),
+                rhs,
+                Par::Seq,
+                MemStack::new(&mut self.mem),
+            ),
+        }
     }
 
     /// The stages and the new point of a step of size `h` from `y`; returns the error norm

@@ -230,3 +230,123 @@ fn a_non_finite_right_hand_side_is_an_error_not_a_panic() {
     );
     assert!(matches!(r, Err(RosenbrockError::NonFinite { .. })));
 }
+
+/// The gradient flow `y' = −∇f` of `f(y) = ½yᵀAy + ¼cΣy_i⁴` (`A` symmetric): its Jacobian
+/// `−(A + 3c diag(y²))` is symmetric, and `W` is indefinite for long steps where the Hessian
+/// has a negative eigenvalue. `structure` is what the system declares.
+struct Quartic {
+    a: [[f64; 3]; 3],
+    c: f64,
+    structure: JacobianStructure,
+}
+
+impl RosenbrockSystem for Quartic {
+    fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
+        for i in 0..3 {
+            f[i] = -(0..3).map(|j| self.a[i][j] * y[j]).sum::<f64>() - self.c * y[i].powi(3);
+        }
+    }
+    fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
+        self.rhs(y, f);
+        for i in 0..3 {
+            for j in 0..3 {
+                jac[3 * i + j] = -self.a[i][j]
+                    - if i == j {
+                        3.0 * self.c * y[i] * y[i]
+                    } else {
+                        0.0
+                    };
+            }
+        }
+    }
+    fn jacobian_structure(&self) -> JacobianStructure {
+        self.structure
+    }
+}
+
+/// Runs `steps` steps of `tab` on the quartic flow (adaptive from `h0 = None`, else fixed
+/// steps of `h0`), declared with `structure`.
+fn quartic_run(
+    tab: &RosenbrockTableau,
+    (a, c): ([[f64; 3]; 3], f64),
+    structure: JacobianStructure,
+    h0: Option<f64>,
+    t_end: f64,
+) -> (Vec<f64>, RosenbrockStats) {
+    let mut sys = Quartic { a, c, structure };
+    let opts = match h0 {
+        Some(h) => RosenbrockOptions {
+            h0: Some(h),
+            rtol: 1e30,
+            atol: 1e30,
+            ..Default::default()
+        },
+        None => RosenbrockOptions {
+            rtol: 1e-9,
+            atol: 1e-12,
+            ..Default::default()
+        },
+    };
+    let mut r = Rosenbrock::new(tab.clone(), &mut sys, &[0.4, -0.3, 0.2], 0.0, opts).unwrap();
+    r.set_stop_time(t_end);
+    while r.t() < t_end {
+        if let Some(h) = h0 {
+            r.h = h;
+            r.just_rejected = false;
+        }
+        r.step(&mut sys).unwrap();
+    }
+    (r.y().to_vec(), r.stats())
+}
+
+#[test]
+fn a_symmetric_jacobian_is_factored_by_cholesky_with_the_same_result() {
+    // Positive definite and stiff (eigenvalues ~1000, ~1.9, ~0.9): every W is too.
+    let a = (
+        [[1000.0, 10.0, 0.0], [10.0, 2.0, 0.5], [0.0, 0.5, 1.0]],
+        1.0,
+    );
+    for tab in [RosenbrockTableau::rodas5p(), RosenbrockTableau::ros34pw2()] {
+        let (y_sym, st_sym) = quartic_run(&tab, a, JacobianStructure::Symmetric, None, 20.0);
+        let (y_gen, st_gen) = quartic_run(&tab, a, JacobianStructure::General, None, 20.0);
+        assert_eq!(st_sym.cholesky, st_sym.factorisations, "{st_sym:?}");
+        assert_eq!(st_sym.cholesky_failures, 0);
+        assert_eq!((st_gen.cholesky, st_gen.cholesky_failures), (0, 0));
+        assert!(st_sym.steps > 5, "{st_sym:?}");
+        // Round-off apart, the same steps and the same solution.
+        assert!(
+            st_sym.steps.abs_diff(st_gen.steps) <= 1,
+            "{st_sym:?} {st_gen:?}"
+        );
+        assert!(err(&y_sym, &y_gen) < 1e-10, "{:e}", err(&y_sym, &y_gen));
+    }
+}
+
+#[test]
+fn an_indefinite_w_falls_back_to_lu() {
+    // The linear flow y' = −Ay with one eigenvalue of A near −5.1: W = I/(hγ) + A is
+    // indefinite for steps h > 1/(5.1γ) ≈ 0.9 (γ ≈ 0.21), positive definite for short ones;
+    // fixed steps of 1.5 (every step's Cholesky fails) and of 0.01.
+    let a = ([[-5.0, 1.0, 0.0], [1.0, 3.0, 0.0], [0.0, 0.0, 100.0]], 0.0);
+    let tab = RosenbrockTableau::rodas5p();
+    for (h, indefinite) in [(1.5, true), (0.01, false)] {
+        let (y_sym, st_sym) = quartic_run(&tab, a, JacobianStructure::Symmetric, Some(h), 3.0);
+        let (y_gen, st_gen) = quartic_run(&tab, a, JacobianStructure::General, Some(h), 3.0);
+        assert_eq!(st_sym.factorisations, st_gen.factorisations);
+        if indefinite {
+            assert_eq!(
+                st_sym.cholesky_failures, st_sym.factorisations,
+                "{st_sym:?}"
+            );
+            assert_eq!(st_sym.cholesky, 0, "{st_sym:?}");
+        } else {
+            assert_eq!(st_sym.cholesky_failures, 0, "{st_sym:?}");
+            assert_eq!(st_sym.cholesky, st_sym.factorisations, "{st_sym:?}");
+        }
+        let scale = y_gen.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            err(&y_sym, &y_gen) < 1e-12 * scale,
+            "h = {h}: {y_sym:?} {y_gen:?}"
+        );
+    }
+}

@@ -105,8 +105,8 @@ fn main() {
                 o.flow.jacobian_refresh = refresh;
                 o.flow.maxtime_ode = ode;
                 o.flow.max_t = max_t;
-                if let Some(k) = jacobian_samples {
-                    o.flow.jacobian_samples = k;
+                if jacobian_samples.is_some() {
+                    o.flow.jacobian_samples = jacobian_samples;
                 }
                 o.flow.minloss = 1e-20;
                 o.refine.maxtime_optim = opt;
