@@ -149,6 +149,11 @@ def main():
     ap.add_argument("--hessian-shapes", default="4-16-1,8-32-1")
     ap.add_argument("--out", default=None)
     ap.add_argument(
+        "--activation",
+        default="g",
+        help="hidden activation of the students (g or tanh; the files' g layers are rewritten)",
+    )
+    ap.add_argument(
         "--gradflow-threads",
         default="1",
         help="comma-separated thread counts of gradflow eval --threads (torch and jax stay at 1)",
@@ -160,7 +165,7 @@ def main():
     for shape in args.shapes.split(","):
         widths = [int(t) for t in shape.split("-")]
         d = widths[0]
-        wd = os.path.join(args.workdir, shape)
+        wd = os.path.join(args.workdir, shape if args.activation == "g" else f"{shape}-{args.activation}")
         os.makedirs(wd, exist_ok=True)
         teacher = os.path.join(wd, "teacher.json")
         student = os.path.join(wd, "student.json")
@@ -171,6 +176,14 @@ def main():
             [gf, "teacher", "--widths", ",".join(map(str, widths)), "--seed", "2", "-o", student],
             check=True,
         )
+        if args.activation != "g":
+            with open(student) as fh:
+                net = json.load(fh)
+            for layer in net["layers"]:
+                if layer.get("activation") == "g":
+                    layer["activation"] = args.activation
+            with open(student, "w") as fh:
+                json.dump(net, fh)
         hess = shape in args.hessian_shapes.split(",")
         g = {}
         for th in args.gradflow_threads.split(","):

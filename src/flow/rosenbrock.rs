@@ -90,7 +90,11 @@ impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
     /// `−τH` is symmetric when every parameter has the same time scale (the default): `W` is
     /// then factored by Cholesky while it is positive definite.
     fn jacobian_structure(&self) -> JacobianStructure {
-        if self.tau.windows(2).all(|w| w[0].to_bits() == w[1].to_bits()) {
+        if self
+            .tau
+            .windows(2)
+            .all(|w| w[0].to_bits() == w[1].to_bits())
+        {
             JacobianStructure::Symmetric
         } else {
             JacobianStructure::General

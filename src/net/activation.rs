@@ -241,6 +241,7 @@ impl Activation {
             Softplus => dispatch::<SoftplusK>(buf, shift, d1, d2),
             G => dispatch::<GK>(buf, shift, d1, d2),
             Silu => dispatch::<SiluK>(buf, shift, d1, d2),
+            Tanh => dispatch::<TanhK>(buf, shift, d1, d2),
             Square => dispatch::<SquareK>(buf, shift, d1, d2),
             Cube => dispatch::<CubeK>(buf, shift, d1, d2),
             _ => {

@@ -116,6 +116,29 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     if x < -708.3 { 0.0 } else { v }
 }
 
+/// `(e^x, e^x − 1)` for `x ≤ 0`, branch-free, from one reduction: with `e^x = 2^k(1 + r·q(r))`
+/// (`q(r) = (e^r − 1)/r`, the exponential's polynomial without its constant term), `e^x − 1 =
+/// (2^k − 1) + 2^k·r·q(r)` keeps its relative accuracy near `x = 0`, where `exp(x) − 1` would
+/// cancel (`tanh` needs both). Inputs below −708.3 give `(0, −1)`; NaN propagates.
+#[inline(always)]
+pub fn exp_expm1_nonpositive(x: f64) -> (f64, f64) {
+    let xc = if x < -708.3 { -708.3 } else { x };
+    let kf_shifted = xc.mul_add(LOG2E, ROUND_SHIFT);
+    let kf = kf_shifted - ROUND_SHIFT;
+    let r = (-kf).mul_add(LN2_LO, (-kf).mul_add(LN2_HI, xc));
+    let mut q_coefficients = [0.0; 11];
+    q_coefficients.copy_from_slice(&EXP_POLY[1..]);
+    let q = estrin(r, &q_coefficients);
+    let k_bits = kf_shifted
+        .to_bits()
+        .wrapping_sub(ROUND_SHIFT.to_bits())
+        .wrapping_add(1023);
+    let s = f64::from_bits(k_bits << 52);
+    let srq = s * (r * q);
+    let (e, em1) = (s + srq, (s - 1.0) + srq);
+    if x < -708.3 { (0.0, -1.0) } else { (e, em1) }
+}
+
 /// `ln(1 + y)` for `y ∈ [0, 1]`, branch-free (see the module docs).
 ///
 /// Outside `[0, 1]` the result is unspecified (but finite for finite input).
@@ -207,6 +230,32 @@ mod tests {
         assert!(exp(f64::NAN).is_nan());
         assert!((exp(0.0) - 1.0).abs() < f64::EPSILON);
         assert!(ulps(exp(1e-300), 1.0) < 1.0);
+    }
+
+    #[test]
+    fn exp_expm1_match_std() {
+        let (mut worst_e, mut worst_m): (f64, f64) = (0.0, 0.0);
+        let n = 1_000_000;
+        let mut check = |x: f64| {
+            let (e, m) = exp_expm1_nonpositive(x);
+            worst_e = worst_e.max(ulps(e, x.exp()));
+            worst_m = worst_m.max(ulps(m, x.exp_m1()));
+        };
+        for i in 0..=n {
+            check(-708.0 * (i as f64) / (n as f64));
+        }
+        for e in 1..1074 {
+            check(-(2f64.powi(-e)));
+        }
+        assert!(
+            worst_e <= 2.0 && worst_m <= 2.0,
+            "{worst_e} / {worst_m} ulp"
+        );
+        assert_eq!(exp_expm1_nonpositive(-1e3), (0.0, -1.0));
+        assert_eq!(exp_expm1_nonpositive(f64::NEG_INFINITY), (0.0, -1.0));
+        assert_eq!(exp_expm1_nonpositive(0.0), (1.0, 0.0));
+        let (e, m) = exp_expm1_nonpositive(f64::NAN);
+        assert!(e.is_nan() && m.is_nan());
     }
 
     #[test]
