@@ -242,6 +242,7 @@ impl Activation {
             G => dispatch::<GK>(buf, shift, d1, d2),
             Silu => dispatch::<SiluK>(buf, shift, d1, d2),
             Tanh => dispatch::<TanhK>(buf, shift, d1, d2),
+            Selu => dispatch::<SeluK>(buf, shift, d1, d2),
             Square => dispatch::<SquareK>(buf, shift, d1, d2),
             Cube => dispatch::<CubeK>(buf, shift, d1, d2),
             _ => {

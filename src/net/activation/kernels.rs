@@ -70,6 +70,7 @@ fused!(SoftplusK, softplus3);
 fused!(GK, g3);
 fused!(SiluK, silu3);
 fused!(TanhK, tanh3);
+fused!(SeluK, selu3);
 fused!(SquareK, |x: f64| (0.5 * x * x, x, 1.0));
 fused!(CubeK, |x: f64| (x * x * x, 3.0 * x * x, 6.0 * x));
 
@@ -213,15 +214,14 @@ pub(super) fn tanh3(x: f64) -> (f64, f64, f64) {
 
 #[inline(always)]
 pub(super) fn selu3(x: f64) -> (f64, f64, f64) {
+    // Branch-free (both sides computed, then selected) so that the kernel vectorises; NaN
+    // takes the negative side and propagates.
+    let (e, em1) = exp_expm1_neg(if x > 0.0 { 0.0 } else { x });
+    let la = SELU_LAMBDA * SELU_ALPHA;
     if x > 0.0 {
         (SELU_LAMBDA * x, SELU_LAMBDA, 0.0)
     } else {
-        let e = x.exp();
-        (
-            SELU_LAMBDA * SELU_ALPHA * x.exp_m1(),
-            SELU_LAMBDA * SELU_ALPHA * e,
-            SELU_LAMBDA * SELU_ALPHA * e,
-        )
+        (la * em1, la * e, la * e)
     }
 }
 

@@ -195,3 +195,17 @@ fn tanh_keeps_its_relative_accuracy_everywhere() {
     assert!(v.is_nan() && d1.is_nan() && d2.is_nan());
     assert_eq!(Activation::Tanh.eval3(f64::INFINITY), (1.0, 0.0, -0.0));
 }
+
+#[test]
+fn selu_keeps_its_relative_accuracy_near_zero() {
+    let la = SELU_LAMBDA * SELU_ALPHA;
+    for e in 1..1000 {
+        let x = -(2f64.powi(-e));
+        let (v, d1, d2) = Activation::Selu.eval3(x);
+        assert!((v / (la * x.exp_m1()) - 1.0).abs() < 5e-16, "{x}: {v}");
+        assert!((d1 / (la * x.exp()) - 1.0).abs() < 5e-16 && d1 == d2, "{x}");
+    }
+    let (v, d1, d2) = Activation::Selu.eval3(f64::NAN);
+    assert!(v.is_nan() && d1.is_nan() && d2.is_nan());
+    assert_eq!(Activation::Selu.eval3(f64::NEG_INFINITY), (-la, 0.0, 0.0));
+}
