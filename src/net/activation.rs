@@ -192,14 +192,8 @@ impl Activation {
             Square => (0.5 * x * x, x, 1.0),
             Cube => (x * x * x, 3.0 * x * x, 6.0 * x),
             Sigmoid2 => sigmoid2_3(x),
-            NormalCdf => {
-                let (v, d1, d2) = sigmoid2_3(x);
-                (normal_cdf(x, v), 0.5 * d1, 0.5 * d2)
-            }
-            Exp => {
-                let e = x.exp();
-                (e, e, e)
-            }
+            NormalCdf => normal_cdf3(x),
+            Exp => ExpK::eval(x),
             Polynomial { coefficients } => poly3(coefficients, x),
         }
     }
@@ -243,6 +237,10 @@ impl Activation {
             Silu => dispatch::<SiluK>(buf, shift, d1, d2),
             Tanh => dispatch::<TanhK>(buf, shift, d1, d2),
             Selu => dispatch::<SeluK>(buf, shift, d1, d2),
+            Gelu => dispatch::<GeluK>(buf, shift, d1, d2),
+            NormalCdf => dispatch::<NormalCdfK>(buf, shift, d1, d2),
+            Sigmoid2 => dispatch::<Sigmoid2K>(buf, shift, d1, d2),
+            Exp => dispatch::<ExpK>(buf, shift, d1, d2),
             Square => dispatch::<SquareK>(buf, shift, d1, d2),
             Cube => dispatch::<CubeK>(buf, shift, d1, d2),
             _ => {

@@ -3,9 +3,10 @@
 
 use pulp::{Arch, Simd, WithSimd};
 
-use super::{Activation, FRAC_1_SQRT_2, FRAC_1_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA};
+use super::{Activation, SELU_ALPHA, SELU_LAMBDA};
 use crate::net::fastmath::{
-    Log1pUnit, exp_expm1_nonpositive as exp_expm1_neg, exp_nonpositive as exp_neg, log1p_unit,
+    Log1pUnit, erf_scaled_central, exp as fast_exp, exp_expm1_nonpositive as exp_expm1_neg,
+    exp_nonpositive as exp_neg, log1p_unit, normal_tail_pdf,
 };
 
 pub(super) fn fill_opt(d: Option<&mut [f64]>, v: f64) {
@@ -71,6 +72,13 @@ fused!(GK, g3);
 fused!(SiluK, silu3);
 fused!(TanhK, tanh3);
 fused!(SeluK, selu3);
+fused!(GeluK, gelu3);
+fused!(NormalCdfK, normal_cdf3);
+fused!(Sigmoid2K, sigmoid2_3);
+fused!(ExpK, |x: f64| {
+    let e = fast_exp(x);
+    (e, e, e)
+});
 fused!(SquareK, |x: f64| (0.5 * x * x, x, 1.0));
 fused!(CubeK, |x: f64| (x * x * x, 3.0 * x * x, 6.0 * x));
 
@@ -225,33 +233,39 @@ pub(super) fn selu3(x: f64) -> (f64, f64, f64) {
     }
 }
 
-/// Standard normal density.
+/// `erf(x/√2)` from `Q(|x|)`, branch-free: the Taylor series for `|x| ≤ 1` (relative accuracy
+/// near 0), `sign(x)·(1 − 2Q)` beyond.
 #[inline(always)]
-pub(super) fn normal_pdf(x: f64) -> f64 {
-    FRAC_1_SQRT_2PI * (-0.5 * x * x).exp()
+fn erf_from_tail(x: f64, q: f64) -> f64 {
+    let outer = (1.0 - 2.0 * q).copysign(x);
+    let central = erf_scaled_central(x);
+    if x.abs() <= 1.0 { central } else { outer }
 }
 
-/// `Φ(x)`, accurate in the lower tail via `erfc`.
+/// `Φ(x)` from `Q(|x|)`: `Q` below 0 (relative accuracy in the lower tail), `1 − Q` above.
 #[inline(always)]
-pub(super) fn normal_cdf(x: f64, erf_value: f64) -> f64 {
-    if x < -1.0 {
-        0.5 * libm::erfc(-x * FRAC_1_SQRT_2)
-    } else {
-        0.5 * (1.0 + erf_value)
-    }
+fn cdf_from_tail(x: f64, q: f64) -> f64 {
+    if x < 0.0 { q } else { 1.0 - q }
 }
 
 #[inline(always)]
 pub(super) fn sigmoid2_3(x: f64) -> (f64, f64, f64) {
-    let d1 = 2.0 * normal_pdf(x);
-    (libm::erf(x * FRAC_1_SQRT_2), d1, -x * d1)
+    let (q, pdf) = normal_tail_pdf(x);
+    let d1 = 2.0 * pdf;
+    (erf_from_tail(x, q), d1, -x * d1)
+}
+
+#[inline(always)]
+pub(super) fn normal_cdf3(x: f64) -> (f64, f64, f64) {
+    let (q, phi) = normal_tail_pdf(x);
+    (cdf_from_tail(x, q), phi, -x * phi)
 }
 
 #[inline(always)]
 pub(super) fn gelu3(x: f64) -> (f64, f64, f64) {
-    let phi = normal_pdf(x);
-    let cdf = normal_cdf(x, libm::erf(x * FRAC_1_SQRT_2));
-    (x * cdf, cdf + x * phi, phi * (2.0 - x * x))
+    let (q, phi) = normal_tail_pdf(x);
+    let cdf = cdf_from_tail(x, q);
+    (x * cdf, x.mul_add(phi, cdf), phi * x.mul_add(-x, 2.0))
 }
 
 #[inline(always)]
