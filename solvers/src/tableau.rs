@@ -1,7 +1,7 @@
 //! Butcher tableaux of (E)SDIRK methods, in plain arrays (any ODE library can consume them).
 //!
 //! [`ButcherTableau::kencarp58`] is the implicit part of Kennedy & Carpenter's
-//! ARK5(4)8L[2]SA₂ additive Runge–Kutta scheme — an 8-stage, 5th-order, L-stable, stiffly
+//! ARK5(4)8L\[2\]SA₂ additive Runge–Kutta scheme — an 8-stage, 5th-order, L-stable, stiffly
 //! accurate ESDIRK with an embedded 4th-order method — from C. A. Kennedy and M. H. Carpenter,
 //! "Higher-order additive Runge–Kutta schemes for ordinary differential equations", *Applied
 //! Numerical Mathematics* 136 (2019) 183–205, Table/appendix coefficients (rational
@@ -50,7 +50,7 @@ impl ButcherTableau {
             .all(|(a, b)| (a - b).abs() <= 1e-15)
     }
 
-    /// Kennedy & Carpenter (2019) ESDIRK5(4)8L[2]SA (the implicit part of ARK5(4)8L[2]SA₂),
+    /// Kennedy & Carpenter (2019) ESDIRK5(4)8L\[2\]SA (the implicit part of ARK5(4)8L\[2\]SA₂),
     /// `γ = 2/9`.
     pub fn kencarp58() -> Self {
         let g = r(2, 9);
