@@ -175,13 +175,7 @@ impl Activation {
         match self {
             Identity | Softmax => (x, 1.0, 0.0),
             Relu => relu3(x),
-            LeakyRelu { alpha } => {
-                if x > 0.0 {
-                    (x, 1.0, 0.0)
-                } else {
-                    (alpha * x, *alpha, 0.0)
-                }
-            }
+            LeakyRelu { alpha } => LeakyReluK(*alpha).eval(x),
             Sigmoid => sigmoid3(x),
             Tanh => tanh3(x),
             Softplus => softplus3(x),
@@ -193,7 +187,7 @@ impl Activation {
             Cube => (x * x * x, 3.0 * x * x, 6.0 * x),
             Sigmoid2 => sigmoid2_3(x),
             NormalCdf => normal_cdf3(x),
-            Exp => ExpK::eval(x),
+            Exp => ExpK.eval(x),
             Polynomial { coefficients } => poly3(coefficients, x),
         }
     }
@@ -230,19 +224,20 @@ impl Activation {
                 fill_opt(d1, 1.0);
                 fill_opt(d2, 0.0);
             }
-            Relu => dispatch::<ReluK>(buf, shift, d1, d2),
-            Sigmoid => dispatch::<SigmoidK>(buf, shift, d1, d2),
-            Softplus => dispatch::<SoftplusK>(buf, shift, d1, d2),
-            G => dispatch::<GK>(buf, shift, d1, d2),
-            Silu => dispatch::<SiluK>(buf, shift, d1, d2),
-            Tanh => dispatch::<TanhK>(buf, shift, d1, d2),
-            Selu => dispatch::<SeluK>(buf, shift, d1, d2),
-            Gelu => dispatch::<GeluK>(buf, shift, d1, d2),
-            NormalCdf => dispatch::<NormalCdfK>(buf, shift, d1, d2),
-            Sigmoid2 => dispatch::<Sigmoid2K>(buf, shift, d1, d2),
-            Exp => dispatch::<ExpK>(buf, shift, d1, d2),
-            Square => dispatch::<SquareK>(buf, shift, d1, d2),
-            Cube => dispatch::<CubeK>(buf, shift, d1, d2),
+            Relu => dispatch(ReluK, buf, shift, d1, d2),
+            LeakyRelu { alpha } => dispatch(LeakyReluK(*alpha), buf, shift, d1, d2),
+            Sigmoid => dispatch(SigmoidK, buf, shift, d1, d2),
+            Softplus => dispatch(SoftplusK, buf, shift, d1, d2),
+            G => dispatch(GK, buf, shift, d1, d2),
+            Silu => dispatch(SiluK, buf, shift, d1, d2),
+            Tanh => dispatch(TanhK, buf, shift, d1, d2),
+            Selu => dispatch(SeluK, buf, shift, d1, d2),
+            Gelu => dispatch(GeluK, buf, shift, d1, d2),
+            NormalCdf => dispatch(NormalCdfK, buf, shift, d1, d2),
+            Sigmoid2 => dispatch(Sigmoid2K, buf, shift, d1, d2),
+            Exp => dispatch(ExpK, buf, shift, d1, d2),
+            Square => dispatch(SquareK, buf, shift, d1, d2),
+            Cube => dispatch(CubeK, buf, shift, d1, d2),
             _ => {
                 if shift != 0.0 {
                     buf.iter_mut().for_each(|x| *x += shift);

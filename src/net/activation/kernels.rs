@@ -50,7 +50,7 @@ pub(super) fn scalar_apply(
 /// A fused scalar kernel `x ↦ (σ(x), σ'(x), σ''(x))`, statically dispatched so that it is
 /// inlined into the target-feature context of the SIMD loop.
 pub(super) trait Fused {
-    fn eval(x: f64) -> (f64, f64, f64);
+    fn eval(&self, x: f64) -> (f64, f64, f64);
 }
 
 macro_rules! fused {
@@ -58,7 +58,7 @@ macro_rules! fused {
         pub(super) struct $name;
         impl Fused for $name {
             #[inline(always)]
-            fn eval(x: f64) -> (f64, f64, f64) {
+            fn eval(&self, x: f64) -> (f64, f64, f64) {
                 $f(x)
             }
         }
@@ -82,9 +82,24 @@ fused!(ExpK, |x: f64| {
 fused!(SquareK, |x: f64| (0.5 * x * x, x, 1.0));
 fused!(CubeK, |x: f64| (x * x * x, 3.0 * x * x, 6.0 * x));
 
+/// `leaky_relu(α)`: the only kernel with a parameter.
+pub(super) struct LeakyReluK(pub(super) f64);
+
+impl Fused for LeakyReluK {
+    #[inline(always)]
+    fn eval(&self, x: f64) -> (f64, f64, f64) {
+        let pos = x > 0.0;
+        (
+            if pos { x } else { self.0 * x },
+            if pos { 1.0 } else { self.0 },
+            0.0,
+        )
+    }
+}
+
 /// A fused elementwise kernel run under runtime SIMD dispatch.
 struct Kernel<'a, K> {
-    kernel: std::marker::PhantomData<K>,
+    kernel: K,
     shift: f64,
     buf: &'a mut [f64],
     d1: Option<&'a mut [f64]>,
@@ -97,7 +112,8 @@ impl<K: Fused> WithSimd for Kernel<'_, K> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
         let shift = self.shift;
-        let f = |x: f64| K::eval(x + shift);
+        let kernel = self.kernel;
+        let f = |x: f64| kernel.eval(x + shift);
         match (self.d1, self.d2) {
             (Some(d1), Some(d2)) => {
                 let n = self.buf.len().min(d1.len()).min(d2.len());
@@ -136,13 +152,14 @@ impl<K: Fused> WithSimd for Kernel<'_, K> {
 
 #[inline(always)]
 pub(super) fn dispatch<K: Fused>(
+    kernel: K,
     buf: &mut [f64],
     shift: f64,
     d1: Option<&mut [f64]>,
     d2: Option<&mut [f64]>,
 ) {
-    Arch::new().dispatch(Kernel::<K> {
-        kernel: std::marker::PhantomData,
+    Arch::new().dispatch(Kernel {
+        kernel,
         shift,
         buf,
         d1,
