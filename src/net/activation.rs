@@ -85,7 +85,8 @@ pub enum Activation {
     Sigmoid2,
     /// `Φ(x) = (1 + erf(x/√2))/2`.
     NormalCdf,
-    /// `e^x`.
+    /// `e^x` (the vectorised exponential: 0 below −708.3, where the true value is subnormal,
+    /// and +∞ above 709.7).
     Exp,
     /// Softmax over the layer (output layer only, with the NLL loss).
     Softmax,

@@ -126,26 +126,40 @@ fn saved_students_are_reused_and_give_the_same_network() {
 
 #[test]
 fn a_cancelled_recovery_stops_promptly_and_says_so() {
-    // Cancelled from inside, at the first accepted step of the first student's flow (a timer
-    // would race a recovery that, with fast kernels, finishes in under 0.1 s).
+    // Another thread cancels as soon as the first student's flow reports its first step (a
+    // fixed timer would race a recovery that, with fast kernels, finishes in under 0.1 s).
     let (t, data, mut cfg) = tiny();
     cfg.flow.maxiterations_ode = usize::MAX;
     cfg.flow.maxtime_ode = 60.0;
     let cancel = Cancel::new();
     let c = cancel.clone();
-    let cancelled_at = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let at = cancelled_at.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let stopper = std::thread::spawn(move || {
+        rx.recv().expect("no step was reported");
+        c.cancel();
+        std::time::Instant::now()
+    });
+    let seen = cancel.clone();
     let watch = Watch::new(move |e: &Event<'_>| {
-        if matches!(e, Event::Step { .. }) && !c.is_cancelled() {
-            *at.lock().unwrap() = Some(std::time::Instant::now());
-            c.cancel();
+        if matches!(e, Event::Step { .. })
+            && let Some(tx) = tx.lock().unwrap().take()
+        {
+            tx.send(()).unwrap();
+            // Hold this step until the other thread has cancelled (however loaded the
+            // machine), so that the cancellation lands in the middle of the run.
+            let start = std::time::Instant::now();
+            while !seen.is_cancelled() && start.elapsed().as_secs() < 10 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
         }
     })
     .with_cancel(cancel);
     let r = recover(&data, Some(&t), &cfg, &[], &watch);
     let returned = std::time::Instant::now();
+    let cancelled_at = stopper.join().unwrap();
     assert!(matches!(r, Err(gradflow::Error::Interrupted)), "{r:?}");
-    let cancelled_at = cancelled_at.lock().unwrap().expect("no step was reported");
+    assert!(returned >= cancelled_at);
     let late = (returned - cancelled_at).as_secs_f64();
     assert!(late < 0.1, "returned {late} s after the cancellation");
 }

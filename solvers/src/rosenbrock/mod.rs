@@ -23,6 +23,9 @@ pub use options::{
     JacobianStructure, RosenbrockError, RosenbrockOptions, RosenbrockStats, RosenbrockSystem,
 };
 
+/// Jacobians for which a failed Cholesky keeps steps at least as long on LU.
+const LLT_RETRY: usize = 8;
+
 /// How `w` holds the current factorisation of `W`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Factored {
@@ -48,12 +51,13 @@ pub struct Rosenbrock {
     jac_valid: bool,
     /// `W` factored in place (`lu_h`: the step it was factored for; NaN when stale), how, and
     /// whether the Jacobian is symmetric; `llt_fail_h`: the shortest step whose Cholesky
-    /// failed with the current Jacobian (∞: none).
+    /// failed (∞: none), kept for [`LLT_RETRY`] Jacobians (`llt_fail_age` of them so far).
     w: Mat<f64>,
     lu_h: f64,
     factored: Factored,
     symmetric: bool,
     llt_fail_h: f64,
+    llt_fail_age: usize,
     perm: Vec<usize>,
     perm_inv: Vec<usize>,
     mem: MemBuffer,
@@ -104,6 +108,7 @@ impl Rosenbrock {
             factored: Factored::Lu,
             symmetric: sys.jacobian_structure() == JacobianStructure::Symmetric,
             llt_fail_h: f64::INFINITY,
+            llt_fail_age: 0,
             perm: vec![0; n],
             perm_inv: vec![0; n],
             mem: MemBuffer::new(req),
@@ -172,7 +177,14 @@ impl Rosenbrock {
         self.jac_valid = true;
         self.jac_age = 0;
         self.lu_h = f64::NAN;
-        self.llt_fail_h = f64::INFINITY;
+        // Indefiniteness persists over neighbouring Jacobians (a saddle's negative curvature):
+        // steps at least as long as a failed one skip Cholesky for a few more Jacobians.
+        if self.llt_fail_h.is_finite() {
+            self.llt_fail_age += 1;
+            if self.llt_fail_age >= LLT_RETRY {
+                self.llt_fail_h = f64::INFINITY;
+            }
+        }
         if self.f0.iter().chain(&self.jac).all(|v| v.is_finite()) {
             Ok(())
         } else {
@@ -254,7 +266,8 @@ impl Rosenbrock {
                 MemStack::new(&mut self.mem),
                 Default::default(),
             );
-            if info.is_ok() {
+            let finite = (0..n).all(|i| self.w[(i, i)].is_finite());
+            if info.is_ok() && finite {
                 self.stats.cholesky += 1;
                 self.factored = Factored::Cholesky;
                 self.lu_h = h;
@@ -262,6 +275,7 @@ impl Rosenbrock {
             }
             self.stats.cholesky_failures += 1;
             self.llt_fail_h = h;
+            self.llt_fail_age = 0;
         }
         for j in 0..n {
             let col = self

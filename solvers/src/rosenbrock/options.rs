@@ -23,8 +23,9 @@ pub enum JacobianStructure {
     General,
     /// `J` is symmetric (e.g. `−∇²f` of a gradient flow `y' = −∇f(y)`), so `W` is too: it is
     /// factored by Cholesky (`n³/3` flops instead of LU's `2n³/3`) whenever it is positive
-    /// definite, and by LU otherwise. After a failed Cholesky the driver goes straight to LU
-    /// for steps at least as long, until the next Jacobian.
+    /// definite, and by LU otherwise. The driver reads one triangle of `J` (its upper one, row
+    /// by row), so a Jacobian symmetric up to rounding is fine. After a failed Cholesky, steps
+    /// at least as long go straight to LU for the next eight Jacobians.
     Symmetric,
 }
 

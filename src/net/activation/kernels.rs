@@ -265,24 +265,36 @@ fn cdf_from_tail(x: f64, q: f64) -> f64 {
     if x < 0.0 { q } else { 1.0 - q }
 }
 
+/// `v·w`, but 0 where `w` is 0: the products `xΦ(x)`, `xφ(x)`, `x²φ(x)` at ±∞ and beyond the
+/// underflow of `Φ` or `φ` (|x| > 37.6) are 0, not NaN.
+#[inline(always)]
+fn times_or_zero(v: f64, w: f64) -> f64 {
+    if w != 0.0 { v * w } else { 0.0 }
+}
+
 #[inline(always)]
 pub(super) fn sigmoid2_3(x: f64) -> (f64, f64, f64) {
     let (q, pdf) = normal_tail_pdf(x);
     let d1 = 2.0 * pdf;
-    (erf_from_tail(x, q), d1, -x * d1)
+    (erf_from_tail(x, q), d1, times_or_zero(-2.0 * x, pdf))
 }
 
 #[inline(always)]
 pub(super) fn normal_cdf3(x: f64) -> (f64, f64, f64) {
     let (q, phi) = normal_tail_pdf(x);
-    (cdf_from_tail(x, q), phi, -x * phi)
+    (cdf_from_tail(x, q), phi, times_or_zero(-x, phi))
 }
 
 #[inline(always)]
 pub(super) fn gelu3(x: f64) -> (f64, f64, f64) {
+    // (xΦ)' = Φ + xφ, (xΦ)'' = φ(2 − x²).
     let (q, phi) = normal_tail_pdf(x);
     let cdf = cdf_from_tail(x, q);
-    (x * cdf, x.mul_add(phi, cdf), phi * x.mul_add(-x, 2.0))
+    (
+        times_or_zero(x, cdf),
+        cdf + times_or_zero(x, phi),
+        times_or_zero(x.mul_add(-x, 2.0), phi),
+    )
 }
 
 #[inline(always)]

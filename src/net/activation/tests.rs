@@ -115,17 +115,72 @@ fn tails_are_finite_and_accurate() {
 
 #[test]
 fn slice_kernel_equals_scalar() {
+    // Bitwise, except that ±0 are alike (the kernel adds the shift 0.0: −0.0 + 0.0 = +0.0).
+    let same = |a: f64, b: f64| {
+        a.to_bits() == b.to_bits() || (a == 0.0 && b == 0.0) || (a.is_nan() && b.is_nan())
+    };
     for act in Activation::all_examples() {
-        let xs: Vec<f64> = (0..257).map(|i| -20.0 + 0.156 * i as f64).collect();
+        let mut xs: Vec<f64> = (0..257).map(|i| -20.0 + 0.156 * i as f64).collect();
+        xs.extend([
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-300,
+            39.0,
+            -39.0,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
         let mut buf = xs.clone();
         let mut d1 = vec![0.0; xs.len()];
         let mut d2 = vec![0.0; xs.len()];
         act.apply_in_place(&mut buf, Some(&mut d1), Some(&mut d2));
         for (i, &x) in xs.iter().enumerate() {
             let (v, p, q) = act.eval3(x);
-            assert!(close(buf[i], v, 0.0) && close(d1[i], p, 0.0) && close(d2[i], q, 0.0));
+            assert!(
+                same(buf[i], v) && same(d1[i], p) && same(d2[i], q),
+                "{act} at {x}: kernel ({}, {}, {}), scalar ({v}, {p}, {q})",
+                buf[i],
+                d1[i],
+                d2[i]
+            );
         }
     }
+}
+
+#[test]
+fn normal_family_edges() {
+    use Activation::*;
+    for act in [Gelu, NormalCdf, Sigmoid2, Tanh, Selu] {
+        for x in [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            -1e300,
+            1e160,
+            -1e160,
+        ] {
+            let (v, d1, d2) = act.eval3(x);
+            assert!(!v.is_nan() && !d1.is_nan() && !d2.is_nan(), "{act} at {x}");
+        }
+        let (v, d1, d2) = act.eval3(f64::NAN);
+        assert!(v.is_nan() && d1.is_nan() && d2.is_nan(), "{act} at NaN");
+    }
+    assert_eq!(Gelu.eval3(f64::INFINITY), (f64::INFINITY, 1.0, 0.0));
+    assert!(Gelu.eval3(f64::NEG_INFINITY).1 == 0.0);
+    assert_eq!(NormalCdf.eval3(f64::NEG_INFINITY), (0.0, 0.0, 0.0));
+    assert_eq!(Sigmoid2.eval3(f64::INFINITY), (1.0, 0.0, 0.0));
+    // Signs of zero and the lower tail's relative accuracy (Φ(−37) ≈ 5.7e-300).
+    assert!(Sigmoid2.eval3(-0.0).0.is_sign_negative() && Selu.eval3(-0.0).0.is_sign_negative());
+    assert!((NormalCdf.eval3(-0.0).0 - 0.5).abs() < 1e-16);
+    let lower = NormalCdf.eval3(-37.0).0;
+    assert!(
+        (lower / 5.725571222524e-300 - 1.0).abs() < 1e-12,
+        "{lower:e}"
+    );
 }
 
 #[test]
