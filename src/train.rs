@@ -140,6 +140,7 @@ impl RunRecord {
         if let (None, Method::Refine(r)) = (refine.refiner, self.optim.method) {
             refine.refiner = Some(r);
         }
+        flow.jacobian_samples = Some(flow.jacobian_samples_for(self.init.len()));
         Some(RunKey {
             network: self.network.clone(),
             init_bits: self.init.iter().map(|v| v.to_bits()).collect(),
@@ -185,6 +186,7 @@ impl RunKey {
         let (integrator, refiner) = resolved_methods(flow, refine, x0.len());
         let (mut flow, mut refine) = (flow.clone(), refine.clone());
         flow.integrator = Some(integrator);
+        flow.jacobian_samples = Some(flow.jacobian_samples_for(x0.len()));
         refine.refiner = Some(refiner);
         RunKey {
             network: network.clone(),
@@ -487,7 +489,11 @@ pub fn train(
         loss_curve: r.trajectory,
         progress,
         events: f.events,
-        flow: Some(opts.flow.clone()),
+        // The flow's options, with the Jacobian subset the size rule chose when unset.
+        flow: Some(FlowConfig {
+            jacobian_samples: Some(opts.flow.jacobian_samples_for(x0.len())),
+            ..opts.flow.clone()
+        }),
         // What ran: `on_channel = stop` skips the refinement (budget 0).
         refine: Some(refine_cfg.clone()),
         channel_jump,
@@ -582,6 +588,7 @@ pub fn student_for(
     specs.push(LayerSpec::new(data.output_dim(), Activation::Identity));
     NetSpec::new(data.input_dim(), specs)
 }
+
 /// The methods a configuration resolves to for `n` parameters.
 pub fn resolved_methods(
     flow: &FlowConfig,

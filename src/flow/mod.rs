@@ -252,6 +252,21 @@ impl Default for FlowConfig {
 }
 
 impl FlowConfig {
+    /// [`FlowConfig::jacobian_samples`], or [`default_jacobian_samples`] for `n_params` when
+    /// unset.
+    ///
+    /// ```
+    /// use gradflow::flow::FlowConfig;
+    /// let mut c = FlowConfig::default();
+    /// assert_eq!((c.jacobian_samples_for(100), c.jacobian_samples_for(1_000)), (4096, 2048));
+    /// c.jacobian_samples = Some(0);
+    /// assert_eq!(c.jacobian_samples_for(1_000), 0);
+    /// ```
+    pub fn jacobian_samples_for(&self, n_params: usize) -> usize {
+        self.jacobian_samples
+            .unwrap_or_else(|| default_jacobian_samples(n_params))
+    }
+
     /// The time scale of each of `n` parameters: `τ·τ_i`.
     pub(crate) fn taus(&self, n: usize) -> Vec<f64> {
         match &self.tau_params {

@@ -152,10 +152,7 @@ pub(super) fn segment(
         return Err((t, format!("{method} is not a Rosenbrock method")));
     };
     let scale = obj.mean_scale();
-    let samples = cfg
-        .jacobian_samples
-        .unwrap_or_else(|| super::default_jacobian_samples(x.len()));
-    let mut sub = match samples {
+    let mut sub = match cfg.jacobian_samples_for(x.len()) {
         k if k > 0 && method == Integrator::Ros34Pw2 => {
             subsample(obj, k).map_err(|e| (t, format!("flow.jacobian_samples: {e}")))?
         }

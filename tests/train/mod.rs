@@ -130,6 +130,19 @@ fn a_subsampled_jacobian_keeps_the_w_method_on_the_exact_flow() {
         run(Integrator::Rodas5P, 10).final_x,
         run(Integrator::Rodas5P, 0).final_x
     );
+    // Unset, the size rule chooses (4 096 below 512 parameters), and the run record says so.
+    let p = Problem::teacher_student(2, 2, 4, 200, 7, 0).unwrap();
+    let mut opts = TrainOptions::default();
+    opts.flow.maxiterations_ode = 3;
+    opts.refine.maxiterations_optim = 1;
+    let rec = train(
+        &TrainProblem::new(&p.student, &p.data),
+        &p.start,
+        &opts,
+        &Watch::silent(),
+    )
+    .unwrap();
+    assert_eq!(rec.flow.unwrap().jacobian_samples, Some(4096));
 }
 
 #[test]
