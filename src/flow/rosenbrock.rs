@@ -87,8 +87,9 @@ impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
         self.finish(y, loss, f);
     }
 
-    /// `−τH` is symmetric when every parameter has the same time scale (the default): `W` is
-    /// then factored by Cholesky while it is positive definite.
+    /// `−τH` is symmetric when every parameter has the same time scale (the default), and
+    /// `diag(τ)` times a symmetric matrix otherwise (`tau_params`): either way `W` is factored
+    /// by Cholesky while it (or its symmetric similar) is positive definite.
     fn jacobian_structure(&self) -> JacobianStructure {
         if self
             .tau
@@ -97,7 +98,7 @@ impl RosenbrockSystem for GradientFlow<'_, '_, '_> {
         {
             JacobianStructure::Symmetric
         } else {
-            JacobianStructure::General
+            JacobianStructure::ScaledSymmetric(self.tau.clone())
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Rosenbrock {
     lu_h: f64,
     factored: Factored,
     symmetric: bool,
+    /// `√D_i` of a `ScaledSymmetric` Jacobian (empty otherwise): `w` then holds `M`.
+    sqrt_scale: Vec<f64>,
     llt_fail_h: f64,
     llt_fail_age: usize,
     perm: Vec<usize>,
@@ -106,7 +108,8 @@ impl Rosenbrock {
             w: Mat::zeros(n, n),
             lu_h: f64::NAN,
             factored: Factored::Lu,
-            symmetric: sys.jacobian_structure() == JacobianStructure::Symmetric,
+            symmetric: false,
+            sqrt_scale: Vec::new(),
             llt_fail_h: f64::INFINITY,
             llt_fail_age: 0,
             perm: vec![0; n],
@@ -123,6 +126,18 @@ impl Rosenbrock {
             stats: RosenbrockStats::default(),
             tab,
         };
+        match sys.jacobian_structure() {
+            JacobianStructure::General => {}
+            JacobianStructure::Symmetric => me.symmetric = true,
+            JacobianStructure::ScaledSymmetric(d) => {
+                // A scaling that is not a positive finite diagonal of the right length: the
+                // general path (never wrong, only slower).
+                if d.len() == n && d.iter().all(|v| v.is_finite() && *v > 0.0) {
+                    me.symmetric = true;
+                    me.sqrt_scale = d.iter().map(|v| v.sqrt()).collect();
+                }
+            }
+        }
         me.refresh_jacobian(sys)?;
         me.h = match me.opts.h0 {
             Some(h) => h,
@@ -245,7 +260,8 @@ impl Rosenbrock {
         let d = 1.0 / (h * self.tab.gamma);
         self.stats.factorisations += 1;
         if self.symmetric && h < self.llt_fail_h {
-            // The lower triangle, column j from row j of the (symmetric, row-major) Jacobian.
+            // The lower triangle, column j from row j of the (symmetric, row-major) Jacobian;
+            // for a scaled one, M_ij = −J_ji·√D_i/√D_j (+ d on the diagonal), read from row j.
             for j in 0..n {
                 let row = &self.jac[j * n..(j + 1) * n];
                 let col = self
@@ -254,8 +270,15 @@ impl Rosenbrock {
                     .try_as_col_major_mut()
                     .unwrap()
                     .as_slice_mut();
-                for i in j..n {
-                    col[i] = -row[i];
+                if self.sqrt_scale.is_empty() {
+                    for i in j..n {
+                        col[i] = -row[i];
+                    }
+                } else {
+                    let inv_j = 1.0 / self.sqrt_scale[j];
+                    for i in j..n {
+                        col[i] = -row[i] * (self.sqrt_scale[i] * inv_j);
+                    }
                 }
                 col[j] += d;
             }
@@ -284,7 +307,14 @@ impl Rosenbrock {
                 .try_as_col_major_mut()
                 .unwrap()
                 .as_slice_mut();
-            if self.symmetric {
+            if self.symmetric && !self.sqrt_scale.is_empty() {
+                // M's column j is its row j: −J_ji·√D_i/√D_j.
+                let inv_j = 1.0 / self.sqrt_scale[j];
+                let row = &self.jac[j * n..(j + 1) * n];
+                for ((w, v), s) in col.iter_mut().zip(row).zip(&self.sqrt_scale) {
+                    *w = -v * (s * inv_j);
+                }
+            } else if self.symmetric {
                 // Column j is row j: a contiguous read.
                 for (w, v) in col.iter_mut().zip(&self.jac[j * n..(j + 1) * n]) {
                     *w = -v;
@@ -313,8 +343,25 @@ impl Rosenbrock {
         ok
     }
 
-    /// Solves `W x = rhs` in place with the current factorisation.
+    /// Solves `W x = rhs` in place with the current factorisation (for a scaled symmetric
+    /// Jacobian, `x = D^{1/2} M⁻¹ D^{−1/2} rhs`).
     fn solve(&mut self, x: &mut [f64]) {
+        let scaled = !self.sqrt_scale.is_empty();
+        if scaled {
+            x.iter_mut()
+                .zip(&self.sqrt_scale)
+                .for_each(|(v, s)| *v /= s);
+        }
+        self.solve_factored(x);
+        if scaled {
+            x.iter_mut()
+                .zip(&self.sqrt_scale)
+                .for_each(|(v, s)| *v *= s);
+        }
+    }
+
+    /// Solves with the factorisation held in `w` (of `W`, or of `M` when scaled).
+    fn solve_factored(&mut self, x: &mut [f64]) {
         let n = self.n();
         let rhs = faer::MatMut::from_column_major_slice_mut(x, n, 1);
         match self.factored {

@@ -15,7 +15,7 @@ pub trait RosenbrockSystem {
 }
 
 /// The structure of a system's Jacobian, which decides how `W = I/(hγ) − J` is factored.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub enum JacobianStructure {
     /// No structure: LU with partial pivoting.
@@ -27,6 +27,11 @@ pub enum JacobianStructure {
     /// by row), so a Jacobian symmetric up to rounding is fine. After a failed Cholesky, steps
     /// at least as long go straight to LU for the next eight Jacobians.
     Symmetric,
+    /// `J = D·S` with `D` the given positive diagonal and `S` symmetric (e.g. `−D∇²f` of a
+    /// preconditioned gradient flow `y' = −D∇f(y)`): `W` is similar to the symmetric
+    /// `M = I/(hγ) − D^{1/2} S D^{1/2} = D^{−1/2} W D^{1/2}`, which is factored as for
+    /// `Symmetric`; solves scale by `D^{∓1/2}` around it.
+    ScaledSymmetric(Vec<f64>),
 }
 
 /// Options of [`Rosenbrock`](super::Rosenbrock).

@@ -237,30 +237,33 @@ fn a_non_finite_right_hand_side_is_an_error_not_a_panic() {
 struct Quartic {
     a: [[f64; 3]; 3],
     c: f64,
+    /// A positive diagonal `D` (the flow `y' = −D∇f`, Jacobian `−D∇²f`).
+    d: [f64; 3],
     structure: JacobianStructure,
 }
 
 impl RosenbrockSystem for Quartic {
     fn rhs(&mut self, y: &[f64], f: &mut [f64]) {
         for i in 0..3 {
-            f[i] = -(0..3).map(|j| self.a[i][j] * y[j]).sum::<f64>() - self.c * y[i].powi(3);
+            f[i] = -self.d[i]
+                * ((0..3).map(|j| self.a[i][j] * y[j]).sum::<f64>() + self.c * y[i].powi(3));
         }
     }
     fn rhs_jacobian(&mut self, y: &[f64], f: &mut [f64], jac: &mut [f64]) {
         self.rhs(y, f);
         for i in 0..3 {
             for j in 0..3 {
-                jac[3 * i + j] = -self.a[i][j]
-                    - if i == j {
-                        3.0 * self.c * y[i] * y[i]
-                    } else {
-                        0.0
-                    };
+                let diagonal = if i == j {
+                    3.0 * self.c * y[i] * y[i]
+                } else {
+                    0.0
+                };
+                jac[3 * i + j] = -self.d[i] * (self.a[i][j] + diagonal);
             }
         }
     }
     fn jacobian_structure(&self) -> JacobianStructure {
-        self.structure
+        self.structure.clone()
     }
 }
 
@@ -273,7 +276,23 @@ fn quartic_run(
     h0: Option<f64>,
     t_end: f64,
 ) -> (Vec<f64>, RosenbrockStats) {
-    let mut sys = Quartic { a, c, structure };
+    let d = match &structure {
+        JacobianStructure::ScaledSymmetric(d) => [d[0], d[1], d[2]],
+        _ => [1.0; 3],
+    };
+    quartic_run_scaled(tab, (a, c), d, structure, h0, t_end)
+}
+
+/// [`quartic_run`] of the flow `y' = −D∇f`, whatever `structure` declares.
+fn quartic_run_scaled(
+    tab: &RosenbrockTableau,
+    (a, c): ([[f64; 3]; 3], f64),
+    d: [f64; 3],
+    structure: JacobianStructure,
+    h0: Option<f64>,
+    t_end: f64,
+) -> (Vec<f64>, RosenbrockStats) {
+    let mut sys = Quartic { a, c, d, structure };
     let opts = match h0 {
         Some(h) => RosenbrockOptions {
             h0: Some(h),
@@ -349,4 +368,52 @@ fn an_indefinite_w_falls_back_to_lu() {
             "h = {h}: {y_sym:?} {y_gen:?}"
         );
     }
+}
+
+#[test]
+fn a_scaled_symmetric_jacobian_is_factored_by_cholesky_with_the_same_result() {
+    // y' = −D∇f with D = diag(0.5, 1, 2): J = −D∇²f is not symmetric, D^{−1/2}WD^{1/2} is.
+    let a = (
+        [[1000.0, 10.0, 0.0], [10.0, 2.0, 0.5], [0.0, 0.5, 1.0]],
+        1.0,
+    );
+    let d = [0.5, 1.0, 2.0];
+    for tab in [RosenbrockTableau::rodas5p(), RosenbrockTableau::ros34pw2()] {
+        let scaled = JacobianStructure::ScaledSymmetric(d.to_vec());
+        // To t = 3, while y is far above the absolute tolerance (near it, the step control
+        // chatters and round-off changes the step count).
+        let (y_sym, st_sym) = quartic_run_scaled(&tab, a, d, scaled, None, 3.0);
+        let (y_gen, st_gen) = quartic_run_scaled(&tab, a, d, JacobianStructure::General, None, 3.0);
+        assert_eq!(st_sym.cholesky, st_sym.factorisations, "{st_sym:?}");
+        assert_eq!(st_gen.cholesky, 0);
+        assert!(
+            st_sym.steps > 5 && st_sym.steps.abs_diff(st_gen.steps) <= 1,
+            "{st_sym:?} {st_gen:?}"
+        );
+        assert!(err(&y_sym, &y_gen) < 1e-10, "{:e}", err(&y_sym, &y_gen));
+    }
+    // Indefinite (fixed long steps on the linear flow with a negative eigenvalue): LU on M,
+    // the same result as LU on W.
+    let a = ([[-5.0, 1.0, 0.0], [1.0, 3.0, 0.0], [0.0, 0.0, 100.0]], 0.0);
+    let tab = RosenbrockTableau::rodas5p();
+    let scaled = JacobianStructure::ScaledSymmetric(vec![2.0, 0.5, 1.0]);
+    let (y_sym, st_sym) = quartic_run_scaled(&tab, a, [2.0, 0.5, 1.0], scaled, Some(1.5), 6.0);
+    let (y_gen, _) = quartic_run_scaled(
+        &tab,
+        a,
+        [2.0, 0.5, 1.0],
+        JacobianStructure::General,
+        Some(1.5),
+        6.0,
+    );
+    assert!(
+        st_sym.cholesky_failures > 0 && st_sym.cholesky == 0,
+        "{st_sym:?}"
+    );
+    let scale = y_gen.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    assert!(err(&y_sym, &y_gen) < 1e-12 * scale, "{y_sym:?} {y_gen:?}");
+    // A scaling that is not a positive diagonal: the general path.
+    let bad = JacobianStructure::ScaledSymmetric(vec![1.0, -1.0, 1.0]);
+    let (_, st) = quartic_run_scaled(&tab, a, [1.0; 3], bad, Some(0.01), 0.05);
+    assert_eq!((st.cholesky, st.cholesky_failures), (0, 0));
 }
