@@ -221,8 +221,13 @@ pub(super) fn g3(x: f64) -> (f64, f64, f64) {
 pub(super) fn silu3(x: f64) -> (f64, f64, f64) {
     let e = exp_neg(-x.abs());
     let (s, ds, one_minus_2s) = logistic(x, e, 1.0 / (1.0 + e));
-    // (xσ)' = σ + xσ(1−σ); (xσ)'' = 2σ(1−σ) + xσ(1−σ)(1−2σ)
-    (x * s, x.mul_add(ds, s), ds * x.mul_add(one_minus_2s, 2.0))
+    // (xσ)' = σ + xσ(1−σ); (xσ)'' = 2σ(1−σ) + xσ(1−σ)(1−2σ); products with a vanishing σ or
+    // σ(1−σ) are 0 at ±∞, not NaN.
+    (
+        times_or_zero(x, s),
+        s + times_or_zero(x, ds),
+        times_or_zero(x.mul_add(one_minus_2s, 2.0), ds),
+    )
 }
 
 #[inline(always)]
