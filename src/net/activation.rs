@@ -12,6 +12,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::net::fastmath::FRAC_1_SQRT_2PI;
 
 mod higher;
 mod kernels;
@@ -20,8 +21,6 @@ use kernels::*;
 
 /// `1/√2`.
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
-/// `1/√(2π)`, the standard normal density at 0.
-const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 /// SELU scale λ (Klambauer et al. 2017).
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
 /// SELU α (Klambauer et al. 2017).

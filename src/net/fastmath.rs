@@ -54,6 +54,17 @@ const EXP_POLY: [f64; 12] = [
     2.511_487_021_949_747_6e-8,
 ];
 
+/// `(e^r − 1)/r`: [`EXP_POLY`] without its constant term.
+const EXPM1_POLY: [f64; 11] = {
+    let mut c = [0.0; 11];
+    let mut i = 0;
+    while i < 11 {
+        c[i] = EXP_POLY[i + 1];
+        i += 1;
+    }
+    c
+};
+
 /// `atanh(s)/s = Σ_j z^j/(2j+1)`, `z = s² ∈ [0, 0.0295]`, economized to degree 7 in `z` (same
 /// script); truncation error < 1.2e-18 relative.
 const ATANH_POLY: [f64; 8] = [
@@ -135,9 +146,7 @@ pub fn exp_nonpositive(x: f64) -> f64 {
 #[inline(always)]
 pub fn exp_expm1_nonpositive(x: f64) -> (f64, f64) {
     let (r, s) = reduce(if x < -708.3 { -708.3 } else { x });
-    let mut q_coefficients = [0.0; 11];
-    q_coefficients.copy_from_slice(&EXP_POLY[1..]);
-    let q = estrin(r, &q_coefficients);
+    let q = estrin(r, &EXPM1_POLY);
     let srq = s * (r * q);
     // k = 0 (s = 1): e^x − 1 is r·q itself, which keeps the sign of x = −0.0.
     let em1 = if s.to_bits() == 1f64.to_bits() {
@@ -215,7 +224,7 @@ const ERF_SERIES: [f64; 14] = [
 /// `√(2/π)`.
 const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
 /// `1/√(2π)`.
-const FRAC_1_SQRT_2PI: f64 = 0.3989422804014327;
+pub(crate) const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// `Σ_k c_k T_k(u)` by Clenshaw's recurrence.
 #[inline(always)]

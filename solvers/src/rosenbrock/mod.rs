@@ -260,28 +260,7 @@ impl Rosenbrock {
         let d = 1.0 / (h * self.tab.gamma);
         self.stats.factorisations += 1;
         if self.symmetric && h < self.llt_fail_h {
-            // The lower triangle, column j from row j of the (symmetric, row-major) Jacobian;
-            // for a scaled one, M_ij = −J_ji·√D_i/√D_j (+ d on the diagonal), read from row j.
-            for j in 0..n {
-                let row = &self.jac[j * n..(j + 1) * n];
-                let col = self
-                    .w
-                    .col_mut(j)
-                    .try_as_col_major_mut()
-                    .unwrap()
-                    .as_slice_mut();
-                if self.sqrt_scale.is_empty() {
-                    for i in j..n {
-                        col[i] = -row[i];
-                    }
-                } else {
-                    let inv_j = 1.0 / self.sqrt_scale[j];
-                    for i in j..n {
-                        col[i] = -row[i] * (self.sqrt_scale[i] * inv_j);
-                    }
-                }
-                col[j] += d;
-            }
+            self.fill_w(d, true);
             let info = llt::factor::cholesky_in_place(
                 self.w.as_mut(),
                 Default::default(),
@@ -300,32 +279,7 @@ impl Rosenbrock {
             self.llt_fail_h = h;
             self.llt_fail_age = 0;
         }
-        for j in 0..n {
-            let col = self
-                .w
-                .col_mut(j)
-                .try_as_col_major_mut()
-                .unwrap()
-                .as_slice_mut();
-            if self.symmetric && !self.sqrt_scale.is_empty() {
-                // M's column j is its row j: −J_ji·√D_i/√D_j.
-                let inv_j = 1.0 / self.sqrt_scale[j];
-                let row = &self.jac[j * n..(j + 1) * n];
-                for ((w, v), s) in col.iter_mut().zip(row).zip(&self.sqrt_scale) {
-                    *w = -v * (s * inv_j);
-                }
-            } else if self.symmetric {
-                // Column j is row j: a contiguous read.
-                for (w, v) in col.iter_mut().zip(&self.jac[j * n..(j + 1) * n]) {
-                    *w = -v;
-                }
-            } else {
-                for (i, w) in col.iter_mut().enumerate() {
-                    *w = -self.jac[i * n + j];
-                }
-            }
-            col[j] += d;
-        }
+        self.fill_w(d, false);
         factor::lu_in_place(
             self.w.as_mut(),
             &mut self.perm,
@@ -341,6 +295,38 @@ impl Rosenbrock {
         });
         self.lu_h = if ok { h } else { f64::NAN };
         ok
+    }
+
+    /// Writes `W = dI − J` into `w` (for a scaled symmetric Jacobian its symmetric similar
+    /// `M`, `M_ij = dδ_ij − J_ji·√D_i/√D_j`): the lower triangle only (for Cholesky) or all of
+    /// it. A symmetric Jacobian's column `j` is read as its row `j` (contiguous).
+    fn fill_w(&mut self, d: f64, lower_only: bool) {
+        let n = self.n();
+        for j in 0..n {
+            let col = self
+                .w
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .unwrap()
+                .as_slice_mut();
+            let start = if lower_only { j } else { 0 };
+            let row = &self.jac[j * n..(j + 1) * n];
+            if !self.symmetric {
+                for (i, w) in col.iter_mut().enumerate() {
+                    *w = -self.jac[i * n + j];
+                }
+            } else if self.sqrt_scale.is_empty() {
+                for i in start..n {
+                    col[i] = -row[i];
+                }
+            } else {
+                let inv_j = 1.0 / self.sqrt_scale[j];
+                for i in start..n {
+                    col[i] = -row[i] * (self.sqrt_scale[i] * inv_j);
+                }
+            }
+            col[j] += d;
+        }
     }
 
     /// Solves `W x = rhs` in place with the current factorisation (for a scaled symmetric
