@@ -21,6 +21,7 @@ pub mod objective;
 mod pass;
 pub mod population;
 pub mod regulariser;
+mod shallow;
 mod simd;
 pub mod spec;
 pub mod spectrum;

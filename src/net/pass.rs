@@ -138,8 +138,25 @@ pub(crate) fn fan_out<'w, R: Send>(
 
 impl Pass<'_> {
     /// The sum loss of the samples in `rows`, chunk by chunk, with the gradient added into
-    /// `grad` when given.
+    /// `grad` when given: fused for one-hidden-layer networks with one linear output under the
+    /// squared error ([`Pass::shallow_block`]), by layers otherwise.
     pub(crate) fn block(
+        &self,
+        ws: &mut Workspace,
+        params: &[f64],
+        rows: Range<usize>,
+        chunk: usize,
+        grad: Option<&mut [f64]>,
+    ) -> f64 {
+        if self.is_shallow() {
+            self.shallow_block(ws, params, rows, chunk, grad)
+        } else {
+            self.layered_block(ws, params, rows, chunk, grad)
+        }
+    }
+
+    /// [`Pass::block`] by layer-wise GEMMs, for any network.
+    pub(crate) fn layered_block(
         &self,
         ws: &mut Workspace,
         params: &[f64],
@@ -163,7 +180,24 @@ impl Pass<'_> {
 
     /// Forward pass over samples `i0..i0+n`. `order` 1 stores first derivatives of hidden
     /// activations, 2 also second derivatives. The output layer keeps its pre-activations.
+    /// Fused for the networks of [`Pass::shallow_block`] ([`Pass::shallow_forward`]).
     pub(crate) fn forward(
+        &self,
+        ws: &mut Workspace,
+        params: &[f64],
+        i0: usize,
+        n: usize,
+        order: u8,
+    ) {
+        if self.is_shallow() {
+            self.shallow_forward(ws, params, i0, n, order);
+        } else {
+            self.layered_forward(ws, params, i0, n, order);
+        }
+    }
+
+    /// [`Pass::forward`] layer by layer (a GEMM per layer), for any network.
+    pub(crate) fn layered_forward(
         &self,
         ws: &mut Workspace,
         params: &[f64],
