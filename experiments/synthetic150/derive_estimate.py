@@ -9,12 +9,17 @@ parameter count (wall time of the table's method / wall time of the new default,
 same ODE time; `experiments/integrators/jacobian-samples.md`), the nearest measured size
 standing in for the cells between.
 
-usage: derive_estimate.py TABLE.md --scale S --factor P=F [--factor P=F ...] [--from P]
+usage: derive_estimate.py TABLE.md --scale S --factor P=F [--factor dD:P=F ...] [--from P]
   --scale: converts the table's build to the build the factors were measured against
   (e.g. 1585/1700: the same method after later kernel changes, measured on the whole grid);
-  --from: cells below this many parameters keep the table's method (factor 1).
+  --factor P=F: a factor measured at P parameters, for the cells from --from parameters up;
+  --factor dD:P=F: a factor measured on a problem with input dimension D, for every cell of
+  that input dimension (its nearest measured size), whatever its size — for speed-ups that
+  depend on d (the fused one-hidden-layer pass, net/shallow.rs);
+  --from: cells below this many parameters without a factor for their d keep factor 1.
 """
 import argparse
+import math
 import re
 
 ap = argparse.ArgumentParser()
@@ -24,7 +29,23 @@ ap.add_argument("--factor", action="append", default=[], help="P=F")
 ap.add_argument("--from", dest="from_p", type=int, default=257)
 a = ap.parse_args()
 
-factors = sorted((int(p), float(f)) for p, f in (s.split("=") for s in a.factor))
+factors = []
+by_d = {}
+for spec in a.factor:
+    key, f = spec.split("=")
+    if key.startswith("d"):
+        d, p = key[1:].split(":")
+        by_d.setdefault(int(d), []).append((int(p), float(f)))
+    else:
+        factors.append((int(key), float(f)))
+factors.sort()
+
+
+def nearest(fs, p):
+    """The factor measured at the size nearest to p on a log scale."""
+    return min(fs, key=lambda pf: abs(math.log(pf[0] / p)))[1]
+
+
 rows = []
 for line in open(a.table):
     m = re.match(r"\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|.*\|\s*([\d.e+]+)\s*\|\s*$", line)
@@ -36,13 +57,16 @@ before = sum(c for *_, c in rows)
 after = 0.0
 groups = {}
 for d, r, rho, p, c in rows:
-    if p < a.from_p or not factors:
+    if d in by_d and (p < a.from_p or not factors):
+        f = nearest(by_d[d], p)
+        key = f"P < {a.from_p}, d = {d}: factor {f:g}"
+    elif p < a.from_p or not factors:
         f = 1.0
+        key = f"P < {a.from_p}, no factor"
     else:
-        # The measured size nearest on a log scale.
-        f = min(factors, key=lambda pf: abs(__import__("math").log(pf[0] / p)))[1]
+        f = nearest(factors, p)
+        key = f"P >= {a.from_p}: factor {f:g}"
     after += c / f
-    key = f"P < {a.from_p}" if f == 1.0 else f"factor {f:g}"
     b, n = groups.get(key, (0.0, 0.0))
     groups[key] = (b + c, n + c / f)
 print(f"table: {before:.0f} core-h; scaled to the factors' build: {a.scale * before:.0f}")

@@ -41,6 +41,12 @@ fn main() {
         // Larger cells of the study's grid, only when asked for by index (5, 6).
         (32, 8, 4),
         (32, 8, 8),
+        // Small cells of the grid (d = 2), only when asked for by index (7, 8).
+        (2, 2, 4),
+        (2, 4, 4),
+        // Small cells with wide inputs (16-8-1, 32-4-1), only when asked for by index (9, 10).
+        (16, 4, 2),
+        (32, 2, 2),
     ];
     // (integrator, Jacobian refresh): the W-method also with a Hessian every 4 steps.
     let methods = [
