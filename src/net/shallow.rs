@@ -28,6 +28,23 @@ use super::pass::Pass;
 use super::simd::dispatch;
 use super::workspace::{Workspace, cm, cm_mut};
 
+/// Runs the local macro `$pass!(w)` with the literal `w` equal to `$m` (1 to [`BLOCK`]): the
+/// multi-column passes are monomorphised per width.
+macro_rules! with_width {
+    ($m:expr, $pass:ident) => {
+        match $m {
+            1 => $pass!(1),
+            2 => $pass!(2),
+            3 => $pass!(3),
+            4 => $pass!(4),
+            5 => $pass!(5),
+            6 => $pass!(6),
+            7 => $pass!(7),
+            _ => $pass!(8),
+        }
+    };
+}
+
 /// Columns per multi-column pass: eight accumulators or summands, each a SIMD register.
 const BLOCK: usize = 8;
 
@@ -249,16 +266,7 @@ fn combine<'c>(z: &mut [f64], add: bool, w: &[f64], x: impl Fn(usize) -> &'c [f6
                 })
             };
         }
-        match m {
-            1 => pass!(1),
-            2 => pass!(2),
-            3 => pass!(3),
-            4 => pass!(4),
-            5 => pass!(5),
-            6 => pass!(6),
-            7 => pass!(7),
-            _ => pass!(8),
-        }
+        with_width!(m, pass);
         add = true;
         j += m;
     }
@@ -291,16 +299,7 @@ fn dots_scaled<'c>(
                 }
             }};
         }
-        match b {
-            1 => pass!(1),
-            2 => pass!(2),
-            3 => pass!(3),
-            4 => pass!(4),
-            5 => pass!(5),
-            6 => pass!(6),
-            7 => pass!(7),
-            _ => pass!(8),
-        }
+        with_width!(b, pass);
         j += b;
     }
     if m == 0 {
