@@ -43,11 +43,14 @@ pub enum Curvature {
 }
 
 /// Samples per chunk of the Hessian of one-hidden-layer networks (at most the objective's
-/// chunk): 256 was 1.1× faster than 512 at 4-16-1 and 8-32-1 (deeper networks are 5 % slower
-/// with it); with the fused forward pass 128 is 1.1–1.2× faster than 256 at 8-32-1 and
-/// 16-32-1 and equal at 4-16-1, 16-16-1 and 32-64-1 (measured,
-/// `experiments/integrators/kernels.md`).
-const SHALLOW_HESSIAN_CHUNK: usize = 128;
+/// chunk): 1.1× faster than 512 at 4-16-1 and 8-32-1, while deeper networks are 5 % slower
+/// with it (measured, `experiments/integrators/kernels.md`).
+const SHALLOW_HESSIAN_CHUNK: usize = 256;
+
+/// The same for the networks of the fused pass ([`Pass::is_shallow`]: one hidden layer, one
+/// linear output, squared error): 128 is 1.1–1.2× faster than 256 at 8-32-1 and 16-32-1 and
+/// equal at 4-16-1, 16-16-1 and 32-64-1 (measured, `experiments/integrators/kernels.md`).
+const FUSED_HESSIAN_CHUNK: usize = 128;
 
 /// Index of the pair `u ≤ u'` in the row-major upper triangle of a `k × k` matrix.
 #[inline]
@@ -470,7 +473,9 @@ impl Objective<'_> {
             .unwrap_or_else(|| HessianWorkspace::new(&self.layouts, self.chunk));
         hw.clear();
         grad.fill(0.0);
-        let c = if self.spec.depth() <= 2 {
+        let c = if self.pass_ws().0.is_shallow() {
+            self.chunk.min(FUSED_HESSIAN_CHUNK)
+        } else if self.spec.depth() <= 2 {
             self.chunk.min(SHALLOW_HESSIAN_CHUNK)
         } else {
             self.chunk

@@ -155,7 +155,8 @@ impl Pass<'_> {
         }
     }
 
-    /// [`Pass::block`] by layer-wise GEMMs, for any network.
+    /// [`Pass::block`] layer by layer (its forward pass is [`Pass::forward`], fused for the
+    /// networks of [`Pass::is_shallow`]), for any network.
     pub(crate) fn layered_block(
         &self,
         ws: &mut Workspace,

@@ -63,7 +63,11 @@ impl Pass<'_> {
     /// [`Pass::forward`] for a network where [`Pass::is_shallow`] holds: the hidden layer's
     /// activations (and derivatives up to `order`) and the output in `ws.a[1]`. Every
     /// evaluation of such a network (loss, gradient, Hessian, products, predictions) runs this
-    /// forward pass, so they all see the same outputs to the last bit.
+    /// forward pass, so they all see the same outputs to the last bit — up to [`FUSED_INPUTS`]
+    /// inputs, where each sample's value does not depend on the chunk; above, as far as faer's
+    /// GEMM gives each entry the same bits for chunks of different lengths (the Hessian's
+    /// chunks are shorter). The sums over samples are SIMD reductions: their last bits depend
+    /// on the CPU's vector width, as the GEMMs' do.
     pub(crate) fn shallow_forward(
         &self,
         ws: &mut Workspace,
@@ -520,6 +524,31 @@ mod tests {
             let p = theta.len();
             let (mut g1, mut g2) = (vec![0.0; p], vec![0.0; p]);
             let l1 = pass.shallow_block(ws, &theta, 0..n, chunk, Some(&mut g1));
+            // The forward pass with second derivatives (the Hessian's) against the layers'.
+            let m = chunk.min(n);
+            let k = spec.layers[0].width;
+            pass.shallow_forward(ws, &theta, 0, m, 2);
+            let fused: Vec<Vec<f64>> = [&ws.a[0], &ws.d1[0], &ws.d2[0]]
+                .iter()
+                .map(|b| b[..m * k].to_vec())
+                .chain(std::iter::once(ws.a[1][..m].to_vec()))
+                .collect();
+            pass.layered_forward(ws, &theta, 0, m, 2);
+            let layered = [
+                &ws.a[0][..m * k],
+                &ws.d1[0][..m * k],
+                &ws.d2[0][..m * k],
+                &ws.a[1][..m],
+            ];
+            for (f, l) in fused.iter().zip(layered) {
+                let scale = l.iter().fold(1.0f64, |s, v| s.max(v.abs()));
+                for (a, b) in f.iter().zip(l) {
+                    assert!(
+                        (a - b).abs() <= 1e-13 * scale,
+                        "case {case}: forward {a} vs {b}"
+                    );
+                }
+            }
             // The layer-wise reference: GEMM forward, loss kernel, backward.
             let mut l2 = 0.0;
             for i0 in (0..n).step_by(chunk) {
