@@ -16,7 +16,9 @@ usage: derive_estimate.py TABLE.md --scale S --factor P=F [--factor dD:P=F ...] 
   --factor dD:P=F: a factor measured on a problem with input dimension D, for every cell of
   that input dimension (its nearest measured size), whatever its size — for speed-ups that
   depend on d (the fused one-hidden-layer pass, net/shallow.rs);
-  --from: cells below this many parameters without a factor for their d keep factor 1.
+  --from: cells below this many parameters without a factor for their d keep factor 1;
+  --small TABLE2: cells below --from taken from TABLE2 as they are (a table of this build with
+  the same method as TABLE, measured beside it), instead of TABLE with factors.
 """
 import argparse
 import math
@@ -27,6 +29,7 @@ ap.add_argument("table")
 ap.add_argument("--scale", type=float, default=1.0)
 ap.add_argument("--factor", action="append", default=[], help="P=F")
 ap.add_argument("--from", dest="from_p", type=int, default=257)
+ap.add_argument("--small", help="table for the cells below --from")
 a = ap.parse_args()
 
 factors = []
@@ -46,17 +49,31 @@ def nearest(fs, p):
     return min(fs, key=lambda pf: abs(math.log(pf[0] / p)))[1]
 
 
-rows = []
-for line in open(a.table):
-    m = re.match(r"\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|.*\|\s*([\d.e+]+)\s*\|\s*$", line)
-    if m:
-        d, r, rho, p = (int(m.group(i)) for i in range(1, 5))
-        rows.append((d, r, rho, p, float(m.group(5))))
+def read(path):
+    """(d, r, rho, P, core-hours per cell) of an estimate_cost.py table."""
+    out = []
+    for line in open(path):
+        m = re.match(r"\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|.*\|\s*([\d.e+]+)\s*\|\s*$", line)
+        if m:
+            d, r, rho, p = (int(m.group(i)) for i in range(1, 5))
+            out.append((d, r, rho, p, float(m.group(5))))
+    return out
+
+
+rows = read(a.table)
+small = {row[:4]: row[4] for row in read(a.small)} if a.small else None
 
 before = sum(c for *_, c in rows)
 after = 0.0
 groups = {}
 for d, r, rho, p, c in rows:
+    if small is not None and p < a.from_p:
+        # Measured directly: the same method on both sides, the scale does not apply.
+        c_new = small[(d, r, rho, p)]
+        after += c_new / a.scale
+        b, n = groups.get(f"P < {a.from_p}, measured", (0.0, 0.0))
+        groups[f"P < {a.from_p}, measured"] = (b + c, n + c_new / a.scale)
+        continue
     if d in by_d and (p < a.from_p or not factors):
         f = nearest(by_d[d], p)
         key = f"P < {a.from_p}, d = {d}: factor {f:g}"
