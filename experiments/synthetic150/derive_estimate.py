@@ -68,7 +68,8 @@ after = 0.0
 groups = {}
 for d, r, rho, p, c in rows:
     if small is not None and p < a.from_p:
-        # Measured directly: the same method on both sides, the scale does not apply.
+        # Measured directly on the factors' build: --scale (applied to every total below)
+        # must not convert it, hence the division.
         c_new = small[(d, r, rho, p)]
         after += c_new / a.scale
         b, n = groups.get(f"P < {a.from_p}, measured", (0.0, 0.0))
