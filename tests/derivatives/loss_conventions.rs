@@ -122,3 +122,25 @@ fn mismatched_loss_and_output_layer_are_rejected() {
     let wrong_d = NetSpec::shallow(3, 2, Activation::Tanh, 2);
     assert!(Objective::new(&wrong_d, &data, Loss::Mse).is_err());
 }
+
+#[test]
+fn a_nan_parameter_gives_a_nan_loss_for_every_activation() {
+    // A diverged optimiser's NaN weight must show in the loss, also where an activation is
+    // flat (relu's zero side used to turn the NaN pre-activation into 0).
+    let n = 20;
+    let x = inputs(n, 2, 5);
+    let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+    let data = Dataset::from_row_major(&x, 2, &y, 1).unwrap();
+    for act in Activation::all_examples() {
+        let spec = NetSpec::shallow(2, 3, act.clone(), 1);
+        let mut params = Init::GlorotNormal.draw_seeded(&spec, 3);
+        params[0] = f64::NAN;
+        let mut obj = Objective::new(&spec, &data, Loss::Mse).unwrap();
+        let mut grad = vec![0.0; params.len()];
+        assert!(obj.loss(&params).is_nan(), "{act}: loss");
+        assert!(
+            obj.gradient_into(&params, &mut grad).is_nan(),
+            "{act}: loss with gradient"
+        );
+    }
+}

@@ -88,11 +88,18 @@ pub(super) struct LeakyReluK(pub(super) f64);
 impl Fused for LeakyReluK {
     #[inline(always)]
     fn eval(&self, x: f64) -> (f64, f64, f64) {
-        let pos = x > 0.0;
+        // NaN propagates, as in `relu3`.
+        let (pos, nan) = (x > 0.0, x.is_nan());
         (
             if pos { x } else { self.0 * x },
-            if pos { 1.0 } else { self.0 },
-            0.0,
+            if pos {
+                1.0
+            } else if nan {
+                x
+            } else {
+                self.0
+            },
+            if nan { x } else { 0.0 },
         )
     }
 }
@@ -172,8 +179,19 @@ pub(super) fn dispatch<K: Fused>(
 
 #[inline(always)]
 pub(super) fn relu3(x: f64) -> (f64, f64, f64) {
-    let pos = x > 0.0;
-    (if pos { x } else { 0.0 }, if pos { 1.0 } else { 0.0 }, 0.0)
+    // NaN propagates (a NaN weight must not give a finite loss): selects that keep `x` for it.
+    let nan = x.is_nan();
+    (
+        if x <= 0.0 { 0.0 } else { x },
+        if x > 0.0 {
+            1.0
+        } else if nan {
+            x
+        } else {
+            0.0
+        },
+        if nan { x } else { 0.0 },
+    )
 }
 
 /// Logistic quantities from `e = exp(−|x|)` and `inv = 1/(1 + e)`: returns

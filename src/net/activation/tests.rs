@@ -172,10 +172,32 @@ fn normal_family_edges() {
             assert!(!v.is_nan() && !d1.is_nan() && !d2.is_nan(), "{act} at {x}");
         }
     }
-    // NaN propagates through the smooth ones (`relu` and `leaky_relu` select 0 or αx for it).
+    // NaN propagates, through the piecewise-linear ones too (a NaN weight must not give a
+    // finite loss).
     for act in [
-        Gelu, NormalCdf, Sigmoid2, Tanh, Selu, Silu, G, Sigmoid, Softplus,
+        Gelu,
+        NormalCdf,
+        Sigmoid2,
+        Tanh,
+        Selu,
+        Silu,
+        G,
+        Sigmoid,
+        Softplus,
+        Relu,
+        LeakyRelu { alpha: 0.1 },
     ] {
+        let mut buf = [1.0, f64::NAN, -1.0];
+        let (mut d1, mut d2) = ([0.0; 3], [0.0; 3]);
+        act.apply_in_place(&mut buf, Some(&mut d1), Some(&mut d2));
+        assert!(
+            buf[1].is_nan() && d1[1].is_nan() && d2[1].is_nan(),
+            "{act} kernel at NaN"
+        );
+        assert!(
+            !buf[0].is_nan() && !buf[2].is_nan(),
+            "{act} kernel next to a NaN"
+        );
         let (v, d1, d2) = act.eval3(f64::NAN);
         assert!(v.is_nan() && d1.is_nan() && d2.is_nan(), "{act} at NaN");
     }
