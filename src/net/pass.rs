@@ -23,6 +23,22 @@ pub(crate) fn add_layer_gradient(
     input: MatRef<'_, f64>,
     grad: &mut [f64],
 ) {
+    add_weight_gradient(lay, g, n, input, grad);
+    if let Some(b) = &lay.bias {
+        for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
+            *gb += simd::sum(&g[u * n..(u + 1) * n]);
+        }
+    }
+}
+
+/// The weight part of [`add_layer_gradient`]: `G_W += gᵀ input`.
+fn add_weight_gradient(
+    lay: &LayerLayout,
+    g: &[f64],
+    n: usize,
+    input: MatRef<'_, f64>,
+    grad: &mut [f64],
+) {
     let (k, kin) = (lay.rows, lay.cols);
     let gw = MatMut::from_row_major_slice_mut(&mut grad[lay.weight.clone()], k, kin);
     matmul(
@@ -33,11 +49,6 @@ pub(crate) fn add_layer_gradient(
         1.0,
         Par::Seq,
     );
-    if let Some(b) = &lay.bias {
-        for (u, gb) in grad[b.clone()].iter_mut().enumerate() {
-            *gb += simd::sum(&g[u * n..(u + 1) * n]);
-        }
-    }
 }
 
 /// The read-only part of a pass over samples, borrowed from an [`Objective`]: what every thread
@@ -292,7 +303,12 @@ impl Pass<'_> {
             let (k, kin) = (lay.rows, lay.cols);
             {
                 let input = if l == 0 { x } else { cm(&ws.a[l - 1], n, kin) };
-                add_layer_gradient(lay, &ws.g[l], n, input, grad);
+                if l + 1 == depth {
+                    add_layer_gradient(lay, &ws.g[l], n, input, grad);
+                } else {
+                    // The bias part came with g_l, below.
+                    add_weight_gradient(lay, &ws.g[l], n, input, grad);
+                }
             }
             if l == 0 {
                 break;
@@ -301,6 +317,14 @@ impl Pass<'_> {
             let (lower, upper) = ws.g.split_at_mut(l);
             let g_prev = &mut lower[l - 1];
             let d1 = &ws.d1[l - 1];
+            // g_{l−1} = h ⊙ σ' column by column, each column's sum (the bias gradient of layer
+            // l − 1) taken in the same pass.
+            let prev_bias = self.layouts[l - 1].bias.as_ref().map(|b| b.start);
+            let mut add_bias = |v: usize, s: f64| {
+                if let Some(b) = prev_bias {
+                    grad[b + v] += s;
+                }
+            };
             if k == 1 {
                 // h = g wᵀ is an outer product: fuse it with the multiplication by σ'.
                 let g = &upper[0][..n];
@@ -310,7 +334,10 @@ impl Pass<'_> {
                     if keep_h {
                         simd::scaled(&mut ws.h[l - 1][col.clone()], g, wv);
                     }
-                    simd::scaled_product(&mut g_prev[col.clone()], g, wv, &d1[col]);
+                    add_bias(
+                        v,
+                        simd::scaled_product_sum(&mut g_prev[col.clone()], g, wv, &d1[col]),
+                    );
                 }
             } else {
                 matmul(
@@ -324,7 +351,10 @@ impl Pass<'_> {
                 if keep_h {
                     ws.h[l - 1][..n * kin].copy_from_slice(&g_prev[..n * kin]);
                 }
-                simd::mul_assign(&mut g_prev[..n * kin], &d1[..n * kin]);
+                for v in 0..kin {
+                    let col = v * n..(v + 1) * n;
+                    add_bias(v, simd::mul_assign_sum(&mut g_prev[col.clone()], &d1[col]));
+                }
             }
         }
     }

@@ -99,6 +99,71 @@ pub(crate) fn mul_assign(out: &mut [f64], b: &[f64]) {
     dispatch(MulAssign(out, b));
 }
 
+/// `out = a·s ⊙ b` (`a = None`: `out *= b`), returning `Σ out` summed as [`sum`] does.
+struct ProductSum<'a> {
+    out: &'a mut [f64],
+    a: Option<(&'a [f64], f64)>,
+    b: &'a [f64],
+}
+
+impl WithSimd for ProductSum<'_> {
+    type Output = f64;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> f64 {
+        let n = self.out.len();
+        let mut acc = [0.0f64; 8];
+        let full = n - n % 8;
+        let b = &self.b[..n];
+        match self.a {
+            Some((a, s)) => {
+                let a = &a[..n];
+                for ((o, x), y) in self.out[..full]
+                    .chunks_exact_mut(8)
+                    .zip(a.chunks_exact(8))
+                    .zip(b.chunks_exact(8))
+                {
+                    for j in 0..8 {
+                        o[j] = x[j] * s * y[j];
+                        acc[j] += o[j];
+                    }
+                }
+                for i in full..n {
+                    self.out[i] = a[i] * s * b[i];
+                }
+            }
+            None => {
+                for (o, y) in self.out[..full].chunks_exact_mut(8).zip(b.chunks_exact(8)) {
+                    for j in 0..8 {
+                        o[j] *= y[j];
+                        acc[j] += o[j];
+                    }
+                }
+                for i in full..n {
+                    self.out[i] *= b[i];
+                }
+            }
+        }
+        let tail: f64 = self.out[full..].iter().sum();
+        ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+    }
+}
+
+/// [`scaled_product`] returning `Σ out` (as [`sum`] of it would, to the last bit).
+#[inline]
+pub(crate) fn scaled_product_sum(out: &mut [f64], a: &[f64], s: f64, b: &[f64]) -> f64 {
+    dispatch(ProductSum {
+        out,
+        a: Some((a, s)),
+        b,
+    })
+}
+
+/// [`mul_assign`] returning `Σ out` (as [`sum`] of it would, to the last bit).
+#[inline]
+pub(crate) fn mul_assign_sum(out: &mut [f64], b: &[f64]) -> f64 {
+    dispatch(ProductSum { out, a: None, b })
+}
+
 struct Product<'a> {
     out: &'a mut [f64],
     a: &'a [f64],
@@ -185,5 +250,22 @@ mod tests {
                 .enumerate()
                 .all(|(i, o)| (o - 2.0 * a[i] * b[i]).abs() < 1e-12)
         );
+    }
+
+    #[test]
+    fn fused_sums_equal_the_separate_passes_to_the_last_bit() {
+        for n in (0..=20).chain([513]) {
+            let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.11).cos()).collect();
+            let (mut fused, mut plain) = (vec![0.0; n], vec![0.0; n]);
+            let s = scaled_product_sum(&mut fused, &a, -1.7, &b);
+            scaled_product(&mut plain, &a, -1.7, &b);
+            assert_eq!(fused, plain, "n = {n}");
+            assert_eq!(s.to_bits(), sum(&plain).to_bits(), "n = {n}");
+            let s = mul_assign_sum(&mut fused, &a);
+            mul_assign(&mut plain, &a);
+            assert_eq!(fused, plain, "n = {n}");
+            assert_eq!(s.to_bits(), sum(&plain).to_bits(), "n = {n}");
+        }
     }
 }
