@@ -127,8 +127,8 @@ impl WithSimd for ProductSum<'_> {
                         acc[j] += o[j];
                     }
                 }
-                for i in full..n {
-                    self.out[i] = a[i] * s * b[i];
+                for ((o, x), y) in self.out[full..].iter_mut().zip(&a[full..]).zip(&b[full..]) {
+                    *o = x * s * y;
                 }
             }
             None => {
@@ -138,8 +138,8 @@ impl WithSimd for ProductSum<'_> {
                         acc[j] += o[j];
                     }
                 }
-                for i in full..n {
-                    self.out[i] *= b[i];
+                for (o, y) in self.out[full..].iter_mut().zip(&b[full..]) {
+                    *o *= y;
                 }
             }
         }
