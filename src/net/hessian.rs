@@ -312,14 +312,50 @@ impl Pass<'_> {
                 let c_lm = &hw.c[l * depth + m];
                 let m_l = &hw.m[l];
                 let xk = k * km;
-                hw.x[..n * xk].fill(0.0);
-                for u in 0..k {
+                let col = |u: usize| u * n..u * n + n;
+                if l + 1 < depth && lays[l + 1].rows == 1 {
+                    // Next layer of one unit: M_l = A Bᵀ + diag(σ''_l ⊙ h_l) per sample, with
+                    // A_u = w_u M_{l+1} σ'_u and B_u = w_u σ'_u (the outer-product case above),
+                    // so (M_l C)[u, u'] = A_u γ_u' + σ''_u h_u C[u, u'] with γ_u' = Σ_w B_w C[w, u']:
+                    // 3·k·km column products instead of k²·km.
+                    let w = &params[lays[l + 1].weight.clone()];
+                    let m1 = &hw.m[l + 1][..n];
+                    let (d1, d2, h) = (&ws.d1[l], &ws.d2[l], &ws.h[l]);
+                    let (sa, sb) = hw.t[..2 * n * k].split_at_mut(n * k);
+                    for u in 0..k {
+                        simd::scaled_product(&mut sa[col(u)], m1, w[u], &d1[col(u)]);
+                        simd::scaled(&mut sb[col(u)], &d1[col(u)], w[u]);
+                    }
+                    let gamma = &mut hw.y[..n * km];
+                    gamma.fill(0.0);
                     for u2 in 0..km {
-                        let dst = &mut hw.x[n * (u * km + u2)..n * (u * km + u2) + n];
                         for wi in 0..k {
-                            let a = &m_l[n * (u + k * wi)..n * (u + k * wi) + n];
-                            let b = &c_lm[n * (wi + k * u2)..n * (wi + k * u2) + n];
-                            simd::add_product(dst, a, b);
+                            let c = &c_lm[n * (wi + k * u2)..n * (wi + k * u2) + n];
+                            simd::add_product(&mut gamma[col(u2)], &sb[col(wi)], c);
+                        }
+                    }
+                    for u in 0..k {
+                        for u2 in 0..km {
+                            let dst = &mut hw.x[col(u * km + u2)];
+                            if exact {
+                                let c = &c_lm[n * (u + k * u2)..n * (u + k * u2) + n];
+                                simd::triple_product(dst, &d2[col(u)], &h[col(u)], c);
+                                simd::add_product(dst, &sa[col(u)], &gamma[col(u2)]);
+                            } else {
+                                simd::product(dst, &sa[col(u)], &gamma[col(u2)]);
+                            }
+                        }
+                    }
+                } else {
+                    hw.x[..n * xk].fill(0.0);
+                    for u in 0..k {
+                        for u2 in 0..km {
+                            let dst = &mut hw.x[col(u * km + u2)];
+                            for wi in 0..k {
+                                let a = &m_l[n * (u + k * wi)..n * (u + k * wi) + n];
+                                let b = &c_lm[n * (wi + k * u2)..n * (wi + k * u2) + n];
+                                simd::add_product(dst, a, b);
+                            }
                         }
                     }
                 }
@@ -392,13 +428,7 @@ impl Pass<'_> {
                                 let cprev = &hw.c[(l - 1) * depth + m];
                                 let cc = &cprev[n * (v + kin * j)..n * (v + kin * j) + n];
                                 match a_col {
-                                    Some(a) => {
-                                        for (((d, x), c), a) in
-                                            dst.iter_mut().zip(dv).zip(cc).zip(&a[..n])
-                                        {
-                                            *d = x * c * a;
-                                        }
-                                    }
+                                    Some(a) => simd::triple_product(dst, dv, cc, &a[..n]),
                                     None => simd::product(dst, dv, cc),
                                 }
                             }

@@ -188,6 +188,29 @@ impl WithSimd for Product<'_> {
     }
 }
 
+struct Triple<'a> {
+    out: &'a mut [f64],
+    a: &'a [f64],
+    b: &'a [f64],
+    c: &'a [f64],
+}
+
+impl WithSimd for Triple<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (((o, x), y), z) in self.out.iter_mut().zip(self.a).zip(self.b).zip(self.c) {
+            *o = x * y * z;
+        }
+    }
+}
+
+/// `out[i] = a[i]·b[i]·c[i]`.
+#[inline]
+pub(crate) fn triple_product(out: &mut [f64], a: &[f64], b: &[f64], c: &[f64]) {
+    dispatch(Triple { out, a, b, c });
+}
+
 /// `out[i] = a[i]·b[i]`.
 #[inline]
 pub(crate) fn product(out: &mut [f64], a: &[f64], b: &[f64]) {
@@ -249,6 +272,12 @@ mod tests {
             out.iter()
                 .enumerate()
                 .all(|(i, o)| (o - 2.0 * a[i] * b[i]).abs() < 1e-12)
+        );
+        triple_product(&mut out, &a, &b, &a);
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| o.to_bits() == (a[i] * b[i] * a[i]).to_bits())
         );
     }
 
