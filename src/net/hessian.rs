@@ -29,6 +29,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 
 use super::objective::Objective;
 use super::pass::{Pass, RowBlocks, Worker, fan_out};
+use super::shallow::dots_scaled;
 use super::simd;
 use super::spec::LayerLayout;
 use super::workspace::{HessianWorkspace, Workspace, cm, cm_mut};
@@ -411,6 +412,38 @@ impl Pass<'_> {
                     continue;
                 }
                 let inner = if m + 1 == l { 1 } else { km };
+                if k == 1 {
+                    // One unit, m < l − 1: S2[(v, j, v')] = Σ_s (g σ'_v C_{l−1,m}[v, j]) ã_{m−1,v'},
+                    // per (v, j) one pass forming that product in registers with its dot
+                    // products against the inputs (and its sum for the bias input), not
+                    // kin·km·em stored columns and a matrix–vector product.
+                    let g = &ws.g[l][..n];
+                    let gd = &mut hw.t[..n * kin];
+                    for v in 0..kin {
+                        simd::product(&mut gd[col(v)], g, &d1[col(v)]);
+                    }
+                    let gd = &*gd;
+                    let cprev = &hw.c[(l - 1) * depth + m];
+                    let real = input_m.ncols();
+                    let out = &mut hw.cross2[l * depth + m];
+                    for v in 0..kin {
+                        for j in 0..inner {
+                            let cc = &cprev[n * (v + kin * j)..n * (v + kin * j) + n];
+                            let o = &mut out[(v * inner + j) * em..(v * inner + j + 1) * em];
+                            let st = dots_scaled(
+                                &gd[col(v)],
+                                Some((1.0, cc)),
+                                real,
+                                |v2| ext_col(input_m, v2).expect("a real input column"),
+                                &mut o[..real],
+                            );
+                            if em > real {
+                                o[real] += st;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let cols = kin * inner * em;
                 for v in 0..kin {
                     let dv = &d1[v * n..v * n + n];

@@ -279,7 +279,7 @@ fn combine<'c>(z: &mut [f64], add: bool, w: &[f64], x: impl Fn(usize) -> &'c [f6
 /// `out[j] += t·x(j)` for `j < m` with `t = s·r ⊙ σ'` (`scale = Some((s, σ'))`) or `t = r`,
 /// in passes of [`BLOCK`] columns; returns `Σ t` (from the first pass; `m ≥ 1`: a layer has at
 /// least one unit and one input).
-fn dots_scaled<'c>(
+pub(super) fn dots_scaled<'c>(
     r: &[f64],
     scale: Option<(f64, &[f64])>,
     m: usize,
