@@ -32,7 +32,7 @@ use super::pass::{Pass, RowBlocks, Worker, fan_out};
 use super::shallow::dots_scaled;
 use super::simd;
 use super::spec::LayerLayout;
-use super::workspace::{HessianWorkspace, Workspace, cm, cm_mut};
+use super::workspace::{Aligned, HessianWorkspace, Workspace, cm, cm_mut};
 
 /// Which second-order matrix [`Objective::curvature_into`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ fn pair(u: usize, u2: usize, k: usize) -> usize {
 /// layer's activations (`n × cols`).
 fn layer_input<'b>(
     layer: usize,
-    acts: &'b [Vec<f64>],
+    acts: &'b [Aligned],
     x: MatRef<'b, f64>,
     n: usize,
     lay: &LayerLayout,

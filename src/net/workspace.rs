@@ -6,28 +6,60 @@ use faer::{MatMut, MatRef};
 
 use super::spec::{LayerLayout, NetSpec};
 
+/// A zeroed `f64` buffer whose first value is 64-byte aligned (a cache line, one AVX-512
+/// vector), so that the SIMD loads of its columns do not split cache lines when the chunk is
+/// a multiple of 8.
+pub(crate) struct Aligned {
+    data: Vec<f64>,
+    start: usize,
+    len: usize,
+}
+
+impl Aligned {
+    pub(crate) fn zeros(len: usize) -> Self {
+        let data = vec![0.0; len + 8];
+        let start = data.as_ptr().align_offset(64).min(8);
+        Aligned { data, start, len }
+    }
+}
+
+impl std::ops::Deref for Aligned {
+    type Target = [f64];
+    #[inline]
+    fn deref(&self) -> &[f64] {
+        &self.data[self.start..self.start + self.len]
+    }
+}
+
+impl std::ops::DerefMut for Aligned {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [f64] {
+        &mut self.data[self.start..self.start + self.len]
+    }
+}
+
 /// Per-layer chunk buffers (column-major `chunk × k_l`).
 pub(crate) struct Workspace {
     /// Activations (pre-activations during the forward GEMM).
-    pub a: Vec<Vec<f64>>,
+    pub a: Vec<Aligned>,
     /// First derivatives of the activations.
-    pub d1: Vec<Vec<f64>>,
+    pub d1: Vec<Aligned>,
     /// Second derivatives of the activations.
-    pub d2: Vec<Vec<f64>>,
+    pub d2: Vec<Aligned>,
     /// `∂ℓ/∂z_l`.
-    pub g: Vec<Vec<f64>>,
+    pub g: Vec<Aligned>,
     /// `W_{l+1}ᵀ g_{l+1}` (`∂ℓ/∂a_l`), kept for the Hessian.
-    pub h: Vec<Vec<f64>>,
+    pub h: Vec<Aligned>,
     /// Output curvature `∂²φ/∂z_L²` (`chunk × k_L²`).
     pub curvature: Vec<f64>,
 }
 
 impl Workspace {
     pub(super) fn new(spec: &NetSpec, chunk: usize) -> Self {
-        let per_layer = || -> Vec<Vec<f64>> {
+        let per_layer = || -> Vec<Aligned> {
             spec.layers
                 .iter()
-                .map(|l| vec![0.0; chunk * l.width])
+                .map(|l| Aligned::zeros(chunk * l.width))
                 .collect()
         };
         let k = spec.output_dim();
@@ -67,10 +99,10 @@ pub(crate) struct HessianWorkspace {
     /// `C_{l,m}` at index `l·L + m`: `chunk × k_l·k_m`.
     pub(super) c: Vec<Vec<f64>>,
     /// GEMM operands (`chunk × cols`), sized for the largest block.
-    pub(super) x: Vec<f64>,
-    pub(super) y: Vec<f64>,
+    pub(super) x: Aligned,
+    pub(super) y: Aligned,
     /// Scratch for the `M` recursion and `C` products.
-    pub(super) t: Vec<f64>,
+    pub(super) t: Aligned,
     /// The `e × e` Gram matrix of a one-unit layer's diagonal block.
     pub(super) gram: Vec<f64>,
 }
@@ -121,9 +153,9 @@ impl HessianWorkspace {
                 .map(|l| vec![0.0; chunk * l.rows * l.rows])
                 .collect(),
             c,
-            x: vec![0.0; chunk * max_x],
-            y: vec![0.0; chunk * max_y],
-            t: vec![0.0; chunk * max_t.max(1)],
+            x: Aligned::zeros(chunk * max_x),
+            y: Aligned::zeros(chunk * max_y),
+            t: Aligned::zeros(chunk * max_t.max(1)),
             gram: vec![0.0; max_e * max_e],
         }
     }
@@ -149,6 +181,25 @@ impl HessianWorkspace {
             .chain(&mut self.cross2)
         {
             v.fill(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Aligned;
+
+    #[test]
+    fn aligned_buffers_start_a_cache_line_and_hold_zeros() {
+        for len in [0, 1, 7, 8, 513, 4096] {
+            let mut b = Aligned::zeros(len);
+            assert_eq!(b.len(), len);
+            assert!(b.iter().all(|&v| v == 0.0));
+            if len > 0 {
+                assert_eq!(b.as_ptr() as usize % 64, 0, "len {len}");
+            }
+            b.iter_mut().for_each(|v| *v = 1.0);
+            assert_eq!(b.iter().sum::<f64>(), len as f64);
         }
     }
 }
