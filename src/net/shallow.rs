@@ -177,7 +177,22 @@ impl Pass<'_> {
                 // Hidden layer: t_u = w_u r ⊙ σ'_u, ∂/∂W_u = t_u·X, ∂/∂b_u = Σ t_u: for few
                 // inputs t_u is formed in registers, once per pass over the input columns; for
                 // many, T replaces σ' and ∂/∂W = Tᵀ X is one GEMM.
-                for u in 0..k {
+                let mut u = 0;
+                while u < k {
+                    if !wide && u + 1 < k {
+                        // Two units per pass: the input columns are loaded once for both.
+                        let (d1u, d1v) = d1[u * n..(u + 2) * n].split_at(n);
+                        let rows = hid.weight.start + u * d..hid.weight.start + (u + 2) * d;
+                        let (gu, gv) = g[rows].split_at_mut(d);
+                        let st =
+                            dots_scaled2(r, [(w2[u], d1u), (w2[u + 1], d1v)], d, xcol, [gu, gv]);
+                        if let Some(b) = &hid.bias {
+                            g[b.start + u] += st[0];
+                            g[b.start + u + 1] += st[1];
+                        }
+                        u += 2;
+                        continue;
+                    }
                     let d1u = &mut d1[u * n..(u + 1) * n];
                     let st = if wide {
                         dispatch(ScaleInPlace {
@@ -192,6 +207,7 @@ impl Pass<'_> {
                     if let Some(b) = &hid.bias {
                         g[b.start + u] += st;
                     }
+                    u += 1;
                 }
                 if wide {
                     matmul(
@@ -308,6 +324,97 @@ pub(super) fn dots_scaled<'c>(
         j += b;
     }
     total
+}
+
+/// [`dots_scaled`] for two units at once: `out[i][j] += t_i·x(j)` with `t_i = s_i·r ⊙ σ'_i`,
+/// returning `[Σ t_0, Σ t_1]`; each input column is loaded once for both.
+fn dots_scaled2<'c>(
+    r: &[f64],
+    scale: [(f64, &[f64]); 2],
+    m: usize,
+    x: impl Fn(usize) -> &'c [f64],
+    out: [&mut [f64]; 2],
+) -> [f64; 2] {
+    let [o0, o1] = out;
+    let mut total = [0.0; 2];
+    let mut j = 0;
+    while j < m {
+        let b = BLOCK.min(m - j);
+        macro_rules! pass {
+            ($m:literal) => {{
+                let (s, sums) = dispatch(Dots2::<$m> {
+                    r,
+                    scale,
+                    x: std::array::from_fn(|q| x(j + q)),
+                });
+                if j == 0 {
+                    total = sums;
+                }
+                for (o, v) in o0[j..j + $m].iter_mut().zip(s[0]) {
+                    *o += v;
+                }
+                for (o, v) in o1[j..j + $m].iter_mut().zip(s[1]) {
+                    *o += v;
+                }
+            }};
+        }
+        with_width!(b, pass);
+        j += b;
+    }
+    total
+}
+
+struct Dots2<'a, const M: usize> {
+    r: &'a [f64],
+    scale: [(f64, &'a [f64]); 2],
+    x: [&'a [f64]; M],
+}
+
+impl<const M: usize> WithSimd for Dots2<'_, M> {
+    type Output = ([[f64; M]; 2], [f64; 2]);
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+        let n = self.r.len();
+        let (rv, rt) = S::as_simd_f64s(self.r);
+        let xs: [(&[S::f64s], &[f64]); M] =
+            std::array::from_fn(|q| S::as_simd_f64s(&self.x[q][..n]));
+        let xv: [&[S::f64s]; M] = std::array::from_fn(|q| &xs[q].0[..rv.len()]);
+        let [(s0, d0), (s1, d1)] = self.scale;
+        let (d0v, d0t) = S::as_simd_f64s(&d0[..n]);
+        let (d1v, d1t) = S::as_simd_f64s(&d1[..n]);
+        let (d0v, d1v) = (&d0v[..rv.len()], &d1v[..rv.len()]);
+        let (sv0, sv1) = (simd.splat_f64s(s0), simd.splat_f64s(s1));
+        let mut acc = [[simd.splat_f64s(0.0); M]; 2];
+        let mut acc_t = [simd.splat_f64s(0.0); 2];
+        for (i, &r) in rv.iter().enumerate() {
+            let t0 = simd.mul_f64s(simd.mul_f64s(sv0, r), d0v[i]);
+            let t1 = simd.mul_f64s(simd.mul_f64s(sv1, r), d1v[i]);
+            for q in 0..M {
+                let xq = xv[q][i];
+                acc[0][q] = simd.mul_add_f64s(t0, xq, acc[0][q]);
+                acc[1][q] = simd.mul_add_f64s(t1, xq, acc[1][q]);
+            }
+            acc_t[0] = simd.add_f64s(acc_t[0], t0);
+            acc_t[1] = simd.add_f64s(acc_t[1], t1);
+        }
+        let mut tail = [[0.0; M]; 2];
+        let mut sum_tail = [0.0; 2];
+        for (i, &r) in rt.iter().enumerate() {
+            let t = [s0 * r * d0t[i], s1 * r * d1t[i]];
+            for (u, &tu) in t.iter().enumerate() {
+                for q in 0..M {
+                    tail[u][q] += tu * xs[q].1[i];
+                }
+                sum_tail[u] += tu;
+            }
+        }
+        (
+            std::array::from_fn(|u| {
+                std::array::from_fn(|q| simd.reduce_sum_f64s(acc[u][q]) + tail[u][q])
+            }),
+            std::array::from_fn(|u| simd.reduce_sum_f64s(acc_t[u]) + sum_tail[u]),
+        )
+    }
 }
 
 struct Combine<'a, const M: usize> {
