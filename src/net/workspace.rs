@@ -199,7 +199,7 @@ mod tests {
                 assert_eq!(b.as_ptr() as usize % 64, 0, "len {len}");
             }
             b.iter_mut().for_each(|v| *v = 1.0);
-            assert_eq!(b.iter().sum::<f64>(), len as f64);
+            assert!(b.iter().all(|&v| v == 1.0));
         }
     }
 }
