@@ -199,7 +199,7 @@ mod tests {
                 assert_eq!(b.as_ptr() as usize % 64, 0, "len {len}");
             }
             b.iter_mut().for_each(|v| *v = 1.0);
-            assert!(b.iter().all(|&v| v == 1.0));
+            assert!(b.iter().all(|&v| v.to_bits() == 1f64.to_bits()));
         }
     }
 }
