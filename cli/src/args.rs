@@ -21,7 +21,15 @@ pub fn activation(s: &str) -> Result<Activation, String> {
 
 /// `text [default: value]`.
 pub fn d(text: &str, value: impl std::fmt::Display) -> String {
-    format!("{text} [default: {value}]")
+    format!("{text} [default: {}]", help_value(&value.to_string()))
+}
+
+/// A default as a user would type it: small numbers in exponent form (`2e-32`, not 32 zeros).
+fn help_value(s: &str) -> String {
+    match s.parse::<f64>() {
+        Ok(v) if v != 0.0 && v.abs() < 1e-3 => format!("{v:e}"),
+        _ => s.to_string(),
+    }
 }
 
 /// `usize::MAX` reads as "none" in help.
@@ -203,5 +211,20 @@ impl RefineArgs {
                 tr_subproblem
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::d;
+
+    #[test]
+    fn help_shows_small_defaults_in_exponent_form() {
+        assert_eq!(d("t", 2e-32), "t [default: 2e-32]");
+        assert_eq!(d("t", 1e-6), "t [default: 1e-6]");
+        assert_eq!(d("t", 0.001), "t [default: 0.001]");
+        assert_eq!(d("t", 0.0), "t [default: 0]");
+        assert_eq!(d("t", 30_000), "t [default: 30000]");
+        assert_eq!(d("t", "rodas5p"), "t [default: rodas5p]");
     }
 }

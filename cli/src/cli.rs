@@ -91,8 +91,8 @@ enum Command {
         #[command(flatten)]
         args: crate::study_cmd::ReportArgs,
     },
-    /// The end-state certificate (zero_loss, minimum, saddle, channel, unconverged) of saved
-    /// run records, recomputed on the data their configuration names.
+    /// The end-state certificate (zero_loss, minimum, saddle, channel, stationary, unconverged)
+    /// of saved run records, recomputed on the data their configuration names.
     Certify {
         #[command(flatten)]
         args: crate::certify_cmd::CertifyArgs,
@@ -274,7 +274,7 @@ pub struct DataArgs {
     pub seed: Option<u64>,
     /// Inputs: a distribution (gaussian, uniform) sampled `--samples` times, or a data file
     /// whose inputs are labelled (`.npz`, `X.npy,Y.npy`, CSV, IDX images, CIFAR-10 .bin)
-    /// [default: gaussian].
+    /// [default: uniform].
     #[arg(long, value_name = "DIST|FILE")]
     pub inputs: Option<String>,
     /// Inputs: the tensor-product Gauss–Hermite grid with this many nodes per dimension, as

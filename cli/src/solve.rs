@@ -55,7 +55,7 @@ impl FromStr for SeedList {
             s.split(',').map(num).collect::<Result<Vec<_>, _>>()?
         };
         if seeds.is_empty() {
-            return Err(bad());
+            return Err(format!("`{s}` is an empty range (`a..b` runs a, …, b − 1)"));
         }
         Ok(SeedList(seeds))
     }

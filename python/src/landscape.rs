@@ -149,6 +149,65 @@ pub(crate) fn remove_neuron<'py>(
     surgery(py, ls::remove_neuron(&net.spec, &t, layer, neuron))
 }
 
+/// A trajectory's parameter points: a `TrainResult` (its flow trajectory, kept with
+/// `trajectory_x=True`) or an `(n, P)` array.
+fn trajectory_of(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<Vec<gradflow::monitor::TrajectoryPoint>> {
+    let point = |x: Vec<f64>| gradflow::monitor::TrajectoryPoint {
+        t: 0.0,
+        loss: f64::NAN,
+        gnorm: f64::NAN,
+        wall: 0.0,
+        norm: None,
+        x: Some(x),
+    };
+    if let Ok(r) = obj.cast::<TrainResult>() {
+        // The library names a trajectory that kept no parameters.
+        return Ok(r.get().record.trajectory.clone());
+    }
+    let a = as_f64(py, obj, what)?;
+    if a.ndim() != 2 {
+        return Err(value_err(format!(
+            "{what}: expected a TrainResult or an (n, P) array of parameter points, got an \
+             array of shape {:?}",
+            a.shape()
+        )));
+    }
+    let p = a.shape()[1];
+    let v = a.as_slice().map_err(|e| value_err(e.to_string()))?;
+    if let Some(i) = v.iter().position(|t| !t.is_finite()) {
+        return Err(value_err(format!(
+            "{what} has a non-finite value ({}) at row {}, column {}",
+            v[i],
+            i / p.max(1),
+            i % p.max(1)
+        )));
+    }
+    Ok(if p == 0 {
+        Vec::new()
+    } else {
+        v.chunks(p).map(|c| point(c.to_vec())).collect()
+    })
+}
+
+/// The distance between two trajectories in parameter space, each a `TrainResult` trained with
+/// `trajectory_x=True` or an `(n, P)` array of points: a dict with `hausdorff` (the largest
+/// distance from a point of either to the other's nearest point), `mean` (over the first's
+/// points, to the second's nearest) and `end` (between the last points).
+#[pyfunction]
+pub(crate) fn trajectory_distance<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (ta, tb) = (trajectory_of(py, a, "a")?, trajectory_of(py, b, "b")?);
+    let d = ls::trajectory_distance(&ta, &tb).map_err(py_err)?;
+    to_py(py, serde_json::to_value(d))
+}
+
 /// Removes dead neurons (all outgoing weights within `tol` of zero) and merges duplicates
 /// (incoming vectors within `tol`), adding their outgoing weights. Returns
 /// `(net, theta, actions)`, `actions` a list of dicts.

@@ -1,9 +1,9 @@
 //! `gradflow._gradflow`: the compiled core of the Python package (see `python/README.md` and
 //! the package's `__init__.py`, which adds the pure-Python conveniences).
 //!
-//! Every call converts its arrays once (float64, C-contiguous arrays are read in place),
-//! releases the GIL for the work and maps library errors onto Python exceptions
-//! (`ValueError`, `OSError`, `RuntimeError`). Long calls run on a worker thread while the
+//! Every call copies its arrays once into the engine (float64 C-contiguous arrays without a
+//! NumPy conversion first), releases the GIL for the work and maps library errors onto Python
+//! exceptions (`ValueError`, `TypeError`, `OSError`, `RuntimeError`). Long calls run on a worker thread while the
 //! calling thread checks for signals every 20 ms: Ctrl-C cancels the library's flag and
 //! raises `KeyboardInterrupt` once the run has stopped at its best point.
 
@@ -71,6 +71,7 @@ fn _gradflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(remove_neuron, m)?)?;
     m.add_function(wrap_pyfunction!(prune, m)?)?;
     m.add_function(wrap_pyfunction!(embed_teacher, m)?)?;
+    m.add_function(wrap_pyfunction!(trajectory_distance, m)?)?;
     m.add_function(wrap_pyfunction!(loss_slice, m)?)?;
     m.add_function(wrap_pyfunction!(train_classifier, m)?)?;
     m.add_function(wrap_pyfunction!(read_data, m)?)?;

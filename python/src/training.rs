@@ -130,6 +130,23 @@ impl TrainResult {
     fn trajectory<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         points(py, &self.record.trajectory)
     }
+    /// The parameters at the trajectory's points (rows of `trajectory`), an `(n, P)` array, or
+    /// None when the run did not keep them (`trajectory_x=True` keeps them).
+    #[getter]
+    fn trajectory_x<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let pts = &self.record.trajectory;
+        let Some(p) = pts.first().and_then(|q| q.x.as_ref()).map(Vec::len) else {
+            return Ok(None);
+        };
+        let mut v = Vec::with_capacity(pts.len() * p);
+        for q in pts {
+            match &q.x {
+                Some(x) if x.len() == p => v.extend_from_slice(x),
+                _ => return Ok(None),
+            }
+        }
+        array2(py, v, pts.len(), p).map(Some)
+    }
     /// Refinement loss curve: columns iteration, loss, gnorm, wall.
     #[getter]
     fn loss_curve<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

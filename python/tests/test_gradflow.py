@@ -198,6 +198,29 @@ def test_regularisers_time_scales_surgery_and_slices():
     assert s["loss"].shape == (3, 3) and s["loss"][1, 2] < 1e-26
 
 
+def test_trajectories_keep_their_parameters_and_have_distances():
+    t = gradflow.paper_teacher(2, 2)
+    x, y = t.sample(200)
+    net = gradflow.Net(2, [(3, "g", True), (1, "identity", True)])
+    runs = [gradflow.train(net, net.init(s), x, y, maxiterations_ode=30, maxtime_optim=0,
+                           trajectory_x=True) for s in (1, 1, 2)]
+    tx = runs[0].trajectory_x
+    assert tx.shape == (runs[0].trajectory.shape[0], net.n_params)
+    assert gradflow.train(net, net.init(1), x, y, maxiterations_ode=5, maxtime_optim=0).trajectory_x is None
+    same = gradflow.trajectory_distance(runs[0], runs[1])
+    assert same == {"hausdorff": 0.0, "mean": 0.0, "end": 0.0}
+    other = gradflow.trajectory_distance(runs[0], runs[2].trajectory_x)
+    assert 0 < other["mean"] <= other["hausdorff"]
+    assert other["end"] == pytest.approx(np.linalg.norm(tx[-1] - runs[2].trajectory_x[-1]), rel=1e-12)
+    with pytest.raises(ValueError, match="trajectory_x"):
+        gradflow.trajectory_distance(gradflow.train(net, net.init(1), x, y, maxiterations_ode=5,
+                                                    maxtime_optim=0), runs[0])
+    with pytest.raises(ValueError, match="parameters of the second trajectory"):
+        gradflow.trajectory_distance(tx, tx[:, :-1])
+    with pytest.raises(ValueError, match=r"\(n, P\) array"):
+        gradflow.trajectory_distance(tx[0], tx)
+
+
 def test_train_seeds_runs_every_seed_in_order():
     t = gradflow.paper_teacher(2, 2)
     x, y = t.sample(200)

@@ -198,3 +198,15 @@ fn eval_infinite_data_writes_the_population_loss() {
     assert!(e.contains("--data"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn seed_lists_parse_and_explain_their_errors() {
+    use crate::solve::SeedList;
+    let seeds = |s: &str| s.parse::<SeedList>().map(|l| l.0);
+    assert_eq!(seeds("2..5"), Ok(vec![2, 3, 4]));
+    assert_eq!(seeds("2..=4"), Ok(vec![2, 3, 4]));
+    assert_eq!(seeds("7"), Ok(vec![7]));
+    assert_eq!(seeds("1, 3,9"), Ok(vec![1, 3, 9]));
+    assert!(seeds("5..2").unwrap_err().contains("empty range"));
+    assert!(seeds("a..b").unwrap_err().contains("is not `a..b`"));
+}

@@ -33,6 +33,7 @@ from ._gradflow import (  # noqa: F401
     train,
     train_classifier,
     train_seeds,
+    trajectory_distance,
 )
 from ._torch import from_torch, to_torch  # noqa: F401
 
@@ -61,6 +62,7 @@ __all__ = [
     "train",
     "train_classifier",
     "train_seeds",
+    "trajectory_distance",
 ]
 
 
