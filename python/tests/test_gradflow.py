@@ -567,3 +567,18 @@ def test_infinite_data_loss_derivatives_and_training():
     xs = np.random.default_rng(0).standard_normal((400_000, 2))
     mc = (relu.predict(theta_r, xs) - relu_t.predict(theta_rt, xs)) ** 2
     assert abs(pop - mc.mean()) < 5 * mc.std() / np.sqrt(len(mc))
+
+
+def test_the_readme_tour_is_the_example_file_and_runs(tmp_path):
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "examples", "python", "tour.py"), encoding="utf-8") as f:
+        tour = f.read()
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    body = tour[tour.index("import gradflow"):]
+    assert "```python\n" + body + "```" in readme, "README's tour differs from examples/python/tour.py"
+    out = subprocess.run([sys.executable, os.path.abspath(os.path.join(root, "examples", "python", "tour.py"))],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "end=zero_loss" in out.stdout and "success (rmse <= 1e-14) True" in out.stdout, out.stdout
+    assert (tmp_path / "tour-recovery").is_dir()
