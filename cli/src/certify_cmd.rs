@@ -60,8 +60,24 @@ pub fn record_objective<'a>(
 fn read_record(path: &Path) -> Result<(RunRecord, SolveConfig)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    let rec: RunRecord = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a run record", path.display()))?;
+    let rec: RunRecord = match serde_json::from_str(&text) {
+        Ok(rec) => rec,
+        Err(e) => {
+            let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+            let study_task = v
+                .as_ref()
+                .is_some_and(|v| v.get("record").is_some() && v.get("teacher").is_some());
+            if study_task {
+                anyhow::bail!(
+                    "{}: a study's task file, not a `gradflow solve` record: a study's students \
+                     are certified as they run, and `gradflow report` tabulates their end states \
+                     (end_states.csv)",
+                    path.display()
+                );
+            }
+            return Err(e).with_context(|| format!("{}: not a run record", path.display()));
+        }
+    };
     Ok((rec, read_config(path)?))
 }
 

@@ -1,6 +1,6 @@
 //! Progress bars: one spinner per run, driven by the library's observer events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use gradflow::observe::{Event, RunId};
@@ -11,6 +11,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Bars {
     multi: MultiProgress,
     bars: Arc<Mutex<HashMap<RunId, ProgressBar>>>,
+    /// Runs that have taken a step: a spinner's clock restarts at its run's first step, so that
+    /// it shows the run's time, not the time it waited for a thread.
+    started: Arc<Mutex<HashSet<RunId>>>,
     style: ProgressStyle,
     quiet: bool,
 }
@@ -26,6 +29,7 @@ impl Bars {
         Bars {
             multi,
             bars: Arc::new(Mutex::new(HashMap::new())),
+            started: Arc::new(Mutex::new(HashSet::new())),
             style: ProgressStyle::with_template(&template)
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             quiet,
@@ -63,6 +67,11 @@ impl Bars {
 
     /// Shows a step or a fallback on its run's spinner.
     pub fn observe(&self, e: &Event<'_>) {
+        if let Event::Step { run, .. } = e
+            && self.started.lock().expect("started").insert(*run)
+        {
+            self.bar(*run).reset_elapsed();
+        }
         match e {
             Event::Step {
                 run,

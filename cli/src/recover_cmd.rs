@@ -289,13 +289,26 @@ fn print_recovery(r: &gradflow::cluster::RecoverReport) {
                     l.teacher_dead, l.teacher_effective_width
                 )
             };
+            // The distances are over the matched teacher neurons only: say how many those are.
+            let cosines = if l.matched == 0 {
+                "no teacher neuron matched".to_string()
+            } else {
+                let of = if l.matched < l.teacher_effective_width {
+                    format!(
+                        " (over the {} of {} teacher neurons matched)",
+                        l.matched, l.teacher_effective_width
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "cosine distance mean {:.3e} max {:.3e}{of}",
+                    l.input_cosine_mean, l.input_cosine_max
+                )
+            };
             println!(
-                "  vs teacher, layer {}: m̂/r = {}/{}{dead}, cosine distance mean {:.3e} max {:.3e}",
-                l.layer,
-                l.recovered_width,
-                l.teacher_width,
-                l.input_cosine_mean,
-                l.input_cosine_max
+                "  vs teacher, layer {}: m̂/r = {}/{}{dead}, {cosines}",
+                l.layer, l.recovered_width, l.teacher_width
             );
         }
         println!(

@@ -195,6 +195,7 @@ pub fn read_config(path: &Path) -> Result<SolveConfig> {
         let v: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{}: invalid JSON", path.display()))?;
         let cfg = v.get("config").cloned().unwrap_or(v);
+        refuse_foreign_config(&cfg, path)?;
         return serde_json::from_value(cfg)
             .with_context(|| format!("{}: invalid configuration", path.display()));
     }
@@ -205,6 +206,46 @@ pub fn read_config(path: &Path) -> Result<SolveConfig> {
             e.to_string().replace('\n', " ")
         )
     })
+}
+
+/// A record written by another command (a recovery's or a study's student) carries that
+/// command's configuration: read as a `solve` configuration it would name no teacher or data,
+/// which means the demo, and the run would be re-evaluated on the wrong data. Such a
+/// configuration (no source, and keys `solve` does not know) is refused.
+fn refuse_foreign_config(cfg: &serde_json::Value, path: &Path) -> Result<()> {
+    let Some(obj) = cfg.as_object() else {
+        return Ok(());
+    };
+    let names_source = ["teacher", "data"]
+        .iter()
+        .any(|k| obj.get(*k).is_some_and(|v| !v.is_null()));
+    if names_source {
+        return Ok(());
+    }
+    let known = serde_json::to_value(SolveConfig::default())?;
+    let known = known
+        .as_object()
+        .expect("SolveConfig serialises to an object");
+    let mut foreign: Vec<&str> = obj
+        .keys()
+        .filter(|k| !known.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.truncate(4);
+    anyhow::bail!(
+        "{}: its configuration is not a `gradflow solve` one (it has {}, and names no teacher \
+         or data): it was written by another command, e.g. a recovery's or a study's student, \
+         whose data this record does not name",
+        path.display(),
+        foreign
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Flags of `gradflow solve` (overlays on the configuration).
@@ -490,17 +531,47 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
     let results = train_seeds(&problem, &cfg.seeds.0, &opts, cfg.threads, &watch)
         .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     bars.clear();
+    // With regularisers, `loss`, `gnorm` and `ode_loss` are the regularised objective's; the
+    // data term alone gets a column of its own.
+    let regularised = results
+        .iter()
+        .any(|(_, r)| matches!(r, Ok(rec) if rec.data_loss.is_some()));
+    if regularised {
+        println!(
+            "loss, gnorm and ode_loss include the regularisers (--maxnorm, --merge); data_loss is the data term alone"
+        );
+    }
+    let data_col = |v: Option<f64>| {
+        if regularised {
+            format!(" {:>12}", v.map_or("-".to_string(), |v| format!("{v:.3e}")))
+        } else {
+            String::new()
+        }
+    };
     println!(
-        "{:>6} {:>12} {:>10} {:>10} {:>15} {:>15} {:>8} {:>11}  outcome",
-        "seed", "loss", "gnorm", "ode_loss", "stop_ode", "stop_optim", "time_s", "end_state"
+        "{:>6} {:>12}{} {:>10} {:>10} {:>15} {:>15} {:>8} {:>11}  outcome",
+        "seed",
+        "loss",
+        if regularised {
+            format!(" {:>12}", "data_loss")
+        } else {
+            String::new()
+        },
+        "gnorm",
+        "ode_loss",
+        "stop_ode",
+        "stop_optim",
+        "time_s",
+        "end_state"
     );
     let mut failures = 0;
     for (seed, r) in &results {
         match r {
             Ok(rec) => println!(
-                "{:>6} {:>12.3e} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1} {:>11}  {}",
+                "{:>6} {:>12.3e}{} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1} {:>11}  {}",
                 seed,
                 rec.loss,
+                data_col(rec.data_loss),
                 rec.gnorm,
                 rec.ode_loss,
                 rec.ode.outcome.stop,

@@ -4,7 +4,8 @@
 //! Flat Channels paper (Martinelli, van Meegen, Şimşek, Gerstner, Brea, NeurIPS 2025, §4): a
 //! zero-loss point, a minimum or a saddle by the gradient and the Hessian's extreme eigenvalues,
 //! or a *channel to infinity*: two (or more) hidden neurons with near-parallel input vectors
-//! (cosine distance below 10⁻³) and large outgoing weights of opposite signs, the parameter norm
+//! (cosine distance below a threshold: the paper's 10⁻³, here 10⁻² by default, see
+//! [`CertifyOptions`]) and large outgoing weights of opposite signs, the parameter norm
 //! growing and the loss falling as a power law of time. Channels are checked before the
 //! gradient and curvature tests, since a slow run along a channel has a small gradient too.
 
@@ -246,8 +247,14 @@ impl EndState {
                 "stationary: loss {:.2e}, gnorm {:.1e}, {lambda}",
                 self.loss, self.gnorm
             ),
+            EndKind::Unconverged if !(self.loss.is_finite() && self.gnorm.is_finite()) => {
+                format!(
+                    "unconverged: the loss or gradient is not finite (loss {:.2e}, gnorm {:.2e})",
+                    self.loss, self.gnorm
+                )
+            }
             EndKind::Unconverged => format!(
-                "unconverged: loss {:.2e}, gnorm {:.1e} above the tolerance{}",
+                "unconverged: loss {:.2e}, gnorm {:.2e} above the tolerance{}",
                 self.loss,
                 self.gnorm,
                 self.trend("flow's loss")

@@ -25,6 +25,8 @@ pub type RefineState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
 
 /// The key under which refiners report the gradient norm at the best point in their `KV`.
 pub(crate) const GNORM: &str = "gnorm";
+/// The `KV` key of the best mean loss so far (the point whose gradient norm [`GNORM`] is).
+pub(crate) const BEST_LOSS: &str = "best_loss";
 
 /// One of gradflow's refiners, run as an argmin solver by [`Stepper`].
 pub(crate) trait Iterate {
@@ -87,8 +89,8 @@ impl<'a, 'o: 'a, S: Iterate> Solver<MeanLoss<'a, 'o>, RefineState> for Stepper<S
         self.stop = self
             .inner
             .iterate(obj, monitor, &mut x, state.get_iter() as usize)?;
-        let gnorm = monitor.best_gnorm;
-        Ok((state.param(x).cost(self.inner.cost()), report(gnorm)))
+        let kv = report(monitor.best_loss, monitor.best_gnorm);
+        Ok((state.param(x).cost(self.inner.cost()), kv))
     }
 
     fn terminate(&mut self, _state: &RefineState) -> TerminationStatus {
@@ -106,9 +108,10 @@ fn termination(stop: Option<StopReason>) -> TerminationStatus {
     }
 }
 
-/// The `KV` of an iteration: the gradient ∞-norm at the best point.
-fn report(gnorm: f64) -> Option<KV> {
-    Some(argmin::kv!(GNORM => gnorm;))
+/// The `KV` of an iteration: the best mean loss evaluated so far (trial points included) and
+/// the gradient ∞-norm at that point, so that a progress line shows one point's two numbers.
+fn report(best_loss: f64, gnorm: f64) -> Option<KV> {
+    Some(argmin::kv!(BEST_LOSS => best_loss; GNORM => gnorm;))
 }
 
 /// The parameters of the state (argmin errors when absent, never a panic).
@@ -136,16 +139,14 @@ struct WatchObserver {
 
 impl<I: State<Float = f64>> Observe<I> for WatchObserver {
     fn observe_iter(&mut self, state: &I, kv: &KV) -> Result<(), argmin::core::Error> {
-        let gnorm = kv
-            .get(GNORM)
-            .and_then(|v| v.get_float())
-            .unwrap_or(f64::NAN);
+        let get = |key| kv.get(key).and_then(|v| v.get_float());
+        let gnorm = get(GNORM).unwrap_or(f64::NAN);
         self.watch.emit(&Event::Step {
             run: self.watch.run(),
             phase: Phase::Refine,
             iteration: state.get_iter() as usize + 1,
             wall: self.start.elapsed().as_secs_f64(),
-            loss: state.get_best_cost(),
+            loss: get(BEST_LOSS).unwrap_or_else(|| state.get_best_cost()),
             gnorm,
         });
         Ok(())

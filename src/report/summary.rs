@@ -170,7 +170,10 @@ pub fn summary_md(results: &StudyResults) -> String {
         "\n## Files\n\n\
          - `student_losses.svg`: final loss of every student, one row per teacher, one panel per ρ (paper Fig. 4B/C).\n\
          - `recovery_losses.svg`: loss after Expand-and-Cluster per teacher and ρ (paper Fig. 5B).\n\
-         - `students.csv`, `recoveries.csv`, `cells.csv`, `headline.csv`, `end_states.csv`: the tables.\n\
+         - `students.csv`, `recoveries.csv`, `cells.csv`, `headline.csv`, `end_states.csv`: the tables. \
+         In `recoveries.csv`, `input_cosine_mean` and `input_cosine_max` are the worst hidden layer's \
+         mean and maximum cosine distance over its matched teacher neurons (`metrics.json` of each \
+         recovery has every layer and the number matched).\n\
          - `timing.csv`, `timing.md`: wall time of every task (the only files that differ between repeated runs).\n",
     );
     md
@@ -183,7 +186,8 @@ fn end_states_md(results: &StudyResults) -> String {
         "\n## End states\n\nWhat each student ended at (its certificate: `zero_loss` ≤ the loss \
          floor; `minimum`/`saddle`: stationary, by the Hessian's extreme eigenvalues; `channel`: \
          near-parallel neurons with diverging opposite outgoing weights and a power-law loss; \
-         `stationary`: too large for the spectrum; `unconverged`: still moving).\n\n| ρ |",
+         `stationary`: stationary, spectrum not computed (too many parameters, a failed \
+         eigendecomposition or an interrupted run); `unconverged`: still moving).\n\n| ρ |",
     );
     for k in EndKind::ALL {
         let _ = write!(md, " {} |", k.name());
@@ -238,8 +242,10 @@ fn stats(v: &mut [f64]) -> Option<(f64, f64, f64, f64)> {
 /// `timing.md`: per-task wall times by kind and ρ.
 pub fn timing_md(results: &StudyResults) -> String {
     let mut md = format!(
-        "# Task times: {}\n\nWall time per task (one thread each).\n\n\
-         | task | ρ | tasks | median s | mean s | max s | total core-hours |\n|---|---|---|---|---|---|---|\n",
+        "# Task times: {}\n\nWall time per task. A student task runs on one thread; a recovery of a \
+         deep teacher trains its students on the study's threads, so its core time can exceed its \
+         wall time.\n\n\
+         | task | ρ | tasks | median s | mean s | max s | total wall-hours |\n|---|---|---|---|---|---|---|\n",
         results.config.name
     );
     for &rho in &results.config.rhos {

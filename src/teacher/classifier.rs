@@ -257,8 +257,13 @@ pub fn train_classifier(
             }
         }
         if epochs % 50 == 0 {
+            let which = if val.is_some() {
+                "held-out"
+            } else {
+                "training"
+            };
             watch.message(&format!(
-                "epoch {epochs}: held-out loss {l:.4e} (best {best_loss:.4e} at epoch {best_epoch})"
+                "epoch {epochs}: {which} loss {l:.4e} (best {best_loss:.4e} at epoch {best_epoch})"
             ));
         }
     };

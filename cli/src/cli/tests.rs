@@ -210,3 +210,26 @@ fn seed_lists_parse_and_explain_their_errors() {
     assert!(seeds("5..2").unwrap_err().contains("empty range"));
     assert!(seeds("a..b").unwrap_err().contains("is not `a..b`"));
 }
+
+#[test]
+fn a_record_of_another_command_is_not_read_as_the_demo() {
+    use crate::solve::{SolveConfig, read_config};
+    let dir = tempfile::tempdir().unwrap();
+    // A recovery's student record: its configuration names no teacher or data.
+    let foreign = dir.path().join("layer_1_seed_0.json");
+    let cfg = serde_json::json!({"config": {"students": 4, "gamma": 0.8, "flow": {}}});
+    std::fs::write(&foreign, cfg.to_string()).unwrap();
+    let e = read_config(&foreign).unwrap_err().to_string();
+    assert!(
+        e.contains("not a `gradflow solve` one") && e.contains("`gamma`"),
+        "{e}"
+    );
+    // The demo's own records and configurations with a source still read.
+    let demo = dir.path().join("seed_0.json");
+    let cfg = serde_json::json!({"config": SolveConfig::demo()});
+    std::fs::write(&demo, cfg.to_string()).unwrap();
+    assert!(read_config(&demo).unwrap().is_demo());
+    let named = dir.path().join("named.json");
+    std::fs::write(&named, r#"{"teacher": "t.json", "gamma": 1}"#).unwrap();
+    assert!(read_config(&named).unwrap().teacher.is_some());
+}

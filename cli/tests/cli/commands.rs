@@ -621,7 +621,11 @@ fn commands_without_flags_use_the_library_defaults() {
     let out = gradflow(&["solve", "--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
     let d = gradflow::flow::FlowConfig::default();
-    assert!(help.contains(&format!("[default: {}]", d.abstol)), "{help}");
+    // Small defaults read as a user types them (`1e-6`).
+    assert!(
+        help.contains(&format!("[default: {:e}]", d.abstol)),
+        "{help}"
+    );
     assert!(
         help.contains(&format!("[default: {}]", d.maxtime_ode)),
         "{help}"

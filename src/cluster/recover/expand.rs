@@ -61,7 +61,7 @@ pub(super) fn expand(
         .find(|p| p.best_loss <= best * cfg.probe_ratio)
         .map_or(*cfg.probe_widths.last().expect("non-empty"), |p| p.width);
     watch.message(&format!(
-        "expansion: no probed width reached {:.1e}; width {w} is the smallest within {:.0e}× of the best probe ({best:.3e})",
+        "expansion: no probed width reached {:.1e}; width {w} is the smallest within {}× of the best probe ({best:.3e})",
         cfg.probe_loss, cfg.probe_ratio
     ));
     Ok(w)

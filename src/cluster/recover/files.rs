@@ -59,10 +59,11 @@ pub fn write_recovery(dir: &Path, rec: &Recovery) -> Result<(PathBuf, PathBuf)> 
     for l in &rec.report.layers {
         let c = &l.clustering;
         let title = format!(
-            "layer {}: {} student neurons, {} recovered",
+            "layer {}: {} student neurons, {} clusters kept, {} recovered",
             l.layer,
             c.points.len(),
-            l.clustered
+            l.clustered,
+            l.recovered_width
         );
         write_atomic(
             &crate::io::names::layer_figure(dir, l.layer, "similarity"),

@@ -185,7 +185,7 @@ pub fn recover(
     if !masked.is_empty() {
         let rule = match (&cfg.input_mask, cfg.input_mask_std) {
             (Some(_), _) => "given".to_string(),
-            (None, r) => format!("std ≤ {:.0e} × the largest", r.unwrap_or(0.0)),
+            (None, r) => format!("std ≤ {} × the largest", r.unwrap_or(0.0)),
         };
         watch.message(&format!(
             "{} of {} inputs are uninformative ({rule}): left out of the clustering and the metrics",
