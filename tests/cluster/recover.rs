@@ -4,7 +4,7 @@
 use gradflow::cancel::Cancel;
 use gradflow::cluster::{RecoverOptions, recover};
 use gradflow::net::Activation;
-use gradflow::observe::{Event, Watch};
+use gradflow::observe::{Event, Stage, Watch};
 use gradflow::teacher::{InputDistribution, TeacherConfig, sample_data};
 
 #[test]
@@ -122,6 +122,26 @@ fn saved_students_are_reused_and_give_the_same_network() {
         2
     );
     assert!(pruned.report.loss <= first.report.loss.max(1e-20) * 10.0);
+}
+
+#[test]
+fn a_recovery_cancelled_while_fine_tuning_is_interrupted_not_finished() {
+    // Cancelled at the fine-tuning's first step: a network that was never fine-tuned must not
+    // come back as a result (a study would record it and skip the task on resume).
+    let (t, data, cfg) = tiny();
+    let cancel = Cancel::new();
+    let c = cancel.clone();
+    let watch = Watch::new(move |e: &Event<'_>| {
+        if let Event::Step { run, .. } = e
+            && run.stage == Stage::FineTune
+        {
+            c.cancel();
+        }
+    })
+    .with_cancel(cancel.clone());
+    let r = recover(&data, Some(&t), &cfg, &[], &watch);
+    assert!(cancel.is_cancelled(), "fine-tuning never started");
+    assert!(matches!(r, Err(gradflow::Error::Interrupted)), "{r:?}");
 }
 
 #[test]

@@ -111,6 +111,15 @@ fn std_dev(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt()
 }
 
+/// [`Error::Interrupted`] once the watch's flag is cancelled.
+fn interrupted(watch: &Watch) -> Result<()> {
+    if watch.is_cancelled() {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 /// Runs Expand-and-Cluster on `data` (SPEC §8): students, layer-by-layer clustering, the
 /// output layer, fine-tuning, and — when the `teacher` that produced the data is given —
 /// metrics against it.
@@ -225,6 +234,9 @@ pub fn recover(
         net.spec.shape_string()
     ));
     let finetune = fine_tune(&net, data, cfg, &trainer.config, watch)?;
+    // A fine-tuning cut short is not a result: the call reports the interruption, so that a
+    // study does not record (and a resume skip) a network that was never fine-tuned.
+    interrupted(watch)?;
     let mut network = Network::new(net.spec.clone(), finetune.x.clone())?;
     let (mut loss, mut rmse) = (finetune.loss, finetune.rmse);
     if let Some(last) = layers.last_mut()
@@ -243,6 +255,7 @@ pub fn recover(
             cfg,
             watch,
         )?;
+        interrupted(watch)?;
         last.recovered_width -= p.trials.iter().filter(|t| t.removed).count();
         last.pruned = p.trials;
         (network, loss, rmse) = (p.network, p.loss, p.rmse);
@@ -394,6 +407,7 @@ fn recover_layer(
         retain_undropped(&mut layers[l - 1].support, &drops);
         layers[l - 1].dropped_after_retraining = drops;
     }
+    interrupted(watch)?;
     let clustering = cluster_layer_masked(
         &students_layers,
         cfg.activation.symmetry(),
