@@ -211,6 +211,18 @@ fn evaluate_objective(
     let scale = obj.mean_scale();
     let mut grad = vec![0.0; np];
     let want_hessian = cfg.hessian || cfg.spectrum;
+    if want_hessian {
+        // The Hessian, one more per extra thread, and the spectrum's copy: refused with the
+        // size named, rather than an allocation that aborts the process.
+        crate::memory::check_dense(
+            "hessian",
+            2 + cfg.threads.saturating_sub(1),
+            np,
+            None,
+            "hessian",
+            "the loss and gradient only",
+        )?;
+    }
     let mut hess = if want_hessian {
         vec![0.0; np * np]
     } else {

@@ -344,6 +344,27 @@ impl Default for TrainOptions {
     }
 }
 
+impl TrainOptions {
+    /// Checks the options for `problem` before any work: the flow's tolerances and budget,
+    /// the refiner against the problem's size (and memory), the certificate's thresholds and
+    /// `eval_threads`. [`train`] and [`train_seeds`] call it first.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field, e.g. `flow.maxtime_ode`.
+    pub fn check(&self, problem: &TrainProblem<'_>) -> Result<()> {
+        self.flow.check()?;
+        self.refine
+            .check_problem(problem.spec, problem.data.n_samples())?;
+        if let Some(c) = &self.certify {
+            c.check()?;
+        }
+        if self.eval_threads == 0 {
+            return Err(Error::invalid("eval_threads", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
         method: Method::Flow(f.integrator),
@@ -404,14 +425,7 @@ pub fn train(
 ) -> Result<RunRecord> {
     let start = std::time::Instant::now();
     // Refinement options are checked before the flow spends its budget.
-    opts.refine
-        .check_problem(problem.spec, problem.data.n_samples())?;
-    if let Some(c) = &opts.certify {
-        c.check()?;
-    }
-    if opts.eval_threads == 0 {
-        return Err(Error::invalid("eval_threads", "must be at least 1"));
-    }
+    opts.check(problem)?;
     let reg = &opts.regularisers;
     let flow_start = start.elapsed().as_secs_f64();
     let f = run_flow_watched(
@@ -515,6 +529,8 @@ pub fn train_seeds(
     threads: Option<usize>,
     watch: &Watch,
 ) -> Result<Vec<(u64, Result<RunRecord>)>> {
+    // Options wrong for every seed fail the call once, not each run.
+    opts.check(problem)?;
     let pool = crate::parallel::pool(threads, "threads")?;
     let results = pool.install(|| {
         seeds

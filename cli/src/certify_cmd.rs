@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use gradflow::cancel::Cancel;
 use gradflow::io::{LoadedProblem, write_atomic};
 use gradflow::landscape::certify;
 use gradflow::net::Objective;
@@ -81,11 +82,20 @@ fn read_record(path: &Path) -> Result<(RunRecord, SolveConfig)> {
     Ok((rec, read_config(path)?))
 }
 
-/// Runs `gradflow certify`: one line per record.
-pub fn certify_cmd(args: &CertifyArgs) -> Result<()> {
+/// Runs `gradflow certify`: one line per record. Ctrl-C stops between records (each line
+/// already printed, each `--update` already written); returns whether it was interrupted.
+pub fn certify_cmd(args: &CertifyArgs, cancel: &Cancel) -> Result<bool> {
     let mut cache: Option<(String, LoadedProblem)> = None;
     println!("{:<40} {:>11}  evidence", "record", "end_state");
-    for path in &args.records {
+    for (i, path) in args.records.iter().enumerate() {
+        if cancel.is_cancelled() {
+            eprintln!(
+                "gradflow certify: interrupted; {} of {} records not certified",
+                args.records.len() - i,
+                args.records.len()
+            );
+            return Ok(true);
+        }
         let (mut rec, cfg) = read_record(path)?;
         let key = format!("{:?}", cfg.source()?);
         if cache.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -111,5 +121,5 @@ pub fn certify_cmd(args: &CertifyArgs) -> Result<()> {
             write_atomic(path, &serde_json::to_vec(&rec)?)?;
         }
     }
-    Ok(())
+    Ok(false)
 }

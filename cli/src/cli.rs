@@ -134,15 +134,33 @@ fn flag_of(field: &str) -> String {
     format!("--{flag}")
 }
 
+/// The flag that sets a library field in `command`, where it is not the field's own name;
+/// `None` for a field no flag sets.
+fn command_flag(command: &str, field: &str) -> Option<String> {
+    match (command, field) {
+        ("teacher", "hidden") => Some("--widths".into()),
+        ("teacher", "data") => Some("--train".into()),
+        ("eval", "student") => Some("--net".into()),
+        ("landscape", "slice.minimise_steps") => Some("--minimise".into()),
+        (_, "expansion") => None,
+        // A study's options are its configuration file's keys, not flags.
+        ("study", f) if f != "threads" => None,
+        _ => Some(flag_of(field)),
+    }
+}
+
 /// Names the flag of a library error about an option field.
-pub fn flag_error(e: gradflow::Error, _command: &str) -> anyhow::Error {
+pub fn flag_error(e: gradflow::Error, command: &str) -> anyhow::Error {
     match e {
         gradflow::Error::Invalid { what, reason }
             if what
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.') =>
         {
-            anyhow::anyhow!("{} ({what}): {reason}", flag_of(&what))
+            match command_flag(command, &what) {
+                Some(flag) => anyhow::anyhow!("{flag} ({what}): {reason}"),
+                None => anyhow::anyhow!("{what}: {reason}"),
+            }
         }
         other => other.into(),
     }
@@ -187,10 +205,7 @@ pub fn run(cancel: &Cancel) -> Result<u8> {
             eval(&args, output)?;
             false
         }
-        Command::Certify { args } => {
-            crate::certify_cmd::certify_cmd(&args)?;
-            false
-        }
+        Command::Certify { args } => crate::certify_cmd::certify_cmd(&args, cancel)?,
         Command::Landscape { args } => {
             crate::landscape_cmd::landscape_cmd(&args)?;
             false
@@ -551,17 +566,28 @@ fn train_teacher(args: &TeacherArgs, output: Option<PathBuf>, cancel: &Cancel) -
         "options": o,
         "training": report,
     });
+    // Without a held-out split (--validation-fraction 0) there is no held-out score to show.
+    let scores = if report.validation_accuracy.is_nan() {
+        format!(
+            "accuracy {:.4} train (nothing held out); cross-entropy {:.4e}",
+            report.train_accuracy, report.train_loss
+        )
+    } else {
+        format!(
+            "accuracy {:.4} train, {:.4} held out; cross-entropy {:.4e} / {:.4e}",
+            report.train_accuracy,
+            report.validation_accuracy,
+            report.train_loss,
+            report.validation_loss
+        )
+    };
     eprintln!(
-        "trained {} ({}) for {} epochs ({:?}; best epoch {}): accuracy {:.4} train, {:.4} held out; cross-entropy {:.4e} / {:.4e}; {:.1} s",
+        "trained {} ({}) for {} epochs ({:?}; best epoch {}): {scores}; {:.1} s",
         net.spec.shape_string(),
         o.activation.name(),
         report.epochs,
         report.stop,
         report.best_epoch,
-        report.train_accuracy,
-        report.validation_accuracy,
-        report.train_loss,
-        report.validation_loss,
         report.time
     );
     match output {

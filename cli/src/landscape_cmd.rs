@@ -75,6 +75,15 @@ pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
         }
         Some(path) => (point_of(Path::new(path))?, "through"),
         None => {
+            gradflow::memory::check_dense(
+                "the λ_min direction",
+                2,
+                p,
+                None,
+                "through",
+                "--through FILE or teacher",
+            )
+            .map_err(|e| crate::cli::flag_error(e, "landscape"))?;
             let (_, _, h) = obj.hessian(&theta0);
             let (_, u, _) = gradflow::net::lowest_eigenpair(&h, p)?;
             let n0 = theta0.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);

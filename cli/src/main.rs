@@ -14,11 +14,19 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Ctrl-C cancels: runs in flight end at their best points and their records are written;
-    // the process then exits 130. A second Ctrl-C exits at once.
+    // the process then exits 130. A second Ctrl-C exits at once, and so does the first for the
+    // commands with nothing in flight to save (they write their output only at the end).
     let cancel = gradflow::cancel::Cancel::new();
     let flag = cancel.clone();
+    let saves_on_cancel = std::env::args().nth(1).is_some_and(|c| {
+        matches!(
+            c.as_str(),
+            "solve" | "recover" | "study" | "teacher" | "certify"
+        )
+    });
     let _ = ctrlc::set_handler(move || {
-        if flag.is_cancelled() {
+        if flag.is_cancelled() || !saves_on_cancel {
+            eprintln!("\ngradflow: interrupted");
             std::process::exit(130);
         }
         eprintln!(

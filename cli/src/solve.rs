@@ -599,7 +599,15 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         );
     }
     if failures > 0 {
-        bail!("{failures} of {} runs failed", results.len());
+        if interrupted {
+            // The interruption decides the exit status (130); the failures are still said.
+            eprintln!(
+                "gradflow solve: {failures} of {} runs failed",
+                results.len()
+            );
+        } else {
+            bail!("{failures} of {} runs failed", results.len());
+        }
     }
     Ok(interrupted)
 }

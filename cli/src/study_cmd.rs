@@ -59,6 +59,8 @@ pub fn study(args: &StudyArgs, cancel: &Cancel) -> Result<bool> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    // The clock keeps moving while a long task (a recovery) runs.
+    bar.enable_steady_tick(std::time::Duration::from_secs(1));
     let quiet = args.quiet;
     let b = bar.clone();
     let say = move |m: &str| {

@@ -39,7 +39,7 @@ fn kencarp58_tableau() -> Tableau<f64> {
     )
 }
 
-fn check(cfg: &FlowConfig) -> Result<()> {
+pub(super) fn check(cfg: &FlowConfig) -> Result<()> {
     let pos = |name: &str, v: f64| {
         if v > 0.0 && !v.is_nan() {
             Ok(())

@@ -252,6 +252,23 @@ impl Default for FlowConfig {
 }
 
 impl FlowConfig {
+    /// Checks the options that do not depend on the problem (tolerances, time scale, budget),
+    /// as every flow does before it starts; callers that run many flows check once up front.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the field, e.g. `flow.abstol`.
+    ///
+    /// ```
+    /// use gradflow::flow::FlowConfig;
+    /// let mut c = FlowConfig::default();
+    /// assert!(c.check().is_ok());
+    /// c.abstol = 0.0;
+    /// assert!(c.check().unwrap_err().to_string().contains("flow.abstol"));
+    /// ```
+    pub fn check(&self) -> crate::Result<()> {
+        integrate::check(self)
+    }
+
     /// [`FlowConfig::jacobian_samples`], or [`default_jacobian_samples`] for `n_params` when
     /// unset.
     ///

@@ -190,6 +190,17 @@ pub fn loss_slice(
     if na < 2 || nb < 2 {
         return Err(Error::invalid("slice.points", "needs at least 2 × 2"));
     }
+    if opts.minimise_steps > 0 {
+        // Each minimisation step factorises a dense Hessian.
+        crate::memory::check_dense(
+            "the subspace minimum",
+            2,
+            theta0.len(),
+            None,
+            "slice.minimise_steps",
+            "a slice without minimisation (minimise_steps = 0)",
+        )?;
+    }
     let grid = |(lo, hi): (f64, f64), n: usize| -> Vec<f64> {
         (0..n)
             .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)

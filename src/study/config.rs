@@ -367,6 +367,34 @@ impl StudyConfig {
         if self.samples == 0 {
             return bad("samples", "must be positive");
         }
+        // Options every task would reject are rejected here, before a task records a failure
+        // (a failed task counts as finished, so a resume would not retry it).
+        self.flow.check()?;
+        if self.recover {
+            let o = &self.recovery;
+            let counts =
+                std::iter::once(self.students).chain(widths.iter().map(|&w| self.students_for(w)));
+            for students in counts {
+                let r = RecoverOptions {
+                    students,
+                    gamma: o.gamma,
+                    beta: o.beta,
+                    offbound_distance: o.offbound_distance,
+                    negligible_outgoing: o.negligible_outgoing,
+                    bias_std_max: o.bias_std_max,
+                    student_loss_ratio: o.student_loss_ratio,
+                    finetune_time: o.finetune_time,
+                    flow: self.flow.clone(),
+                    ..RecoverOptions::default()
+                };
+                r.check().map_err(|e| match e {
+                    Error::Invalid { what, reason } => {
+                        Error::invalid(format!("study: recovery.{what}"), reason)
+                    }
+                    e => e,
+                })?;
+            }
+        }
         for t in &self.deep {
             if t.widths.len() < 3 || t.widths.contains(&0) {
                 return bad(

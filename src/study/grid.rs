@@ -296,7 +296,7 @@ impl Shard {
 impl FromStr for Shard {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("--shard", format!("`{s}` is not `i/n` with 1 ≤ i ≤ n"));
+        let bad = || Error::invalid("shard", format!("`{s}` is not `i/n` with 1 ≤ i ≤ n"));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count): (usize, usize) = (
             i.trim().parse().map_err(|_| bad())?,

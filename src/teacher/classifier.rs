@@ -231,13 +231,17 @@ pub fn train_classifier(
         let shuffled = train.select(&rng.permutation(ntrain))?;
         let mut obj = Objective::new(&spec, &shuffled, Loss::Nll)?;
         let mut i0 = 0;
-        while i0 < ntrain {
+        while i0 < ntrain && !watch.is_cancelled() {
             let end = (i0 + batch).min(ntrain);
             obj.gradient_rows_into(&x, &mut g, i0..end);
             let s = 1.0 / (end - i0) as f64;
             g.iter_mut().for_each(|v| *v *= s);
             adam.step(&mut x, &g, |_| o.lr);
             i0 = end;
+        }
+        if watch.is_cancelled() {
+            // Within an epoch: the best point of the finished epochs stands.
+            break ClassifierStop::Interrupted;
         }
         epochs += 1;
         if !x.iter().all(|v| v.is_finite()) {

@@ -61,6 +61,29 @@ fn an_infinite_data_study_trains_on_the_population_loss() {
             .to_string()
             .contains("infinite_data")
     );
+    // Options every task would reject are refused up front (a failed task counts as
+    // finished): the flow's, and the recovery's for the group size.
+    let family = "[family]\ndims = [2]\nwidths = [2]\nteachers = 1\n";
+    let bad: StudyConfig = toml::from_str(&format!("{family}[flow]\nabstol = 0.0")).unwrap();
+    assert!(bad.check().unwrap_err().to_string().contains("flow.abstol"));
+    let bad: StudyConfig =
+        toml::from_str(&format!("students = 2\nrecover = true\n{family}")).unwrap();
+    assert!(
+        bad.check()
+            .unwrap_err()
+            .to_string()
+            .contains("recovery.gamma")
+    );
+    let bad: StudyConfig = toml::from_str(&format!(
+        "students = 4\nrecover = true\n{family}[recovery]\nfinetune_time = 0.0"
+    ))
+    .unwrap();
+    assert!(
+        bad.check()
+            .unwrap_err()
+            .to_string()
+            .contains("recovery.finetune_time")
+    );
 }
 
 #[test]

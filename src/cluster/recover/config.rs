@@ -182,12 +182,19 @@ impl RecoverOptions {
                 "must lie in [0, 1) (a fraction of the largest input standard deviation)",
             ));
         }
-        if self.finetune_time.is_nan() || self.finetune_time < 0.0 {
-            return Err(Error::invalid(
-                "finetune_time",
-                "must be a non-negative number of seconds",
-            ));
+        // Budgets are checked here, before any student trains, not by the phase that uses them.
+        for (name, v) in [
+            ("finetune_time", self.finetune_time),
+            ("probe_time", self.probe_time),
+        ] {
+            if v.is_nan() || v <= 0.0 {
+                return Err(Error::invalid(
+                    name,
+                    format!("must be a positive number of seconds, got {v}"),
+                ));
+            }
         }
+        self.flow.check()?;
         if !(0.0..=1.0).contains(&self.prune_support) {
             return Err(Error::invalid(
                 "prune_support",

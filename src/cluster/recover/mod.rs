@@ -160,12 +160,7 @@ pub fn recover(
         runs: std::sync::Mutex::new(Vec::new()),
     };
 
-    let mut expansion = Vec::new();
-    let widths = student_widths(cfg, teacher, &mut trainer, saved, watch, &mut expansion)?;
-    if widths.is_empty() || widths.contains(&0) {
-        return Err(Error::invalid("student widths", "must be positive"));
-    }
-
+    // Inputs to leave out are settled (and a bad mask refused) before any student trains.
     let masked = match (&cfg.input_mask, cfg.input_mask_std) {
         (Some(m), _) => {
             if let Some(&i) = m.iter().find(|&&i| i >= data.input_dim()) {
@@ -202,6 +197,13 @@ pub fn recover(
             data.input_dim(),
         ));
     }
+
+    let mut expansion = Vec::new();
+    let widths = student_widths(cfg, teacher, &mut trainer, saved, watch, &mut expansion)?;
+    if widths.is_empty() || widths.contains(&0) {
+        return Err(Error::invalid("student widths", "must be positive"));
+    }
+
     let seeds: Vec<u64> = (0..cfg.students as u64)
         .map(|i| cfg.first_seed + i)
         .collect();
