@@ -365,6 +365,35 @@ impl TrainOptions {
     }
 }
 
+/// Whether `rec` is the finished run that [`train`] would do now from `x0` with `opts` on
+/// `problem`: the same [`RunKey`] (architecture, initial point, seed, both phases' options)
+/// and regularisers, not interrupted, and its loss reproduced by its parameters on the
+/// problem's objective (so the data are the same too). A caller resuming a batch of runs
+/// reuses such records instead of training again.
+pub fn reproduces(
+    rec: &RunRecord,
+    problem: &TrainProblem<'_>,
+    x0: &[f64],
+    opts: &TrainOptions,
+) -> bool {
+    let key = RunKey::new(problem.spec, x0, opts.seed, &opts.flow, &opts.refine);
+    if rec.key().as_ref() != Some(&key)
+        || rec.was_interrupted()
+        || rec.regularisers.clone().unwrap_or_default() != opts.regularisers
+    {
+        return false;
+    }
+    let Ok(mut obj) = problem.objective(&opts.regularisers, 1) else {
+        return false;
+    };
+    if rec.x.len() != obj.n_params() {
+        return false;
+    }
+    let loss = obj.loss(&rec.x) * obj.mean_scale();
+    (loss.is_nan() && rec.loss.is_nan())
+        || (loss - rec.loss).abs() <= 1e-8 * rec.loss.abs() + f64::MIN_POSITIVE
+}
+
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {
     PhaseRecord {
         method: Method::Flow(f.integrator),

@@ -56,9 +56,10 @@ impl Bars {
         self.bar(run).finish_with_message(message);
     }
 
-    /// A line above the bars (or on standard error when quiet).
+    /// A line above the bars (or on standard error when quiet or not drawn: a log file or a
+    /// pipe gets every line too).
     pub fn println(&self, line: &str) {
-        if self.quiet {
+        if self.quiet || self.multi.is_hidden() {
             eprintln!("{line}");
         } else {
             let _ = self.multi.println(line);

@@ -248,6 +248,48 @@ fn refuse_foreign_config(cfg: &serde_json::Value, path: &Path) -> Result<()> {
     )
 }
 
+/// The seeds whose record in `output` is the run `solve` would do now (same configuration
+/// apart from the seed list and thread counts, and [`gradflow::train::reproduces`]), with
+/// those records; and the seeds left to train.
+#[allow(clippy::type_complexity)]
+fn finished_records(
+    cfg: &SolveConfig,
+    output: &Path,
+    problem: &TrainProblem<'_>,
+    opts: &TrainOptions,
+) -> Result<(Vec<(u64, RunRecord)>, Vec<u64>)> {
+    let strip = |mut v: serde_json::Value| {
+        if let Some(o) = v.as_object_mut() {
+            for k in ["seeds", "threads", "eval_threads"] {
+                o.remove(k);
+            }
+        }
+        v
+    };
+    let current = strip(serde_json::to_value(cfg)?);
+    let (mut reused, mut todo) = (Vec::new(), Vec::new());
+    for &seed in &cfg.seeds.0 {
+        let path = output.join(gradflow::io::names::solve_record(seed));
+        let found = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<RunRecord>(&b).ok())
+            .filter(|rec| {
+                let x0 = opts
+                    .init
+                    .draw(problem.spec, &mut gradflow::rng::Stream::new(seed, 0));
+                let mut o = opts.clone();
+                o.seed = seed;
+                strip(rec.config.clone()) == current
+                    && gradflow::train::reproduces(rec, problem, &x0, &o)
+            });
+        match found {
+            Some(rec) => reused.push((seed, rec)),
+            None => todo.push(seed),
+        }
+    }
+    Ok((reused, todo))
+}
+
 /// Flags of `gradflow solve` (overlays on the configuration).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct SolveArgs {
@@ -528,8 +570,36 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         }
     })
     .with_cancel(cancel.clone());
-    let results = train_seeds(&problem, &cfg.seeds.0, &opts, cfg.threads, &watch)
+    opts.check(&problem)
         .map_err(|e| crate::cli::flag_error(e, "solve"))?;
+    // Resume: a seed whose record in the output folder is this very run, finished, is not
+    // trained again.
+    let (reused, todo) = finished_records(cfg, output, &problem, &opts)?;
+    if !reused.is_empty() {
+        bars.println(&format!(
+            "gradflow solve: {} of {} seeds have a finished record of this run in {}: reused \
+             (delete the seed_N.json files, or write elsewhere with -o, to train them again)",
+            reused.len(),
+            cfg.seeds.0.len(),
+            output.display()
+        ));
+        for (seed, rec) in &reused {
+            let run = gradflow::observe::RunId {
+                seed: *seed,
+                ..Default::default()
+            };
+            bars.finish(run, format!("reused: loss {:.3e}", rec.loss));
+        }
+    }
+    let trained = train_seeds(&problem, &todo, &opts, cfg.threads, &watch)
+        .map_err(|e| crate::cli::flag_error(e, "solve"))?;
+    let mut results: Vec<(u64, gradflow::Result<RunRecord>)> = reused
+        .into_iter()
+        .map(|(s, r)| (s, Ok(r)))
+        .chain(trained)
+        .collect();
+    let order = |s: u64| cfg.seeds.0.iter().position(|&t| t == s);
+    results.sort_by_key(|(s, _)| order(*s));
     bars.clear();
     // With regularisers, `loss`, `gnorm` and `ode_loss` are the regularised objective's; the
     // data term alone gets a column of its own.

@@ -11,6 +11,12 @@ use crate::error::{Error, Result};
 /// Largest grid [`gauss_hermite_dataset`] builds (points after pruning).
 pub const MAX_GRID_POINTS: usize = 20_000_000;
 
+/// The most nodes of a one-dimensional rule (its Jacobi matrix is dense, `n × n`).
+pub const MAX_RULE_POINTS: usize = 1_000;
+
+/// The most multi-indices a pruned grid enumerates (a pruned grid is still walked in full).
+pub const MAX_ENUMERATED: f64 = 1e9;
+
 /// Nodes and weights of the `n`-point Gauss–Hermite rule for the standard normal density
 /// (probabilists' Hermite polynomials; the weights sum to one), exact for polynomials of
 /// degree `2n − 1`. Computed by the Golub–Welsch algorithm (Math. Comp. 23, 1969): the nodes
@@ -28,6 +34,12 @@ pub const MAX_GRID_POINTS: usize = 20_000_000;
 pub fn gauss_hermite_rule(n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     if n == 0 {
         return Err(Error::invalid("points", "must be at least 1"));
+    }
+    if n > MAX_RULE_POINTS {
+        return Err(Error::invalid(
+            "points",
+            format!("{n} nodes per dimension exceed the limit of {MAX_RULE_POINTS}"),
+        ));
     }
     let mut j = Mat::<f64>::zeros(n, n);
     for k in 1..n {
@@ -72,8 +84,6 @@ pub fn gauss_hermite_dataset(teacher: &Network, points: usize, prune: f64) -> Re
         return Err(Error::invalid("prune", "must lie in [0, 1)"));
     }
     let d = teacher.spec.input_dim;
-    let (x1, w1) = gauss_hermite_rule(points)?;
-    let wmax = w1.iter().copied().fold(0.0, f64::max).powi(d as i32);
     let total = (points as f64).powi(d as i32);
     if prune == 0.0 && total > MAX_GRID_POINTS as f64 {
         return Err(Error::invalid(
@@ -81,6 +91,17 @@ pub fn gauss_hermite_dataset(teacher: &Network, points: usize, prune: f64) -> Re
             format!("{points}^{d} grid points exceed the limit of {MAX_GRID_POINTS}"),
         ));
     }
+    if total > MAX_ENUMERATED {
+        return Err(Error::invalid(
+            "points",
+            format!(
+                "{points}^{d} = {total:.1e} grid nodes are too many to walk even when pruned \
+                 (limit {MAX_ENUMERATED:.0e}); use fewer points or the exact infinite-data loss"
+            ),
+        ));
+    }
+    let (x1, w1) = gauss_hermite_rule(points)?;
+    let wmax = w1.iter().copied().fold(0.0, f64::max).powi(d as i32);
     let mut xs = Vec::new();
     let mut ws = Vec::new();
     let mut idx = vec![0usize; d];

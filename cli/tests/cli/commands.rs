@@ -331,6 +331,42 @@ fn solve_end_to_end_on_a_tiny_problem() {
         assert_eq!(rec["config"]["flow"]["maxiterations_ode"], 60);
         assert_eq!(rec["init"].as_array().unwrap().len(), 2 * 4 + 4 + 4 + 1);
     }
+    // The same command again resumes: the finished records are this very run, so they are
+    // reused (files untouched), and only the new seed trains; other options train again.
+    let before = std::fs::read(out.join("seed_0.json")).unwrap();
+    let again = |seeds: &str, iters: &str| {
+        gradflow(&[
+            "solve",
+            "--teacher",
+            s(&t),
+            "--samples",
+            "300",
+            "--width",
+            "4",
+            "--seeds",
+            seeds,
+            "--maxiterations-ode",
+            iters,
+            "--maxtime-optim",
+            "3",
+            "--quiet",
+            "-o",
+            s(&out),
+        ])
+    };
+    let rerun = again("0..3", "60");
+    let err = String::from_utf8_lossy(&rerun.stderr);
+    assert!(rerun.status.success(), "{err}");
+    assert!(err.contains("2 of 3 seeds have a finished record"), "{err}");
+    assert_eq!(std::fs::read(out.join("seed_0.json")).unwrap(), before);
+    assert!(out.join("seed_2.json").exists());
+    let other = again("0..1", "61");
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        other.status.success() && !err.contains("finished record"),
+        "{err}"
+    );
+    assert_ne!(std::fs::read(out.join("seed_0.json")).unwrap(), before);
     // Bad arguments fail cleanly (clap's usage error, exit code 2).
     let bad = gradflow(&["solve", "--seeds", "5..2", "-o", s(&out)]);
     let err = String::from_utf8_lossy(&bad.stderr);
