@@ -31,6 +31,17 @@ pub(crate) fn cancellable<T: Send>(
     py: Python<'_>,
     work: impl FnOnce(&Cancel) -> T + Send,
 ) -> PyResult<T> {
+    cancellable_keeping(py, work, |_, _| Ok(None))
+}
+
+/// [`cancellable`] for work whose interrupted result is still worth having (runs stopped at
+/// their best points): on a signal, `keep` turns what `work` returned into a Python object,
+/// attached to the raised exception as its `result` attribute.
+pub(crate) fn cancellable_keeping<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&Cancel) -> T + Send,
+    keep: impl FnOnce(Python<'_>, T) -> PyResult<Option<Py<PyAny>>>,
+) -> PyResult<T> {
     let cancel = Cancel::new();
     let (out, signal) = py.detach(|| {
         std::thread::scope(|s| {
@@ -49,6 +60,11 @@ pub(crate) fn cancellable<T: Send>(
         })
     });
     if let Some(e) = signal {
+        if let Ok(t) = out
+            && let Some(obj) = keep(py, t)?
+        {
+            e.value(py).setattr("result", obj)?;
+        }
         return Err(e);
     }
     out.map_err(|p| {

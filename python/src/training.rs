@@ -229,11 +229,20 @@ pub(crate) fn train(
     let source = source_of(py, &net.spec, args)?;
     let kind = loss_of(loss, &net.spec)?;
     let spec = net.spec.clone();
-    let record = cancellable(py, move |cancel| {
-        let problem = source.problem(&spec, kind);
-        let watch = watch_for(progress.as_ref(), cancel);
-        gradflow::train::train(&problem, &t, &opts, &watch)
-    })?
+    // Interrupted: the run stopped at its best point, and its TrainResult rides on the
+    // KeyboardInterrupt as `result`.
+    let record = cancellable_keeping(
+        py,
+        move |cancel| {
+            let problem = source.problem(&spec, kind);
+            let watch = watch_for(progress.as_ref(), cancel);
+            gradflow::train::train(&problem, &t, &opts, &watch)
+        },
+        |py, out| match out {
+            Ok(record) => Ok(Some(Py::new(py, TrainResult { record })?.into_any())),
+            Err(_) => Ok(None),
+        },
+    )?
     .map_err(py_err)?;
     Ok(TrainResult { record })
 }
@@ -268,11 +277,24 @@ pub(crate) fn train_seeds(
     let source = source_of(py, &net.spec, args)?;
     let kind = loss_of(loss, &net.spec)?;
     let spec = net.spec.clone();
-    let results = cancellable(py, move |cancel| {
-        let problem = source.problem(&spec, kind);
-        let watch = watch_for(progress.as_ref(), cancel);
-        gradflow::train::train_seeds(&problem, &seeds, &opts, threads, &watch)
-    })?
+    // Interrupted: the runs that ended (at their best points) ride on the KeyboardInterrupt as
+    // its `result`, a list of TrainResult.
+    let results = cancellable_keeping(
+        py,
+        move |cancel| {
+            let problem = source.problem(&spec, kind);
+            let watch = watch_for(progress.as_ref(), cancel);
+            gradflow::train::train_seeds(&problem, &seeds, &opts, threads, &watch)
+        },
+        |py, out| {
+            let Ok(results) = out else { return Ok(None) };
+            let done: Vec<TrainResult> = results
+                .into_iter()
+                .filter_map(|(_, r)| r.ok().map(|record| TrainResult { record }))
+                .collect();
+            Ok(Some(done.into_pyobject(py)?.into_any().unbind()))
+        },
+    )?
     .map_err(py_err)?;
     results
         .into_iter()

@@ -342,8 +342,14 @@ def test_sigint_raises_keyboard_interrupt_within_a_second(call):
         try:
             CALL
             print("finished", flush=True)
-        except KeyboardInterrupt:
-            print("interrupted", time.monotonic(), flush=True)
+        except KeyboardInterrupt as e:
+            now = time.monotonic()
+            kept = getattr(e, "result", None)
+            if isinstance(kept, list):
+                kept = ",".join(f"{r.ode_stop}" for r in kept) or "-"
+            elif kept is not None:
+                kept = f"{kept.ode_stop}:{kept.loss:.3e}"
+            print("interrupted", now, kept, flush=True)
         """
     ).replace("CALL", CALLS[call])
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -355,6 +361,12 @@ def test_sigint_raises_keyboard_interrupt_within_a_second(call):
     assert out.startswith("interrupted"), out
     elapsed = float(out.split()[1]) - sent
     assert elapsed <= 1.0, f"{call}: KeyboardInterrupt {elapsed:.2f} s after SIGINT"
+    # The runs stopped at their best points ride on the exception (train, train_seeds).
+    kept = out.split()[2]
+    if call == "train":
+        assert kept.startswith("interrupted:"), out
+    elif call == "train_seeds":
+        assert "interrupted" in kept, out
 
 
 BAD_CALLS = [
