@@ -511,7 +511,23 @@ fn data(args: &DataArgs, output: &str) -> Result<()> {
 fn train_teacher(args: &TeacherArgs, output: Option<PathBuf>, cancel: &Cancel) -> Result<bool> {
     let text = args.train.as_deref().unwrap_or_default();
     let source = DataSource::parse(text).map_err(|e| anyhow::anyhow!("--train: {e}"))?;
-    let data = read_data(&source)?;
+    let mut data = read_data(&source)?;
+    // One column of integer labels 0, 1, …: one-hot, as `eval` and Python read them.
+    if data.output_dim() == 1 {
+        let y = data.y();
+        let labels: Option<Vec<f64>> = (0..data.n_samples())
+            .map(|i| y[(i, 0)])
+            .map(|v| (v >= 0.0 && v.fract() == 0.0 && v < 10_000.0).then_some(v))
+            .collect();
+        if let Some(classes) = labels
+            .and_then(|l| l.into_iter().reduce(f64::max))
+            .map(|m| m as usize + 1)
+            .filter(|&c| c >= 2)
+        {
+            data = gradflow::eval::labels_to_one_hot(&data, classes)?;
+            eprintln!("{source}: one column of integer labels, read as {classes} classes");
+        }
+    }
     let Some(widths) = &args.widths else {
         bail!(
             "--train needs --widths d,h…,classes (the data have {} inputs and {} classes), e.g. --widths {},20,{}",

@@ -673,3 +673,42 @@ fn commands_without_flags_use_the_library_defaults() {
     );
     let _ = dir;
 }
+
+/// `teacher --train` on a CSV with one column of integer labels: read as one-hot classes; with
+/// nothing held out the summary says so (no NaN).
+#[test]
+fn teacher_train_reads_integer_labels_and_prints_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("labels.csv");
+    let mut text = String::from("x1,x2,y\n");
+    for i in 0..60 {
+        let (a, b) = ((i % 7) as f64 / 3.0 - 1.0, (i % 5) as f64 / 2.0 - 1.0);
+        let label = usize::from(a > 0.0) + usize::from(b > 0.4);
+        text.push_str(&format!("{a},{b},{label}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.path().join("classifier.json");
+    let run = gradflow(&[
+        "teacher",
+        "--train",
+        s(&csv),
+        "--widths",
+        "2,4,3",
+        "--epochs",
+        "3",
+        "--validation-fraction",
+        "0",
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("read as 3 classes"), "{err}");
+    assert!(
+        err.contains("nothing held out") && !err.contains("NaN"),
+        "{err}"
+    );
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(net.to_string().contains("softmax"), "{net}");
+}
