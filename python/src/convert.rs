@@ -156,6 +156,12 @@ pub(crate) fn py_to_json(name: &str, v: &Bound<'_, PyAny>) -> PyResult<serde_jso
     } else if let Ok(i) = v.extract::<i64>() {
         Ok(serde_json::json!(i))
     } else if let Ok(f) = v.extract::<f64>() {
+        // JSON has no NaN or infinity (they would arrive as a confusing `null`).
+        if !f.is_finite() {
+            return Err(PyValueError::new_err(format!(
+                "option {name}: must be a finite number, got {f} (for no limit, give a large one)"
+            )));
+        }
         Ok(serde_json::json!(f))
     } else if let Ok(s) = v.extract::<String>() {
         Ok(serde_json::Value::String(s))

@@ -405,6 +405,8 @@ def _net_calls():
         lambda: gradflow.train(net, theta, x, y, maxtime_odee=1),
         lambda: gradflow.train(net, theta, x, y, ode="euler"),
         lambda: gradflow.train(net, theta, x, y, maxtime_ode=-1),
+        lambda: gradflow.train(net, theta, x, y, maxtime_ode=float("inf")),
+        lambda: gradflow.train(net, theta, x, y, max_t=float("nan")),
         lambda: gradflow.train(net, theta, x, y, maxtime_ode="fast"),
         lambda: gradflow.train(net, theta, x, y, optim="sgd"),
         lambda: gradflow.train(net, theta, x, y, max_memory_optim=1e-9),
@@ -421,9 +423,10 @@ def _net_calls():
     ]
 
 
-@pytest.mark.parametrize("i", range(len(BAD_CALLS) + 33))
+@pytest.mark.parametrize("i", range(len(BAD_CALLS) + 35))
 def test_bad_arguments_raise_python_exceptions_never_panics(i):
     calls = BAD_CALLS + _net_calls()
+    assert len(calls) == len(BAD_CALLS) + 35, "keep the parametrize range equal to the calls"
     if i >= len(calls):
         pytest.skip("no such call")
     with pytest.raises((ValueError, TypeError, OSError, OverflowError)) as info:
