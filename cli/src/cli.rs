@@ -206,10 +206,7 @@ pub fn run(cancel: &Cancel) -> Result<u8> {
             false
         }
         Command::Certify { args } => crate::certify_cmd::certify_cmd(&args, cancel)?,
-        Command::Landscape { args } => {
-            crate::landscape_cmd::landscape_cmd(&args)?;
-            false
-        }
+        Command::Landscape { args } => crate::landscape_cmd::landscape_cmd(&args, cancel)?,
         Command::Study { args } => crate::study_cmd::study(&args, cancel)?,
         Command::Report { args } => {
             crate::study_cmd::report(&args)?;

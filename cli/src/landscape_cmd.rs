@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use gradflow::io::{read_network, write_atomic};
-use gradflow::landscape::{SliceOptions, embed_teacher, loss_slice};
+use gradflow::landscape::{SliceOptions, embed_teacher, loss_slice_watched};
 use gradflow::rng::Stream;
 
 use crate::certify_cmd::{load_record, record_objective};
@@ -59,7 +59,8 @@ fn point_of(path: &Path) -> Result<Vec<f64>> {
 }
 
 /// Runs `gradflow landscape`.
-pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
+/// Runs `gradflow landscape`; returns whether Ctrl-C stopped it (nothing is written then).
+pub fn landscape_cmd(args: &LandscapeArgs, cancel: &gradflow::cancel::Cancel) -> Result<bool> {
     let (rec, cfg, loaded) = load_record(&args.record)?;
     let theta0 = rec.x.clone();
     let p = theta0.len();
@@ -113,8 +114,19 @@ pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
     opts.beta = (args.beta[0], args.beta[1]);
     opts.points = (args.points, args.points);
     opts.minimise_steps = args.minimise;
-    let slice = loss_slice(&mut obj, &theta0, &v1, &v2, &opts)
-        .map_err(|e| crate::cli::flag_error(e, "landscape"))?;
+    let watch = gradflow::observe::Watch::new(|e: &gradflow::observe::Event<'_>| {
+        if let gradflow::observe::Event::Message(m) = e {
+            eprintln!("gradflow landscape: {m}");
+        }
+    })
+    .with_cancel(cancel.clone());
+    let slice = match loss_slice_watched(&mut obj, &theta0, &v1, &v2, &opts, &watch) {
+        Err(gradflow::Error::Interrupted) => {
+            eprintln!("gradflow landscape: interrupted; nothing written");
+            return Ok(true);
+        }
+        other => other.map_err(|e| crate::cli::flag_error(e, "landscape"))?,
+    };
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("{}: cannot create folder", args.output.display()))?;
     let scale = obj.mean_scale();
@@ -151,5 +163,5 @@ pub fn landscape_cmd(args: &LandscapeArgs) -> Result<()> {
         slice.loss.iter().copied().fold(f64::INFINITY, f64::min),
         args.output.display()
     );
-    Ok(())
+    Ok(false)
 }

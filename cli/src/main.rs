@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let saves_on_cancel = std::env::args().nth(1).is_some_and(|c| {
         matches!(
             c.as_str(),
-            "solve" | "recover" | "study" | "teacher" | "certify"
+            "solve" | "recover" | "study" | "teacher" | "certify" | "landscape"
         )
     });
     let _ = ctrlc::set_handler(move || {

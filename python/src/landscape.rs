@@ -287,12 +287,13 @@ pub(crate) fn loss_slice<'py>(
     opts.beta = beta;
     opts.points = points;
     opts.minimise_steps = minimise_steps;
-    let s = py
-        .detach(|| {
-            let mut obj = source.objective(spec, kind)?;
-            ls::loss_slice(&mut obj, &t0, &a, &b, &opts)
-        })
-        .map_err(py_err)?;
+    // Ctrl-C stops the slice (at the next grid point or minimisation step).
+    let s = cancellable(py, |cancel| {
+        let mut obj = source.objective(spec, kind)?;
+        let watch = gradflow::observe::Watch::silent().with_cancel(cancel.clone());
+        ls::loss_slice_watched(&mut obj, &t0, &a, &b, &opts, &watch)
+    })?
+    .map_err(py_err)?;
     let out = PyDict::new(py);
     let (na, nb) = (s.alpha.len(), s.beta.len());
     out.set_item("alpha", array1(py, s.alpha))?;

@@ -10,7 +10,7 @@ pub use channel::{ChannelBundle, Jump, OnChannel, find_channels, jump};
 pub use end_state::{
     CertifyOptions, EndKind, EndState, NeuronShare, PowerLaw, certify, detect_channel, power_law,
 };
-pub use slice::{LossSlice, SliceOptions, loss_slice};
+pub use slice::{LossSlice, SliceOptions, loss_slice, loss_slice_watched};
 pub use surgery::{
     Pruned, TrajectoryDistance, add_neuron, embed_teacher, prune, remove_neuron, split_neuron,
     trajectory_distance,

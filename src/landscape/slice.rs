@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::net::Objective;
+use crate::observe::Watch;
 
 /// The grid of a slice.
 ///
@@ -95,6 +96,7 @@ fn minimise_complement(
     q: &[Vec<f64>; 2],
     z: &mut [f64],
     steps: usize,
+    watch: &Watch,
 ) -> Result<f64> {
     let p = base.len();
     let scale = obj.mean_scale();
@@ -116,6 +118,9 @@ fn minimise_complement(
     }
     let mut mu = 1e-3;
     for _ in 0..steps {
+        if watch.is_cancelled() {
+            return Err(Error::Interrupted);
+        }
         obj.hessian_into(&theta, &mut g, &mut h);
         project(&mut g, q);
         // P H P, column by column then row by row (H symmetric).
@@ -183,6 +188,23 @@ pub fn loss_slice(
     v2: &[f64],
     opts: &SliceOptions,
 ) -> Result<LossSlice> {
+    loss_slice_watched(obj, theta0, v1, v2, opts, &Watch::silent())
+}
+
+/// [`loss_slice`] that reports each finished row of the grid to `watch` (a message; a slice
+/// with minimisation can take minutes) and stops with [`Error::Interrupted`] once its flag
+/// is cancelled (checked at every grid point and minimisation step).
+///
+/// # Errors
+/// As [`loss_slice`], and [`Error::Interrupted`].
+pub fn loss_slice_watched(
+    obj: &mut Objective<'_>,
+    theta0: &[f64],
+    v1: &[f64],
+    v2: &[f64],
+    opts: &SliceOptions,
+    watch: &Watch,
+) -> Result<LossSlice> {
     obj.spec().check_params(theta0)?;
     obj.spec().check_params(v1)?;
     obj.spec().check_params(v2)?;
@@ -220,15 +242,21 @@ pub fn loss_slice(
             (0..na).rev().collect()
         };
         for a in cols {
+            if watch.is_cancelled() {
+                return Err(Error::Interrupted);
+            }
             let av = alpha[a];
             for i in 0..p {
                 base[i] = theta0[i] + av * v1[i] + bv * v2[i];
             }
             loss[b * na + a] = if opts.minimise_steps > 0 {
-                minimise_complement(obj, &base, &q, &mut z, opts.minimise_steps)?
+                minimise_complement(obj, &base, &q, &mut z, opts.minimise_steps, watch)?
             } else {
                 obj.loss(&base) * scale
             };
+        }
+        if opts.minimise_steps > 0 {
+            watch.message(&format!("slice: row {} of {nb} minimised", b + 1));
         }
     }
     Ok(LossSlice {
@@ -436,6 +464,33 @@ mod tests {
             assert!(a <= b, "{a} > {b}");
         }
         assert!(m.loss[0] < s.loss[0]);
+        // Watched: a message per minimised row, and a cancelled flag stops it.
+        let rows = std::sync::Arc::new(std::sync::Mutex::new(0));
+        let seen = rows.clone();
+        let watch = Watch::new(move |e: &crate::observe::Event<'_>| {
+            if let crate::observe::Event::Message(m) = e
+                && m.starts_with("slice: row")
+            {
+                *seen.lock().unwrap() += 1;
+            }
+        });
+        let minimised = SliceOptions {
+            minimise_steps: 3,
+            ..opts
+        };
+        let w = loss_slice_watched(&mut obj, &p.start, &v1, &v2, &minimised, &watch).unwrap();
+        assert_eq!((w.loss, *rows.lock().unwrap()), (m.loss, 3));
+        let cancel = crate::cancel::Cancel::new();
+        cancel.cancel();
+        let stopped = loss_slice_watched(
+            &mut obj,
+            &p.start,
+            &v1,
+            &v2,
+            &minimised,
+            &Watch::silent().with_cancel(cancel),
+        );
+        assert!(matches!(stopped, Err(Error::Interrupted)));
     }
 
     #[test]
