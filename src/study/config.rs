@@ -103,6 +103,31 @@ pub struct RecoveryOptions {
     pub finetune_time: f64,
 }
 
+impl RecoveryOptions {
+    /// The Expand-and-Cluster options of a group of `students` trained with `flow` and
+    /// `refine`: these clustering and fine-tuning options, the rest at their defaults.
+    pub fn recover_options(
+        &self,
+        students: usize,
+        flow: &FlowConfig,
+        refine: &RefineConfig,
+    ) -> RecoverOptions {
+        RecoverOptions {
+            students,
+            gamma: self.gamma,
+            beta: self.beta,
+            offbound_distance: self.offbound_distance,
+            negligible_outgoing: self.negligible_outgoing,
+            bias_std_max: self.bias_std_max,
+            student_loss_ratio: self.student_loss_ratio,
+            finetune_time: self.finetune_time,
+            flow: flow.clone(),
+            refine: refine.clone(),
+            ..RecoverOptions::default()
+        }
+    }
+}
+
 impl Default for RecoveryOptions {
     fn default() -> Self {
         let r = RecoverOptions::default();
@@ -371,22 +396,12 @@ impl StudyConfig {
         // (a failed task counts as finished, so a resume would not retry it).
         self.flow.check()?;
         if self.recover {
-            let o = &self.recovery;
             let counts =
                 std::iter::once(self.students).chain(widths.iter().map(|&w| self.students_for(w)));
             for students in counts {
-                let r = RecoverOptions {
-                    students,
-                    gamma: o.gamma,
-                    beta: o.beta,
-                    offbound_distance: o.offbound_distance,
-                    negligible_outgoing: o.negligible_outgoing,
-                    bias_std_max: o.bias_std_max,
-                    student_loss_ratio: o.student_loss_ratio,
-                    finetune_time: o.finetune_time,
-                    flow: self.flow.clone(),
-                    ..RecoverOptions::default()
-                };
+                let r = self
+                    .recovery
+                    .recover_options(students, &self.flow, &self.refine);
                 r.check().map_err(|e| match e {
                     Error::Invalid { what, reason } => {
                         Error::invalid(format!("study: recovery.{what}"), reason)

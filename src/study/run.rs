@@ -70,29 +70,18 @@ impl Runner<'_> {
     /// student tasks.
     fn recover_config(&self, g: &Group) -> RecoverOptions {
         let t = &self.teachers[g.teacher];
-        let o = &self.cfg.recovery;
-        RecoverOptions {
-            activation: hidden_activation(t),
-            students: g.seeds.len(),
-            first_seed: self.cfg.first_seed,
-            width: None,
-            layers: Some(t.info.hidden.iter().map(|w| w * g.rho).collect()),
-            rho: None,
-            gamma: o.gamma,
-            beta: o.beta,
-            offbound_distance: o.offbound_distance,
-            negligible_outgoing: o.negligible_outgoing,
-            bias_std_max: o.bias_std_max,
-            student_loss_ratio: o.student_loss_ratio,
-            // Shallow: every student is a study task, the recovery only clusters and
-            // fine-tunes, on its own thread. Deep: the students of the later layers train on
-            // the study's pool.
-            threads: (t.info.hidden.len() == 1).then_some(1),
-            finetune_time: o.finetune_time,
-            flow: self.cfg.flow.clone(),
-            refine: self.cfg.refine_for(g.rho).clone(),
-            ..RecoverOptions::default()
-        }
+        let mut o = self.cfg.recovery.recover_options(
+            g.seeds.len(),
+            &self.cfg.flow,
+            self.cfg.refine_for(g.rho),
+        );
+        o.activation = hidden_activation(t);
+        o.first_seed = self.cfg.first_seed;
+        o.layers = Some(t.info.hidden.iter().map(|w| w * g.rho).collect());
+        // Shallow: every student is a study task, the recovery only clusters and fine-tunes,
+        // on its own thread. Deep: the students of the later layers train on the study's pool.
+        o.threads = (t.info.hidden.len() == 1).then_some(1);
+        o
     }
 
     fn student_spec(&self, g: &Group) -> Result<NetSpec> {

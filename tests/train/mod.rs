@@ -11,6 +11,7 @@ use gradflow::reference::Problem;
 use gradflow::rng::Stream;
 use gradflow::train::{TrainOptions, TrainProblem, train};
 
+mod options;
 mod subproblems;
 
 /// A linear model `y = w·x + b`: its sum loss is quadratic with constant Hessian `H`, so the
@@ -689,36 +690,4 @@ fn refiners_run_on_argmin_with_iteration_budgets_and_one_step_event_per_iteratio
             "{refiner}: the last step reports the best loss"
         );
     }
-}
-
-#[test]
-fn options_wrong_for_every_seed_fail_train_seeds_once_and_dense_hessians_are_sized_first() {
-    // train_seeds checks the options before any run (one error, not one per seed).
-    let (spec, data) = quadratic_problem();
-    let problem = TrainProblem::new(&spec, &data);
-    let mut opts = TrainOptions::default();
-    opts.flow.abstol = 0.0;
-    let e = gradflow::train::train_seeds(&problem, &[0, 1, 2], &opts, Some(1), &Watch::silent())
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("flow.abstol"), "{e}");
-    // An exact Hessian of 100 201 parameters (two 80 GB matrices) is refused with its size,
-    // before anything is allocated.
-    let big = NetSpec::new(
-        1000,
-        vec![
-            LayerSpec::new(100, Activation::Tanh),
-            LayerSpec::new(1, Activation::Identity),
-        ],
-    )
-    .unwrap();
-    let x = vec![0.1; 2 * 1000];
-    let d = Dataset::from_row_major(&x, 1000, &[0.0, 1.0], 1).unwrap();
-    let net = gradflow::net::Network::new(big.clone(), vec![0.01; big.n_params()]).unwrap();
-    let mut o = gradflow::eval::EvalOptions::default();
-    o.hessian = true;
-    let e = gradflow::eval::evaluate(&net, &d, &o)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("100201×100201"), "{e}");
 }

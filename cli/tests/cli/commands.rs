@@ -286,24 +286,27 @@ fn solve_end_to_end_on_a_tiny_problem() {
     let dir = tempfile::tempdir().unwrap();
     let t = tiny_teacher(dir.path());
     let out = dir.path().join("results");
-    let run = gradflow(&[
-        "solve",
-        "--teacher",
-        s(&t),
-        "--samples",
-        "300",
-        "--width",
-        "4",
-        "--seeds",
-        "0..2",
-        "--maxiterations-ode",
-        "60",
-        "--maxtime-optim",
-        "3",
-        "--quiet",
-        "-o",
-        s(&out),
-    ]);
+    let solve = |seeds: &str, iters: &str| {
+        gradflow(&[
+            "solve",
+            "--teacher",
+            s(&t),
+            "--samples",
+            "300",
+            "--width",
+            "4",
+            "--seeds",
+            seeds,
+            "--maxiterations-ode",
+            iters,
+            "--maxtime-optim",
+            "3",
+            "--quiet",
+            "-o",
+            s(&out),
+        ])
+    };
+    let run = solve("0..2", "60");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -334,33 +337,13 @@ fn solve_end_to_end_on_a_tiny_problem() {
     // The same command again resumes: the finished records are this very run, so they are
     // reused (files untouched), and only the new seed trains; other options train again.
     let before = std::fs::read(out.join("seed_0.json")).unwrap();
-    let again = |seeds: &str, iters: &str| {
-        gradflow(&[
-            "solve",
-            "--teacher",
-            s(&t),
-            "--samples",
-            "300",
-            "--width",
-            "4",
-            "--seeds",
-            seeds,
-            "--maxiterations-ode",
-            iters,
-            "--maxtime-optim",
-            "3",
-            "--quiet",
-            "-o",
-            s(&out),
-        ])
-    };
-    let rerun = again("0..3", "60");
+    let rerun = solve("0..3", "60");
     let err = String::from_utf8_lossy(&rerun.stderr);
     assert!(rerun.status.success(), "{err}");
     assert!(err.contains("2 of 3 seeds have a finished record"), "{err}");
     assert_eq!(std::fs::read(out.join("seed_0.json")).unwrap(), before);
     assert!(out.join("seed_2.json").exists());
-    let other = again("0..1", "61");
+    let other = solve("0..1", "61");
     let err = String::from_utf8_lossy(&other.stderr);
     assert!(
         other.status.success() && !err.contains("finished record"),
