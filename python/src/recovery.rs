@@ -63,9 +63,11 @@ impl PyRecovery {
 /// Expand-and-Cluster on `(x, y)` (SPEC §8): trains `students` students, clusters their
 /// neurons, reconstructs and fine-tunes. `teacher` (`(net, theta)`) only adds metrics.
 /// Recovery options (`gamma`, `beta`, `probe_widths`, …) and training options (as `train`)
-/// are keywords.
+/// are keywords. With `out` (a folder), every finished student is saved there as it finishes
+/// and the result is written there as `gradflow recover` writes it; the same call after a
+/// Ctrl-C reuses the saved students that are the same runs.
 #[pyfunction]
-#[pyo3(signature = (x, y, *, activation = "g", students = None, width = None, rho = None, layers = None, teacher = None, threads = None, progress = None, **options))]
+#[pyo3(signature = (x, y, *, activation = "g", students = None, width = None, rho = None, layers = None, teacher = None, threads = None, progress = None, out = None, **options))]
 pub(crate) fn recover(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
@@ -78,6 +80,7 @@ pub(crate) fn recover(
     teacher: Option<&Bound<'_, PyAny>>,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
+    out: Option<std::path::PathBuf>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyRecovery> {
     let mut o = RecoverOptions::default();
@@ -147,10 +150,32 @@ pub(crate) fn recover(
     };
     let probe = NetSpec::new(d, vec![LayerSpec::new(k, Activation::Identity)]).map_err(py_err)?;
     let data = dataset_of(py, &probe, x, y, None)?;
+    if let Some(dir) = &out {
+        std::fs::create_dir_all(dir).map_err(|e| py_err(gradflow::Error::from(e).in_file(dir)))?;
+    }
+    let saved = out
+        .as_deref()
+        .map(gradflow::cluster::read_saved_students)
+        .unwrap_or_default();
+    let dir = out.clone();
     let inner = cancellable(py, move |cancel| {
-        let watch = watch_for(progress.as_ref(), cancel);
-        gradflow::cluster::recover(&data, tnet.as_ref(), &o, &[], &watch)
+        let user = watch_for(progress.as_ref(), cancel);
+        // With `out`, each finished student is saved at once (a failed save is reported, the
+        // recovery goes on).
+        let watch = Watch::new(move |e: &gradflow::observe::Event<'_>| {
+            if let (Some(dir), gradflow::observe::Event::RunDone { run, record }) = (&dir, e)
+                && let Err(err) = gradflow::cluster::write_student(dir, *run, record)
+            {
+                user.message(&format!("could not save {}: {err}", run.stage));
+            }
+            user.emit(e);
+        })
+        .with_cancel(cancel.clone());
+        gradflow::cluster::recover(&data, tnet.as_ref(), &o, &saved, &watch)
     })?
     .map_err(py_err)?;
+    if let Some(dir) = &out {
+        gradflow::cluster::write_recovery(dir, &inner).map_err(py_err)?;
+    }
     Ok(PyRecovery { inner })
 }

@@ -270,6 +270,17 @@ def test_recover_finds_a_small_tanh_teacher(tmp_path):
     assert all(t["support"] < 4 for t in layer["pruned"])
     rec.write(tmp_path / "rec")
     assert (tmp_path / "rec" / "recovered.json").exists()
+    # With out=, the students are saved as they finish and a second call reuses them.
+    kw = dict(activation="tanh", students=4, width=4, threads=1, maxtime_ode=600,
+              maxiterations_ode=400, maxtime_optim=600, maxiterations_optim=200,
+              finetune_time=600, gamma=0.5)
+    events = []
+    first = gradflow.recover(x, y, out=tmp_path / "resumable", **kw)
+    assert (tmp_path / "resumable" / "recovered.json").exists()
+    assert len(list((tmp_path / "resumable" / "students").glob("*.json"))) == 4
+    again = gradflow.recover(x, y, out=tmp_path / "resumable", progress=events.append, **kw)
+    assert sum("reusing the saved run" in e.get("text", "") for e in events) == 4, events
+    assert again.report["loss"] == first.report["loss"]
 
 
 def test_a_trained_classifier_is_recovered_from_its_logits_with_a_constant_input_masked(tmp_path):
