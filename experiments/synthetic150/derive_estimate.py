@@ -15,7 +15,7 @@ usage: derive_estimate.py TABLE.md --scale S --factor P=F [--factor dD:P=F ...] 
   --factor P=F: a factor measured at P parameters, for the cells from --from parameters up;
   --factor dD:P=F: a factor measured on a problem with input dimension D, for every cell of
   that input dimension (its nearest measured size), whatever its size — for speed-ups that
-  depend on d (the fused one-hidden-layer pass, net/shallow.rs);
+  depend on d (the fused one-hidden-layer pass, net/shallow/);
   --from: cells below this many parameters without a factor for their d keep factor 1;
   --small TABLE2: cells below --from taken from TABLE2 as they are (a table of this build with
   the same method as TABLE, measured beside it), instead of TABLE with factors.
