@@ -222,13 +222,17 @@ fn refuse_foreign_config(cfg: &serde_json::Value, path: &Path) -> Result<()> {
     if names_source {
         return Ok(());
     }
-    let known = serde_json::to_value(SolveConfig::default())?;
-    let known = known
-        .as_object()
-        .expect("SolveConfig serialises to an object");
+    // Keys only a recovery's configuration has (a study's students carry one too); a key
+    // that an older `solve` wrote and this one dropped does not count.
+    let solve_keys = serde_json::to_value(SolveConfig::default())?;
+    let recover_keys = serde_json::to_value(gradflow::cluster::RecoverOptions::default())?;
+    let (Some(solve_keys), Some(recover_keys)) = (solve_keys.as_object(), recover_keys.as_object())
+    else {
+        return Ok(());
+    };
     let mut foreign: Vec<&str> = obj
         .keys()
-        .filter(|k| !known.contains_key(*k))
+        .filter(|k| recover_keys.contains_key(*k) && !solve_keys.contains_key(*k))
         .map(String::as_str)
         .collect();
     if foreign.is_empty() {
