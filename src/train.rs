@@ -383,6 +383,15 @@ pub fn reproduces(
     {
         return false;
     }
+    // A certificate cut short by a late interruption (no spectrum although the run is small
+    // enough for one) is not a finished record either.
+    if let (Some(c), Some(e)) = (&opts.certify, &rec.end_state)
+        && e.kind == crate::landscape::EndKind::Stationary
+        && e.lambda_min.is_none()
+        && rec.x.len() <= c.spectrum_max_params
+    {
+        return false;
+    }
     let Ok(mut obj) = problem.objective(&opts.regularisers, 1) else {
         return false;
     };
@@ -390,8 +399,9 @@ pub fn reproduces(
         return false;
     }
     let loss = obj.loss(&rec.x) * obj.mean_scale();
-    (loss.is_nan() && rec.loss.is_nan())
-        || (loss - rec.loss).abs() <= 1e-8 * rec.loss.abs() + f64::MIN_POSITIVE
+    // Relative agreement, with an absolute slack far below any loss that matters but above
+    // the last-bit differences of a loss at round-off (~1e-30).
+    (loss.is_nan() && rec.loss.is_nan()) || (loss - rec.loss).abs() <= 1e-8 * rec.loss.abs() + 1e-24
 }
 
 fn phase_of_flow(f: &FlowResult) -> PhaseRecord {

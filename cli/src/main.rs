@@ -18,11 +18,15 @@ fn main() -> ExitCode {
     // commands with nothing in flight to save (they write their output only at the end).
     let cancel = gradflow::cancel::Cancel::new();
     let flag = cancel.clone();
-    let saves_on_cancel = std::env::args().nth(1).is_some_and(|c| {
+    let args: Vec<String> = std::env::args().collect();
+    let saves_on_cancel = args.get(1).is_some_and(|c| {
         matches!(
             c.as_str(),
-            "solve" | "recover" | "study" | "teacher" | "certify" | "landscape"
-        )
+            "solve" | "recover" | "study" | "certify" | "landscape"
+        ) || (c == "teacher"
+            && args
+                .iter()
+                .any(|a| a == "--train" || a.starts_with("--train=")))
     });
     let _ = ctrlc::set_handler(move || {
         if flag.is_cancelled() || !saves_on_cancel {

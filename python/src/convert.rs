@@ -156,7 +156,11 @@ pub(crate) fn py_to_json(name: &str, v: &Bound<'_, PyAny>) -> PyResult<serde_jso
     } else if let Ok(i) = v.extract::<i64>() {
         Ok(serde_json::json!(i))
     } else if let Ok(f) = v.extract::<f64>() {
-        // JSON has no NaN or infinity (they would arrive as a confusing `null`).
+        // JSON has no NaN or infinity. +∞ means "no limit" for the limits that are optional
+        // (`None`); elsewhere a non-finite value would arrive as a confusing `null`.
+        if f == f64::INFINITY && matches!(name, "max_t" | "max_memory_ode" | "max_memory_optim") {
+            return Ok(serde_json::Value::Null);
+        }
         if !f.is_finite() {
             return Err(PyValueError::new_err(format!(
                 "option {name}: must be a finite number, got {f} (for no limit, give a large one)"

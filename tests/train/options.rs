@@ -17,12 +17,12 @@ fn options_wrong_for_every_seed_fail_train_seeds_once_and_dense_hessians_are_siz
         .unwrap_err()
         .to_string();
     assert!(e.contains("flow.abstol"), "{e}");
-    // An exact Hessian of 100 201 parameters (two 80 GB matrices) is refused with its size,
+    // An exact Hessian of 1 002 001 parameters (two 8 TB matrices) is refused with its size,
     // before anything is allocated.
     let big = NetSpec::new(
         1000,
         vec![
-            LayerSpec::new(100, Activation::Tanh),
+            LayerSpec::new(1000, Activation::Tanh),
             LayerSpec::new(1, Activation::Identity),
         ],
     )
@@ -35,5 +35,5 @@ fn options_wrong_for_every_seed_fail_train_seeds_once_and_dense_hessians_are_siz
     let e = gradflow::eval::evaluate(&net, &d, &o)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("100201×100201"), "{e}");
+    assert!(e.contains("1002001×1002001"), "{e}");
 }
