@@ -206,7 +206,9 @@ def test_trajectories_keep_their_parameters_and_have_distances():
                            trajectory_x=True) for s in (1, 1, 2)]
     tx = runs[0].trajectory_x
     assert tx.shape == (runs[0].trajectory.shape[0], net.n_params)
-    assert gradflow.train(net, net.init(1), x, y, maxiterations_ode=5, maxtime_optim=0).trajectory_x is None
+    # (max_t = inf: no ODE time limit, as None.)
+    assert gradflow.train(net, net.init(1), x, y, maxiterations_ode=5, maxtime_optim=0,
+                          max_t=float("inf")).trajectory_x is None
     same = gradflow.trajectory_distance(runs[0], runs[1])
     assert same == {"hausdorff": 0.0, "mean": 0.0, "end": 0.0}
     other = gradflow.trajectory_distance(runs[0], runs[2].trajectory_x)
