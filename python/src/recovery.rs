@@ -158,21 +158,36 @@ pub(crate) fn recover(
         .map(gradflow::cluster::read_saved_students)
         .unwrap_or_default();
     let dir = out.clone();
-    let inner = cancellable(py, move |cancel| {
-        let user = watch_for(progress.as_ref(), cancel);
-        // With `out`, each finished student is saved at once (a failed save is reported, the
-        // recovery goes on).
-        let watch = Watch::new(move |e: &gradflow::observe::Event<'_>| {
-            if let (Some(dir), gradflow::observe::Event::RunDone { run, record }) = (&dir, e)
-                && let Err(err) = gradflow::cluster::write_student(dir, *run, record)
-            {
-                user.message(&format!("could not save {}: {err}", run.stage));
+    let out_keep = out.clone();
+    let inner = cancellable_keeping(
+        py,
+        move |cancel| {
+            let user = watch_for(progress.as_ref(), cancel);
+            // With `out`, each finished student is saved at once (a failed save is reported, the
+            // recovery goes on).
+            let watch = Watch::new(move |e: &gradflow::observe::Event<'_>| {
+                if let (Some(dir), gradflow::observe::Event::RunDone { run, record }) = (&dir, e)
+                    && let Err(err) = gradflow::cluster::write_student(dir, *run, record)
+                {
+                    user.message(&format!("could not save {}: {err}", run.stage));
+                }
+                user.emit(e);
+            })
+            .with_cancel(cancel.clone());
+            gradflow::cluster::recover(&data, tnet.as_ref(), &o, &saved, &watch)
+        },
+        // A recovery that finished as Ctrl-C arrived is still a result: written to `out` and
+        // attached to the KeyboardInterrupt.
+        |py, r| match r {
+            Ok(inner) => {
+                if let Some(dir) = &out_keep {
+                    gradflow::cluster::write_recovery(dir, &inner).map_err(py_err)?;
+                }
+                Ok(Some(Py::new(py, PyRecovery { inner })?.into_any()))
             }
-            user.emit(e);
-        })
-        .with_cancel(cancel.clone());
-        gradflow::cluster::recover(&data, tnet.as_ref(), &o, &saved, &watch)
-    })?
+            Err(_) => Ok(None),
+        },
+    )?
     .map_err(py_err)?;
     if let Some(dir) = &out {
         gradflow::cluster::write_recovery(dir, &inner).map_err(py_err)?;
