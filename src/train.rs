@@ -376,8 +376,24 @@ pub fn reproduces(
     x0: &[f64],
     opts: &TrainOptions,
 ) -> bool {
-    let key = RunKey::new(problem.spec, x0, opts.seed, &opts.flow, &opts.refine);
-    if rec.key().as_ref() != Some(&key)
+    let same_key = |refine: &RefineConfig| {
+        rec.key().as_ref()
+            == Some(&RunKey::new(
+                problem.spec,
+                x0,
+                opts.seed,
+                &opts.flow,
+                refine,
+            ))
+    };
+    // `on_channel = stop` records the refinement it ran: budget 0 when a channel stopped it.
+    let skipped = RefineConfig {
+        maxtime_optim: 0.0,
+        ..opts.refine.clone()
+    };
+    let key_matches =
+        same_key(&opts.refine) || (opts.on_channel == OnChannel::Stop && same_key(&skipped));
+    if !key_matches
         || rec.was_interrupted()
         || rec.regularisers.clone().unwrap_or_default() != opts.regularisers
     {

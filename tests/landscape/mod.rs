@@ -46,6 +46,22 @@ fn a_flow_along_a_channel_is_certified_channel_and_stops_or_jumps_on_request() {
     let stopped = channel_run(2.0, 5.0, |o| o.on_channel = OnChannel::Stop);
     assert_eq!(stopped.optim.outcome.stop, StopReason::Skipped);
     assert_eq!(stopped.end_state.as_ref().unwrap().kind, EndKind::Channel);
+    // Its record (refinement budget 0: what ran) is the run the same options would do, so a
+    // resume reuses it; with another refinement budget it is not.
+    let p = Problem::channel(0.2).unwrap();
+    let mut o = TrainOptions::default();
+    o.flow.integrator = Some(Integrator::Rodas5P);
+    o.flow.maxtime_ode = 2.0;
+    o.refine.maxtime_optim = 5.0;
+    o.on_channel = OnChannel::Stop;
+    let problem = TrainProblem::new(&p.student, &p.data);
+    assert!(gradflow::train::reproduces(
+        &stopped, &problem, &p.start, &o
+    ));
+    o.refine.maxiterations_optim = 7;
+    assert!(!gradflow::train::reproduces(
+        &stopped, &problem, &p.start, &o
+    ));
 
     // The jump moves the pair towards its limit (sum and product kept) as far as the loss stays
     // within ten times its value, and the refinement that follows starts there.
