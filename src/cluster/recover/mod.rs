@@ -410,6 +410,16 @@ fn recover_layer(
         layers[l - 1].dropped_after_retraining = drops;
     }
     interrupted(watch)?;
+    // Clustering many students' neurons takes seconds to minutes: say it has started.
+    watch.message(&format!(
+        "layer {}: clustering {} neurons of {} students",
+        l + 1,
+        students_layers
+            .iter()
+            .map(|s| s.neurons.len())
+            .sum::<usize>(),
+        students_layers.len()
+    ));
     let clustering = cluster_layer_masked(
         &students_layers,
         cfg.activation.symmetry(),
