@@ -68,7 +68,8 @@
 //! `minimum` or `saddle` (by the recomputed gradient and the Hessian's extreme eigenvalues),
 //! `channel` (a channel to infinity: near-parallel neurons with diverging, cancelling outgoing
 //! weights, the norm growing and the loss a power law of time; Martinelli et al. 2025),
-//! `stationary` (a vanishing gradient where the network is too large for the spectrum) or
+//! `stationary` (a vanishing gradient whose spectrum was not computed: too many parameters, a
+//! failed eigendecomposition or an interrupted run) or
 //! `unconverged`. `TrainOptions::on_channel` can stop such runs or jump along the channel;
 //! [`net::Regularisers`] add the `maxnorm` barrier or the `merge` pair term to the objective:
 //!

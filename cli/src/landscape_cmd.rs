@@ -58,7 +58,6 @@ fn point_of(path: &Path) -> Result<Vec<f64>> {
     Ok(read_network(path)?.params)
 }
 
-/// Runs `gradflow landscape`.
 /// Runs `gradflow landscape`; returns whether Ctrl-C stopped it (nothing is written then).
 pub fn landscape_cmd(args: &LandscapeArgs, cancel: &gradflow::cancel::Cancel) -> Result<bool> {
     let (rec, cfg, loaded) = load_record(&args.record)?;

@@ -574,8 +574,6 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         }
     })
     .with_cancel(cancel.clone());
-    opts.check(&problem)
-        .map_err(|e| crate::cli::flag_error(e, "solve"))?;
     // Resume: a seed whose record in the output folder is this very run, finished, is not
     // trained again.
     let (reused, todo) = finished_records(cfg, output, &problem, &opts)?;
@@ -615,9 +613,10 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
             "loss, gnorm and ode_loss include the regularisers (--maxnorm, --merge); data_loss is the data term alone"
         );
     }
-    let data_col = |v: Option<f64>| {
+    // The data_loss column, present only for regularised runs.
+    let data_col = |text: String| {
         if regularised {
-            format!(" {:>12}", v.map_or("-".to_string(), |v| format!("{v:.3e}")))
+            format!(" {text:>12}")
         } else {
             String::new()
         }
@@ -626,11 +625,7 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
         "{:>6} {:>12}{} {:>10} {:>10} {:>15} {:>15} {:>8} {:>11}  outcome",
         "seed",
         "loss",
-        if regularised {
-            format!(" {:>12}", "data_loss")
-        } else {
-            String::new()
-        },
+        data_col("data_loss".into()),
         "gnorm",
         "ode_loss",
         "stop_ode",
@@ -645,7 +640,7 @@ pub fn solve(cfg: &SolveConfig, output: &Path, quiet: bool, cancel: &Cancel) -> 
                 "{:>6} {:>12.3e}{} {:>10.2e} {:>10.2e} {:>15} {:>15} {:>8.1} {:>11}  {}",
                 seed,
                 rec.loss,
-                data_col(rec.data_loss),
+                data_col(rec.data_loss.map_or("-".into(), |v| format!("{v:.3e}"))),
                 rec.gnorm,
                 rec.ode_loss,
                 rec.ode.outcome.stop,

@@ -3,9 +3,9 @@
 //!
 //! Every call copies its arrays once into the engine (float64 C-contiguous arrays without a
 //! NumPy conversion first), releases the GIL for the work and maps library errors onto Python
-//! exceptions (`ValueError`, `TypeError`, `OSError`, `RuntimeError`). Long calls run on a worker thread while the
-//! calling thread checks for signals every 20 ms: Ctrl-C cancels the library's flag and
-//! raises `KeyboardInterrupt` once the run has stopped at its best point.
+//! exceptions (`ValueError`, `TypeError`, `OSError`, `RuntimeError`). Long calls run on a
+//! worker thread while the calling thread checks for signals every 20 ms: Ctrl-C cancels the
+//! library's flag and raises `KeyboardInterrupt` once the run has stopped at its best point.
 
 // PyO3's macros expand to code that trips these lints.
 #![allow(clippy::useless_conversion, clippy::too_many_arguments)]

@@ -30,8 +30,8 @@ pub enum Integrator {
     /// ESDIRK3(4) of diffsol.
     Esdirk34,
     /// Rodas5P (Steinebach 2023): 8-stage 5th-order stiffly accurate L-stable Rosenbrock
-    /// method with the exact Hessian as Jacobian: one Hessian and one factorisation per step, no Newton
-    /// iterations.
+    /// method with the exact Hessian as Jacobian: one Hessian and one factorisation per step,
+    /// no Newton iterations.
     #[serde(rename = "rodas5p")]
     Rodas5P,
     /// ROS34PW2 (Rang & Angermann 2005): 4-stage 3rd-order L-stable Rosenbrock W-method

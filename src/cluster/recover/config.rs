@@ -185,11 +185,11 @@ impl RecoverOptions {
         // Budgets are checked here, before any student trains, not by the phase that uses them.
         // The probes run only when no width is given (the expansion phase).
         let expands = self.width.is_none() && self.layers.is_none() && self.rho.is_none();
-        let probe_time = if expands { self.probe_time } else { 1.0 };
-        for (name, v) in [
-            ("finetune_time", self.finetune_time),
-            ("probe_time", probe_time),
-        ] {
+        let mut budgets = vec![("finetune_time", self.finetune_time)];
+        if expands {
+            budgets.push(("probe_time", self.probe_time));
+        }
+        for (name, v) in budgets {
             if v.is_nan() || v <= 0.0 {
                 return Err(Error::invalid(
                     name,

@@ -243,7 +243,6 @@ pub fn recover(
     let (mut loss, mut rmse) = (finetune.loss, finetune.rmse);
     if let Some(last) = layers.last_mut()
         && cfg.prune_support > 0.0
-        && !watch.is_cancelled()
     {
         let p = prune::prune_spare(
             &prune::PruneStart {
